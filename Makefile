@@ -1,0 +1,32 @@
+# Everything installs into a local venv with the pinned constraints
+# (constraints.txt pins torch==2.13.0, the CPU build; a bare torch pulls CUDA).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PIP     = $(BIN)/pip install -q -c constraints.txt
+
+.PHONY: venv demo test lint fixtures bench clean
+
+$(BIN)/attnprobe: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[test]'
+	touch $@
+
+venv: $(BIN)/attnprobe
+
+test: venv  ## run the whole test suite (what CI runs)
+	$(BIN)/ruff check attnprobe tests benchmarks
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check attnprobe tests benchmarks
+	$(BIN)/ruff format --check attnprobe tests benchmarks
+
+fixtures: venv  ## regenerate the toy data and retrain every fixture model (see fixtures/README.md)
+	$(BIN)/python -m fixtures.build
+
+bench: venv  ## speed and memory benchmarks (ratios against a baseline in the same run)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,54 @@
+"""attnprobe: open up trained attentional sequence-to-sequence models.
+
+The public API is imported lazily: ``import attnprobe`` is cheap and does not
+import torch, so that model-free commands (``attnprobe score``) start fast.
+A name is imported from its module the first time it is used.
+
+Examples
+--------
+>>> import attnprobe
+>>> attnprobe.__version__
+'0.1.0'
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first use)
+_EXPORTS: dict[str, str] = {
+    "AttnprobeError": "attnprobe.errors",
+    "InputError": "attnprobe.errors",
+    "CheckpointError": "attnprobe.errors",
+    "UnknownNameError": "attnprobe.errors",
+    "SiteError": "attnprobe.errors",
+    "Alignment": "attnprobe.alignment",
+    "read_alignments": "attnprobe.alignment",
+    "write_pharaoh": "attnprobe.alignment",
+    "ModelConfig": "attnprobe.models.rnn",
+    "Seq2Seq": "attnprobe.models.rnn",
+    "build_model": "attnprobe.models.rnn",
+    "load": "attnprobe.models.checkpoint",
+    "save": "attnprobe.models.checkpoint",
+    "Vocab": "attnprobe.data",
+    "ParallelCorpus": "attnprobe.data",
+    "train": "attnprobe.train",
+    "TrainConfig": "attnprobe.train",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'attnprobe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: the next lookup skips __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(__all__)
