@@ -60,7 +60,9 @@ class atomic_path:  # noqa: N801 - used like a function: ``with atomic_path(p) a
         self.path = Path(path)
 
     def __enter__(self) -> Path:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+        )
         os.close(fd)
         self.tmp = Path(tmp)
         return self.tmp

@@ -1,0 +1,296 @@
+"""Vocabularies, parallel corpora and length-bucketed batches.
+
+Conventions (shared by every reference model):
+
+- Special tokens have fixed ids: ``<pad>`` 0, ``<unk>`` 1, ``<s>`` 2 (BOS), ``</s>`` 3 (EOS).
+- A source sentence of n words is encoded as n ids followed by EOS (S = n + 1).
+- A target sentence of m words gives the decoder input ``BOS y_1 .. y_m`` and the
+  expected output ``y_1 .. y_m EOS`` (T = m + 1). Decoder step t predicts target
+  word t (0-based) and reads target word t-1 as input.
+
+Corpora are token lists in memory; files are whitespace-tokenised, one
+sentence per line. Reading checks what a user can get wrong (line counts,
+empty files) and names the file and line.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from attnprobe.errors import InputError
+
+__all__ = [
+    "PAD",
+    "UNK",
+    "BOS",
+    "EOS",
+    "SPECIALS",
+    "Vocab",
+    "ParallelCorpus",
+    "Batch",
+    "make_batch",
+    "bucket_batches",
+]
+
+PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
+SPECIALS = (PAD, UNK, BOS, EOS)
+PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(4)
+
+
+class Vocab:
+    """A token <-> id mapping whose first four entries are the special tokens.
+
+    Examples
+    --------
+    >>> v = Vocab.build([["a", "b", "a"], ["c"]])
+    >>> v.tokens
+    ['<pad>', '<unk>', '<s>', '</s>', 'a', 'b', 'c']
+    >>> v.encode(["a", "zzz"])
+    [4, 1]
+    >>> v.decode([4, 6, 3, 5])
+    ['a', 'c']
+    """
+
+    def __init__(self, tokens: Sequence[str]):
+        tokens = list(tokens)
+        if tuple(tokens[:4]) != SPECIALS:
+            raise InputError(
+                f"a vocabulary must start with {list(SPECIALS)}, got {tokens[:4]}",
+                fix="build vocabularies with Vocab.build",
+            )
+        if len(set(tokens)) != len(tokens):
+            dup = [t for t, n in Counter(tokens).items() if n > 1][:3]
+            raise InputError(f"duplicate vocabulary entries {dup}")
+        self.tokens = tokens
+        self.index = {t: i for i, t in enumerate(tokens)}
+
+    @classmethod
+    def build(
+        cls, sentences: Iterable[Sequence[str]], min_freq: int = 1, max_size: int | None = None
+    ) -> Vocab:
+        """Vocabulary of the tokens seen at least ``min_freq`` times, most frequent first.
+
+        Ties are broken alphabetically, so the result is deterministic.
+
+        Examples
+        --------
+        >>> Vocab.build([["b", "a", "b"]], max_size=1).tokens[4:]
+        ['b']
+        """
+        counts = Counter(t for s in sentences for t in s)
+        ranked = sorted(
+            (t for t, n in counts.items() if n >= min_freq and t not in SPECIALS),
+            key=lambda t: (-counts[t], t),
+        )
+        return cls([*SPECIALS, *ranked[:max_size]])
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Vocab) and self.tokens == other.tokens
+
+    def encode(self, tokens: Sequence[str]) -> list[int]:
+        """Ids of ``tokens``; unknown tokens become ``<unk>`` (id 1)."""
+        return [self.index.get(t, UNK_ID) for t in tokens]
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        """Tokens of ``ids`` up to the first EOS, without BOS and PAD."""
+        out = []
+        for i in ids:
+            if i == EOS_ID:
+                break
+            if i not in (BOS_ID, PAD_ID):
+                out.append(self.tokens[i])
+        return out
+
+    def count_unknown(self, tokens: Sequence[str]) -> int:
+        """How many of ``tokens`` are not in the vocabulary.
+
+        Examples
+        --------
+        >>> Vocab.build([["a"]]).count_unknown(["a", "b", "c"])
+        2
+        """
+        return sum(t not in self.index for t in tokens)
+
+
+def _read_lines(path: str | os.PathLike) -> list[str]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path, fix="check the path")
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputError(
+            "not UTF-8 text", path=path, line=line, fix="convert it to UTF-8"
+        ) from None
+
+
+@dataclass
+class ParallelCorpus:
+    """Sentence pairs as token lists (source, target), with an optional name.
+
+    Examples
+    --------
+    >>> c = ParallelCorpus([["a", "b"]], [["x"]])
+    >>> len(c), c.src[0], c.tgt[0]
+    (1, ['a', 'b'], ['x'])
+    """
+
+    src: list[list[str]]
+    tgt: list[list[str]]
+    name: str | None = None
+    lengths: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if len(self.src) != len(self.tgt):
+            raise InputError(f"{len(self.src)} source sentences but {len(self.tgt)} target ones")
+        self.lengths = [len(s) for s in self.src]
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+    @classmethod
+    def read(cls, src_path, tgt_path, name: str | None = None) -> ParallelCorpus:
+        """Read whitespace-tokenised source and target files (one sentence per line).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "a.src").write_text("the cat\\n"); _ = (d / "a.tgt").write_text("le chat\\n")
+        >>> ParallelCorpus.read(d / "a.src", d / "a.tgt").tgt
+        [['le', 'chat']]
+        """
+        src, tgt = _read_lines(src_path), _read_lines(tgt_path)
+        if len(src) != len(tgt):
+            raise InputError(
+                f"{len(tgt)} lines, but the source file {src_path} has {len(src)}",
+                path=tgt_path,
+                fix="give a source and a target file with one sentence per line each",
+            )
+        for path, lines in ((src_path, src), (tgt_path, tgt)):
+            for n, line in enumerate(lines, 1):
+                if not line.strip():
+                    raise InputError(
+                        "empty sentence",
+                        path=path,
+                        line=n,
+                        fix="remove empty lines from both files",
+                    )
+        return cls([s.split() for s in src], [t.split() for t in tgt], name=name)
+
+    @classmethod
+    def read_bitext(cls, path, name: str | None = None) -> ParallelCorpus:
+        """Read ``source tokens ||| target tokens`` lines.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "b.txt"
+        >>> _ = p.write_text("the  cat ||| le chat\\n")
+        >>> ParallelCorpus.read_bitext(p).src
+        [['the', 'cat']]
+        """
+        src, tgt = [], []
+        for n, line in enumerate(_read_lines(path), 1):
+            parts = line.split(" ||| ")
+            if len(parts) != 2 or not parts[0].split() or not parts[1].split():
+                raise InputError(
+                    "expected 'source tokens ||| target tokens'",
+                    path=path,
+                    line=n,
+                    fix="separate the two sides with ' ||| ' and leave neither empty",
+                )
+            src.append(parts[0].split())
+            tgt.append(parts[1].split())
+        return cls(src, tgt, name=name)
+
+
+class Batch(NamedTuple):
+    """A padded batch. Shapes: ``src`` [B, S], ``tgt_in``/``tgt_out`` [B, T].
+
+    ``src_lens`` and ``tgt_lens`` [B] count real positions (EOS included);
+    ``index`` [B] gives each row's sentence number in the corpus.
+    """
+
+    src: object
+    src_lens: object
+    tgt_in: object
+    tgt_out: object
+    tgt_lens: object
+    index: object
+
+
+def make_batch(
+    src: Sequence[Sequence[str]],
+    tgt: Sequence[Sequence[str]],
+    src_vocab: Vocab,
+    tgt_vocab: Vocab,
+    index: Sequence[int] | None = None,
+) -> Batch:
+    """Encode and pad sentence pairs into a :class:`Batch` of torch tensors.
+
+    Examples
+    --------
+    >>> v = Vocab.build([["a", "b"]])
+    >>> b = make_batch([["a"], ["a", "b"]], [["b"], ["b"]], v, v)
+    >>> b.src.tolist(), b.src_lens.tolist()
+    ([[4, 3, 0], [4, 5, 3]], [2, 3])
+    >>> b.tgt_in.tolist(), b.tgt_out.tolist()
+    ([[2, 5], [2, 5]], [[5, 3], [5, 3]])
+    """
+    import torch
+
+    src_ids = [src_vocab.encode(s) + [EOS_ID] for s in src]
+    tgt_ids = [tgt_vocab.encode(t) for t in tgt]
+    B, S, T = len(src_ids), max(map(len, src_ids)), max(map(len, tgt_ids)) + 1
+    src_t = torch.full((B, S), PAD_ID, dtype=torch.long)
+    tgt_in = torch.full((B, T), PAD_ID, dtype=torch.long)
+    tgt_out = torch.full((B, T), PAD_ID, dtype=torch.long)
+    for b, (s, t) in enumerate(zip(src_ids, tgt_ids, strict=True)):
+        src_t[b, : len(s)] = torch.tensor(s)
+        tgt_in[b, : len(t) + 1] = torch.tensor([BOS_ID, *t])
+        tgt_out[b, : len(t) + 1] = torch.tensor([*t, EOS_ID])
+    return Batch(
+        src_t,
+        torch.tensor([len(s) for s in src_ids]),
+        tgt_in,
+        tgt_out,
+        torch.tensor([len(t) + 1 for t in tgt_ids]),
+        torch.tensor(list(range(B)) if index is None else list(index)),
+    )
+
+
+def bucket_batches(
+    lengths: Sequence[int], batch_size: int, rng: random.Random | None = None
+) -> Iterator[list[int]]:
+    """Group sentence indices of similar length into batches of ``batch_size``.
+
+    Indices are sorted by length (ties by index) and cut into batches, so that
+    padding stays small. With ``rng`` the order of batches is shuffled (for
+    training) and ties are broken randomly; without it the order is deterministic.
+
+    Examples
+    --------
+    >>> list(bucket_batches([5, 1, 4, 2], batch_size=2))
+    [[1, 3], [2, 0]]
+    """
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
+    order = list(range(len(lengths)))
+    if rng is not None:
+        rng.shuffle(order)
+    order.sort(key=lambda i: lengths[i])  # stable: shuffled ties stay shuffled
+    batches = [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
+    if rng is not None:
+        rng.shuffle(batches)
+    yield from batches

@@ -1,0 +1,1 @@
+"""Reference attentional seq2seq models: score functions, RNN encoder-decoders, checkpoints."""
