@@ -1,0 +1,1 @@
+"""Analyses: pure functions from arrays and alignments to result dataclasses (no torch)."""

@@ -1,0 +1,140 @@
+"""Quality as a function of source length: the fixed-vector bottleneck.
+
+Bahdanau et al. (2015, Fig. 2) showed that an encoder-decoder without
+attention, which must squeeze the source into one vector, degrades on long
+sentences while an attentional one holds up. :func:`quality_by_length` buckets
+a test set by source length and reports, per bucket, greedy exact match,
+teacher-forced token accuracy, per-token negative log-likelihood and BLEU.
+Pure: it takes per-sentence numbers, not a model (see :mod:`attnprobe.evaluate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from attnprobe.errors import InputError
+
+__all__ = ["BUCKETS", "BucketQuality", "bucket_of", "quality_by_length"]
+
+#: source-length buckets (inclusive bounds; None = no upper bound)
+BUCKETS: tuple[tuple[int, int | None], ...] = (
+    (1, 10),
+    (11, 20),
+    (21, 30),
+    (31, 40),
+    (41, 50),
+    (51, 60),
+    (61, None),
+)
+
+
+@dataclass(frozen=True)
+class BucketQuality:
+    """Quality of the sentences whose source length falls in ``[lo, hi]``."""
+
+    lo: int
+    hi: int | None
+    sentences: int
+    exact_match: float  # share of greedy outputs equal to the reference
+    token_accuracy: float  # teacher-forced argmax accuracy over target steps (EOS included)
+    nll_per_token: float  # teacher-forced negative log-likelihood per target step, nats
+    bleu: float | None  # corpus BLEU of the bucket's greedy outputs (sacrebleu), or None
+
+    @property
+    def label(self) -> str:
+        """``"1-10"``, ..., ``"61+"``."""
+        return f"{self.lo}-{self.hi}" if self.hi is not None else f"{self.lo}+"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "label": self.label}
+
+
+def bucket_of(length: int, buckets=BUCKETS) -> int:
+    """Index of the bucket holding ``length`` (-1 if none does).
+
+    Examples
+    --------
+    >>> bucket_of(1), bucket_of(10), bucket_of(11), bucket_of(99), bucket_of(0)
+    (0, 0, 1, 6, -1)
+    """
+    for k, (lo, hi) in enumerate(buckets):
+        if length >= lo and (hi is None or length <= hi):
+            return k
+    return -1
+
+
+def quality_by_length(
+    src_lens: Sequence[int],
+    steps: Sequence[int],
+    nll: Sequence[float],
+    correct: Sequence[int],
+    exact: Sequence[bool],
+    hypotheses: Sequence[Sequence[str]] | None = None,
+    references: Sequence[Sequence[str]] | None = None,
+    buckets=BUCKETS,
+) -> list[BucketQuality]:
+    """Per-bucket quality from per-sentence numbers; empty buckets are left out.
+
+    Parameters
+    ----------
+    src_lens : source length in words, per sentence.
+    steps : target steps (reference words + EOS), per sentence.
+    nll : summed teacher-forced negative log-likelihood, per sentence.
+    correct : teacher-forced correct steps, per sentence.
+    exact : whether greedy decoding reproduced the reference, per sentence.
+    hypotheses, references : token lists for BLEU (both or neither).
+
+    Examples
+    --------
+    >>> rows = quality_by_length([3, 5, 15], [4, 6, 10], [4.0, 2.0, 5.0], [4, 3, 10],
+    ...                          [True, False, True])
+    >>> [(r.label, r.sentences, r.exact_match, r.token_accuracy, r.nll_per_token) for r in rows]
+    [('1-10', 2, 0.5, 0.7, 0.6), ('11-20', 1, 1.0, 1.0, 0.5)]
+    """
+    n = len(src_lens)
+    if not all(len(x) == n for x in (steps, nll, correct, exact)):
+        raise InputError("per-sentence sequences must all have one entry per sentence")
+    if (hypotheses is None) != (references is None):
+        raise InputError("BLEU needs both hypotheses and references")
+    which = np.array([bucket_of(int(x), buckets) for x in src_lens])
+    steps_a, nll_a = np.asarray(steps, float), np.asarray(nll, float)
+    correct_a, exact_a = np.asarray(correct, float), np.asarray(exact, float)
+    rows = []
+    for k, (lo, hi) in enumerate(buckets):
+        members = np.flatnonzero(which == k)
+        if members.size == 0:
+            continue
+        bleu = None
+        if hypotheses is not None:
+            bleu = corpus_bleu([hypotheses[i] for i in members], [references[i] for i in members])
+        tokens = steps_a[members].sum()
+        rows.append(
+            BucketQuality(
+                lo,
+                hi,
+                int(members.size),
+                float(exact_a[members].mean()),
+                float(correct_a[members].sum() / tokens),
+                float(nll_a[members].sum() / tokens),
+                bleu,
+            )
+        )
+    return rows
+
+
+def corpus_bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+    """Corpus BLEU (sacrebleu, on already tokenised text: ``tokenize="none"``).
+
+    Examples
+    --------
+    >>> round(corpus_bleu([["a", "b", "c", "d"]], [["a", "b", "c", "d"]]), 6)
+    100.0
+    """
+    import sacrebleu
+
+    hyp = [" ".join(h) for h in hypotheses]
+    ref = [" ".join(r) for r in references]
+    return float(sacrebleu.corpus_bleu(hyp, [ref], tokenize="none").score)

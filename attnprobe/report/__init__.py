@@ -1,0 +1,1 @@
+"""Reports: text, figures and the HTML page. Never imports torch."""
