@@ -181,6 +181,7 @@ def train(
 
     if Path(out).exists() and not force:
         raise InputError("already exists", path=out, fix="pass --force to overwrite it")
+    fields = arch_fields(arch)
     if bool(toy_pair) == bool(train_files):
         raise InputError("give the data as either --toy PAIR or --train SRC TGT (and --dev)")
     if toy_pair:
@@ -208,7 +209,6 @@ def train(
     train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
     train_cfg = TrainConfig(**{k: v for k, v in options.items() if k in train_keys})
     model_opts = {k: v for k, v in options.items() if k not in train_keys}
-    fields = arch_fields(arch)
     if fields.get("score") == "location" and not model_opts["max_src_len"]:
         model_opts["max_src_len"] = max(max(train_data.lengths), max(dev_data.lengths)) + 1
     model_cfg = ModelConfig(len(src_vocab), len(tgt_vocab), **fields, **model_opts)

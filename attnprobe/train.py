@@ -79,7 +79,7 @@ class TrainResult:
             "dev_accuracy": round(self.dev_accuracy, 5),
             "stopped": self.stopped,
             "config": dataclasses.asdict(cfg),
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
         }
 
 

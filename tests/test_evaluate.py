@@ -1,0 +1,43 @@
+"""Corpus evaluation: results agree with the model run directly, in corpus order."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from attnprobe.data import ParallelCorpus, Vocab, make_batch
+from attnprobe.evaluate import run_corpus
+from attnprobe.models.rnn import ModelConfig, build_model
+
+CORPUS = ParallelCorpus([["a", "b", "c"], ["b"], ["c", "a"]], [["x", "y"], ["y", "y", "x"], ["x"]])
+
+
+def model():
+    src, tgt = Vocab.build(CORPUS.src), Vocab.build(CORPUS.tgt)
+    m = build_model(ModelConfig(len(src), len(tgt), emb_dim=4, enc_dim=4, hidden_dim=8), seed=1)
+    m.src_vocab, m.tgt_vocab = src, tgt
+    return m.eval()
+
+
+def test_each_sentence_matches_a_one_sentence_run():
+    m = model()
+    results = run_corpus(m, CORPUS, batch_size=2, progress=False)
+    assert [r.index for r in results] == [0, 1, 2]
+    for i, r in enumerate(results):
+        b = make_batch([CORPUS.src[i]], [CORPUS.tgt[i]], m.src_vocab, m.tgt_vocab)
+        with torch.no_grad():
+            out = m(b.src, b.src_lens, b.tgt_in)
+            hyp = m.greedy(b.src, b.src_lens)[0]
+        nll = F.cross_entropy(out.logits[0], b.tgt_out[0], reduction="sum")
+        assert r.src_len == len(CORPUS.src[i]) and r.steps == len(CORPUS.tgt[i]) + 1
+        assert abs(r.nll - float(nll)) < 1e-5
+        assert r.correct == int((out.logits[0].argmax(-1) == b.tgt_out[0]).sum())
+        torch.testing.assert_close(
+            torch.from_numpy(r.attention), out.attention[0], atol=1e-6, rtol=0
+        )
+        assert r.hypothesis == m.tgt_vocab.decode(hyp.tokens)
+        assert r.exact(r.hypothesis) and not r.exact(["not", "it"])
+
+
+def test_without_decoding_there_is_no_hypothesis():
+    assert run_corpus(model(), CORPUS, decode=False, progress=False)[0].hypothesis is None
