@@ -1,1 +1,5 @@
-"""Analyses: pure functions from arrays and alignments to result dataclasses (no torch)."""
+"""Pure analyses: arrays and alignments in, results out; no model, no I/O.
+
+Import the module you need (``attnprobe.analyses.extraction``, ...); this
+package imports nothing itself, so that reading it never pulls in torch.
+"""

@@ -1,0 +1,416 @@
+"""Hard word alignments from soft attention (or similarity) matrices.
+
+Every function takes one matrix ``[T, S]`` (target rows, source columns) and
+returns an :class:`~attnprobe.alignment.Alignment` of sure links
+``(source word, target word)``. Two conversions happen first, the same for
+every method (:func:`word_matrix`):
+
+* **offset**: row ``t`` belongs to target position ``t + offset``. Which
+  offset is right depends on the architecture (Luong et al. 2015, footnote
+  14): an attention row computed from the decoder state that has just read
+  ``y_{t-1}`` aligns that input word (``offset=-1`` when row 0 is the step that
+  reads BOS and target position 0 is the first real word), while a row that
+  predicts ``y_t`` aligns it (``offset=0``). Rows that fall outside the target
+  positions are dropped.
+* **masks**: ``src_mask`` ``[S]`` and ``tgt_mask`` ``[n target positions]``
+  mark the real words (False for BOS, EOS, padding). Masked positions are
+  removed and the rest renumbered, so link indices count real words only and
+  can be scored against gold alignments directly.
+
+The matrices are numpy arrays; anything ``np.asarray`` understands (a CPU
+torch tensor too) is accepted, and torch is never imported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from attnprobe.alignment import Alignment
+from attnprobe.errors import InputError, UnknownNameError
+
+__all__ = [
+    "EXTRACTORS",
+    "WordMatrix",
+    "word_matrix",
+    "extract_alignment",
+    "argmax_target",
+    "argmax_source",
+    "argmax_intersection",
+    "argmax_union",
+    "threshold",
+    "itermax",
+    "max_weight_matching",
+    "top_p",
+]
+
+
+@dataclass(frozen=True)
+class WordMatrix:
+    """Attention restricted to real words, with word numbers for rows and columns.
+
+    Attributes
+    ----------
+    weights : float64 ``[t, s]``, the rows that map to a real target word and the
+        columns of real source words.
+    tgt_words : int ``[t]``, the target word number of each row.
+    n_src, n_tgt : numbers of real source and target words.
+    """
+
+    weights: np.ndarray
+    tgt_words: np.ndarray
+    n_src: int
+    n_tgt: int
+
+    def to_alignment(self, links: np.ndarray) -> Alignment:
+        """Links given as a bool ``[t, s]`` matrix over ``weights`` -> word alignment."""
+        rows, cols = np.nonzero(links)
+        pairs = zip(cols.tolist(), self.tgt_words[rows].tolist(), strict=True)
+        return Alignment(frozenset(pairs), frozenset(), self.n_src, self.n_tgt)
+
+
+def _mask(mask, size: int | None, name: str) -> np.ndarray | None:
+    if mask is None:
+        return None
+    arr = np.asarray(mask)
+    if arr.ndim != 1 or (size is not None and len(arr) != size):
+        want = f"[{size}]" if size is not None else "1-D"
+        raise InputError(f"{name} must have shape {want}, got {arr.shape}")
+    if arr.dtype != bool:
+        if not np.isin(arr, (0, 1)).all():
+            raise InputError(f"{name} must be boolean (True = real word), got values {arr[:5]}")
+        arr = arr.astype(bool)
+    return arr
+
+
+def word_matrix(attention, *, offset: int = 0, src_mask=None, tgt_mask=None) -> WordMatrix:
+    """Apply the target offset and the masks: the matrix every method works on.
+
+    Parameters
+    ----------
+    attention : ``[T, S]`` weights, target rows and source columns.
+    offset : row ``t`` belongs to target position ``t + offset`` (often 0 or -1).
+    src_mask : bool ``[S]``, True for real source words (default: all).
+    tgt_mask : bool ``[n]`` over target positions, True for real words
+        (default: ``T`` positions, all real).
+
+    Raises
+    ------
+    InputError
+        Not a 2-D finite matrix, masks of the wrong shape, or an offset that is
+        not an integer.
+
+    Examples
+    --------
+    Target tokens ``[w0, w1, EOS]``; row ``t`` reads ``y_{t-1}`` (row 0 reads BOS):
+
+    >>> a = [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]
+    >>> w = word_matrix(a, offset=-1, tgt_mask=[True, True, False])
+    >>> w.weights.tolist(), w.tgt_words.tolist(), w.n_src, w.n_tgt
+    ([[0.2, 0.8], [0.5, 0.5]], [0, 1], 2, 2)
+
+    Row ``t`` predicts ``y_t``; the EOS row goes:
+
+    >>> w = word_matrix(a, offset=0, tgt_mask=[True, True, False])
+    >>> w.weights.tolist(), w.tgt_words.tolist()
+    ([[0.9, 0.1], [0.2, 0.8]], [0, 1])
+    """
+    a = np.asarray(attention, dtype=np.float64)
+    if a.ndim != 2:
+        raise InputError(
+            f"attention must be one [T, S] matrix, got shape {a.shape}",
+            fix="select one sentence (and head) first, e.g. attention[b, 0, :T, :S]",
+        )
+    if not np.isfinite(a).all():
+        raise InputError("attention contains NaN or infinite values")
+    if isinstance(offset, bool) or not isinstance(offset, int | np.integer):
+        raise InputError(f"offset must be an integer, got {offset!r}")
+    T, S = a.shape
+    src = _mask(src_mask, S, "src_mask")
+    tgt = _mask(tgt_mask, None, "tgt_mask")
+    if tgt is None:
+        tgt = np.ones(T, bool)
+    src = np.ones(S, bool) if src is None else src
+    position = np.arange(T) + int(offset)  # target position of each row
+    inside = (position >= 0) & (position < len(tgt))
+    rows = np.flatnonzero(inside)
+    rows = rows[tgt[position[rows]]]
+    word_of_position = np.cumsum(tgt) - 1  # real words renumbered from 0
+    return WordMatrix(
+        weights=a[np.ix_(rows, np.flatnonzero(src))],
+        tgt_words=word_of_position[position[rows]],
+        n_src=int(src.sum()),
+        n_tgt=int(tgt.sum()),
+    )
+
+
+def _row_argmax(w: np.ndarray) -> np.ndarray:
+    links = np.zeros(w.shape, bool)
+    if w.size:
+        links[np.arange(w.shape[0]), w.argmax(axis=1)] = True
+    return links
+
+
+def _col_argmax(w: np.ndarray) -> np.ndarray:
+    links = np.zeros(w.shape, bool)
+    if w.size:
+        links[w.argmax(axis=0), np.arange(w.shape[1])] = True
+    return links
+
+
+def _extractor(kernel: Callable[..., np.ndarray]):
+    """Wrap a kernel on the word matrix into the public signature."""
+
+    def run(attention, *, offset=0, src_mask=None, tgt_mask=None, **params) -> Alignment:
+        wm = word_matrix(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask)
+        return wm.to_alignment(kernel(wm.weights, **params))
+
+    run.__name__ = kernel.__name__.lstrip("_")
+    return run
+
+
+def argmax_target(attention, *, offset=0, src_mask=None, tgt_mask=None) -> Alignment:
+    """Link every target word to the source word it attends to most.
+
+    One link per target word, as Luong et al. (2015, Table 6) extract alignments
+    from attention. Ties go to the first source word.
+
+    Parameters
+    ----------
+    attention, offset, src_mask, tgt_mask : see :func:`word_matrix`.
+
+    Examples
+    --------
+    >>> a = [[0.7, 0.2, 0.1],
+    ...      [0.1, 0.1, 0.8]]
+    >>> sorted(argmax_target(a).sure)
+    [(0, 0), (2, 1)]
+    """
+    return _extractor(_row_argmax)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask)
+
+
+def argmax_source(attention, *, offset=0, src_mask=None, tgt_mask=None) -> Alignment:
+    """Link every source word to the target word that attends to it most.
+
+    Examples
+    --------
+    >>> a = [[0.7, 0.2, 0.1],
+    ...      [0.1, 0.1, 0.8]]
+    >>> sorted(argmax_source(a).sure)
+    [(0, 0), (1, 0), (2, 1)]
+    """
+    return _extractor(_col_argmax)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask)
+
+
+def _intersection(w):
+    return _row_argmax(w) & _col_argmax(w)
+
+
+def _union(w):
+    return _row_argmax(w) | _col_argmax(w)
+
+
+def argmax_intersection(attention, *, offset=0, src_mask=None, tgt_mask=None) -> Alignment:
+    """Links that are the argmax in both directions (mutual argmax).
+
+    Examples
+    --------
+    >>> a = [[0.7, 0.2, 0.1],
+    ...      [0.1, 0.1, 0.8]]
+    >>> sorted(argmax_intersection(a).sure)
+    [(0, 0), (2, 1)]
+    """
+    return _extractor(_intersection)(attention, offset=offset, src_mask=src_mask,
+                                     tgt_mask=tgt_mask)
+
+
+def argmax_union(attention, *, offset=0, src_mask=None, tgt_mask=None) -> Alignment:
+    """Links that are the argmax in either direction.
+
+    Examples
+    --------
+    >>> a = [[0.7, 0.2, 0.1],
+    ...      [0.1, 0.1, 0.8]]
+    >>> sorted(argmax_union(a).sure)
+    [(0, 0), (1, 0), (2, 1)]
+    """
+    return _extractor(_union)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask)
+
+
+def _threshold(w, *, value: float):
+    if not np.isfinite(value):
+        raise InputError(f"threshold must be a finite number, got {value!r}")
+    return w > value
+
+
+def threshold(attention, value: float = 0.5, *, offset=0, src_mask=None, tgt_mask=None):
+    """Links whose weight is strictly greater than ``value``.
+
+    Examples
+    --------
+    >>> a = [[0.5, 0.4, 0.1],
+    ...      [0.1, 0.3, 0.6]]
+    >>> sorted(threshold(a, 0.35).sure)
+    [(0, 0), (1, 0), (2, 1)]
+    """
+    return _extractor(_threshold)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask,
+                                  value=float(value))
+
+
+def _itermax(w, *, alpha: float, max_iter: int):
+    if not 0.0 <= alpha <= 1.0:
+        raise InputError(f"alpha must lie in [0, 1], got {alpha}")
+    if max_iter < 1:
+        raise InputError(f"max_iter must be >= 1, got {max_iter}")
+    links = _intersection(w)
+    for _ in range(max_iter - 1):
+        row_done = links.any(axis=1)[:, None]  # [t, 1] target word aligned
+        col_done = links.any(axis=0)[None, :]  # [1, s] source word aligned
+        if row_done.all() or col_done.all():
+            break
+        # both words aligned: out; one aligned: discounted by alpha; none: as is
+        factor = np.where(row_done & col_done, 0.0, np.where(row_done | col_done, alpha, 1.0))
+        new = _intersection(w * factor) & (factor > 0) & ~links
+        if not new.any():
+            break
+        links |= new
+    return links
+
+
+def itermax(attention, *, alpha: float = 0.9, max_iter: int = 2, offset=0, src_mask=None,
+            tgt_mask=None) -> Alignment:
+    """IterMax (Jalili Sabet et al., 2020): mutual argmax, repeated for unaligned words.
+
+    Starts from the mutual argmax. Each further iteration recomputes the mutual
+    argmax on a modified matrix in which a pair whose two words are both aligned
+    is excluded and a pair with one aligned word is discounted by ``alpha``, and
+    adds the new links. Stops after ``max_iter`` rounds, when one side is fully
+    aligned, or when nothing changes. Weights should be non-negative.
+
+    Examples
+    --------
+    >>> a = [[0.6, 0.4, 0.0],
+    ...      [0.5, 0.1, 0.0],
+    ...      [0.0, 0.0, 1.0]]
+    >>> sorted(itermax(a, max_iter=1).sure)    # mutual argmax
+    [(0, 0), (2, 2)]
+    >>> sorted(itermax(a).sure)     # round 2 links the unaligned words to aligned ones
+    [(0, 0), (0, 1), (1, 0), (2, 2)]
+    """
+    return _extractor(_itermax)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask,
+                                alpha=float(alpha), max_iter=int(max_iter))
+
+
+def _matching(w):
+    import networkx as nx  # only this method needs it
+
+    links = np.zeros(w.shape, bool)
+    graph = nx.Graph()
+    rows, cols = np.nonzero(w > 0)  # non-positive edges never raise a matching's weight
+    graph.add_weighted_edges_from(
+        (("t", r), ("s", c), float(w[r, c])) for r, c in zip(rows.tolist(), cols.tolist(),
+                                                             strict=True)
+    )
+    for u, v in nx.max_weight_matching(graph):
+        (_, r), (_, c) = (u, v) if u[0] == "t" else (v, u)
+        links[r, c] = True
+    return links
+
+
+def max_weight_matching(attention, *, offset=0, src_mask=None, tgt_mask=None) -> Alignment:
+    """The one-to-one alignment with the largest total weight (bipartite matching).
+
+    Solved with networkx's ``max_weight_matching``; only positive weights count.
+
+    Examples
+    --------
+    >>> a = [[0.6, 0.5],
+    ...      [0.5, 0.0]]
+    >>> sorted(max_weight_matching(a).sure)    # 0.5 + 0.5 beats 0.6
+    [(0, 1), (1, 0)]
+    """
+    return _extractor(_matching)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask)
+
+
+def _top_p(w, *, p: float):
+    if not 0.0 < p <= 1.0:
+        raise InputError(f"p must lie in (0, 1], got {p}")
+    if (w < 0).any():
+        raise InputError("top-p needs non-negative weights (attention probabilities)")
+    order = np.argsort(-w, axis=1, kind="stable")  # [t, s] heaviest first
+    sorted_w = np.take_along_axis(w, order, axis=1)
+    mass = w.sum(axis=1, keepdims=True)  # over real source words only
+    before = np.cumsum(sorted_w, axis=1) - sorted_w  # mass of the heavier words
+    keep_sorted = (before < p * mass) & (sorted_w > 0)
+    links = np.zeros(w.shape, bool)
+    np.put_along_axis(links, order, keep_sorted, axis=1)
+    return links
+
+
+def top_p(attention, p: float = 0.5, *, offset=0, src_mask=None, tgt_mask=None) -> Alignment:
+    """Per target word, the fewest source words that hold a fraction ``p`` of its attention.
+
+    The heaviest source words are taken until their weight reaches ``p`` times
+    the row's weight over the real source words (so masking special tokens
+    renormalises implicitly). Weights must be non-negative.
+
+    Examples
+    --------
+    >>> a = [[0.5, 0.3, 0.2],
+    ...      [0.1, 0.1, 0.8]]
+    >>> sorted(top_p(a, 0.7).sure)
+    [(0, 0), (1, 0), (2, 1)]
+    """
+    return _extractor(_top_p)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask,
+                              p=float(p))
+
+
+#: Extraction methods by name; parameters (``value``, ``p``, ``alpha``, ...) pass through.
+EXTRACTORS: dict[str, Callable[..., Alignment]] = {
+    "argmax-target": argmax_target,
+    "argmax-source": argmax_source,
+    "intersection": argmax_intersection,
+    "union": argmax_union,
+    "threshold": threshold,
+    "itermax": itermax,
+    "matching": max_weight_matching,
+    "top-p": top_p,
+}
+
+
+def extract_alignment(attention, method: str = "argmax-target", **options) -> Alignment:
+    """Extract a hard alignment with the method named ``method`` (see :data:`EXTRACTORS`).
+
+    Parameters
+    ----------
+    attention : ``[T, S]`` matrix.
+    method : ``argmax-target``, ``argmax-source``, ``intersection``, ``union``,
+        ``threshold``, ``itermax``, ``matching`` or ``top-p``.
+    **options : ``offset``, ``src_mask``, ``tgt_mask`` and the method's own
+        parameters (``value`` for threshold, ``p`` for top-p, ``alpha`` and
+        ``max_iter`` for itermax).
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown method (with "did you mean").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([[0.1, 0.8, 0.1],     # row 0 reads BOS: dropped by offset=-1
+    ...               [0.8, 0.1, 0.1],
+    ...               [0.1, 0.1, 0.8]])
+    >>> sorted(extract_alignment(a, "argmax-target", offset=-1,
+    ...                          src_mask=[True, True, False]).sure)
+    [(0, 0), (0, 1)]
+    """
+    run = EXTRACTORS.get(method)
+    if run is None:
+        raise UnknownNameError("extraction method", method, EXTRACTORS)
+    try:
+        return run(attention, **options)
+    except TypeError as exc:  # a parameter the method does not take
+        raise InputError(f"extraction method {method!r}: {exc}") from None
