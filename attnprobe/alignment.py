@@ -542,8 +542,9 @@ def detect_format(lines: Iterable[str], path="<input>") -> str:
             continue
         if _NAACL_LINE.fullmatch(line):
             return "naacl"
-        if _PHARAOH_LINE.fullmatch(_strip_id(line)):
-            return "pharaoh"
+        body = _strip_id(line)
+        if _PHARAOH_LINE.fullmatch(body) or any(map(_PHARAOH_LINK.fullmatch, body.split())):
+            return "pharaoh"  # a malformed link among good ones is reported by the reader
         raise InputError(
             f"cannot tell the alignment format from {line.strip()[:60]!r}; expected "
             f"{_EXPECTED['pharaoh']}, or {_EXPECTED['naacl']}",
