@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "save": "attnprobe.models.checkpoint",
     "Vocab": "attnprobe.data",
     "ParallelCorpus": "attnprobe.data",
+    "ToyExample": "attnprobe.toy",
     "train": "attnprobe.train",
     "TrainConfig": "attnprobe.train",
 }
