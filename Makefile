@@ -7,12 +7,18 @@ PIP     = $(BIN)/pip install -q -c constraints.txt
 
 .PHONY: venv demo test lint fixtures bench clean
 
+DEMO_SENTENCE = the black cat does not see the small dog near the house
+
 $(BIN)/attnprobe: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) -e '.[test]'
 	touch $@
 
 venv: $(BIN)/attnprobe
+
+demo: venv  ## compare the bundled fixture models and translate one sentence
+	$(BIN)/attnprobe compare fixtures/models/enfr-*.pt
+	$(BIN)/attnprobe translate fixtures/models/enfr-bahdanau.pt "$(DEMO_SENTENCE)"
 
 test: venv  ## run the whole test suite (what CI runs)
 	$(BIN)/ruff check attnprobe tests benchmarks

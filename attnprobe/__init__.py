@@ -35,7 +35,8 @@ _EXPORTS: dict[str, str] = {
     "Vocab": "attnprobe.data",
     "ParallelCorpus": "attnprobe.data",
     "ToyExample": "attnprobe.toy",
-    "train": "attnprobe.train",
+    "compare": "attnprobe.pipeline",
+    "format_comparison": "attnprobe.pipeline",
     "TrainConfig": "attnprobe.train",
 }
 

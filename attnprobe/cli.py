@@ -276,11 +276,18 @@ def translate(model, sentences, beam, show_attention, trust_pickle):
 @cli.command()
 @click.argument("pair")
 @click.option(
-    "-o", "--out", "out_dir", required=True, metavar="DIR", type=click.Path(file_okay=False),
+    "-o",
+    "--out",
+    "out_dir",
+    required=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False),
     help="Folder for the files (created if missing).",
 )
 @click.option(
-    "--splits", default="train,dev,test", show_default=True,
+    "--splits",
+    default="train,dev,test",
+    show_default=True,
     help="Comma-separated splits to write: train (40,000 pairs), dev (500), test (1,200).",
 )
 def toy(pair, out_dir, splits):
@@ -334,20 +341,39 @@ _ALIGNMENT_FILES_HELP = """
 @cli.command(epilog=None)
 @click.argument("gold", type=click.Path(dir_okay=False))
 @click.argument("hyp", type=click.Path(dir_okay=False))
-@click.option("--gold-one-based/--gold-zero-based", default=None,
-              help="GOLD word positions start at 1 / at 0 [default: by format].")
-@click.option("--hyp-one-based/--hyp-zero-based", default=None,
-              help="HYP word positions start at 1 / at 0 [default: by format].")
+@click.option(
+    "--gold-one-based/--gold-zero-based",
+    default=None,
+    help="GOLD word positions start at 1 / at 0 [default: by format].",
+)
+@click.option(
+    "--hyp-one-based/--hyp-zero-based",
+    default=None,
+    help="HYP word positions start at 1 / at 0 [default: by format].",
+)
 @click.option("--reverse-gold", is_flag=True, help="GOLD lists target-source links: swap them.")
 @click.option("--reverse-hyp", is_flag=True, help="HYP lists target-source links: swap them.")
-@click.option("--format", "fmt", type=click.Choice(ALIGNMENT_FORMATS), default="auto",
-              show_default=True, help="Format of both files.")
-@click.option("--text", type=click.Path(dir_okay=False), metavar="BITEXT",
-              help='"source ||| target" lines: check that every link lies inside its sentence.')
-@click.option("--json", "as_json", is_flag=True,
-              help="Print a JSON object (aer, precision, recall, f1 as fractions; link counts).")
-def score(gold, hyp, gold_one_based, hyp_one_based, reverse_gold, reverse_hyp, fmt, text,
-          as_json):
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(ALIGNMENT_FORMATS),
+    default="auto",
+    show_default=True,
+    help="Format of both files.",
+)
+@click.option(
+    "--text",
+    type=click.Path(dir_okay=False),
+    metavar="BITEXT",
+    help='"source ||| target" lines: check that every link lies inside its sentence.',
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON object (aer, precision, recall, f1 as fractions; link counts).",
+)
+def score(gold, hyp, gold_one_based, hyp_one_based, reverse_gold, reverse_hyp, fmt, text, as_json):
     """Score a word alignment HYP against the gold alignment GOLD.
 
     Prints the alignment error rate AER = 1 - (|A&S| + |A&P|) / (|A| + |S|),
@@ -362,9 +388,16 @@ def score(gold, hyp, gold_one_based, hyp_one_based, reverse_gold, reverse_hyp, f
     from attnprobe.alignment import read_bitext_lengths, score_files
 
     lengths = read_bitext_lengths(text) if text else None
-    result = score_files(gold, hyp, format=fmt, gold_one_based=gold_one_based,
-                         hyp_one_based=hyp_one_based, reverse_gold=reverse_gold,
-                         reverse_hyp=reverse_hyp, lengths=lengths)
+    result = score_files(
+        gold,
+        hyp,
+        format=fmt,
+        gold_one_based=gold_one_based,
+        hyp_one_based=hyp_one_based,
+        reverse_gold=reverse_gold,
+        reverse_hyp=reverse_hyp,
+        lengths=lengths,
+    )
     click.echo(result.to_json() if as_json else str(result))
 
 
@@ -374,21 +407,46 @@ score.help += _ALIGNMENT_FILES_HELP
 @cli.command()
 @click.argument("fwd", type=click.Path(dir_okay=False))
 @click.argument("rev", type=click.Path(dir_okay=False))
-@click.option("-m", "--method", type=click.Choice(list(SYMMETRIZATIONS)), default="grow-diag-final",
-              show_default=True, help="How to combine the two directions.")
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
-              help="Output Pharaoh file (0-based source-target), written whole or not at all.")
-@click.option("--fwd-one-based/--fwd-zero-based", default=None,
-              help="FWD word positions start at 1 / at 0 [default: by format].")
-@click.option("--rev-one-based/--rev-zero-based", default=None,
-              help="REV word positions start at 1 / at 0 [default: by format].")
+@click.option(
+    "-m",
+    "--method",
+    type=click.Choice(list(SYMMETRIZATIONS)),
+    default="grow-diag-final",
+    show_default=True,
+    help="How to combine the two directions.",
+)
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output Pharaoh file (0-based source-target), written whole or not at all.",
+)
+@click.option(
+    "--fwd-one-based/--fwd-zero-based",
+    default=None,
+    help="FWD word positions start at 1 / at 0 [default: by format].",
+)
+@click.option(
+    "--rev-one-based/--rev-zero-based",
+    default=None,
+    help="REV word positions start at 1 / at 0 [default: by format].",
+)
 @click.option("--reverse-fwd", is_flag=True, help="FWD lists target-source links: swap them.")
-@click.option("--reverse-rev", is_flag=True,
-              help="REV lists target-source links (as fast_align -r output usually does): swap.")
-@click.option("--format", "fmt", type=click.Choice(ALIGNMENT_FORMATS), default="auto",
-              show_default=True, help="Format of both input files.")
-def symmetrize(fwd, rev, method, out, fwd_one_based, rev_one_based, reverse_fwd, reverse_rev,
-               fmt):
+@click.option(
+    "--reverse-rev",
+    is_flag=True,
+    help="REV lists target-source links (as fast_align -r output usually does): swap.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(ALIGNMENT_FORMATS),
+    default="auto",
+    show_default=True,
+    help="Format of both input files.",
+)
+def symmetrize(fwd, rev, method, out, fwd_one_based, rev_one_based, reverse_fwd, reverse_rev, fmt):
     """Combine a forward (FWD) and a reverse (REV) word alignment into one.
 
     Methods (Koehn et al. 2003): intersection, union, grow, grow-diag,
@@ -402,12 +460,20 @@ def symmetrize(fwd, rev, method, out, fwd_one_based, rev_one_based, reverse_fwd,
     from attnprobe.alignment import write_pharaoh
     from attnprobe.symmetrize import symmetrize_files
 
-    result = symmetrize_files(fwd, rev, method, format=fmt, forward_one_based=fwd_one_based,
-                              reverse_one_based=rev_one_based, reverse_forward=reverse_fwd,
-                              reverse_reverse=reverse_rev)
+    result = symmetrize_files(
+        fwd,
+        rev,
+        method,
+        format=fmt,
+        forward_one_based=fwd_one_based,
+        reverse_one_based=rev_one_based,
+        reverse_forward=reverse_fwd,
+        reverse_reverse=reverse_rev,
+    )
     write_pharaoh(out, result)
-    click.echo(f"{len(result)} sentences, {sum(len(a.sure) for a in result)} links -> {out}",
-               err=True)
+    click.echo(
+        f"{len(result)} sentences, {sum(len(a.sure) for a in result)} links -> {out}", err=True
+    )
 
 
 symmetrize.help += _ALIGNMENT_FILES_HELP

@@ -15,5 +15,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 def shared_data() -> Path:
     """``../shared/data`` beside the checkout; tests that need it skip when it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real gold data not found at {SHARED_DATA} (it sits beside the checkout in CI)")
+        pytest.skip(
+            f"real gold data not found at {SHARED_DATA} (it sits beside the checkout in CI)"
+        )
     return SHARED_DATA
