@@ -33,7 +33,6 @@ _EXPORTS: dict[str, str] = {
     "write_naacl": "attnprobe.alignment",
     "score_alignments": "attnprobe.alignment",
     "score_files": "attnprobe.alignment",
-    "symmetrize": "attnprobe.symmetrize",
     "symmetrize_corpus": "attnprobe.symmetrize",
     "word_ids": "attnprobe.subwords",
     "subword_to_word": "attnprobe.subwords",
