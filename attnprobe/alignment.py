@@ -186,6 +186,12 @@ class LinkTable:
     tgt_len: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self):
+        # Pack once, when the table is made (as a set is hashed when it is built), so
+        # that scoring only reads: the sure flags and the cells at the table's own width.
+        self.sure  # noqa: B018 - fills the cache
+        self._cells(max(_MIN_BITS, self._max_index().bit_length()))
+
     # ---- construction
 
     @classmethod
@@ -352,7 +358,10 @@ class LinkTable:
             self._cache["sure"] = np.repeat(flags, counts.reshape(-1))
         return self._cache["sure"]
 
-    def __getitem__(self, s: int) -> Alignment:
+    def __getitem__(self, s):
+        """Sentence ``s`` as an :class:`Alignment`, or a slice of sentences as a table."""
+        if isinstance(s, slice):
+            return self._slice(s)
         if not -len(self) <= s < len(self):
             raise IndexError(f"sentence {s} out of range for {len(self)} sentences")
         s %= len(self)
@@ -360,6 +369,19 @@ class LinkTable:
         pairs = list(zip(self.src[a:b].tolist(), self.tgt[a:b].tolist(), strict=True))
         return Alignment(frozenset(pairs[: m - a]), frozenset(pairs),
                          _known(self.src_len, s), _known(self.tgt_len, s))
+
+    def _slice(self, which: slice) -> LinkTable:
+        start, stop, step = which.indices(len(self))
+        if step != 1:
+            raise InputError("only contiguous sentence ranges can be sliced (step 1)")
+        stop = max(start, stop)
+        a, b = self.offsets[start], self.offsets[stop]
+
+        def cut(lengths):
+            return None if lengths is None else lengths[start:stop]
+
+        return LinkTable(self.offsets[start : stop + 1] - a, self.sure_end[start:stop] - a,
+                         self.src[a:b], self.tgt[a:b], cut(self.src_len), cut(self.tgt_len))
 
     def to_alignments(self) -> list[Alignment]:
         """One :class:`Alignment` per sentence.
@@ -396,10 +418,13 @@ class LinkTable:
     def _cells(self, bits: int) -> np.ndarray:
         """Chunk-local cell numbers ``(s mod C) << 2b | src << b | tgt`` (cached per ``b``)."""
         key = ("cells", bits)
-        if key not in self._cache:
-            local = self._sentence_ids() & ((1 << (_CELL_BITS - 2 * bits)) - 1)
-            self._cache[key] = (local << (2 * bits)) | (self.src << bits) | self.tgt
-        return self._cache[key]
+        if key not in self._cache and 2 * bits <= _CELL_BITS:
+            local = np.arange(len(self), dtype=np.int64) & ((1 << (_CELL_BITS - 2 * bits)) - 1)
+            cells = np.repeat(local << (2 * bits), np.diff(self.offsets))
+            cells |= self.tgt
+            cells |= self.src << bits
+            self._cache[key] = cells
+        return self._cache.get(key)
 
 
 def _lengths(values, n: int, name: str) -> np.ndarray:
@@ -979,15 +1004,24 @@ class AlignmentScores:
         if self._gold is None:
             raise InputError("these scores were not computed from a corpus; use score_alignments")
         g, h = self._gold, self._hyp
-        cum = np.zeros(len(self._hits) + 1, np.int64)
-        np.cumsum(self._hits, out=cum[1:])
         start = g.offsets[:-1]
+        sure = g.sure_end - start
+        possible = np.diff(g.offsets)
+        # one segment sum per block: [sure links of s, possible-only links of s, ...]
+        bounds = np.stack([start, g.sure_end], axis=1).reshape(-1)
+        sizes = np.stack([sure, possible - sure], axis=1).reshape(-1)
+        sums = np.zeros(len(bounds), np.int64)
+        inside = bounds < len(self._hits)  # blocks starting at the end are empty
+        if inside.any():
+            sums[inside] = np.add.reduceat(self._hits, bounds[inside], dtype=np.int32)
+            sums[sizes == 0] = 0  # reduceat gives the element itself for an empty block
+        hits_sure, hits_only = sums[0::2], sums[1::2]
         return SentenceScores(
             links=np.diff(h.offsets),
-            sure=g.sure_end - start,
-            possible=np.diff(g.offsets),
-            hits_sure=cum[g.sure_end] - cum[start],
-            hits_possible=cum[g.offsets[1:]] - cum[start],
+            sure=sure,
+            possible=possible,
+            hits_sure=hits_sure,
+            hits_possible=hits_sure + hits_only,
         )
 
     def as_dict(self) -> dict:
