@@ -48,6 +48,15 @@ _EXPORTS: dict[str, str] = {
     "compare": "attnprobe.pipeline",
     "format_comparison": "attnprobe.pipeline",
     "TrainConfig": "attnprobe.train",
+    "Site": "attnprobe.sites",
+    "find_sites": "attnprobe.sites",
+    "capture": "attnprobe.hooks",
+    "Capture": "attnprobe.hooks",
+    "Trace": "attnprobe.trace",
+    "Example": "attnprobe.trace",
+    "load_trace": "attnprobe.trace",
+    "wrap": "attnprobe.wrap",
+    "Wrapped": "attnprobe.wrap",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,74 @@ def shared_data() -> Path:
             f"real gold data not found at {SHARED_DATA} (it sits beside the checkout in CI)"
         )
     return SHARED_DATA
+
+
+# --- hooks are global state: no test may leave one behind (see attnprobe.hooks) ----------
+
+_MODULE_HOOK_DICTS = (
+    "_forward_hooks",
+    "_forward_pre_hooks",
+    "_backward_hooks",
+    "_backward_pre_hooks",
+)
+_GLOBAL_HOOK_DICTS = (
+    "_global_forward_hooks",
+    "_global_forward_pre_hooks",
+    "_global_backward_hooks",
+    "_global_backward_pre_hooks",
+)
+
+
+def _live_modules() -> list:
+    import gc
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # isinstance() on some lazy torch objects warns
+        warnings.simplefilter("ignore")
+        return [o for o in gc.get_objects() if isinstance(o, torch.nn.Module)]
+
+
+def _leftover_hooks() -> list[str]:
+    """Hooks on any live module, in torch's global hook dicts, or a torch function mode left on."""
+    import torch
+    from torch.nn.modules import module as torch_module
+
+    found = [f"torch global {name}" for name in _GLOBAL_HOOK_DICTS if getattr(torch_module, name)]
+    for obj in _live_modules():
+        for name in _MODULE_HOOK_DICTS:
+            if getattr(obj, name, None):
+                found.append(f"{type(obj).__name__}.{name}")
+    if torch._C._len_torch_function_stack():
+        found.append("a TorchFunctionMode still on the stack")
+    if not torch.backends.mha.get_fastpath_enabled():
+        found.append("torch.backends.mha fast path left disabled")
+    return found
+
+
+def _clear_hooks() -> None:
+    """Remove what a failing test left, so that one leak does not fail every later test."""
+    import torch
+    from torch.nn.modules import module as torch_module
+
+    for name in _GLOBAL_HOOK_DICTS:
+        getattr(torch_module, name).clear()
+    for obj in _live_modules():
+        for name in _MODULE_HOOK_DICTS:
+            getattr(obj, name, {}).clear()
+    while torch._C._len_torch_function_stack():
+        torch._C._pop_torch_function_stack()
+    torch.backends.mha.set_fastpath_enabled(True)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_hooks():
+    """Fail any test that leaves a forward/backward (pre-)hook registered (torch tests only)."""
+    yield
+    if "torch" not in sys.modules:
+        return
+    leftover = _leftover_hooks()
+    if leftover:
+        _clear_hooks()
+        pytest.fail(f"test left hooks behind: {sorted(set(leftover))}")

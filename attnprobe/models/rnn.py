@@ -54,6 +54,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from attnprobe.data import BOS_ID, EOS_ID, PAD_ID
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.models.attention import MODES, SCORES, Attention, HookPoint, make_score
+from attnprobe.sites import Site
 
 __all__ = [
     "ModelConfig",
@@ -365,6 +366,23 @@ class Seq2Seq(nn.Module):
         self.src_vocab = None
         self.tgt_vocab = None
         self.meta: dict = {}
+
+    @property
+    def sites(self) -> list[Site]:
+        """Where the attention lives (for ``attnprobe.capture``): one per-step cross site."""
+        if self.decoder.attention is None:
+            return []
+        return [Site("decoder.attention.hook_weights", read="output", name="decoder.attention")]
+
+    @property
+    def states_site(self) -> Site:
+        """The encoder states h_s [B, S, D], for ``capture(..., states=True)``."""
+        return Site("encoder.hook_states", pattern="full", role="states", name="encoder.states")
+
+    @property
+    def source_embedding(self) -> nn.Module:
+        """The source embedding module (its output is [B, S, E]; used for attribution)."""
+        return self.encoder.embedding
 
     def forward(self, src: Tensor, src_lens: Tensor, tgt_in: Tensor) -> Seq2SeqOutput:
         """Teacher-forced forward. ``src`` [B, S], ``src_lens`` [B], ``tgt_in`` [B, T]."""

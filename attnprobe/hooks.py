@@ -1,0 +1,815 @@
+"""capture(): the only place in attnprobe that registers torch hooks.
+
+Hooks are global state, so they live only inside one context manager::
+
+    with attnprobe.capture(model, grads=True) as cap:
+        out = model(batch.src, batch.src_lens, batch.tgt_in)
+        loss.backward()
+    trace = cap.trace            # frozen records, no reference to the model
+
+Everything is planned before anything is registered (sites resolved, edits
+matched, misuse refused), then the hooks are registered inside ``try`` and
+removed in ``finally``-style cleanup, also when the body, a forward or a
+backward raises. What capture changes is put back the same way: the model runs
+in ``eval()`` mode (dropout would corrupt what is measured; every module's own
+``training`` flag is restored), and PyTorch's fused ``nn.MultiheadAttention``
+fast path is switched off while an ``nn.MultiheadAttention`` site is captured.
+
+One mechanism per way of reading a site (:mod:`attnprobe.sites`):
+
+- ``"output"``, an index or a key: a forward hook reads the module's output;
+  for ``"output"`` it may return edited weights, which the model then uses.
+- ``"softmax"``: a forward pre-hook enters a ``TorchFunctionMode`` and the
+  forward hook (``always_call=True``, so it runs when the forward raises) leaves
+  it; the mode sees every torch function called *at the top level* of that
+  forward, reads the softmax output and may replace it. It cannot see inside
+  composite functions such as ``F.multi_head_attention_forward`` (the mode is
+  suspended while it handles a call), which is why ``nn.MultiheadAttention`` has
+  a mechanism of its own; a forward that only runs a fused kernel
+  (``F.scaled_dot_product_attention``) is refused with a clear error.
+- ``"mha"``: a forward pre-hook with keyword arguments asks the module for
+  per-head weights (``need_weights=True, average_attn_weights=False``) whatever
+  the caller asked for (``nn.TransformerDecoderLayer`` asks for none); the
+  forward hook reads them and gives the caller back the output it asked for.
+  When the weights are edited, or their gradient is wanted, it recomputes the
+  module's output from them: ``out_proj(weights @ V)``.
+
+Gradients dL/d(weights) are recorded by tensor hooks on the weights each call
+produced, when the user calls ``backward()`` inside the ``with`` block.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.overrides import TorchFunctionMode
+
+from attnprobe.edits import Edit, EditInfo
+from attnprobe.errors import InputError, SiteError, UnknownNameError
+from attnprobe.sites import BUILTIN_SITES, Site, builtin_site, find_sites, resolve_module
+from attnprobe.trace import Trace
+
+__all__ = ["capture", "Capture"]
+
+log = logging.getLogger("attnprobe")
+
+ATTENTION_AXES = "BHTS"  # canonical attention layout
+STATES_AXES = "BSD"  # canonical encoder-state layout
+
+# the functions through which a softmax is computed at the top level of a forward
+_SOFTMAX = frozenset({torch.softmax, F.softmax, torch._C.TensorBase.softmax, torch.special.softmax})
+# functions whose softmax happens out of the mode's sight
+_HIDDEN_SOFTMAX = {
+    F.scaled_dot_product_attention: "torch.nn.functional.scaled_dot_product_attention, a fused "
+    "kernel that never materialises the attention weights",
+    F.multi_head_attention_forward: "torch.nn.functional.multi_head_attention_forward, whose "
+    "softmax a TorchFunctionMode cannot see (declare the nn.MultiheadAttention as a site "
+    "with read='mha')",
+}
+
+
+def _describe(x) -> str:
+    if isinstance(x, Tensor):
+        return f"Tensor {list(x.shape)}"
+    if isinstance(x, tuple | list):
+        return f"{type(x).__name__} of {len(x)} ({', '.join(_describe(v) for v in x)})"
+    return type(x).__name__
+
+
+def _to_canonical(x: Tensor, layout: str, axes: str) -> Tensor:
+    """Permute ``x`` (axes named by ``layout``) to ``axes``, adding missing axes of size 1."""
+    letters = list(layout)
+    for a in axes:
+        if a not in letters:
+            x = x.unsqueeze(-1)
+            letters.append(a)
+    return x.permute([letters.index(a) for a in axes])
+
+
+def _from_canonical(c: Tensor, layout: str, axes: str, shape) -> Tensor:
+    """Inverse of :func:`_to_canonical`: back to ``layout`` and the original ``shape``."""
+    letters = list(layout) + [a for a in axes if a not in layout]
+    return c.permute([axes.index(a) for a in letters]).reshape(shape)
+
+
+class _Recorder:
+    """Per-site state of one capture: the records and what to do on each call."""
+
+    def __init__(self, cap: Capture, site: Site, module: nn.Module, edit):
+        self.cap, self.site, self.module, self.edit = cap, site, module, edit
+        self.axes = STATES_AXES if site.role == "states" else ATTENTION_AXES
+        self.want_grads = cap.grads if site.role != "states" else cap.state_grads
+        self.calls: list[Tensor] = []  # canonical, detached copies, one per call
+        self.grads: dict[int, Tensor] = {}  # call index -> canonical gradient
+        self.checked = False
+        self.modes: list[_SoftmaxMode] = []  # softmax modes entered and not yet left
+        self.flags: list[tuple[bool, bool]] = []  # mha: what each open call asked for
+
+    @property
+    def where(self) -> str:
+        return f"site {self.site.key!r} ({type(self.module).__name__} at {self.site.path!r})"
+
+    # -- reading -----------------------------------------------------------
+
+    def pick(self, output):
+        """The weights tensor in a module's output, as ``Site.read`` says."""
+        read = self.site.read
+        if read == "output":
+            value = output
+        elif isinstance(read, int):
+            if not isinstance(output, tuple | list):
+                raise SiteError(
+                    f"{self.where}: read={read} indexes the module's output, but it returned "
+                    f"a {_describe(output)}",
+                )
+            if read >= len(output):
+                raise SiteError(
+                    f"{self.where}: read={read}, but the output has {len(output)} elements: "
+                    f"{_describe(output)}"
+                )
+            value = output[read]
+        elif isinstance(output, Mapping):
+            if read not in output:
+                raise UnknownNameError(f"output key of {self.where}", read, list(output))
+            value = output[read]
+        elif hasattr(output, read):
+            value = getattr(output, read)
+        else:
+            raise SiteError(f"{self.where}: its output ({_describe(output)}) has no {read!r}")
+        if not isinstance(value, Tensor) or not value.is_floating_point():
+            hint = " (was the module asked not to return weights?)" if value is None else ""
+            raise SiteError(
+                f"{self.where}: expected attention weights (a float tensor) at read={read!r}, "
+                f"found {_describe(value)}{hint}",
+            )
+        return value
+
+    def _layout(self, raw: Tensor) -> str:
+        layout = self.site.layout_for(raw.dim())
+        if layout is None:
+            declared = f" and layout {self.site.layout!r}" if self.site.layout else ""
+            raise SiteError(
+                f"{self.where}: got a tensor {list(raw.shape)}, which does not fit pattern "
+                f"{self.site.pattern!r}{declared}",
+            )
+        return layout
+
+    def _check_values(self, c: Tensor) -> None:
+        """On the first call: are these probabilities (rows summing to at most 1)?"""
+        if self.site.role == "states":
+            return
+        tol = 1e-4 if c.dtype in (torch.float32, torch.float64) else 1e-2
+        c = c.detach()
+        lo, hi = float(c.min()), float(c.sum(-1).max())
+        if lo < -tol or hi > 1 + tol or hi != hi:
+            raise SiteError(
+                f"{self.where}: the values read are not attention weights (min {lo:.3g}, "
+                f"largest row sum {hi:.3g}; expected probabilities with rows summing to at "
+                "most 1)",
+            )
+
+    # -- one call ------------------------------------------------------------
+
+    def process(self, raw: Tensor) -> Tensor:
+        """Record (and maybe edit) the weights of one call; returns what the model should use."""
+        layout = self._layout(raw)
+        c = _to_canonical(raw, layout, self.axes)
+        if self.site.pattern == "per_step" and self.axes == ATTENTION_AXES and c.shape[2] != 1:
+            raise SiteError(
+                f"{self.where}: a per-step call gives one row per sentence, got "
+                f"{c.shape[2]} rows ({list(raw.shape)})",
+            )
+        if not self.checked:
+            self._check_values(c)
+            self.checked = True
+        step = len(self.calls)
+        if self.edit is not None:
+            per_step = self.site.pattern == "per_step"
+            rows = slice(step, step + 1) if per_step else slice(0, c.shape[2])
+            info = EditInfo(self.site.key, step, rows, self.cap._key_mask(self.site, c))
+            new = self.edit(c, info)
+            if new is not c:
+                if not isinstance(new, Tensor) or new.shape != c.shape:
+                    raise SiteError(
+                        f"{self.where}: the edit returned {_describe(new)}, expected a tensor "
+                        f"{list(c.shape)} [B, H, T, S] like its input",
+                    )
+                raw = _from_canonical(new, layout, self.axes, raw.shape)
+                c = new
+        if self.want_grads:
+            raw = self._track(raw)
+            self.cap._tensor_handles.append(raw.register_hook(partial(self._on_grad, step, layout)))
+        self.calls.append(c.detach().clone())
+        return raw
+
+    def _track(self, raw: Tensor) -> Tensor:
+        """``raw``, made to require grad where it is safe, or a clear error."""
+        if raw.requires_grad:
+            return raw
+        if not torch.is_grad_enabled():
+            raise SiteError(
+                f"{self.where}: grads=True, but the forward runs under torch.no_grad()",
+            )
+        if self.site.read not in ("output", "softmax", "mha"):
+            raise SiteError(
+                f"{self.where}: grads=True, but the weights were computed without gradient "
+                "tracking and are only returned, not used downstream; declare the site "
+                "with read='softmax'",
+            )
+        return raw.detach().requires_grad_()
+
+    def _on_grad(self, step: int, layout: str, grad: Tensor) -> None:
+        g = _to_canonical(grad, layout, self.axes).detach().clone()
+        self.grads[step] = self.grads[step] + g if step in self.grads else g
+
+
+class _SoftmaxMode(TorchFunctionMode):
+    """Active only inside one site module's forward: reads / replaces its softmax."""
+
+    def __init__(self, rec: _Recorder):
+        super().__init__()
+        self.rec = rec
+        self.softmaxes = 0
+        self.hidden: list[str] = []
+        self.deferred: SiteError | None = None
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func in _SOFTMAX:
+            k, self.softmaxes = self.softmaxes, self.softmaxes + 1
+            want = self.rec.site.call
+            if want is not None and k == want:
+                out = self.rec.process(out)
+            elif want is None and k == 0:
+                # the only softmax, unless a second one follows: then neither is read,
+                # and the forward hook reports the count (not this softmax's shape)
+                try:
+                    out = self.rec.process(out)
+                except SiteError as exc:
+                    self.deferred = exc
+        elif func in _HIDDEN_SOFTMAX:
+            self.hidden.append(_HIDDEN_SOFTMAX[func])
+        return out
+
+
+def _mha_output(mha: nn.MultiheadAttention, value: Tensor, weights: Tensor, where: str) -> Tensor:
+    """``out_proj(weights @ V)``: the module's output recomputed from weights [B, H, T, S]."""
+    if mha.bias_v is not None or mha.add_zero_attn:
+        raise SiteError(
+            f"{where}: edits and gradients need an nn.MultiheadAttention without "
+            "bias_kv or add_zero_attn"
+        )
+    E, H = mha.embed_dim, mha.num_heads
+    v = value if mha.batch_first else value.transpose(0, 1)  # [B, S, Ev]
+    w_v = mha.in_proj_weight[2 * E :] if mha._qkv_same_embed_dim else mha.v_proj_weight
+    b_v = None if mha.in_proj_bias is None else mha.in_proj_bias[2 * E :]
+    B, S, _ = v.shape
+    v = F.linear(v, w_v, b_v).view(B, S, H, E // H).transpose(1, 2)  # [B, H, S, E/H]
+    T = weights.shape[2]
+    context = torch.matmul(weights, v).transpose(1, 2).reshape(B, T, E)  # [B, T, E]
+    out = F.linear(context, mha.out_proj.weight, mha.out_proj.bias)  # [B, T, E]
+    return out if mha.batch_first else out.transpose(0, 1)
+
+
+_MHA_SIGNATURE = inspect.signature(nn.MultiheadAttention.forward)
+
+
+class Capture:
+    """A planned capture; enter it with ``with`` (see :func:`capture`)."""
+
+    def __init__(self, model, sites, grads, edits, states, state_grads, src_lens, tgt_lens):
+        if not isinstance(model, nn.Module):
+            raise InputError(f"capture() needs a torch.nn.Module, got {type(model).__name__}")
+        self.model = model
+        self.grads = bool(grads)
+        self.state_grads = bool(state_grads)
+        self._sites_arg, self._edits_arg, self._states_arg = sites, edits, states
+        self._user_lens = (src_lens, tgt_lens)
+        self._handles: list = []
+        self._tensor_handles: list = []
+        self._recorders: list[_Recorder] = []
+        self._inputs: list[tuple[Tensor, Tensor, Tensor]] = []
+        self._state = "planned"
+        self._trace: Trace | None = None
+        self._restore: list[Callable[[], None]] = []
+
+    # -- planning (no hooks) ---------------------------------------------------
+
+    def _interface(self):
+        from attnprobe.models.rnn import Seq2Seq
+        from attnprobe.wrap import Wrapped
+
+        return self.model if isinstance(self.model, Seq2Seq | Wrapped) else None
+
+    def _root(self) -> nn.Module:
+        from attnprobe.wrap import Wrapped
+
+        return self.model.module if isinstance(self.model, Wrapped) else self.model
+
+    def _plan(self) -> None:
+        root = self._root()
+        sites = self._resolve_sites(root)
+        keys = [s.key for s in sites]
+        dup = sorted({k for k in keys if keys.count(k) > 1})
+        if dup:
+            raise InputError(f"two sites share the key(s) {dup}", fix="give them distinct names")
+        edits = self._resolve_edits(sites)
+        for site in sites:
+            self._recorders.append(
+                _Recorder(self, site, resolve_module(root, site.path), edits.get(site.key))
+            )
+        states = self._resolve_states(root)
+        if states is not None:
+            self._recorders.append(_Recorder(self, states, resolve_module(root, states.path), None))
+        for rec in self._recorders:
+            if rec.site.read == "mha" and not isinstance(rec.module, nn.MultiheadAttention):
+                raise SiteError(f"{rec.where}: read='mha' needs an nn.MultiheadAttention")
+
+    def _resolve_sites(self, root) -> list[Site]:
+        declared = getattr(self.model, "sites", None)
+        declared = list(declared) if isinstance(declared, list | tuple) else None
+        if self._sites_arg is None:
+            if declared:
+                return declared
+            found = [c.site for c in find_sites(root) if c.spec in BUILTIN_SITES]
+            if not found:
+                raise SiteError(
+                    f"no attention sites known for {type(root).__name__}: pass "
+                    "sites=[attnprobe.Site(path, read=...)]; attnprobe.find_sites(model) lists "
+                    "candidates",
+                )
+            return found
+        if isinstance(self._sites_arg, Site | str):
+            raise InputError(
+                "sites must be a list of Site objects or module paths",
+                fix="wrap a single site in a list: sites=[site]",
+            )
+        by_key = {s.key: s for s in declared or []}
+        out = []
+        for entry in self._sites_arg:
+            if isinstance(entry, Site):
+                out.append(entry)
+            elif isinstance(entry, str) and entry in by_key:
+                out.append(by_key[entry])
+            elif isinstance(entry, str):
+                module = resolve_module(root, entry)  # did-you-mean on a typo
+                site = builtin_site(root, entry)
+                if site is None:
+                    raise SiteError(
+                        f"{type(module).__name__} at {entry!r} is not a known attention module; "
+                        "declare how to read it: attnprobe.Site(path, read='softmax' | index | "
+                        "'output', pattern=...)",
+                    )
+                out.append(site)
+            else:
+                raise InputError(f"a site is a Site or a module path, got {type(entry).__name__}")
+        if not out:
+            raise InputError("sites is empty", fix="leave sites=None for the model's own sites")
+        return out
+
+    def _resolve_edits(self, sites: list[Site]) -> dict[str, Callable]:
+        edits: dict[str, Callable] = {}
+        for key, fn in (self._edits_arg or {}).items():
+            name = key.key if isinstance(key, Site) else key
+            match = [s for s in sites if name in (s.key, s.path)]
+            if not match:
+                raise UnknownNameError("site to edit", str(name), [s.key for s in sites])
+            site = match[0]
+            if not callable(fn):
+                raise InputError(
+                    f"the edit for site {site.key!r} is not callable: {fn!r}",
+                    fix="pass fn(weights, info) -> weights, e.g. attnprobe.edits.uniform()",
+                )
+            if site.read not in ("output", "softmax", "mha"):
+                raise SiteError(
+                    f"site {site.key!r} reads the weights from what {site.path!r} returns, after "
+                    "the module used them; replacing them would not change the model's output. "
+                    "Declare the site with read='softmax' to edit the softmax inside its forward",
+                )
+            edits[site.key] = fn
+        return edits
+
+    def _resolve_states(self, root) -> Site | None:
+        arg = self._states_arg
+        if self.state_grads and not arg:
+            raise InputError("state_grads=True needs states=True (or a states site)")
+        if arg is None or arg is False:
+            return None
+        if arg is True:
+            site = getattr(self.model, "states_site", None)
+            if site is None:
+                raise SiteError(
+                    f"{type(self.model).__name__} declares no encoder-states site; pass "
+                    "states='path.to.module' or a Site(..., role='states')",
+                )
+        elif isinstance(arg, str):
+            site = Site(arg, read="output", pattern="full", role="states")
+        elif isinstance(arg, Site):
+            site = arg if arg.role == "states" else None
+            if site is None:
+                raise InputError(f"states site {arg.key!r} must have role='states'")
+        else:
+            raise InputError(f"states must be True, a module path or a Site, got {arg!r}")
+        resolve_module(root, site.path)
+        return site
+
+    # -- entering and leaving --------------------------------------------------
+
+    def __enter__(self) -> Capture:
+        if self._state != "planned":
+            raise InputError("a Capture can be entered once; call attnprobe.capture() again")
+        self._plan()  # everything that can be refused is refused before any hook exists
+        self._state = "active"
+        try:
+            self._change_state()
+            self._register()
+        except BaseException:
+            self._cleanup()
+            self._state = "failed"
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._cleanup()
+        self._state = "done" if exc_type is None else "failed"
+        if exc_type is None:
+            silent = [r for r in self._recorders if not r.calls]
+            if silent:
+                rec = silent[0]
+                raise SiteError(
+                    f"{rec.where} never fired during the capture"
+                    + self._silence_hint(rec)
+                    + "; fix: check that the code inside the with block calls this module "
+                    "(and that the site path is the module that computes the attention)",
+                )
+            gradless = [r for r in self._recorders if r.want_grads and not r.grads]
+            if gradless:
+                raise SiteError(
+                    f"{gradless[0].where}: gradients were asked for, but none reached it; call "
+                    "loss.backward() inside the with block (and check that the loss depends on "
+                    "the weights as the site reads them)",
+                )
+        return False
+
+    def _silence_hint(self, rec: _Recorder) -> str:
+        if isinstance(rec.module, nn.MultiheadAttention):
+            return " (did a fused kernel bypass it, e.g. a TransformerEncoderLayer fast path?)"
+        return ""
+
+    def _change_state(self) -> None:
+        flags = [(m, m.training) for m in self.model.modules()]
+        self._restore.append(lambda: [m.train(t) for m, t in flags])
+        if any(t for _, t in flags):
+            log.debug("capture: %s runs in eval() mode (restored afterwards)", type(self.model))
+        self.model.eval()
+        if any(isinstance(r.module, nn.MultiheadAttention) for r in self._recorders):
+            fast = torch.backends.mha.get_fastpath_enabled()
+            self._restore.append(lambda: torch.backends.mha.set_fastpath_enabled(fast))
+            torch.backends.mha.set_fastpath_enabled(False)
+
+    def _register(self) -> None:
+        add = self._handles.append
+        iface = self._interface()
+        if iface is not None:
+            add(iface.register_forward_pre_hook(self._on_interface_call, with_kwargs=True))
+        for rec in self._recorders:
+            m, read = rec.module, rec.site.read
+            if read == "softmax":
+                add(m.register_forward_pre_hook(partial(_enter_mode, rec)))
+                add(m.register_forward_hook(partial(_leave_mode, rec), always_call=True))
+            elif read == "mha":
+                add(m.register_forward_pre_hook(partial(_mha_pre, rec), with_kwargs=True))
+                add(
+                    m.register_forward_hook(
+                        partial(_mha_post, rec), with_kwargs=True, always_call=True
+                    )
+                )
+            else:
+                add(m.register_forward_hook(partial(_read_output, rec)))
+
+    def _cleanup(self) -> None:
+        for handle in [*self._handles, *self._tensor_handles]:
+            handle.remove()
+        self._handles.clear()
+        self._tensor_handles.clear()
+        for rec in self._recorders:  # modes a forward left behind (its hook did not run)
+            while rec.modes:
+                mode = rec.modes.pop()
+                if torch.overrides._get_current_function_mode() is mode:
+                    mode.__exit__(None, None, None)
+        while self._restore:
+            self._restore.pop()()
+
+    # -- lengths and inputs --------------------------------------------------
+
+    def _on_interface_call(self, module, args, kwargs):
+        names = ("src", "src_lens", "tgt_in")
+        values = list(args[:3]) + [kwargs.get(n) for n in names[len(args[:3]) :]]
+        if all(isinstance(v, Tensor) for v in values):
+            self._inputs.append(tuple(v.detach().clone() for v in values))
+
+    def _lengths(self) -> tuple[Tensor | None, Tensor | None]:
+        src_lens, tgt_lens = self._user_lens
+        if self._inputs:
+            src, lens, tgt_in = self._inputs[-1]
+            from attnprobe.data import PAD_ID
+
+            src_lens = lens if src_lens is None else src_lens
+            tgt_lens = (tgt_in != PAD_ID).sum(1) if tgt_lens is None else tgt_lens
+        return _as_lengths(src_lens), _as_lengths(tgt_lens)
+
+    def _key_mask(self, site: Site, c: Tensor) -> Tensor:
+        """[B, S] True at real key positions of a call's weights ``c`` [B, H, T, S]."""
+        src_lens, tgt_lens = self._lengths()
+        lens = tgt_lens if site.role == "decoder-self" else src_lens
+        B, S = c.shape[0], c.shape[-1]
+        if lens is None:
+            return torch.ones(B, S, dtype=torch.bool, device=c.device)
+        if len(lens) != B:
+            raise SiteError(f"site {site.key!r}: {len(lens)} lengths for a batch of {B}")
+        return torch.arange(S, device=c.device)[None, :] < lens.to(c.device)[:, None]
+
+    # -- the trace -----------------------------------------------------------
+
+    @property
+    def trace(self) -> Trace:
+        """The frozen :class:`~attnprobe.trace.Trace`, once the ``with`` block has ended."""
+        if self._state == "active":
+            raise SiteError("the trace is complete when the with block ends; read it after")
+        if self._state != "done":
+            raise SiteError("this capture did not complete (never entered, or its block raised)")
+        if self._trace is None:
+            self._trace = self._build()
+        return self._trace
+
+    def _build(self) -> Trace:
+        if len(self._inputs) > 1:
+            raise SiteError(
+                f"the model ran {len(self._inputs)} forward passes in one capture; a Trace holds "
+                "one: use one `with capture(...)` per batch",
+            )
+        attention, grads, states, state_grads, sites = {}, {}, None, None, []
+        for rec in self._recorders:
+            w = self._stack(rec, rec.calls)
+            g = None
+            if rec.want_grads:
+                zero = torch.zeros_like(rec.calls[0])
+                g = self._stack(rec, [rec.grads.get(k, zero) for k in range(len(rec.calls))])
+            if rec.site.role == "states":
+                states, state_grads = w, g
+            else:
+                attention[rec.site.key] = w
+                if g is not None:
+                    grads[rec.site.key] = g
+            sites.append(rec.site)
+        src_lens, tgt_lens = self._lengths()
+        known = src_lens is not None
+        src_lens, tgt_lens = self._default_lengths(sites, attention, src_lens, tgt_lens)
+        src = tgt = src_tokens = tgt_tokens = None
+        if self._inputs:
+            src, _, tgt = (t.cpu() for t in self._inputs[-1])
+            src_tokens, tgt_tokens = self._tokens(src, tgt, src_lens, tgt_lens)
+        trace = Trace(
+            sites=tuple(sites),
+            attention=attention,
+            src_lens=src_lens,
+            tgt_lens=tgt_lens,
+            grads=grads,
+            states=states,
+            state_grads=state_grads,
+            src=src,
+            tgt=tgt,
+            src_tokens=src_tokens,
+            tgt_tokens=tgt_tokens,
+            meta=self._meta(),
+        )
+        if known:
+            _check_padding(trace)
+        return trace
+
+    def _stack(self, rec: _Recorder, calls: list[Tensor]) -> Tensor:
+        if rec.site.role == "states" or rec.site.pattern == "full":
+            if len(calls) > 1:
+                raise SiteError(
+                    f"{rec.where} fired {len(calls)} times; pattern 'full' expects one call per "
+                    "pass (declare pattern='per_step' if it runs once per decoder step)",
+                )
+            return calls[0].cpu()
+        shapes = {tuple(c.shape[:2]) + tuple(c.shape[3:]) for c in calls}
+        if len(shapes) > 1:
+            raise SiteError(
+                f"{rec.where}: per-step calls of different shapes {sorted(shapes)}; capture "
+                "needs a fixed batch across steps (beam search reorders and resizes it)",
+            )
+        return torch.cat(calls, dim=2).cpu()  # [B, H, T, S]
+
+    def _default_lengths(self, sites, attention, src_lens, tgt_lens):
+        """Lengths the model did not tell: the full padded sizes (no padding assumed)."""
+        for site in sites:
+            if site.role == "states":
+                continue
+            B, _, T, S = attention[site.key].shape
+            if site.role == "cross":
+                src_lens = torch.full((B,), S) if src_lens is None else src_lens
+                tgt_lens = torch.full((B,), T) if tgt_lens is None else tgt_lens
+            elif site.role == "decoder-self" and tgt_lens is None:
+                tgt_lens = torch.full((B,), T)
+            elif site.role == "encoder-self" and src_lens is None:
+                src_lens = torch.full((B,), S)
+        B = next(iter(attention.values())).shape[0] if attention else 0
+        none = torch.zeros(B, dtype=torch.long)  # a side no site has (encoder-only models)
+        return (none if src_lens is None else src_lens), (none if tgt_lens is None else tgt_lens)
+
+    def _tokens(self, src, tgt, src_lens, tgt_lens):
+        iface = self._interface()
+        sv, tv = getattr(iface, "src_vocab", None), getattr(iface, "tgt_vocab", None)
+        if sv is None or tv is None:
+            return None, None
+        src_tokens = [
+            [sv.tokens[i] for i in row[:n]]
+            for row, n in zip(src.tolist(), src_lens.tolist(), strict=True)
+        ]
+        tgt_tokens = [
+            [tv.tokens[i] for i in row[:n]]
+            for row, n in zip(tgt.tolist(), tgt_lens.tolist(), strict=True)
+        ]
+        return src_tokens, tgt_tokens
+
+    def _meta(self) -> dict:
+        from attnprobe import __version__
+
+        edits = {
+            r.site.key: getattr(r.edit, "name", repr(r.edit))
+            for r in self._recorders
+            if r.edit is not None
+        }
+        return {
+            "attnprobe": __version__,
+            "torch": torch.__version__,
+            "model": type(self._root()).__name__,
+            "grads": self.grads,
+            "edits": edits,
+        }
+
+
+def _as_lengths(x) -> Tensor | None:
+    return None if x is None else torch.as_tensor(x).long().cpu()
+
+
+def _check_padding(trace: Trace) -> None:
+    """Cross-attention must not reach padded source positions (lengths are wrong otherwise)."""
+    for site in trace.sites:
+        if site.role != "cross":
+            continue
+        w = trace.attention[site.key]  # [B, H, T, S]
+        real = torch.arange(w.shape[3])[None, :] < trace.src_lens[:, None]  # [B, S]
+        leak = float(w.masked_fill(real[:, None, None, :], 0).abs().max()) if w.numel() else 0.0
+        if leak > 1e-5:
+            raise SiteError(
+                f"site {site.key!r} puts weight {leak:.3g} outside the given lengths; the lengths "
+                "do not match the model's padding, or the model attends to padding (give it a "
+                "key padding mask)",
+            )
+
+
+# -- hook functions (registered only by Capture._register) ---------------------
+
+
+def _read_output(rec: _Recorder, module, args, output):
+    value = rec.pick(output)
+    new = rec.process(value)
+    return new if rec.site.read == "output" and new is not value else None
+
+
+def _enter_mode(rec: _Recorder, module, args):
+    mode = _SoftmaxMode(rec)
+    rec.modes.append(mode)
+    mode.__enter__()
+
+
+def _leave_mode(rec: _Recorder, module, args, output):
+    mode = rec.modes.pop()
+    mode.__exit__(None, None, None)
+    if output is None:  # the forward raised; only leave the mode
+        return None
+    want = rec.site.call
+    if mode.softmaxes == 0:
+        hidden = f": it runs {mode.hidden[0]}" if mode.hidden else ""
+        raise SiteError(
+            f"{rec.where}: no softmax was computed at the top level of its forward{hidden}. "
+            "Fix: point the site at the module that calls the softmax, or read the weights "
+            "from its output (read=index)",
+        )
+    if want is None and mode.softmaxes > 1:
+        raise SiteError(
+            f"{rec.where}: its forward computed {mode.softmaxes} softmaxes; say which one holds "
+            "the attention with Site(..., call=k) (0-based, in call order)",
+        )
+    if mode.deferred is not None:
+        raise mode.deferred
+    if want is not None and want >= mode.softmaxes:
+        raise SiteError(
+            f"{rec.where}: call={want}, but its forward computed only {mode.softmaxes} softmax(es)"
+        )
+    return None
+
+
+def _mha_pre(rec: _Recorder, module, args, kwargs):
+    bound = _MHA_SIGNATURE.bind(module, *args, **kwargs).arguments
+    bound.pop("self")
+    rec.flags.append((bound.get("need_weights", True), bound.get("average_attn_weights", True)))
+    bound["need_weights"], bound["average_attn_weights"] = True, False
+    query = bound["query"]
+    if bound.get("is_causal") and bound.get("attn_mask") is None:
+        T = query.shape[1 if module.batch_first and query.dim() == 3 else 0]
+        bound["attn_mask"] = torch.ones(T, T, dtype=torch.bool, device=query.device).triu(1)
+    if query.dim() != 3:
+        raise SiteError(f"{rec.where}: capture needs batched input [B, T, E] (or [T, B, E])")
+    return (bound.pop("query"), bound.pop("key"), bound.pop("value")), bound
+
+
+def _mha_post(rec: _Recorder, module, args, kwargs, output):
+    need, average = rec.flags.pop()
+    if output is None:  # the forward raised
+        return None
+    out, weights = output
+    if weights is None:
+        raise SiteError(
+            f"{rec.where}: nn.MultiheadAttention returned no weights even with "
+            "need_weights=True (a fused path?)"
+        )
+    new = rec.process(weights)  # [B, H, T, S]
+    if new is not weights or rec.want_grads:
+        out = _mha_output(module, args[2], new, rec.where)
+    return out, (None if not need else new.mean(1) if average else new)
+
+
+# -- public ----------------------------------------------------------------------
+
+
+def capture(
+    model: nn.Module,
+    sites: Iterable[Site | str] | None = None,
+    grads: bool = False,
+    edits: Mapping[Site | str, Callable | Edit] | None = None,
+    *,
+    states: bool | str | Site = False,
+    state_grads: bool = False,
+    src_lens=None,
+    tgt_lens=None,
+) -> Capture:
+    """Capture attention (and gradients) of ``model`` inside a ``with`` block.
+
+    Parameters
+    ----------
+    model : a reference :class:`~attnprobe.models.rnn.Seq2Seq`, a model made by
+        :func:`attnprobe.wrap`, or any ``nn.Module`` (then declare ``sites``).
+    sites : :class:`~attnprobe.sites.Site` objects or module paths (a path must
+        match a built-in spec). ``None``: the model's own ``sites``, else every
+        module a built-in spec recognises.
+    grads : also record dL/d(weights) when ``backward()`` runs inside the block.
+    edits : ``{site or key: fn(weights [B, H, Tq, S], info) -> weights}``; the
+        model uses what ``fn`` returns (see :mod:`attnprobe.edits`). Only sites
+        that read ``"output"``, ``"softmax"`` or ``"mha"`` can be edited.
+    states : also record encoder states [B, S, D]: ``True`` (the model's own
+        ``states_site``), a module path, or a ``Site(..., role="states")``.
+    state_grads : with ``states``, also record dL/d(states).
+    src_lens, tgt_lens : [B] lengths, for models that do not take them as input
+        (a decoder run step by step); default: from the model's input, else
+        the full padded sizes.
+
+    Returns
+    -------
+    Capture : a context manager; ``cap.trace`` is the frozen Trace after the block.
+
+    Raises
+    ------
+    SiteError : a site that cannot be read, never fired, or an edit that cannot work.
+    UnknownNameError : an unknown module path or site key ("did you mean").
+
+    Notes
+    -----
+    The model runs in ``eval()`` mode inside the block; every module's
+    ``training`` flag is restored afterwards, and all hooks are removed, also
+    when the block raises.
+
+    Examples
+    --------
+    >>> import torch, attnprobe
+    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> model = build_model(ModelConfig(src_vocab=8, tgt_vocab=8, emb_dim=4, enc_dim=4,
+    ...                                 hidden_dim=8), seed=0)
+    >>> src, lens, tgt_in = torch.tensor([[4, 5, 3]]), torch.tensor([3]), torch.tensor([[2, 6]])
+    >>> with attnprobe.capture(model) as cap:
+    ...     out = model(src, lens, tgt_in)
+    >>> w = cap.trace.example(0).matrix()        # [T, S]
+    >>> tuple(w.shape), torch.allclose(w, out.attention[0])
+    ((2, 3), True)
+    """
+    return Capture(model, sites, grads, edits, states, state_grads, src_lens, tgt_lens)
