@@ -36,6 +36,7 @@ __all__ = [
     "Batch",
     "make_batch",
     "bucket_batches",
+    "corpus_batches",
 ]
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
@@ -294,3 +295,27 @@ def bucket_batches(
     if rng is not None:
         rng.shuffle(batches)
     yield from batches
+
+
+def corpus_batches(
+    corpus: ParallelCorpus,
+    src_vocab: Vocab,
+    tgt_vocab: Vocab,
+    batch_size: int,
+    rng: random.Random | None = None,
+) -> Iterator[Batch]:
+    """Length-bucketed :class:`Batch` es over a corpus (see :func:`bucket_batches`).
+
+    ``Batch.index`` holds each row's sentence number in the corpus.
+
+    Examples
+    --------
+    >>> c = ParallelCorpus([["a", "b"], ["a"]], [["x"], ["x"]])
+    >>> v = Vocab.build(c.src + c.tgt)
+    >>> [b.index.tolist() for b in corpus_batches(c, v, v, batch_size=1)]
+    [[1], [0]]
+    """
+    for idx in bucket_batches(corpus.lengths, batch_size, rng):
+        yield make_batch(
+            [corpus.src[i] for i in idx], [corpus.tgt[i] for i in idx], src_vocab, tgt_vocab, idx
+        )

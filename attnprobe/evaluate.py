@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from attnprobe.data import PAD_ID, ParallelCorpus, bucket_batches, make_batch
+from attnprobe.data import PAD_ID, ParallelCorpus, corpus_batches
 from attnprobe.models.rnn import Seq2Seq
 
 __all__ = ["SentenceResult", "run_corpus"]
@@ -77,13 +77,8 @@ def run_corpus(
         disable=None if progress is None else not progress,
         desc="evaluate",
     )
-    for idx in bucket_batches(corpus.lengths, batch_size):
-        batch = make_batch(
-            [corpus.src[i] for i in idx],
-            [corpus.tgt[i] for i in idx],
-            model.src_vocab,
-            model.tgt_vocab,
-        )
+    for batch in corpus_batches(corpus, model.src_vocab, model.tgt_vocab, batch_size):
+        idx = batch.index.tolist()
         out = model(batch.src, batch.src_lens, batch.tgt_in)
         nll = F.cross_entropy(
             out.logits.transpose(1, 2), batch.tgt_out, ignore_index=PAD_ID, reduction="none"

@@ -20,7 +20,7 @@ import time
 import torch
 from torch.nn import functional as F
 
-from attnprobe.data import PAD_ID, ParallelCorpus, Vocab, bucket_batches, make_batch
+from attnprobe.data import PAD_ID, ParallelCorpus, Vocab, corpus_batches
 from attnprobe.errors import InputError
 from attnprobe.models.rnn import ModelConfig, Seq2Seq, build_model
 
@@ -114,13 +114,7 @@ def evaluate_loss(
     model.eval()
     try:
         nll, correct, total = 0.0, 0, 0
-        for idx in bucket_batches(corpus.lengths, batch_size):
-            batch = make_batch(
-                [corpus.src[i] for i in idx],
-                [corpus.tgt[i] for i in idx],
-                model.src_vocab,
-                model.tgt_vocab,
-            )
+        for batch in corpus_batches(corpus, model.src_vocab, model.tgt_vocab, batch_size):
             n, c, t = _token_stats(model, batch)
             nll, correct, total = nll + float(n), correct + c, total + t
     finally:
@@ -205,13 +199,9 @@ def _train(model_cfg, train_data, dev_data, cfg, src_vocab, tgt_vocab, progress)
     model.train()
     try:
         for _epoch in range(cfg.epochs):
-            for idx in bucket_batches(train_data.lengths, cfg.batch_size, rng):
-                batch = make_batch(
-                    [train_data.src[i] for i in idx],
-                    [train_data.tgt[i] for i in idx],
-                    model.src_vocab,
-                    model.tgt_vocab,
-                )
+            for batch in corpus_batches(
+                train_data, model.src_vocab, model.tgt_vocab, cfg.batch_size, rng
+            ):
                 nll, correct, tokens = _token_stats(model, batch)
                 opt.zero_grad()
                 (nll / tokens).backward()
