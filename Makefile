@@ -21,11 +21,11 @@ demo: venv  ## compare the bundled fixture models and translate one sentence
 	$(BIN)/attnprobe translate fixtures/models/enfr-bahdanau.pt "$(DEMO_SENTENCE)"
 
 test: venv  ## run the whole test suite (what CI runs)
-	$(BIN)/ruff check attnprobe tests benchmarks
+	$(BIN)/ruff check attnprobe tests benchmarks fixtures
 	$(BIN)/pytest
 
 lint: venv
-	$(BIN)/ruff check attnprobe tests benchmarks
+	$(BIN)/ruff check attnprobe tests benchmarks fixtures
 	$(BIN)/ruff format --check attnprobe tests benchmarks
 
 fixtures: venv  ## regenerate the toy data and retrain every fixture model (see fixtures/README.md)

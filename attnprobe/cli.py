@@ -107,12 +107,23 @@ _ARCH_HELP = (
     show_default=True,
     help="Drop training pairs with a side longer than this many words (0: keep all).",
 )
-@click.option("--cell", type=click.Choice(["gru", "lstm"]), default="gru", show_default=True)
+@click.option(
+    "--cell",
+    type=click.Choice(["gru", "lstm"]),
+    default="gru",
+    show_default=True,
+    help="Recurrent unit of encoder and decoder.",
+)
 @click.option("--emb-dim", default=64, show_default=True, help="Word embedding size.")
 @click.option("--enc-dim", default=64, show_default=True, help="Encoder size per direction.")
 @click.option("--hidden-dim", default=128, show_default=True, help="Decoder state size.")
 @click.option("--layers", default=1, show_default=True, help="RNN layers (encoder and decoder).")
-@click.option("--dropout", default=0.0, show_default=True)
+@click.option(
+    "--dropout",
+    default=0.0,
+    show_default=True,
+    help="Dropout on embeddings, between layers and before the output layer.",
+)
 @click.option(
     "--input-feeding/--no-input-feeding",
     default=True,
@@ -126,7 +137,7 @@ _ARCH_HELP = (
     show_default=True,
     help="Location attention: longest source it can score (0: longest in the data).",
 )
-@click.option("--batch-size", default=64, show_default=True)
+@click.option("--batch-size", default=64, show_default=True, help="Sentence pairs per update.")
 @click.option("--lr", default=3e-3, show_default=True, help="Adam learning rate.")
 @click.option("--epochs", default=20, show_default=True, help="At most this many passes.")
 @click.option("--max-steps", default=0, show_default=True, help="At most this many updates.")
