@@ -1,0 +1,291 @@
+"""Gradient flow: how much gradient reaches each source word, and along which paths.
+
+Attention gives backpropagation a short path from every target step to every
+source position (the "shortcut"), which should keep the gradient from
+vanishing over long distances. Two pure views of that claim live here:
+
+* **Measured**: per-sentence matrices ``G[t, s] = || d log p(y_t) / d e_s ||``
+  (computed by :mod:`attnprobe.gradients`, which runs the model) summarised by
+  the distance between target step and source position, or by the source
+  position counted from the end of the sentence (:func:`gradient_profile`), and
+  compared between models (:func:`gradient_ratio`).
+* **Structural**: the unrolled computation as a networkx graph built from a
+  model configuration (:func:`dependency_graph`), and the shortest path from
+  each output ``y_t`` back to each source embedding, with and without the
+  attention edges (:func:`path_lengths`): the shortcut made concrete.
+
+Pure: numpy and networkx in, frozen dataclasses and arrays out. The
+configuration is read by attribute or key (``attention``, ``bidirectional``,
+``input_feeding``, ``mode``, ``window``), so a
+:class:`~attnprobe.models.rnn.ModelConfig` or a checkpoint's ``arch`` dict both
+work and torch is never imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from attnprobe.analyses.extraction import word_matrix
+from attnprobe.errors import InputError, UnknownNameError
+
+__all__ = [
+    "PROFILES",
+    "GradientProfile",
+    "gradient_profile",
+    "gradient_ratio",
+    "dependency_graph",
+    "path_lengths",
+]
+
+#: what a gradient profile groups the matrix entries by
+PROFILES = ("distance", "signed", "from-end")
+
+
+@dataclass(frozen=True)
+class GradientProfile:
+    """Gradient norms grouped by a key (distance, signed distance, or position from the end).
+
+    ``keys[k]`` groups ``count[k]`` matrix entries whose norms have mean
+    ``mean[k]`` and median ``median[k]``; ``total[k]`` is their sum.
+    """
+
+    by: str
+    keys: tuple[int, ...]
+    mean: tuple[float, ...]
+    median: tuple[float, ...]
+    count: tuple[int, ...]
+    total: tuple[float, ...]
+
+    def mean_between(self, lo: int, hi: int | None = None) -> float:
+        """Mean norm over all entries whose key lies in ``[lo, hi]`` (NaN if none).
+
+        Examples
+        --------
+        >>> p = gradient_profile([[[4.0, 2.0], [1.0, 4.0]]])
+        >>> p.mean_between(0), p.mean_between(1)   # all entries; distance 1 only
+        (2.75, 1.5)
+        """
+        keys = np.asarray(self.keys)
+        sel = (keys >= lo) & (keys <= (np.inf if hi is None else hi))
+        n = int(np.asarray(self.count)[sel].sum())
+        return float(np.asarray(self.total)[sel].sum() / n) if n else float("nan")
+
+    def to_dict(self) -> dict:
+        return {
+            "by": self.by,
+            "keys": list(self.keys),
+            "mean": list(self.mean),
+            "median": list(self.median),
+            "count": list(self.count),
+        }
+
+
+def gradient_profile(
+    matrices: Sequence, by: str = "distance", *, offset: int = 0, masks: Sequence | None = None
+) -> GradientProfile:
+    """Group the entries of per-sentence gradient matrices ``[T, S]`` by a key.
+
+    Parameters
+    ----------
+    matrices : per-sentence ``G[t, s]`` (target rows, source columns), non-negative.
+    by : ``"distance"`` = ``|t - s|``, ``"signed"`` = ``t - s`` (positive: the
+        source word lies before the target step's position), ``"from-end"`` =
+        ``S' - 1 - s`` (0 = the last source word kept), for every ``t``.
+    offset : row ``t`` belongs to target position ``t + offset`` (as in
+        :func:`~attnprobe.analyses.extraction.word_matrix`); distances use positions.
+    masks : one ``{"src_mask": ..., "tgt_mask": ...}`` per sentence (e.g.
+        :func:`attnprobe.pipeline.word_masks`), or None to keep every entry.
+
+    Raises
+    ------
+    InputError
+        Negative or non-finite norms, or a mask list of the wrong length.
+    UnknownNameError
+        An unknown ``by``.
+
+    Examples
+    --------
+    >>> g = [[4.0, 2.0], [1.0, 4.0]]      # one sentence, 2 steps x 2 words
+    >>> p = gradient_profile([g])
+    >>> p.keys, p.mean, p.count
+    ((0, 1), (4.0, 1.5), (2, 2))
+    >>> gradient_profile([g], "signed").keys, gradient_profile([g], "signed").mean
+    ((-1, 0, 1), (2.0, 4.0, 1.0))
+    >>> gradient_profile([g], "from-end").mean    # last word: 2, 4; first word: 4, 1
+    (3.0, 2.5)
+    """
+    if by not in PROFILES:
+        raise UnknownNameError("gradient profile", by, PROFILES)
+    if masks is not None and len(masks) != len(matrices):
+        raise InputError(f"{len(masks)} masks for {len(matrices)} matrices")
+    keys, values = [], []
+    for k, g in enumerate(matrices):
+        wm = word_matrix(g, offset=offset, **(masks[k] if masks is not None else {}))
+        w = wm.weights  # [t, s]
+        if (w < 0).any():
+            raise InputError(f"gradient norms must be non-negative (sentence {k})")
+        t = wm.tgt_words[:, None]  # [t, 1] target positions
+        s = np.arange(w.shape[1])[None, :]  # [1, s]
+        key = {"distance": np.abs(t - s), "signed": t - s, "from-end": w.shape[1] - 1 - s}[by]
+        keys.append(np.broadcast_to(key, w.shape).ravel())
+        values.append(w.ravel())
+    key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    val = np.concatenate(values) if values else np.zeros(0)
+    uniq = np.unique(key)
+    groups = [val[key == u] for u in uniq]
+    return GradientProfile(
+        by=by,
+        keys=tuple(int(u) for u in uniq),
+        mean=tuple(float(g.mean()) for g in groups),
+        median=tuple(float(np.median(g)) for g in groups),
+        count=tuple(len(g) for g in groups),
+        total=tuple(float(g.sum()) for g in groups),
+    )
+
+
+def gradient_ratio(a: GradientProfile, b: GradientProfile, lo: int, hi: int | None = None) -> float:
+    """Mean norm of ``a`` over keys in ``[lo, hi]`` divided by that of ``b``.
+
+    With ``a`` an attention model and ``b`` one without attention, a ratio above
+    1 at long distances is the shortcut at work.
+
+    Examples
+    --------
+    >>> a = gradient_profile([[[1.0, 1.0, 1.0]]])
+    >>> b = gradient_profile([[[1.0, 0.5, 0.1]]])
+    >>> round(gradient_ratio(a, b, 1), 4)          # (1 + 1) / 2 over (0.5 + 0.1) / 2
+    3.3333
+    """
+    if a.by != b.by:
+        raise InputError(f"profiles group by different keys: {a.by!r} and {b.by!r}")
+    den = b.mean_between(lo, hi)
+    return a.mean_between(lo, hi) / den if den > 0 else float("nan")
+
+
+# --------------------------------------------------------------------------- dependency graph
+
+
+def _field(cfg, name: str, default=None):
+    if isinstance(cfg, Mapping):
+        return cfg.get(name, default)
+    return getattr(cfg, name, default)
+
+
+def dependency_graph(cfg, src_len: int, tgt_len: int, *, attention_edges: bool = True):
+    """The unrolled computation of a reference model as a directed graph.
+
+    Nodes (tuples): ``("e", s)`` source embedding, ``("f", s)`` / ``("b", s)``
+    forward / backward encoder state, ``("init",)`` the decoder's initial state,
+    ``("s", t)`` the decoder state after step ``t``, ``("c", t)`` the context
+    vector, ``("a", t)`` Luong's attentional state ``h~_t``, ``("y", t)`` the
+    output distribution of step ``t``. Edges point along the computation, as in
+    :mod:`attnprobe.models.rnn` (layers are collapsed into one node per step;
+    target embeddings are not source-dependent and are left out):
+
+    * encoder: ``e_s -> f_s``, ``f_{s-1} -> f_s``; bidirectional also
+      ``e_s -> b_s``, ``b_{s+1} -> b_s``;
+    * initial state: Bahdanau (bidirectional) from ``b_0``; otherwise from the
+      final states ``f_{S-1}`` (and ``b_0``);
+    * Bahdanau: ``s_{t-1} -> c_t`` (query), ``c_t, s_{t-1} -> s_t``,
+      ``c_t, s_{t-1} -> y_t`` (the readout uses the previous state);
+    * Luong: ``s_{t-1} -> s_t`` (and ``a_{t-1} -> s_t`` with input feeding),
+      ``s_t -> c_t``, ``c_t, s_t -> a_t -> y_t``;
+    * none: ``s_{t-1} -> s_t -> y_t``;
+    * attention edges (when ``attention_edges``): every encoder state ``-> c_t``
+      (keys and values); for ``local-m`` only the positions inside the window
+      ``|s - t| <= window``; ``local-p`` predicts its window, so every position
+      may be reached.
+
+    ``s_{-1}`` is ``("init",)``.
+
+    Parameters
+    ----------
+    cfg : a ModelConfig or a mapping with ``attention``, ``bidirectional``,
+        ``input_feeding``, ``mode``, ``window``.
+    src_len, tgt_len : source positions ``S`` and target steps ``T``.
+    attention_edges : keep the edges from the encoder states to the contexts.
+
+    Examples
+    --------
+    >>> g = dependency_graph({"attention": "none", "bidirectional": False}, 2, 1)
+    >>> sorted(g.edges)
+    [(('e', 0), ('f', 0)), (('e', 1), ('f', 1)), (('f', 0), ('f', 1)), (('f', 1), ('init',)), \
+(('init',), ('s', 0)), (('s', 0), ('y', 0))]
+    """
+    import networkx as nx
+
+    attention = _field(cfg, "attention")
+    if attention not in ("bahdanau", "luong", "none"):
+        raise UnknownNameError("attention type", str(attention), ("bahdanau", "luong", "none"))
+    if src_len < 1 or tgt_len < 1:
+        raise InputError(f"need at least one source position and step, got {src_len}, {tgt_len}")
+    bidir = bool(_field(cfg, "bidirectional", True))
+    feeding = bool(_field(cfg, "input_feeding", True))
+    mode, window = _field(cfg, "mode", "global"), int(_field(cfg, "window", 5))
+    S, T = src_len, tgt_len
+    g = nx.DiGraph()
+    for s in range(S):
+        g.add_edge(("e", s), ("f", s))
+        if s:
+            g.add_edge(("f", s - 1), ("f", s))
+        if bidir:
+            g.add_edge(("e", s), ("b", s))
+            if s:
+                g.add_edge(("b", s), ("b", s - 1))
+    if attention == "bahdanau" and bidir:
+        g.add_edge(("b", 0), ("init",))
+    else:
+        g.add_edge(("f", S - 1), ("init",))
+        if bidir:
+            g.add_edge(("b", 0), ("init",))
+    states = [("f", s) for s in range(S)] + ([("b", s) for s in range(S)] if bidir else [])
+    for t in range(T):
+        prev = ("s", t - 1) if t else ("init",)
+        c, st, y = ("c", t), ("s", t), ("y", t)
+        if attention == "bahdanau":
+            g.add_edges_from([(prev, c), (c, st), (prev, st), (c, y), (prev, y)])
+        elif attention == "luong":
+            a = ("a", t)
+            g.add_edges_from([(prev, st), (st, c), (c, a), (st, a), (a, y)])
+            if feeding and t:
+                g.add_edge(("a", t - 1), st)
+        else:
+            g.add_edges_from([(prev, st), (st, y)])
+        if attention != "none" and attention_edges:
+            for node in states:
+                if mode != "local-m" or abs(node[1] - t) <= window:
+                    g.add_edge(node, c)
+    return g
+
+
+def path_lengths(cfg, src_len: int, tgt_len: int, *, attention_edges: bool = True) -> np.ndarray:
+    """Shortest path length from each source embedding to each output: ``L[t, s]``.
+
+    The gradient of ``log p(y_t)`` reaches ``e_s`` along the same path backwards.
+    Pairs without a path are ``inf``.
+
+    Examples
+    --------
+    Bahdanau, bidirectional, 3 source positions, 2 steps. With attention:
+    ``e_s -> f_s -> c_t -> y_t`` = 3 for every pair. Without: only through
+    ``s_0 = tanh(W b_0)``: ``e_s -> b_s -> ... -> b_0 -> init -> (s_0 ... ->) y_t``
+    = ``s + 3 + t``.
+
+    >>> cfg = {"attention": "bahdanau", "bidirectional": True}
+    >>> path_lengths(cfg, 3, 2).tolist()
+    [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]
+    >>> path_lengths(cfg, 3, 2, attention_edges=False).tolist()
+    [[3.0, 4.0, 5.0], [4.0, 5.0, 6.0]]
+    """
+    import networkx as nx
+
+    g = dependency_graph(cfg, src_len, tgt_len, attention_edges=attention_edges)
+    out = np.full((tgt_len, src_len), np.inf)
+    for s in range(src_len):
+        reach = nx.single_source_shortest_path_length(g, ("e", s))
+        for t in range(tgt_len):
+            out[t, s] = reach.get(("y", t), np.inf)
+    return out
