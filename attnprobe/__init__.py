@@ -59,8 +59,8 @@ _EXPORTS: dict[str, str] = {
     "Trace": "attnprobe.trace",
     "Example": "attnprobe.trace",
     "load_trace": "attnprobe.trace",
-    "wrap": "attnprobe.wrap",
-    "Wrapped": "attnprobe.wrap",
+    "wrap": "attnprobe.adapter",
+    "Wrapped": "attnprobe.adapter",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -144,9 +144,10 @@ class _Recorder:
             raise SiteError(f"{self.where}: its output ({_describe(output)}) has no {read!r}")
         if not isinstance(value, Tensor) or not value.is_floating_point():
             hint = " (was the module asked not to return weights?)" if value is None else ""
+            what = "encoder states" if self.site.role == "states" else "attention weights"
             raise SiteError(
-                f"{self.where}: expected attention weights (a float tensor) at read={read!r}, "
-                f"found {_describe(value)}{hint}",
+                f"{self.where}: expected {what} (a float tensor) at read={read!r}, "
+                f"found {_describe(value)}{hint}; fix: pick the tensor with Site(..., read=index)",
             )
         return value
 
@@ -302,13 +303,13 @@ class Capture:
     # -- planning (no hooks) ---------------------------------------------------
 
     def _interface(self):
+        from attnprobe.adapter import Wrapped
         from attnprobe.models.rnn import Seq2Seq
-        from attnprobe.wrap import Wrapped
 
         return self.model if isinstance(self.model, Seq2Seq | Wrapped) else None
 
     def _root(self) -> nn.Module:
-        from attnprobe.wrap import Wrapped
+        from attnprobe.adapter import Wrapped
 
         return self.model.module if isinstance(self.model, Wrapped) else self.model
 

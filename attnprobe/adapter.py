@@ -1,5 +1,8 @@
 """wrap(): bring your own model to every attnprobe analysis.
 
+(The module is called ``adapter`` so that ``attnprobe.wrap`` stays the function:
+a submodule named ``wrap`` would shadow it once imported.)
+
 The analyses talk to a model through one small interface, the one the
 reference :class:`~attnprobe.models.rnn.Seq2Seq` has: a teacher-forced
 ``forward(src [B, S], src_lens [B], tgt_in [B, T]) -> Seq2SeqOutput(logits
