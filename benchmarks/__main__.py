@@ -16,7 +16,7 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     available = sorted(
         m.name.removeprefix("bench_")
-        for m in pkgutil.iter_modules([str(Path(__file__).parent))
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
         if m.name.startswith("bench_")
     )
     unknown = sorted(set(argv) - set(available))
