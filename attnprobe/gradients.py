@@ -1,0 +1,247 @@
+"""Run a model for gradient flow: per-step gradient matrices and stop-gradient runs.
+
+The model-running half of :mod:`attnprobe.analyses.gradflow` (which holds the
+pure summaries). Every run goes through :func:`attnprobe.capture`: the gradient
+reaching the source embeddings (or the encoder states) is read from the trace's
+``state_grads``; no hooks are registered here.
+
+**One forward per batch for all target steps.** ``G[t, s] = || d log p(y_t) /
+d e_s ||`` needs one backward pass per target step. A Trace holds frozen
+records, not the live embedding tensor, so ``torch.autograd.grad(...,
+is_grads_batched=True)`` has nothing to differentiate with respect to. Instead
+each sentence is *replicated* once per target step: row ``(b, t)`` of the
+enlarged batch back-propagates only ``log p(y_t)``, and since sentences of a
+batch never interact (eval mode), one forward and one backward over the
+enlarged batch give every step's gradient at once (``method="replicate"``).
+``method="loop"`` runs one capture per step instead (T forwards and backwards);
+the two agree (tested), and the benchmark in ``benchmarks/`` compares their speed.
+
+**Path decomposition.** The source reaches an attentional decoder along two
+paths that meet only at the encoder: the attention path (the encoder states
+used as keys and values) and the recurrent path (the decoder's initial state,
+computed from the final encoder states). :func:`path_gradients` measures each by
+stopping the other: ``stop="init"`` detaches the initial decoder state,
+``stop="attention"`` detaches the encoder states the attention reads, and
+``stop="scores"`` detaches the attention weights only (a capture edit), which
+leaves the value path ``c = sum_s a_s h_s`` open. The first two need the
+reference models' encoder/decoder split: capture cannot yet edit tensors other
+than attention weights (``decoder.hook_init``, ``decoder.attention.hook_context``),
+so those two runs call ``model.encoder`` and ``model.decoder`` directly, inside
+the capture, with the one tensor detached.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from attnprobe.data import ParallelCorpus, corpus_batches
+from attnprobe.edits import Edit
+from attnprobe.errors import InputError, UnknownNameError
+from attnprobe.sites import Site
+
+__all__ = ["WRT", "STOPS", "METHODS", "stop_gradient", "gradient_matrices", "path_gradients"]
+
+log = logging.getLogger("attnprobe")
+
+#: what the gradient is taken with respect to -> the reference models' hook point
+WRT = {"embeddings": "encoder.hook_embeddings", "states": "encoder.hook_states"}
+#: what a stop-gradient run detaches
+STOPS = ("scores", "attention", "init")
+METHODS = ("replicate", "loop")
+
+
+def stop_gradient() -> Edit:
+    """A capture edit that keeps the attention weights' values but blocks their gradient.
+
+    Examples
+    --------
+    >>> w = torch.tensor([[[[0.5, 0.5]]]], requires_grad=True)
+    >>> out = stop_gradient()(w, None)
+    >>> torch.equal(out, w), out.requires_grad
+    (True, False)
+    """
+    return Edit("stop_gradient", lambda weights, info: weights.detach())
+
+
+def _check(model, wrt: str, stop: str | None, method: str) -> None:
+    from attnprobe.models.rnn import Seq2Seq
+
+    if wrt not in WRT:
+        raise UnknownNameError("gradient target", wrt, WRT)
+    if method not in METHODS:
+        raise UnknownNameError("gradient method", method, METHODS)
+    if not isinstance(model, Seq2Seq):
+        raise InputError(
+            f"gradient flow needs a reference Seq2Seq model, got {type(model).__name__}",
+            fix="load a checkpoint with attnprobe.load(path)",
+        )
+    if stop is None:
+        return
+    if stop not in STOPS:
+        raise UnknownNameError("stop-gradient path", stop, STOPS)
+    if model.decoder.attention is None:
+        raise InputError(
+            f"stop={stop!r}: a model without attention has one path from the source (its "
+            "initial state); there is nothing to decompose",
+        )
+
+
+def _forward(model, src, lens, tgt_in, stop):
+    """Teacher-forced logits [R, T, V], with the gradient of one path stopped."""
+    if stop in (None, "scores"):
+        return model(src, lens, tgt_in).logits
+    enc = model.encoder(src, lens)
+    dec = model.decoder
+    if stop == "attention":  # keys and values carry no gradient
+        memory = dec.memory(enc._replace(states=enc.states.detach()), lens)
+        state = dec.init_state(enc)
+    else:  # stop == "init": the initial decoder state carries no gradient
+        memory = dec.memory(enc, lens)
+        state = dec.init_state(enc)
+        hidden = state.hidden
+        hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
+        state = state._replace(hidden=hidden)
+    logits, _ = dec(tgt_in, state, memory)
+    return logits
+
+
+def _run_rows(model, batch, rows_b, rows_t, wrt, stop) -> torch.Tensor:
+    """One capture: rows ``(b, t)`` back-propagate log p(y_t) of sentence b -> [R, S, D]."""
+    import attnprobe
+
+    src, lens = batch.src[rows_b], batch.src_lens[rows_b]
+    tgt_in, tgt_out = batch.tgt_in[rows_b], batch.tgt_out[rows_b]
+    target = Site(WRT[wrt], pattern="full", role="states", name=f"grad:{wrt}")
+    # capture needs a site besides the states: the attention, or for a model without
+    # attention the embeddings once more (a site that always receives the gradient)
+    sites = model.sites or [Site(WRT["embeddings"], pattern="full", role="states", name="anchor")]
+    edits = {sites[0].key: stop_gradient()} if stop == "scores" else None
+    with attnprobe.capture(
+        model,
+        sites=sites,
+        edits=edits,
+        states=target,
+        state_grads=True,
+        src_lens=lens,
+        tgt_lens=batch.tgt_lens[rows_b],
+    ) as cap:
+        logp = torch.log_softmax(_forward(model, src, lens, tgt_in, stop), dim=-1)  # [R, T, V]
+        r = torch.arange(len(rows_b))
+        logp[r, rows_t, tgt_out[r, rows_t]].sum().backward()
+    return cap.trace.state_grads  # [R, S, D]
+
+
+def _batch_vectors(model, batch, wrt, stop, method) -> list[np.ndarray]:
+    """Gradient vectors [T_b, S_b, D] of each sentence of one batch."""
+    B = len(batch.index)
+    T = batch.tgt_lens  # [B] steps, EOS included
+    if method == "replicate":
+        rows_b = torch.repeat_interleave(torch.arange(B), T)
+        rows_t = torch.cat([torch.arange(int(n)) for n in T])
+        plan = [(rows_b, rows_t)]
+    else:
+        plan = []
+        for t in range(int(T.max())):
+            rows_b = torch.nonzero(T > t).flatten()
+            plan.append((rows_b, torch.full_like(rows_b, t)))
+    parts: dict[int, list] = {b: [None] * int(T[b]) for b in range(B)}
+    for rows_b, rows_t in plan:
+        grads = _run_rows(model, batch, rows_b, rows_t, wrt, stop).numpy()
+        for k, (b, t) in enumerate(zip(rows_b.tolist(), rows_t.tolist(), strict=True)):
+            parts[b][t] = grads[k, : int(batch.src_lens[b])]
+    return [np.stack(parts[b]) for b in range(B)]  # [T_b, S_b, D] each
+
+
+def gradient_matrices(
+    model,
+    corpus: ParallelCorpus,
+    *,
+    wrt: str = "embeddings",
+    stop: str | None = None,
+    batch_size: int = 8,
+    method: str = "replicate",
+    vectors: bool = False,
+) -> list[np.ndarray]:
+    """``G[t, s] = || d log p(y_t) / d x_s ||`` for every sentence of ``corpus``, in order.
+
+    Parameters
+    ----------
+    model : a reference :class:`~attnprobe.models.rnn.Seq2Seq` with vocabularies.
+    corpus : the sentence pairs (teacher forcing on the reference).
+    wrt : ``"embeddings"`` (source embeddings ``e_s``) or ``"states"`` (encoder states ``h_s``).
+    stop : None, or a path whose gradient is stopped (see the module docstring).
+    batch_size : sentences per capture; the replicated batch holds
+        ``sum of T_b`` rows.
+    method : ``"replicate"`` (one forward and backward per batch) or ``"loop"``
+        (one per target step).
+    vectors : return the gradient vectors ``[T, S, D]`` instead of their norms.
+
+    Returns
+    -------
+    One float array per sentence: ``[m + 1, n + 1]`` (the EOS step and the source
+    EOS included, as in teacher-forced attention; see
+    :func:`attnprobe.pipeline.word_masks`), or ``[m + 1, n + 1, D]`` with ``vectors``.
+
+    Examples
+    --------
+    >>> from attnprobe.data import Vocab
+    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> c = ParallelCorpus([["a", "b"]], [["x", "y", "z"]]); v = Vocab.build(c.src + c.tgt)
+    >>> m = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
+    >>> m.src_vocab = m.tgt_vocab = v
+    >>> [g.shape for g in gradient_matrices(m, c)]      # 3 words + EOS, 2 words + EOS
+    [(4, 3)]
+    """
+    _check(model, wrt, stop, method)
+    out: list[np.ndarray | None] = [None] * len(corpus)
+    for batch in corpus_batches(corpus, model.src_vocab, model.tgt_vocab, batch_size):
+        for i, g in zip(
+            batch.index.tolist(), _batch_vectors(model, batch, wrt, stop, method), strict=True
+        ):
+            out[i] = g if vectors else np.linalg.norm(g, axis=-1)
+    return out
+
+
+def path_gradients(
+    model,
+    corpus: ParallelCorpus,
+    *,
+    wrt: str = "embeddings",
+    batch_size: int = 8,
+    stops: Sequence[str] = STOPS,
+) -> dict[str, list[np.ndarray]]:
+    """Gradient vectors with no path stopped (``"total"``) and with each of ``stops``.
+
+    Feed them to :func:`attnprobe.analyses.gradflow.decompose_paths`: the part
+    that flows through the attention is the run with ``stop="init"``, the part
+    through the initial state the run with ``stop="attention"``, and the part
+    through the attention weights (scores) is ``total`` minus the run with
+    ``stop="scores"``.
+
+    Returns
+    -------
+    ``{"total": [...], stop: [...]}``, one ``[T, S, D]`` array per sentence each.
+
+    Examples
+    --------
+    >>> from attnprobe.data import Vocab
+    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> from attnprobe.analyses.gradflow import decompose_paths
+    >>> c = ParallelCorpus([["a", "b"]], [["x", "y"]]); v = Vocab.build(c.src + c.tgt)
+    >>> m = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
+    >>> m.src_vocab = m.tgt_vocab = v
+    >>> g = path_gradients(m, c, stops=("init", "attention"))
+    >>> d = decompose_paths(g["total"][0], {"attention": g["init"][0], "init": g["attention"][0]})
+    >>> d.residual < 1e-5
+    True
+    """
+    runs = {"total": gradient_matrices(model, corpus, wrt=wrt, batch_size=batch_size, vectors=True)}
+    for stop in stops:
+        runs[stop] = gradient_matrices(
+            model, corpus, wrt=wrt, stop=stop, batch_size=batch_size, vectors=True
+        )
+    return runs
