@@ -1,0 +1,724 @@
+"""Which source tokens did each target token use? Gradient and ablation attribution, batched.
+
+For a teacher-forced sentence pair every target step ``t`` has one scalar
+``f_t`` (the log-probability, probability or logit of the gold token ``y_t``),
+and each method gives a ``[T, S]`` matrix: the attribution of ``f_t`` to each
+source token, aggregated over the embedding dimension. The methods are
+captum's, applied to the output of ``model.source_embedding``:
+
+==========================  =================================================
+``integrated_gradients``    ``LayerIntegratedGradients``: (x - x') times the
+                            path integral of the gradient from a baseline x'
+``saliency``                ``|df/dx|`` (aggregated: the gradient norm)
+``input_x_gradient``        ``LayerGradientXActivation``: ``x * df/dx``
+``gradient_shap``           ``LayerGradientShap``: the gradient at random points
+                            between baseline and input, times (x - x')
+``deeplift``                ``LayerDeepLift`` -- refused for recurrent models
+                            (see below)
+``occlusion``               leave-one-out: ``f(x) - f(x with token s replaced
+                            by PAD or UNK)``; no gradient
+==========================  =================================================
+
+**Why not one captum call per step.** captum attributes one scalar output per
+call, so the straightforward use runs a forward pass for every target step (and
+every interpolation point). With teacher forcing the forward pass is the same
+for all ``T`` steps; only the backward differs. This module runs *one* forward
+per (sentence batch x interpolation points) and gets the ``T`` per-step
+gradients from one vectorised backward: ``torch.autograd.grad(f, x,
+grad_outputs=one_hot_steps, is_grads_batched=True)`` (checked to work through
+the packed GRU/LSTM of the reference models; where vmap fails it falls back to
+a loop over steps that shares the forward, ``retain_graph=True``, and logs it).
+captum's API cannot express that shared forward, so the methods are assembled
+from captum's building blocks: the integration points and weights of
+Integrated Gradients come from
+``captum.attr._utils.approximation_methods.approximation_parameters`` (Riemann
+rules, Gauss-Legendre), and the tests check every method against captum called
+the plain way (one sentence and one target step per call) to 1e-5.
+
+**Running the model from embeddings.** ``attnprobe.capture`` can replace
+attention weights but not the output of ``encoder.hook_embeddings`` (its edits
+apply to attention sites only; a states site is read-only). What this module
+needs from it is an edit on a non-attention site:
+``capture(model, edits={Site("encoder.hook_embeddings", role="states"): fn})``.
+Until then it uses the nearest documented mechanism that goes through the
+model's own ``forward`` (the Seq2Seq interface) without any hook:
+:func:`torch.func.functional_call` with the weight of ``model.source_embedding``
+swapped for a table holding one row per (sentence, position) -- the
+(interpolated) embeddings -- and source ids pointing at those rows. The model
+must use the source ids only through ``source_embedding`` and as a padding
+mask (``src != PAD``), as the reference models do, and must not embed the
+target side with the same module.
+
+**DeepLift.** captum's DeepLift replaces the gradient of the non-linear
+*modules* it finds; the sigmoid and tanh gates inside ``nn.GRU``/``nn.LSTM``
+(and ``torch.tanh`` called as a function) are not modules, so on a recurrent
+model it silently returns numbers that are neither DeepLift nor gradients.
+It is refused there with an :class:`AttributionError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from attnprobe.data import PAD_ID, UNK_ID, ParallelCorpus, corpus_batches
+from attnprobe.errors import InputError, UnknownNameError
+
+__all__ = [
+    "METHODS",
+    "TARGETS",
+    "AGGREGATIONS",
+    "AttributionError",
+    "Attribution",
+    "attribute",
+    "attribute_batch",
+]
+
+log = logging.getLogger("attnprobe")
+
+METHODS = (
+    "integrated_gradients",
+    "saliency",
+    "input_x_gradient",
+    "gradient_shap",
+    "deeplift",
+    "occlusion",
+)
+#: what is attributed at step t: the gold token's log-probability, probability or logit
+TARGETS = ("log_prob", "prob", "logit")
+#: over the embedding dimension: L2 norm, sum of absolute values, plain (signed) sum
+AGGREGATIONS = ("l2", "sum", "signed_sum")
+#: the token whose embedding is the baseline (IG, GradientShap) or the replacement (occlusion)
+BASELINES = {"pad": PAD_ID, "unk": UNK_ID}
+#: integration rules of captum's approximation_parameters
+INTEGRATION = (
+    "gausslegendre",
+    "riemann_trapezoid",
+    "riemann_left",
+    "riemann_right",
+    "riemann_middle",
+)
+_GRADIENT_METHODS = ("integrated_gradients", "saliency", "input_x_gradient", "gradient_shap")
+
+
+class AttributionError(InputError):
+    """A method that cannot give correct numbers for this model (e.g. DeepLift on an RNN)."""
+
+
+@dataclass
+class Attribution:
+    """Attributions of one method on a corpus: one ``[T_i, S_i]`` matrix per sentence.
+
+    Rows are target steps (step t predicts target token t; the last row is EOS),
+    columns source tokens (the last is EOS), as attention matrices.
+
+    Attributes
+    ----------
+    method, target, aggregate : what was computed (see :func:`attribute`).
+    matrices : ``[T_i, S_i]`` float arrays, in corpus order.
+    delta : Integrated Gradients only: per sentence ``[T_i]`` completeness gaps
+        ``sum(attributions) - (f(x) - f(x'))`` (signed sums over every position
+        and embedding dimension that was interpolated).
+    source_share : with ``target_share=True``: per sentence ``[T_i]``, the share
+        of the absolute attribution that goes to the source (the rest goes to the
+        target prefix).
+    params : the options used; signature : versions and the checkpoint hash.
+    """
+
+    method: str
+    target: str
+    aggregate: str
+    matrices: list[np.ndarray]
+    delta: list[np.ndarray] | None = None
+    source_share: list[np.ndarray] | None = None
+    params: dict = field(default_factory=dict)
+    signature: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.matrices)
+
+    @property
+    def max_delta(self) -> float | None:
+        """The largest ``|delta|`` over the corpus (Integrated Gradients), else None."""
+        if self.delta is None:
+            return None
+        return max((float(np.abs(d).max()) for d in self.delta if d.size), default=0.0)
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form (matrices as nested lists).
+
+        Examples
+        --------
+        >>> a = Attribution("saliency", "log_prob", "l2", [np.array([[0.5, 1.0]])])
+        >>> a.to_dict()["matrices"], a.to_dict()["delta"]
+        ([[[0.5, 1.0]]], None)
+        """
+
+        def lists(xs):
+            return None if xs is None else [np.asarray(x).tolist() for x in xs]
+
+        return {
+            "method": self.method,
+            "target": self.target,
+            "aggregate": self.aggregate,
+            "matrices": lists(self.matrices),
+            "delta": lists(self.delta),
+            "source_share": lists(self.source_share),
+            "max_delta": self.max_delta,
+            "params": dict(self.params),
+            "signature": dict(self.signature),
+        }
+
+
+# -- running the model ------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module) -> Iterator[None]:
+    """Run ``model`` in eval() mode (no dropout), restoring every module's flag."""
+    flags = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, t in flags:
+            m.train(t)
+
+
+def _param_name(model: nn.Module, module: nn.Module, side: str) -> str:
+    """The name under which ``model`` holds the weight of the embedding ``module``."""
+    if not isinstance(module, nn.Embedding):
+        raise AttributionError(
+            f"the {side} embedding is a {type(module).__name__}, not an nn.Embedding; "
+            "attribution swaps its weight table",
+            fix="declare the nn.Embedding as source_embedding",
+        )
+    if module.padding_idx not in (None, PAD_ID):
+        raise AttributionError(
+            f"the {side} embedding has padding_idx={module.padding_idx}; attnprobe pads with "
+            f"id {PAD_ID}",
+        )
+    for name, p in model.named_parameters(remove_duplicate=False):
+        if p is module.weight:
+            return name
+    raise AttributionError(f"the {side} embedding's weight is not a parameter of the model")
+
+
+def _target_embedding(model: nn.Module) -> nn.Module:
+    emb = getattr(model, "target_embedding", None)
+    if emb is None:
+        emb = getattr(getattr(model, "decoder", None), "embedding", None)
+    if emb is None:
+        raise AttributionError(
+            f"{type(model).__name__} exposes no target embedding; target_share needs one",
+            fix="use target_share=False, or give the model a target_embedding property",
+        )
+    return emb
+
+
+class _Runner:
+    """Runs the model from given embeddings [N, S, E] through its own forward.
+
+    The source (and, with ``target_share``, the decoder-input) embedding table
+    is swapped, for one call, for a table with one row per real position
+    (row 0: the padding vector), and the ids point at those rows.
+    """
+
+    def __init__(self, model: nn.Module, target: str, target_share: bool):
+        if target not in TARGETS:
+            raise UnknownNameError("attribution target", target, TARGETS)
+        self.model, self.target = model, target
+        self.src_emb = model.source_embedding
+        self.src_name = _param_name(model, self.src_emb, "source")
+        self.tgt_emb = self.tgt_name = None
+        if target_share:
+            self.tgt_emb = _target_embedding(model)
+            self.tgt_name = _param_name(model, self.tgt_emb, "target")
+
+    def embed(self, ids: Tensor, side: str = "src") -> Tensor:
+        emb = self.src_emb if side == "src" else self.tgt_emb
+        return emb(ids).detach()
+
+    @staticmethod
+    def _table(x: Tensor, mask: Tensor, pad: Tensor) -> tuple[Tensor, Tensor]:
+        N, S, E = x.shape
+        rows = x[mask]  # [R, E], differentiable in x
+        table = torch.cat([pad[None].to(x.dtype), rows])  # [R + 1, E]
+        ids = torch.zeros(N, S, dtype=torch.long, device=x.device)
+        ids[mask] = torch.arange(1, rows.shape[0] + 1, device=x.device)
+        return table, ids
+
+    def scores(
+        self,
+        x: Tensor,
+        src_mask: Tensor,
+        lens: Tensor,
+        tgt_in: Tensor,
+        tgt_out: Tensor,
+        y: Tensor | None = None,
+    ) -> Tensor:
+        """``f`` [N, T] from source embeddings ``x`` [N, S, E] (decoder inputs ``y`` [N, T, E])."""
+        from torch.func import functional_call
+
+        table, src = self._table(x, src_mask, self.src_emb.weight[PAD_ID].detach())
+        swap = {self.src_name: table}
+        if y is not None:
+            tgt_table, tgt_in = self._table(
+                y, tgt_in != PAD_ID, self.tgt_emb.weight[PAD_ID].detach()
+            )
+            swap[self.tgt_name] = tgt_table
+        logits = functional_call(self.model, swap, (src, lens, tgt_in), tie_weights=False)
+        logits = logits[0] if isinstance(logits, tuple) else logits.logits  # [N, T, V]
+        return _select(logits, tgt_out, self.target)
+
+
+def _select(logits: Tensor, tgt_out: Tensor, target: str) -> Tensor:
+    """The gold token's score per step: [N, T, V] -> [N, T]."""
+    if target == "log_prob":
+        logits = torch.log_softmax(logits, -1)
+    elif target == "prob":
+        logits = torch.softmax(logits, -1)
+    return logits.gather(-1, tgt_out.clamp_min(0)[..., None]).squeeze(-1)
+
+
+_warned_loop = False
+
+
+def _step_grads(f: Tensor, inputs: list[Tensor]) -> list[Tensor]:
+    """Per-step gradients of ``f`` [N, T]: each input [N, ...] gives [T, N, ...].
+
+    ``grad_outputs`` are one-hot step selections, so row t of the result is the
+    gradient of ``f[:, t].sum()`` (sentences are independent rows of the batch).
+    """
+    global _warned_loop
+    N, T = f.shape
+    one_hot = torch.eye(T, dtype=f.dtype, device=f.device)[:, None, :].expand(T, N, T)
+    try:
+        return list(
+            torch.autograd.grad(f, inputs, grad_outputs=one_hot.contiguous(), is_grads_batched=True)
+        )
+    except RuntimeError as exc:  # an op without a batching rule
+        if not _warned_loop:
+            log.warning(
+                "attribution: vmap over the backward failed (%s); looping over "
+                "target steps with a shared forward",
+                str(exc).splitlines()[0],
+            )
+            _warned_loop = True
+    grads = [[] for _ in inputs]
+    for t in range(T):
+        for acc, g in zip(
+            grads, torch.autograd.grad(f[:, t].sum(), inputs, retain_graph=True), strict=True
+        ):
+            acc.append(g)
+    return [torch.stack(g) for g in grads]
+
+
+# -- the methods on one batch ---------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """One padded batch and the masks every method needs."""
+
+    src: Tensor  # [N, S]
+    lens: Tensor  # [N]
+    tgt_in: Tensor  # [N, T]
+    tgt_out: Tensor  # [N, T]
+    tgt_lens: Tensor  # [N]
+
+    @property
+    def src_mask(self) -> Tensor:  # [N, S] real source positions
+        return torch.arange(self.src.shape[1], device=self.src.device) < self.lens[:, None]
+
+    def repeat(self, k: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """src mask, lengths, decoder input, gold output for ``k`` stacked copies."""
+        return (
+            self.src_mask.repeat(k, 1),
+            self.lens.repeat(k),
+            self.tgt_in.repeat(k, 1),
+            self.tgt_out.repeat(k, 1),
+        )
+
+
+def _gradients_at(run: _Runner, batch: _Batch, points: list[Tensor]) -> list[Tensor]:
+    """Per-step gradients at ``points`` (each [K * N, L, E], stacked copies of the batch)."""
+    k = points[0].shape[0] // batch.src.shape[0]
+    mask, lens, tgt_in, tgt_out = batch.repeat(k)
+    points = [p.detach().requires_grad_() for p in points]
+    with torch.enable_grad():
+        f = run.scores(points[0], mask, lens, tgt_in, tgt_out, *points[1:])
+        return _step_grads(f, points)
+
+
+def _chunks(n: int, batch_rows: int, per_chunk_rows: int | None) -> list[range]:
+    """Split ``n`` points into chunks of at most ``per_chunk_rows`` forward rows."""
+    k = n if not per_chunk_rows else max(1, per_chunk_rows // batch_rows)
+    return [range(i, min(n, i + k)) for i in range(0, n, k)]
+
+
+def _inputs(run: _Runner, batch: _Batch, baseline: str) -> tuple[list[Tensor], list[Tensor]]:
+    """Embeddings and baseline embeddings: [source] or [source, decoder input]."""
+    xs = [run.embed(batch.src)]
+    base = [run.embed(torch.full_like(batch.src, BASELINES[baseline]))]
+    if run.tgt_emb is not None:
+        xs.append(run.embed(batch.tgt_in, "tgt"))
+        base.append(run.embed(torch.full_like(batch.tgt_in, BASELINES[baseline]), "tgt"))
+    return xs, base
+
+
+def _path_gradients(run, batch, xs, base, alphas: Tensor, weights: Tensor, rows) -> list[Tensor]:
+    """``sum_k weights[k] * grad f(x'_k)`` with ``x'_k = b + alphas[k] (x - b)``, per step.
+
+    ``alphas`` and ``weights`` are [K] (shared by all sentences) or [K, N].
+    Returns one [T, N, L, E] tensor per input.
+    """
+    N = batch.src.shape[0]
+    K = alphas.shape[0]
+    alphas = alphas.reshape(K, -1).expand(K, N).to(xs[0].dtype)
+    weights = weights.reshape(K, -1).expand(K, N).to(xs[0].dtype)
+    total = [None] * len(xs)
+    for chunk in _chunks(K, N, rows):
+        a = alphas[chunk.start : chunk.stop]  # [k, N]
+        w = weights[chunk.start : chunk.stop]
+        points = [
+            (b[None] + a[..., None, None] * (x - b)[None]).flatten(0, 1)
+            for x, b in zip(xs, base, strict=True)
+        ]
+        grads = _gradients_at(run, batch, points)
+        for i, g in enumerate(grads):
+            g = g.view(g.shape[0], len(chunk), N, *g.shape[2:])  # [T, k, N, L, E]
+            part = (g * w[None, :, :, None, None]).sum(1)  # [T, N, L, E]
+            total[i] = part if total[i] is None else total[i] + part
+    return total
+
+
+def _integrated_gradients(run, batch, opts) -> tuple[list[Tensor], Tensor]:
+    from captum.attr._utils.approximation_methods import approximation_parameters
+
+    if opts["integration"] not in INTEGRATION:
+        raise UnknownNameError("integration method", opts["integration"], INTEGRATION)
+    step_sizes, alphas = approximation_parameters(opts["integration"])
+    n = opts["n_steps"]
+    xs, base = _inputs(run, batch, opts["baseline"])
+    dtype = xs[0].dtype
+    total = _path_gradients(
+        run,
+        batch,
+        xs,
+        base,
+        torch.tensor(alphas(n), dtype=dtype),
+        torch.tensor(step_sizes(n), dtype=dtype),
+        opts["internal_batch_size"],
+    )
+    attrs = [g * (x - b)[None] for g, x, b in zip(total, xs, base, strict=True)]
+    # completeness: f(x) - f(x') against the signed sum of everything attributed
+    with torch.no_grad():
+        ends = [torch.cat([x, b]) for x, b in zip(xs, base, strict=True)]
+        mask, lens, tgt_in, tgt_out = batch.repeat(2)
+        fx, fb = run.scores(ends[0], mask, lens, tgt_in, tgt_out, *ends[1:]).chunk(2)
+    summed = sum(a.flatten(2).sum(-1) for a in attrs)  # [T, N]
+    return attrs, summed - (fx - fb).T
+
+
+def _gradient_shap(run, batch, opts, alphas: Tensor | None = None) -> list[Tensor]:
+    """Mean over samples of ``grad f(b + a (x~ - b)) * (x~ - b)``, ``x~ = x + noise``.
+
+    ``alphas`` [n_samples, N] default: uniform draws from a generator seeded with ``opts["seed"]``.
+    """
+    n, stdev = opts["n_samples"], opts["stdevs"]
+    xs, base = _inputs(run, batch, opts["baseline"])
+    N = batch.src.shape[0]
+    gen = torch.Generator().manual_seed(opts["seed"])
+    if alphas is None:
+        alphas = torch.rand(n, N, generator=gen, dtype=torch.float64)
+    total = [torch.zeros((batch.tgt_in.shape[1], *x.shape), dtype=x.dtype) for x in xs]
+    for k in range(alphas.shape[0]):  # each sample has its own noisy input
+        noisy = [
+            x + stdev * torch.randn(x.shape, generator=gen, dtype=x.dtype) if stdev else x
+            for x in xs
+        ]
+        g = _path_gradients(run, batch, noisy, base, alphas[k : k + 1], torch.ones(1), None)
+        for i, (gi, x, b) in enumerate(zip(g, noisy, base, strict=True)):
+            total[i] += gi * (x - b)[None] / alphas.shape[0]
+    return total
+
+
+def _plain_gradients(run, batch, opts, times_input: bool) -> list[Tensor]:
+    xs, _ = _inputs(run, batch, "pad")
+    grads = _gradients_at(run, batch, xs)
+    return [g * x[None] if times_input else g.abs() for g, x in zip(grads, xs, strict=True)]
+
+
+def _occlusion(run, batch, opts) -> Tensor:
+    """``f(x) - f(x with source position s replaced)``: [T, N, S], one forward row per (s, n)."""
+    N, S = batch.src.shape
+    replace = BASELINES[opts["baseline"]]
+    variants = batch.src[None].repeat(S, 1, 1)  # [S, N, S]: variant s replaces position s
+    pos = torch.arange(S)
+    variants[pos, :, pos] = torch.where(batch.src_mask.T, replace, batch.src.T)
+    out = []
+    with torch.no_grad():
+        full = _select(run.model(batch.src, batch.lens, batch.tgt_in)[0], batch.tgt_out, run.target)
+        flat = variants.flatten(0, 1)  # [S * N, S]
+        for chunk in _chunks(S, N, opts["internal_batch_size"]):
+            rows = slice(chunk.start * N, chunk.stop * N)
+            k = len(chunk)
+            logits = run.model(flat[rows], batch.lens.repeat(k), batch.tgt_in.repeat(k, 1))[0]
+            out.append(_select(logits, batch.tgt_out.repeat(k, 1), run.target).view(k, N, -1))
+    occluded = torch.cat(out)  # [S, N, T]
+    return (full[None] - occluded).permute(2, 1, 0)  # [T, N, S]
+
+
+def _check_deeplift(model: nn.Module) -> None:
+    rnns = [n for n, m in model.named_modules() if isinstance(m, nn.RNNBase)]
+    if rnns:
+        raise AttributionError(
+            f"DeepLift is not supported for this model: captum's DeepLift overrides the "
+            f"gradients of non-linear modules, but the gates inside the recurrent layers "
+            f"{rnns} are not modules, so its numbers would be wrong; use "
+            "method='integrated_gradients' (the closest path method) instead",
+        )
+
+
+def _deeplift(run, batch, opts) -> list[Tensor]:
+    """captum's LayerDeepLift, one call per step (non-recurrent models only; not batched)."""
+    from captum.attr import LayerDeepLift
+
+    def forward(src, lens, tgt_in, tgt_out, t):
+        return _select(run.model(src, lens, tgt_in)[0], tgt_out, run.target)[:, t]
+
+    base = torch.full_like(batch.src, BASELINES[opts["baseline"]])
+    dl = LayerDeepLift(run.model, run.src_emb)
+    dl.forward_func = forward
+    rows = [
+        dl.attribute(
+            batch.src, base, additional_forward_args=(batch.lens, batch.tgt_in, batch.tgt_out, t)
+        )
+        for t in range(batch.tgt_in.shape[1])
+    ]
+    return [torch.stack(rows)]
+
+
+def _aggregate(a: Tensor, how: str) -> Tensor:
+    """[..., E] -> [...]."""
+    if how == "l2":
+        return a.norm(dim=-1)
+    if how == "sum":
+        return a.abs().sum(-1)
+    return a.sum(-1)
+
+
+def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients", **options):
+    """Attributions for one padded :class:`~attnprobe.data.Batch` (see :func:`attribute`).
+
+    Returns
+    -------
+    (matrices, delta, source_share) : lists with one entry per batch row,
+    trimmed to ``[T_i, S_i]`` / ``[T_i]``; ``delta`` and ``source_share`` are
+    None when not computed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> from attnprobe.data import Vocab, make_batch
+    >>> v = Vocab.build([["a", "b"]])
+    >>> cfg = ModelConfig(len(v), len(v), attention="luong", score="general", emb_dim=4,
+    ...                   enc_dim=4, hidden_dim=8)      # smooth (Bahdanau's maxout is not)
+    >>> model = build_model(cfg, seed=0).double()
+    >>> b = make_batch([["a", "b"], ["b"]], [["b"], ["a", "a"]], v, v)
+    >>> m, delta, _ = attribute_batch(model, b, "integrated_gradients", n_steps=64)
+    >>> [tuple(x.shape) for x in m], float(max(abs(d).max() for d in delta)) < 1e-4
+    ([(2, 3), (3, 2)], True)
+    """
+    opts = _options(method, options)
+    b = _Batch(batch.src, batch.src_lens, batch.tgt_in, batch.tgt_out, batch.tgt_lens)
+    run = _Runner(model, opts["target"], opts["target_share"])
+    delta = None
+    with _eval_mode(model):
+        if method == "integrated_gradients":
+            attrs, delta = _integrated_gradients(run, b, opts)
+        elif method == "gradient_shap":
+            attrs = _gradient_shap(run, b, opts)
+        elif method in ("saliency", "input_x_gradient"):
+            attrs = _plain_gradients(run, b, opts, times_input=method == "input_x_gradient")
+        elif method == "deeplift":
+            _check_deeplift(model)
+            attrs = _deeplift(run, b, opts)
+        else:
+            attrs = [_occlusion(run, b, opts)[..., None]]
+    agg = [
+        _aggregate(a, opts["aggregate"] if method != "occlusion" else "signed_sum") for a in attrs
+    ]  # each [T, N, L]
+    share = None
+    if len(agg) == 2:
+        src_mass = agg[0].abs().sum(-1)
+        share = src_mass / (src_mass + agg[1].abs().sum(-1)).clamp_min(1e-30)  # [T, N]
+    S_lens, T_lens = b.lens.tolist(), b.tgt_lens.tolist()
+    matrices = [
+        agg[0][:t, n, :s].detach().cpu().numpy()
+        for n, (s, t) in enumerate(zip(S_lens, T_lens, strict=True))
+    ]
+    deltas = None if delta is None else [delta[:t, n].cpu().numpy() for n, t in enumerate(T_lens)]
+    shares = None if share is None else [share[:t, n].cpu().numpy() for n, t in enumerate(T_lens)]
+    return matrices, deltas, shares
+
+
+_DEFAULTS = {
+    "target": "log_prob",
+    "aggregate": "l2",
+    "baseline": "pad",
+    "n_steps": 50,
+    "integration": "gausslegendre",
+    "internal_batch_size": None,
+    "n_samples": 20,
+    "stdevs": 0.0,
+    "seed": 0,
+    "target_share": False,
+}
+
+
+def _options(method: str, options: dict) -> dict:
+    if method not in METHODS:
+        raise UnknownNameError("attribution method", method, METHODS)
+    unknown = sorted(set(options) - set(_DEFAULTS))
+    if unknown:
+        raise UnknownNameError("attribution option", unknown[0], _DEFAULTS)
+    opts = {**_DEFAULTS, **options}
+    if opts["aggregate"] not in AGGREGATIONS:
+        raise UnknownNameError("aggregation", opts["aggregate"], AGGREGATIONS)
+    if opts["baseline"] not in BASELINES:
+        raise UnknownNameError("baseline token", opts["baseline"], BASELINES)
+    for name in ("n_steps", "n_samples"):
+        if isinstance(opts[name], bool) or not isinstance(opts[name], int) or opts[name] < 1:
+            raise InputError(f"{name} must be a positive integer, got {opts[name]!r}")
+    if method == "integrated_gradients" and opts["n_steps"] < 2:
+        raise InputError(f"integrated gradients needs n_steps >= 2, got {opts['n_steps']}")
+    ibs = opts["internal_batch_size"]
+    if ibs is not None and (isinstance(ibs, bool) or not isinstance(ibs, int) or ibs < 1):
+        raise InputError(f"internal_batch_size must be a positive integer or None, got {ibs!r}")
+    if opts["target_share"] and method in ("occlusion", "deeplift"):
+        raise InputError(
+            f"target_share is computed for gradient methods {_GRADIENT_METHODS}, not {method!r}"
+        )
+    return opts
+
+
+def _signature(model, method: str, opts: dict) -> dict:
+    import captum
+
+    from attnprobe import __version__
+
+    meta = getattr(model, "meta", None) or {}
+    return {
+        "attnprobe": __version__,
+        "torch": torch.__version__,
+        "captum": captum.__version__,
+        "checkpoint": meta.get("sha256"),
+        "method": method,
+        **{k: v for k, v in opts.items() if k != "target_share"},
+        "target_share": opts["target_share"],
+    }
+
+
+def attribute(
+    model: nn.Module,
+    corpus: ParallelCorpus,
+    method: str = "integrated_gradients",
+    *,
+    batch_size: int = 32,
+    delta_tolerance: float = 1e-2,
+    **options,
+) -> Attribution:
+    """Attribute every target token of a teacher-forced corpus to its source tokens.
+
+    Parameters
+    ----------
+    model : a reference :class:`~attnprobe.models.rnn.Seq2Seq` or a model made by
+        :func:`attnprobe.wrap` (with ``source_embedding``), with vocabularies.
+    corpus : the sentence pairs (target = the gold translation, teacher-forced).
+    method : one of :data:`METHODS` (see the module docstring).
+    batch_size : sentences per forward pass.
+    delta_tolerance : Integrated Gradients: log a warning when a step's
+        completeness gap ``|sum(attr) - (f(x) - f(x'))|`` exceeds it (raise
+        ``n_steps``, or use ``integration="gausslegendre"``).
+    **options :
+        ``target`` (``"log_prob"``, ``"prob"``, ``"logit"``), ``aggregate``
+        over the embedding dimension (``"l2"``, ``"sum"`` of absolute values,
+        ``"signed_sum"``; occlusion is a scalar per token and ignores it),
+        ``baseline`` (``"pad"`` or ``"unk"``: the baseline embedding of IG and
+        GradientShap, the replacement token of occlusion), ``n_steps`` and
+        ``integration`` (IG), ``internal_batch_size`` (most forward rows per
+        pass, i.e. sentences x interpolation points, like captum's),
+        ``n_samples``, ``stdevs`` and ``seed`` (GradientShap), ``target_share``
+        (also attribute to the decoder-input embeddings; gives ``source_share``).
+
+    Returns
+    -------
+    Attribution : one ``[T_i, S_i]`` matrix per sentence, in corpus order.
+
+    Raises
+    ------
+    AttributionError : ``deeplift`` on a recurrent model; an embedding that is
+        not an ``nn.Embedding``.
+    UnknownNameError : an unknown method, target, aggregation or option.
+
+    Examples
+    --------
+    >>> import attnprobe
+    >>> from attnprobe.models.rnn import ModelConfig
+    >>> from attnprobe.train import TrainConfig, train
+    >>> data = attnprobe.ParallelCorpus([["a", "b"], ["b"]] * 4, [["x", "y"], ["y"]] * 4)
+    >>> cfg = ModelConfig(src_vocab=6, tgt_vocab=6, emb_dim=4, enc_dim=4, hidden_dim=8)
+    >>> model = train(cfg, data, data, TrainConfig(max_steps=2), progress=False).model
+    >>> att = attribute(model, data, "saliency")
+    >>> len(att), att.matrices[0].shape      # 2 words + EOS on both sides
+    (8, (3, 3))
+    """
+    opts = _options(method, options)
+    if getattr(model, "src_vocab", None) is None or getattr(model, "tgt_vocab", None) is None:
+        raise InputError(
+            "the model has no vocabularies",
+            fix="load it with attnprobe.load, or train it with attnprobe.train",
+        )
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}")
+    n = len(corpus)
+    matrices: list = [None] * n
+    deltas: list | None = [None] * n if method == "integrated_gradients" else None
+    shares: list | None = [None] * n if opts["target_share"] else None
+    for batch in corpus_batches(corpus, model.src_vocab, model.tgt_vocab, batch_size):
+        m, d, s = attribute_batch(model, batch, method, **opts)
+        for row, i in enumerate(batch.index.tolist()):
+            matrices[i] = m[row]
+            if deltas is not None:
+                deltas[i] = d[row]
+            if shares is not None:
+                shares[i] = s[row]
+    result = Attribution(
+        method,
+        opts["target"],
+        opts["aggregate"],
+        matrices,
+        deltas,
+        shares,
+        params={**opts, "batch_size": batch_size},
+        signature=_signature(model, method, opts),
+    )
+    worst = result.max_delta
+    if worst is not None and worst > delta_tolerance:
+        log.warning(
+            "integrated gradients: completeness gap up to %.3g (tolerance %.3g); raise "
+            "n_steps (now %d)",
+            worst,
+            delta_tolerance,
+            opts["n_steps"],
+        )
+    return result

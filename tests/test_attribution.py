@@ -1,0 +1,313 @@
+"""Attribution: closed-form answers on an analytic model, and batched == captum called plainly.
+
+The oracle for every method is captum's own class called the straightforward
+way (one sentence and one target step per call), which shares no code with the
+batched path in attnprobe.attribution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import attnprobe
+from attnprobe.attribution import (
+    AttributionError,
+    _Batch,
+    _gradient_shap,
+    _Runner,
+    attribute,
+    attribute_batch,
+)
+from attnprobe.data import PAD_ID, ParallelCorpus, Vocab, make_batch
+from attnprobe.errors import UnknownNameError
+from attnprobe.models.rnn import ModelConfig
+from attnprobe.train import TrainConfig, train
+
+SRC = [["a", "b", "c"], ["b"], ["c", "a"], ["a", "c", "b", "a"]]
+TGT = [["x", "y", "z"], ["y"], ["z", "x"], ["x", "z", "y", "x"]]
+
+
+# -- an analytic model: logits = W e(src_0) + c, the same at every step -----------------
+
+
+class FirstToken(nn.Module):
+    """Output logits are linear in the embedding of source position 0 only."""
+
+    def __init__(self, vocab: int, dim: int = 3):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim, padding_idx=PAD_ID)
+        self.temb = nn.Embedding(vocab, dim, padding_idx=PAD_ID)
+        self.out = nn.Linear(dim, vocab)
+        self.attn = nn.Softmax(-1)  # a site, so that wrap() accepts the model
+
+    def forward(self, src, tgt_in):
+        e = self.emb(src)  # [B, S, E]
+        q = self.temb(tgt_in)  # [B, T, E]
+        self.attn(q @ e.transpose(1, 2))  # unused
+        B, T = tgt_in.shape
+        return self.out(e[:, 0])[:, None, :].expand(B, T, -1)  # [B, T, V]
+
+
+@pytest.fixture(scope="module")
+def analytic():
+    torch.manual_seed(0)
+    v = Vocab.build(SRC + TGT)
+    module = FirstToken(len(v)).double()
+    model = attnprobe.wrap(
+        module,
+        forward=lambda m, src, lens, tgt_in: m(src, tgt_in),
+        src_vocab=v,
+        tgt_vocab=v,
+        sites=[attnprobe.Site("attn", read="output", pattern="full")],
+        source_embedding="emb",
+    )
+    return model, module, v
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "input_x_gradient"])
+def test_linear_model_attribution_is_weight_times_embedding(analytic, method):
+    model, module, v = analytic
+    batch = make_batch(SRC, TGT, v, v)
+    m, delta, _ = attribute_batch(
+        model, batch, method, target="logit", aggregate="signed_sum", n_steps=8
+    )
+    W = module.out.weight.detach()
+    for n, mat in enumerate(m):
+        e0 = module.emb.weight[batch.src[n, 0]].detach()
+        # logit_t(y) = W[y] . e0 + c: all of it goes to source position 0, exactly
+        want = np.zeros_like(mat)
+        for t in range(mat.shape[0]):
+            want[t, 0] = float(W[batch.tgt_out[n, t]] @ e0)
+        np.testing.assert_allclose(mat, want, atol=1e-12)
+    if delta is not None:
+        assert max(abs(d).max() for d in delta) < 1e-12
+
+
+def test_ig_completeness_at_64_steps(analytic):
+    model, _, v = analytic
+    batch = make_batch(SRC, TGT, v, v)
+    # log-softmax of a linear function: non-linear, smooth
+    _, delta, _ = attribute_batch(model, batch, "integrated_gradients", n_steps=64)
+    assert max(abs(d).max() for d in delta) < 1e-4
+
+
+def test_l2_and_sum_aggregations(analytic):
+    model, module, v = analytic
+    batch = make_batch(SRC[:1], TGT[:1], v, v)
+    e0 = module.emb.weight[batch.src[0, 0]].detach()
+    w = module.out.weight[batch.tgt_out[0, 0]].detach()
+    per_dim = (e0 * w).numpy()  # InputXGradient of the logit, position 0
+    for how, want in (("l2", np.linalg.norm(per_dim)), ("sum", np.abs(per_dim).sum())):
+        (m,), _, _ = attribute_batch(
+            model, batch, "input_x_gradient", target="logit", aggregate=how
+        )
+        assert m[0, 0] == pytest.approx(want, abs=1e-12)
+        assert m[0, 1:].tolist() == [0.0] * (m.shape[1] - 1)
+
+
+# -- batched == captum, one sentence and one step per call -------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained():
+    data = ParallelCorpus(SRC * 2, TGT * 2)
+    cfg = ModelConfig(
+        src_vocab=8,
+        tgt_vocab=8,
+        attention="luong",
+        score="general",
+        emb_dim=6,
+        enc_dim=5,
+        hidden_dim=8,
+    )
+    model = train(cfg, data, data, TrainConfig(max_steps=8, eval_every=4), progress=False).model
+    model = model.double().eval()
+    return model, make_batch(SRC, TGT, model.src_vocab, model.tgt_vocab)
+
+
+def _step_fn(model):
+    from attnprobe.attribution import _select
+
+    def f(src, lens, tgt_in, tgt_out, t):
+        return _select(model(src, lens, tgt_in).logits, tgt_out, "log_prob")[:, t]
+
+    return f
+
+
+def _captum_loop(model, batch, call):
+    """[T_n, S_n, E] (or [T_n, S_n]) per sentence, one captum call per (sentence, step)."""
+    out = []
+    for n in range(batch.src.shape[0]):
+        s, T = int(batch.src_lens[n]), int(batch.tgt_lens[n])
+        src = batch.src[n : n + 1, :s]
+        args = (
+            batch.src_lens[n : n + 1],
+            batch.tgt_in[n : n + 1, :T],
+            batch.tgt_out[n : n + 1, :T],
+        )
+        out.append(torch.stack([call(src, (*args, t))[0] for t in range(T)]).detach())
+    return out
+
+
+def _agg(a, how):
+    return {"l2": a.norm(dim=-1), "sum": a.abs().sum(-1), "signed_sum": a.sum(-1)}[how].numpy()
+
+
+def _check(model, batch, method, want, aggs=("l2", "signed_sum"), **opts):
+    for how in aggs:
+        got, _, _ = attribute_batch(model, batch, method, aggregate=how, **opts)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, _agg(w, how) if w.dim() == 3 else w.numpy(), atol=1e-5)
+
+
+def test_integrated_gradients_equals_captum(trained):
+    from captum.attr import LayerIntegratedGradients
+
+    model, batch = trained
+    lig = LayerIntegratedGradients(_step_fn(model), model.source_embedding)
+    want = _captum_loop(
+        model,
+        batch,
+        lambda src, args: lig.attribute(
+            src, baselines=torch.full_like(src, PAD_ID), additional_forward_args=args, n_steps=12
+        ),
+    )
+    # internal_batch_size=8: several forwards per batch, as captum's memory control
+    _check(model, batch, "integrated_gradients", want, n_steps=12, internal_batch_size=8)
+
+
+def test_saliency_and_input_x_gradient_equal_captum(trained):
+    from captum.attr import LayerGradientXActivation
+
+    model, batch = trained
+    grad = LayerGradientXActivation(
+        _step_fn(model), model.source_embedding, multiply_by_inputs=False
+    )
+    want = _captum_loop(
+        model, batch, lambda src, args: grad.attribute(src, additional_forward_args=args).abs()
+    )
+    _check(model, batch, "saliency", want, aggs=("l2", "sum"))
+    ixg = LayerGradientXActivation(_step_fn(model), model.source_embedding)
+    want = _captum_loop(
+        model, batch, lambda src, args: ixg.attribute(src, additional_forward_args=args)
+    )
+    _check(model, batch, "input_x_gradient", want)
+
+
+@pytest.mark.slow
+def test_gradient_shap_equals_captum(trained, monkeypatch):
+    # captum's LayerGradientShap interpolates the *inputs* (token ids), which an
+    # embedding cannot take; the plain GradientShap on the embeddings is the
+    # straightforward use, with the model run from embeddings as IG's tests check it
+    from captum.attr import GradientShap
+
+    model, batch = trained
+    drawn = []
+    uniform = np.random.uniform
+
+    def record(*args, **kwargs):
+        drawn.append(uniform(*args, **kwargs))
+        return drawn[-1]
+
+    monkeypatch.setattr(np.random, "uniform", record)
+    run = _Runner(model, "log_prob", False)
+
+    def f(x, lens, tgt_in, tgt_out, t):
+        mask = torch.ones(x.shape[:2], dtype=torch.bool)
+        return run.scores(x, mask, lens, tgt_in, tgt_out)[:, t]
+
+    gs = GradientShap(f)
+    for n in (1, 2):  # two sentences: captum's GradientShap is slow per step
+        one = make_batch(SRC[n : n + 1], TGT[n : n + 1], model.src_vocab, model.tgt_vocab)
+        x = run.embed(one.src)
+        drawn.clear()
+        want = []
+        for t in range(int(one.tgt_lens[0])):
+            np.random.seed(3)  # the same random points for every step of a sentence
+            want.append(
+                gs.attribute(
+                    x,
+                    baselines=torch.zeros_like(x),
+                    n_samples=4,
+                    stdevs=0.0,
+                    additional_forward_args=(one.src_lens, one.tgt_in, one.tgt_out, t),
+                )[0]
+            )
+        alphas = torch.tensor(drawn[0], dtype=torch.float64)[:, None]  # [n_samples, N=1]
+        assert all(np.array_equal(d, drawn[0]) for d in drawn)
+        b = _Batch(one.src, one.src_lens, one.tgt_in, one.tgt_out, one.tgt_lens)
+        opts = {"n_samples": 4, "stdevs": 0.0, "baseline": "pad", "seed": 0}
+        (got,) = _gradient_shap(run, b, opts, alphas=alphas)
+        np.testing.assert_allclose(got[:, 0].numpy(), torch.stack(want).numpy(), atol=1e-5)
+
+
+def test_occlusion_equals_captum_feature_ablation(trained):
+    from captum.attr import FeatureAblation
+
+    model, batch = trained
+    ablation = FeatureAblation(_step_fn(model))
+    for baseline, token in (("pad", PAD_ID), ("unk", 1)):
+        want = _captum_loop(
+            model,
+            batch,
+            lambda src, args, token=token: ablation.attribute(
+                src, baselines=token, additional_forward_args=args
+            ),
+        )
+        _check(model, batch, "occlusion", want, aggs=("l2",), baseline=baseline)
+
+
+def test_deeplift_is_refused_on_recurrent_models(trained):
+    model, batch = trained
+    with pytest.raises(AttributionError, match="DeepLift is not supported.*recurrent"):
+        attribute_batch(model, batch, "deeplift")
+
+
+# -- the corpus API ----------------------------------------------------------------------
+
+
+def test_attribute_corpus_order_share_and_json(trained):
+    model, batch = trained
+    corpus = ParallelCorpus(SRC, TGT)
+    result = attribute(
+        model, corpus, "integrated_gradients", batch_size=3, n_steps=8, target_share=True
+    )
+    alone, _, _ = attribute_batch(
+        model, batch, "integrated_gradients", n_steps=8, target_share=True
+    )
+    for got, want in zip(result.matrices, alone, strict=True):  # corpus order, any batching
+        np.testing.assert_allclose(got, want, atol=1e-10)
+    assert [m.shape for m in result.matrices] == [
+        (len(t) + 1, len(s) + 1) for s, t in zip(SRC, TGT, strict=True)
+    ]
+    for share in result.source_share:
+        assert ((share > 0) & (share <= 1)).all()
+    d = result.to_dict()
+    assert d["method"] == "integrated_gradients" and d["signature"]["n_steps"] == 8
+    assert len(d["delta"]) == len(SRC)
+
+
+def test_large_delta_is_logged(trained, caplog):
+    model, _ = trained
+    with caplog.at_level("WARNING", logger="attnprobe"):
+        attribute(
+            model,
+            ParallelCorpus(SRC, TGT),
+            n_steps=2,
+            integration="riemann_left",
+            delta_tolerance=1e-9,
+        )
+    assert "completeness gap" in caplog.text
+
+
+def test_bad_options_name_the_choices(trained):
+    model, batch = trained
+    with pytest.raises(UnknownNameError, match="integrated_gradients"):
+        attribute_batch(model, batch, "integrated_gradient")
+    with pytest.raises(UnknownNameError, match="aggregation"):
+        attribute_batch(model, batch, "saliency", aggregate="l1")
+    with pytest.raises(UnknownNameError, match="n_steps"):
+        attribute_batch(model, batch, "saliency", nsteps=3)
