@@ -1,0 +1,102 @@
+"""compare(): AER per extraction method, attention statistics, gradient summary, tables."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from attnprobe.alignment import Alignment
+from attnprobe.analyses.gradflow import gradient_profile
+from attnprobe.data import ParallelCorpus, Vocab
+from attnprobe.errors import InputError, UnknownNameError
+from attnprobe.models.rnn import ModelConfig, build_model
+from attnprobe.pipeline import ModelComparison, compare, format_comparison
+
+CORPUS = ParallelCorpus([["a", "b"], ["b"]], [["x", "y"], ["y"]])
+GOLD = [
+    Alignment.from_links([(0, 0), (1, 1)], src_len=2, tgt_len=2),
+    Alignment.from_links([(0, 0)], src_len=1, tgt_len=1),
+]
+VOCAB = Vocab.build(CORPUS.src + CORPUS.tgt)
+
+
+def tiny(attention):
+    cfg = ModelConfig(
+        len(VOCAB), len(VOCAB), attention=attention, emb_dim=4, enc_dim=4, hidden_dim=8
+    )
+    m = build_model(cfg, seed=0)
+    m.src_vocab = m.tgt_vocab = VOCAB
+    return m
+
+
+def test_compare_reports_methods_entropy_and_gradients():
+    rows = compare(
+        [tiny("bahdanau"), tiny("none")],
+        CORPUS,
+        GOLD,
+        progress=False,
+        methods=("argmax-target", "union"),
+        gradients=2,
+    )
+    att, none = rows
+    assert set(att.aer_methods) == {"argmax-target", "union"}
+    assert set(att.aer_methods["union"]) == {0, -1}
+    assert att.aer == att.aer_methods["argmax-target"]
+    # entropy over the real words of 1- and 2-word sentences: between 0 and ln 2
+    assert 0.0 <= att.entropy <= math.log(2) + 1e-9
+    assert 0.0 <= att.eos_mass <= 1.0
+    assert none.aer_methods == {} and none.entropy is None and none.eos_mass is None
+    # 2-word sentence: 2 x 2 word entries (d = 0, 1, 1, 0); 1-word: 1 entry (d = 0)
+    assert att.gradient.count == (3, 2) and none.gradient.count == (3, 2)
+    d = att.to_dict()
+    assert d["aer_methods"]["union"].keys() == {"0", "-1"}
+    assert d["gradient"]["keys"] == [0, 1]
+
+
+def test_compare_checks_its_options():
+    with pytest.raises(UnknownNameError, match="did you mean"):
+        compare([tiny("none")], CORPUS, GOLD, methods=("argmax-targt",))
+    with pytest.raises(InputError, match="gradients"):
+        compare([tiny("none")], CORPUS, GOLD, gradients=-1)
+
+
+def row(name, arch, far_norm, near_norm):
+    # one sentence: G with distance-0 entries near_norm and a distance-20 entry far_norm
+    g = [[near_norm] + [0.0] * 19 + [far_norm]]
+    return ModelComparison(
+        name, arch, 10, 0, None, None, 1, 1.0, 1.0, gradient=gradient_profile([g])
+    )
+
+
+def test_format_comparison_gradient_columns():
+    text = format_comparison([row("att", "bahdanau", 0.5, 1.0), row("none", "none", 0.01, 1.0)])
+    head, first, second = text.splitlines()
+    assert head.split()[-2:] == ["far", "far/none"]
+    # far/none = 0.5 / 0.01 = 50 for the attention model, 1 for the baseline
+    assert first.split()[-2:] == ["5.00e-01", "50.00"]
+    assert second.split()[-2:] == ["1.00e-02", "1.00"]
+    # without a no-attention row the ratio is far / near: 0.5 / mean(1.0, 0, ...) over d <= 2
+    alone = format_comparison([row("att", "bahdanau", 0.5, 1.0)]).splitlines()
+    assert alone[0].split()[-1] == "far/near"
+    assert alone[1].split()[-1] == f"{0.5 / (1.0 / 3):.2f}"
+
+
+def test_format_comparison_markdown_has_both_tables():
+    r = ModelComparison(
+        "m",
+        "luong-dot",
+        1,
+        0,
+        None,
+        None,
+        1,
+        1.0,
+        1.0,
+        aer={0: 0.5},
+        aer_methods={"argmax-target": {0: 0.5}},
+    )
+    text = format_comparison([r], markdown=True)
+    first, second = text.split("\n\n")
+    assert first.startswith("| model | arch |")
+    assert second.splitlines()[2] == "| m | 0.500 |"
