@@ -490,6 +490,212 @@ def symmetrize(fwd, rev, method, out, fwd_one_based, rev_one_based, reverse_fwd,
 symmetrize.help += _ALIGNMENT_FILES_HELP
 
 
+# ---------------------------------------------------------------- analyze
+
+
+def _data_options(fn):
+    """The corpus and gold options shared by the commands that read a test set."""
+    options = [
+        click.option(
+            "--src", type=click.Path(dir_okay=False), help="Source file, one sentence a line."
+        ),
+        click.option("--tgt", type=click.Path(dir_okay=False), help="Target file (with --src)."),
+        click.option(
+            "--bitext",
+            type=click.Path(dir_okay=False),
+            help='"source ||| target" lines (instead of --src/--tgt).',
+        ),
+        click.option(
+            "--gold",
+            type=click.Path(dir_okay=False),
+            help="Gold alignments (Pharaoh or NAACL), one sentence pair per line.",
+        ),
+        click.option(
+            "--gold-one-based/--gold-zero-based",
+            default=None,
+            help="GOLD word positions start at 1 / at 0 [default: by format].",
+        ),
+        click.option("--reverse-gold", is_flag=True, help="GOLD lists target-source links: swap."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _read_data(src, tgt, bitext, gold, gold_one_based, reverse_gold):
+    """(corpus, gold) from the data options; (None, None) when none is given."""
+    from attnprobe.alignment import read_alignments
+    from attnprobe.data import ParallelCorpus
+    from attnprobe.errors import InputError
+
+    if bitext and (src or tgt):
+        raise InputError("give the corpus as either --bitext FILE or --src FILE --tgt FILE")
+    if bool(src) != bool(tgt):
+        raise InputError("--src and --tgt go together", fix="give both files")
+    if bitext:
+        corpus = ParallelCorpus.read_bitext(bitext, name=bitext)
+    elif src:
+        corpus = ParallelCorpus.read(src, tgt, name=f"{src} / {tgt}")
+    else:
+        if gold:
+            raise InputError("--gold needs the corpus it aligns", fix="add --src/--tgt or --bitext")
+        return None, None
+    alignments = None
+    if gold:
+        alignments = read_alignments(
+            gold,
+            one_based=gold_one_based,
+            reverse=reverse_gold,
+            lengths=[(len(s), len(t)) for s, t in zip(corpus.src, corpus.tgt, strict=True)],
+        )
+        if len(alignments) != len(corpus):
+            raise InputError(
+                f"{len(alignments)} gold lines for {len(corpus)} sentence pairs",
+                path=gold,
+                fix="give the gold alignment of exactly these sentence pairs, one line each",
+            )
+    return corpus, alignments
+
+
+def _analyses_option(fn):
+    from attnprobe.pipeline import ANALYSES, DEFAULT_ANALYSES
+
+    return click.option(
+        "--analyses",
+        default=",".join(DEFAULT_ANALYSES),
+        show_default=True,
+        help=f"Comma-separated analyses to run: {', '.join(ANALYSES)}.",
+    )(fn)
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@_data_options
+@_analyses_option
+@click.option(
+    "--methods",
+    default=None,
+    help="Comma-separated extraction methods to score (the first is shown in the explorer) "
+    "[default: argmax-target,argmax-source,intersection,itermax].",
+)
+@click.option("--limit", type=int, default=None, help="Analyse only the first N sentence pairs.")
+@click.option("--batch-size", default=64, show_default=True, help="Sentences per forward pass.")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    default="attnprobe-report",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output folder (written whole, or not at all).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing output folder.")
+@click.option("--seed", default=0, show_default=True, help="Seed for analyses that sample.")
+@click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Allow a pickled model file (it runs code when loaded: trusted files only).",
+)
+def analyze(
+    model, analyses, methods, limit, batch_size, out_dir, force, seed, trust_pickle, **data
+):
+    """Analyse MODEL on a corpus and write an HTML report with its data files.
+
+    Without data options, a fixture checkpoint is analysed on its own toy test
+    split with its gold alignments. The output folder holds report.html (one
+    self-contained file: open it in a browser, offline), metrics.json
+    (corpus-level numbers with the signature), sentences.jsonl (one record per
+    sentence), alignments/ (Pharaoh files per site and extraction method, at
+    the best offset) and figures/ (PNG and SVG).
+
+    \b
+    Examples:
+      attnprobe analyze fixtures/models/enfr-bahdanau.pt -o report-enfr
+      attnprobe analyze model.pt --src test.en --tgt test.fr --gold test.gold
+          --gold-one-based --limit 500 -o report
+    """
+    from pathlib import Path
+
+    from attnprobe.errors import InputError
+    from attnprobe.pipeline import DEFAULT_METHODS, _check_analyses
+    from attnprobe.pipeline import analyze as run_analysis
+
+    names = _check_analyses([a.strip() for a in analyses.split(",") if a.strip()])
+    if Path(out_dir).exists() and not force:
+        raise InputError("already exists", path=out_dir, fix="pass --force to replace it")
+    corpus, gold = _read_data(**data)
+    m = _load_model(model, trust_pickle)
+    method_list = DEFAULT_METHODS if methods is None else [x.strip() for x in methods.split(",")]
+    results = run_analysis(
+        m,
+        corpus,
+        gold,
+        analyses=names,
+        methods=method_list,
+        limit=limit,
+        batch_size=batch_size,
+        seed=seed,
+        progress=None if sys.stderr.isatty() else False,
+    )
+    out = results.save(out_dir, force=force)
+    for w in results.metrics["warnings"]:
+        click.echo(f"attnprobe: warning: {w}", err=True)
+    line = f"{results.n_sentences} sentences"
+    if results.scores:
+        best = results.score()
+        line += (
+            f", AER {best['aer']:.3f} ({best['method']} on {best['site']}, offset {best['offset']})"
+        )
+    click.echo(f"{line} -> {out / 'report.html'}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False), help="HTML file [default: DIR/report.html]."
+)
+def report(directory, out):
+    """Re-render the HTML report from the JSON files of an `attnprobe analyze` folder."""
+    from pathlib import Path
+
+    from attnprobe.results import Results
+
+    path = Results.from_json(directory).to_html(out or Path(directory) / "report.html")
+    click.echo(str(path))
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--trust-pickle", is_flag=True, help="Allow a pickled model file (trusted only).")
+def inspect(model, trust_pickle):
+    """Print MODEL's architecture, its attention sites and its checkpoint metadata."""
+    import json
+
+    from attnprobe.models.rnn import config_dict
+    from attnprobe.sites import find_sites
+
+    m = _load_model(model, trust_pickle)
+    meta = getattr(m, "meta", {}) or {}
+    n_params = sum(p.numel() for p in m.parameters())
+    click.echo(f"{model}: {m.cfg.name}, {n_params:,} parameters")
+    click.echo("architecture:")
+    for k, v in config_dict(m.cfg).items():
+        click.echo(f"  {k}: {v}")
+    click.echo(f"  vocabularies: source {len(m.src_vocab)}, target {len(m.tgt_vocab)}")
+    declared = list(getattr(m, "sites", []))
+    click.echo("attention sites:" + ("" if declared else " none (no attention)"))
+    for site in declared:
+        click.echo(f"  {site.key}  ({site.role}, {site.pattern}, module {site.path})")
+    found = [c for c in find_sites(m) if c.site.key not in {s.key for s in declared}]
+    for c in found:
+        click.echo(f"  (candidate) {c}")
+    click.echo("checkpoint:")
+    click.echo(f"  sha256: {meta.get('sha256')}")
+    click.echo(f"  data: {json.dumps(meta.get('data'))}")
+    for k, v in (meta.get("train") or {}).items():
+        click.echo(f"  train.{k}: {json.dumps(v)}")
+
+
 def main(argv=None) -> None:
     """Console-script entry point (``attnprobe``)."""
     cli.main(args=argv, prog_name="attnprobe")

@@ -7,8 +7,10 @@ pure function from :mod:`attnprobe.analyses` and :mod:`attnprobe.alignment`.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -28,6 +30,12 @@ __all__ = [
     "compare",
     "format_comparison",
     "COMPARE_METHODS",
+    "analyze",
+    "ANALYSES",
+    "DEFAULT_ANALYSES",
+    "DEFAULT_METHODS",
+    "AnalysisContext",
+    "CapturedBatch",
 ]
 
 #: target offsets tried when scoring attention against gold (see DESIGN.md, Offsets)
@@ -352,3 +360,612 @@ def format_comparison(rows: Sequence[ModelComparison], markdown: bool = False) -
             )
         out += "\n\n" + _render(second, markdown)
     return out
+
+
+# ============================================================== analyze
+#
+# One streaming pass over the corpus: each batch runs the model once inside
+# capture() (teacher forcing), and every requested analysis sees the batch
+# through ``update`` and summarises in ``finish``. Only compact per-sentence data
+# is kept (numbers, links, 8-bit attention of the primary site), so memory grows
+# by a few kilobytes per sentence, never by full traces.
+
+#: extraction methods scored by default (all: attnprobe.analyses.extraction.EXTRACTORS)
+DEFAULT_METHODS = ("argmax-target", "argmax-source", "intersection", "itermax")
+
+#: share of unknown tokens above which the corpus is probably not the model's language
+UNK_WARNING = 0.5
+
+log = logging.getLogger("attnprobe")
+
+
+@dataclass
+class AnalysisContext:
+    """What every analysis may read: the model, the data and the run's options."""
+
+    model: object
+    corpus: ParallelCorpus
+    gold: Sequence[Alignment] | None
+    sites: list[str]  # cross-attention site keys, capture order
+    methods: tuple[str, ...]
+    offsets: tuple[int, ...]
+    seed: int
+    batch_size: int
+    sentences: list[dict]  # the per-sentence records, in corpus order (filled while streaming)
+    primary_offset: int | None = None  # best offset of the first site and method (set by alignment)
+
+
+@dataclass
+class CapturedBatch:
+    """One batch after its forward pass: tokens, attention per site, records to fill.
+
+    ``attention[site][b]`` is sentence b's ``[T, S]`` float64 matrix (heads
+    averaged; T = target words + 1, S = source words + 1); ``records[b]`` is its
+    per-sentence dict, where analyses add their numbers.
+    """
+
+    positions: list[int]  # indices into AnalysisContext.sentences
+    batch: object  # the attnprobe.data.Batch (tensors), for analyses that run the model
+    attention: dict[str, list[np.ndarray]]
+    records: list[dict]
+
+
+class AlignmentAnalysis:
+    """Extract alignments per site x method x offset; score them against the gold."""
+
+    title = "Alignment"
+
+    def __init__(self, ctx: AnalysisContext):
+        self.ctx = ctx
+        self.combos = [(s, m, o) for s in ctx.sites for m in ctx.methods for o in ctx.offsets]
+        self.hyp = {c: [None] * len(ctx.sentences) for c in self.combos}
+
+    def update(self, cb: CapturedBatch) -> None:
+        for b, pos in enumerate(cb.positions):
+            rec = cb.records[b]
+            masks = word_masks(rec["src_len"], rec["tgt_len"])
+            for site, method, offset in self.combos:
+                self.hyp[site, method, offset][pos] = extract_alignment(
+                    cb.attention[site][b], method, offset=offset, **masks
+                )
+
+    def finish(self) -> dict:
+        ctx = self.ctx
+        rows, best = [], {}
+        for site in ctx.sites:
+            for method in ctx.methods:
+                scored = {}
+                if ctx.gold is not None:
+                    for o in ctx.offsets:
+                        scored[o] = score_alignments(list(ctx.gold), self.hyp[site, method, o])
+                    offset = min(ctx.offsets, key=lambda o: (scored[o].aer, abs(o)))
+                else:
+                    offset = ctx.offsets[0]
+                best[f"{site}/{method}"] = offset
+                for o, sc in scored.items():
+                    rows.append(
+                        {
+                            "site": site,
+                            "method": method,
+                            "offset": o,
+                            "best": o == offset,
+                            **_score_dict(sc),
+                        }
+                    )
+                for pos, rec in enumerate(ctx.sentences):
+                    a = self.hyp[site, method, offset][pos]
+                    rec.setdefault("links", {})[f"{site}/{method}"] = sorted(map(list, a.sure))
+                if (site, method) == (ctx.sites[0], ctx.methods[0]):
+                    ctx.primary_offset = offset
+                if ctx.gold is not None and (site, method) == (ctx.sites[0], ctx.methods[0]):
+                    per = scored[offset].per_sentence()
+                    for k, rec in enumerate(ctx.sentences):
+                        rec["aer"] = _clean(per.aer[k])
+                        rec["precision"] = _clean(per.precision[k])
+                        rec["recall"] = _clean(per.recall[k])
+        return {"scores": rows, "best_offset": best, "keys": list(best)}
+
+
+def _clean(x) -> float | int | None:
+    if isinstance(x, int | np.integer):
+        return int(x)
+    x = float(x)
+    return None if np.isnan(x) else round(x, 6)
+
+
+def _score_dict(sc) -> dict:
+    return {
+        "aer": _clean(sc.aer),
+        "precision": _clean(sc.precision),
+        "recall": _clean(sc.recall),
+        "f1": _clean(sc.f1),
+        "links": int(sc.links),
+        "sure": int(sc.sure),
+    }
+
+
+class QualityAnalysis:
+    """Greedy decoding per batch; exact match, token accuracy, NLL and BLEU by source length."""
+
+    title = "Quality"
+
+    def __init__(self, ctx: AnalysisContext):
+        self.ctx = ctx
+
+    def update(self, cb: CapturedBatch) -> None:
+        model, batch = self.ctx.model, cb.batch
+        hyps = model.greedy(batch.src, batch.src_lens)
+        for b, rec in enumerate(cb.records):
+            rec["hypothesis"] = model.tgt_vocab.decode(hyps[b].tokens)
+            rec["exact"] = rec["hypothesis"] == rec["tgt"]
+
+    def finish(self) -> dict:
+        recs = self.ctx.sentences
+        steps = [r["tgt_len"] + 1 for r in recs]
+        nll = [r["nll"] for r in recs]
+        correct = [r["correct"] for r in recs]
+        buckets = quality_by_length(
+            [r["src_len"] for r in recs],
+            steps,
+            nll,
+            correct,
+            [r["exact"] for r in recs],
+            [r["hypothesis"] for r in recs],
+            [r["tgt"] for r in recs],
+        )
+        return {
+            "token_accuracy": sum(correct) / sum(steps),
+            "nll_per_token": sum(nll) / sum(steps),
+            "exact_match": float(np.mean([r["exact"] for r in recs])),
+            "buckets": [b.to_dict() for b in buckets],
+        }
+
+
+class PatternsAnalysis:
+    """Attention patterns of the primary site (:mod:`attnprobe.analyses.patterns`).
+
+    Computed at every offset while streaming; the summary uses the offset that
+    the alignment analysis found best (or the first offset without it).
+    """
+
+    title = "Attention patterns"
+
+    def __init__(self, ctx: AnalysisContext):
+        self.ctx = ctx
+        self.found = {o: [None] * len(ctx.sentences) for o in ctx.offsets}
+
+    def update(self, cb: CapturedBatch) -> None:
+        from attnprobe.analyses.patterns import sentence_patterns
+
+        site = self.ctx.sites[0]
+        for b, pos in enumerate(cb.positions):
+            rec = cb.records[b]
+            masks = word_masks(rec["src_len"], rec["tgt_len"])
+            for o in self.ctx.offsets:
+                self.found[o][pos] = sentence_patterns(cb.attention[site][b], offset=o, **masks)
+
+    def finish(self) -> dict:
+        from attnprobe.analyses.patterns import corpus_patterns
+
+        offset = self.ctx.primary_offset
+        offset = self.ctx.offsets[0] if offset is None else offset
+        found = self.found[offset]
+        for rec, p in zip(self.ctx.sentences, found, strict=True):
+            rec["tau"] = _clean(p.monotonicity.kendall_tau)
+            rec["crossings"] = p.monotonicity.crossings
+        c = corpus_patterns(found)
+        rows = [
+            ("mean entropy", c.mean_entropy, "nats per target step over real source words"),
+            (
+                "mean Kendall tau",
+                c.mean_kendall_tau,
+                "1: monotonic argmax links; lower: reordering",
+            ),
+            ("crossing link pairs", c.crossings, "pairs of argmax links that cross (reordering)"),
+            ("sentences with crossings", c.sentences_with_crossings, ""),
+            ("backward jumps", c.backward_jumps, "steps whose argmax moves back in the source"),
+            ("longest backward jump", c.longest_backward, "in source words"),
+            ("one-to-many source words", c.one_to_many, "argmax of two or more target steps"),
+            (
+                "many-to-one steps",
+                c.many_to_one,
+                "steps with two or more source words above the threshold",
+            ),
+            ("under-covered source words", c.under_rate, "share with total attention < 0.5"),
+            ("over-covered source words", c.over_rate, "share with total attention > 1.5"),
+            ("mass on special tokens", c.mean_special_mass, "mean attention on EOS per step"),
+        ]
+        return {
+            "title": self.title,
+            "description": f"Shape of the attention of {self.ctx.sites[0]} at offset {offset}.",
+            "metrics": [{"label": k, "value": _clean(v), "help": h} for k, v, h in rows],
+            "tables": [
+                {
+                    "title": "argmax jumps (source positions moved per step)",
+                    "columns": ["jump", "steps"],
+                    "rows": [[int(k), v] for k, v in c.jump_counts.items()],
+                }
+            ],
+            "data": c.to_dict(),
+        }
+
+
+#: analysis name -> factory(AnalysisContext) returning an object with
+#: ``update(CapturedBatch)`` (called once per batch) and ``finish() -> dict``
+#: (JSON-able; stored as ``metrics[name]``, or under ``metrics["sections"]`` for
+#: plug-ins, rendered by the report's generic section: ``title``, ``description``,
+#: ``metrics`` [{label, value, help}], ``tables`` [{title, columns, rows}]).
+#: Per-sentence numbers go into ``CapturedBatch.records`` and show up in the
+#: explorer when listed in ``COLUMNS``. The analyses of issues 5 and 6 plug in here.
+ANALYSES: dict[str, Callable[[AnalysisContext], object]] = {
+    "alignment": AlignmentAnalysis,
+    "quality": QualityAnalysis,
+    "patterns": PatternsAnalysis,
+}
+
+#: analyses whose modules have not landed yet: name -> what provides them
+PLANNED_ANALYSES = {
+    "gradflow": "attnprobe.analyses.gradflow (issue 6)",
+    "attribution": "attnprobe.attribution and attnprobe.analyses.agreement (issue 5)",
+    "faithfulness": "attnprobe.analyses.faithfulness (issue 5)",
+}
+
+#: analyses whose results the report shows in fixed places (not as generic sections)
+CORE_ANALYSES = ("alignment", "quality")
+
+DEFAULT_ANALYSES = ("alignment", "quality")
+
+#: per-sentence columns of the explorer and of sentences.jsonl: key, label, help, digits
+COLUMNS = [
+    {"key": "aer", "label": "AER", "help": "alignment error rate of this sentence", "digits": 3},
+    {"key": "src_len", "label": "src", "help": "source length (words)", "digits": 0},
+    {"key": "tgt_len", "label": "tgt", "help": "target length (words)", "digits": 0},
+    {
+        "key": "entropy",
+        "label": "entropy",
+        "help": "mean attention entropy per target step (nats; 0 = one-hot)",
+        "digits": 2,
+    },
+    {
+        "key": "nll_per_token",
+        "label": "NLL/tok",
+        "help": "teacher-forced negative log-likelihood per target step (nats)",
+        "digits": 2,
+    },
+    {"key": "exact", "label": "exact", "help": "greedy output equals the reference"},
+    {
+        "key": "tau",
+        "label": "tau",
+        "digits": 2,
+        "help": "Kendall tau of target position vs argmax source position (1: monotonic)",
+    },
+]
+
+
+def _check_analyses(names) -> tuple[str, ...]:
+    names = tuple(DEFAULT_ANALYSES if names is None else names)
+    for name in names:
+        if name in PLANNED_ANALYSES and name not in ANALYSES:
+            raise InputError(
+                f"analysis {name!r} is not available yet: it needs {PLANNED_ANALYSES[name]}",
+                fix=f"choose from {', '.join(ANALYSES)}",
+            )
+        if name not in ANALYSES:
+            raise UnknownNameError("analysis", name, ANALYSES)
+    return names
+
+
+def _check_gold(corpus: ParallelCorpus, gold) -> list[Alignment] | None:
+    if gold is None:
+        return None
+    gold = list(gold)
+    if len(gold) != len(corpus):
+        raise InputError(
+            f"{len(gold)} gold alignments for {len(corpus)} sentence pairs",
+            fix="give a gold file with one line per sentence pair of the corpus",
+        )
+    for k, a in enumerate(gold):
+        n, m = len(corpus.src[k]), len(corpus.tgt[k])
+        for i, j in a.possible:
+            if i >= n or j >= m:
+                raise InputError(
+                    f"gold link {i}-{j} points outside sentence pair {k + 1} ({n}x{m} words)",
+                    line=k + 1,
+                    fix="check the gold's index base (--gold-one-based) and direction "
+                    "(--reverse-gold), and that it belongs to this corpus",
+                )
+    return gold
+
+
+def _too_long(model, corpus: ParallelCorpus) -> dict[int, str]:
+    """Sentences a location-attention model cannot score (source + EOS > max_src_len)."""
+    cfg = model.cfg
+    if getattr(cfg, "score", None) != "location" or getattr(cfg, "attention", None) == "none":
+        return {}
+    limit = cfg.max_src_len
+    return {
+        k: f"{n} source words + EOS exceed the location-attention limit of {limit} positions"
+        for k, n in enumerate(corpus.lengths)
+        if n + 1 > limit
+    }
+
+
+def _entropy(att: np.ndarray) -> float:
+    p = np.clip(att, 1e-12, 1.0)
+    return float(-(att * np.log(p)).sum(1).mean())
+
+
+def _model_card(model) -> dict:
+    from attnprobe.models.rnn import config_dict
+
+    meta = getattr(model, "meta", None) or {}
+    cfg = model.cfg
+    attention = getattr(model.decoder, "attention", None)
+    return {
+        "name": os.path.basename(meta.get("path", cfg.name)).removesuffix(".pt"),
+        "arch": cfg.name,
+        "score": getattr(cfg, "score", None) if getattr(cfg, "attention", "") != "none" else None,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "attention_parameters": 0
+        if attention is None
+        else sum(p.numel() for p in attention.parameters()),
+        "config": config_dict(cfg),
+        "train": meta.get("train"),
+        "data": meta.get("data"),
+        "path": meta.get("path"),
+        "sha256": meta.get("sha256"),
+        "src_vocab": len(model.src_vocab),
+        "tgt_vocab": len(model.tgt_vocab),
+    }
+
+
+def _corpus_hash(corpus: ParallelCorpus) -> str:
+    h = hashlib.sha256()
+    for s, t in zip(corpus.src, corpus.tgt, strict=True):
+        h.update((" ".join(s) + "\t" + " ".join(t) + "\n").encode("utf-8"))
+    return h.hexdigest()
+
+
+def _forward(model, batch, sites: list[str]):
+    """Teacher-forced pass inside capture(): per-sentence NLL, correct steps, attention."""
+    import torch
+    from torch.nn import functional as F
+
+    from attnprobe.data import PAD_ID
+    from attnprobe.hooks import capture
+
+    with torch.no_grad():
+        if sites:
+            with capture(model, sites) as cap:
+                out = model(batch.src, batch.src_lens, batch.tgt_in)
+            trace = cap.trace
+        else:
+            out, trace = model(batch.src, batch.src_lens, batch.tgt_in), None
+        nll = F.cross_entropy(
+            out.logits.transpose(1, 2), batch.tgt_out, ignore_index=PAD_ID, reduction="none"
+        ).sum(1)  # [B]
+        correct = ((out.logits.argmax(-1) == batch.tgt_out) & (batch.tgt_out != PAD_ID)).sum(1)
+    attention = {}
+    for key in sites:
+        w = trace.weights(key).mean(1).double().numpy()  # [B, T, S], heads averaged
+        attention[key] = [
+            w[b, : int(batch.tgt_lens[b]), : int(batch.src_lens[b])] for b in range(len(w))
+        ]
+    return nll.tolist(), correct.tolist(), attention
+
+
+def analyze(
+    model,
+    corpus: ParallelCorpus | None = None,
+    gold: Sequence[Alignment] | None = None,
+    analyses: Sequence[str] | None = None,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    limit: int | None = None,
+    batch_size: int = 64,
+    seed: int = 0,
+    progress: bool | None = None,
+):
+    """Analyse a model on a corpus: alignment scores, per-sentence numbers, quality.
+
+    Parameters
+    ----------
+    model : a checkpoint path or a loaded :class:`~attnprobe.models.rnn.Seq2Seq`.
+    corpus, gold : the sentence pairs and their gold alignments (one per pair,
+        or None). Default: the checkpoint's own toy test split with its gold.
+    analyses : names from :data:`ANALYSES` (default :data:`DEFAULT_ANALYSES`).
+    methods : extraction methods scored (names from
+        :data:`attnprobe.analyses.extraction.EXTRACTORS`); the first one is the
+        explorer's.
+    limit : analyse only the first ``limit`` sentence pairs.
+    batch_size : sentences per forward pass.
+    seed : seeds torch's generator for analyses that draw random numbers (the
+        global generator is restored afterwards).
+    progress : show a progress bar (None: when writing to a terminal).
+
+    Returns
+    -------
+    Results : corpus-level ``metrics`` (with the signature) and per-sentence records.
+
+    Raises
+    ------
+    InputError : gold of the wrong size or links outside their sentences, bad limit.
+    UnknownNameError : an unknown analysis or extraction method (did you mean).
+
+    Examples
+    --------
+    >>> res = analyze("fixtures/models/enfr-bahdanau.pt", limit=50)  # doctest: +SKIP
+    >>> res.score()["aer"] < 0.2                                         # doctest: +SKIP
+    True
+    >>> analyze(None, analyses=["alignmnet"])
+    Traceback (most recent call last):
+    ...
+    attnprobe.errors.UnknownNameError: unknown analysis 'alignmnet'; did you mean 'alignment'? ...
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    import attnprobe
+    from attnprobe.analyses.extraction import EXTRACTORS
+    from attnprobe.data import bucket_batches, make_batch
+    from attnprobe.models.checkpoint import load
+    from attnprobe.results import Results, quantize
+
+    names = _check_analyses(analyses)
+    methods = tuple(methods)
+    for m in methods:
+        if m not in EXTRACTORS:
+            raise UnknownNameError("extraction method", m, EXTRACTORS)
+    if not methods:
+        raise InputError("give at least one extraction method")
+    if limit is not None and limit < 1:
+        raise InputError(f"limit must be at least 1, got {limit}")
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
+    if isinstance(model, str | os.PathLike):
+        model = load(model)
+    if corpus is None:
+        if gold is not None:
+            raise InputError("gold alignments without a corpus", fix="give the corpus too")
+        corpus, gold = default_corpus(model)
+    gold = _check_gold(corpus, gold)
+    total = len(corpus)
+    if limit is not None and limit < total:
+        corpus = ParallelCorpus(corpus.src[:limit], corpus.tgt[:limit], corpus.name)
+        gold = None if gold is None else gold[:limit]
+
+    warnings_ = []
+    skipped = _too_long(model, corpus)
+    keep = [k for k in range(len(corpus)) if k not in skipped]
+    if skipped:
+        warnings_.append(
+            f"{len(skipped)} sentence pairs are longer than this location-attention model can "
+            f"score (max_src_len {model.cfg.max_src_len}); they are listed and left out"
+        )
+    if not keep:
+        raise InputError("no sentence pair left to analyse", fix="give shorter sentences")
+    data = ParallelCorpus([corpus.src[k] for k in keep], [corpus.tgt[k] for k in keep], corpus.name)
+    gold_kept = None if gold is None else [gold[k] for k in keep]
+
+    site_keys = [s.key for s in getattr(model, "sites", []) if s.role == "cross"]
+    records = [
+        {
+            "index": k,
+            "src": data.src[p],
+            "tgt": data.tgt[p],
+            "src_len": len(data.src[p]),
+            "tgt_len": len(data.tgt[p]),
+            "unk_src": model.src_vocab.count_unknown(data.src[p]),
+            "unk_tgt": model.tgt_vocab.count_unknown(data.tgt[p]),
+            "gold": None
+            if gold_kept is None
+            else {
+                "sure": sorted(map(list, gold_kept[p].sure)),
+                "possible": sorted(map(list, gold_kept[p].possible_only)),
+            },
+        }
+        for p, k in enumerate(keep)
+    ]
+    ctx = AnalysisContext(
+        model, data, gold_kept, site_keys, methods, OFFSETS, seed, batch_size, records
+    )
+    runners = {
+        name: ANALYSES[name](ctx) for name in names if not (name == "alignment" and not site_keys)
+    }
+
+    src_tok, tgt_tok = sum(r["src_len"] for r in records), sum(r["tgt_len"] for r in records)
+    unk_src, unk_tgt = sum(r["unk_src"] for r in records), sum(r["unk_tgt"] for r in records)
+    for side, unk, tok in (("source", unk_src, src_tok), ("target", unk_tgt, tgt_tok)):
+        if tok and unk / tok > UNK_WARNING:
+            warnings_.append(
+                f"{unk / tok:.0%} of the {side} words are unknown to the model (mapped to <unk>): "
+                f"is the corpus in the model's language, and the sides in the right order?"
+            )
+    for w in warnings_:
+        log.warning(w)
+
+    model.eval()
+    bar = tqdm(
+        total=len(data),
+        unit="sent",
+        desc="analyze",
+        disable=None if progress is None else not progress,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        try:
+            for positions in bucket_batches(data.lengths, batch_size):
+                batch = make_batch(
+                    [data.src[p] for p in positions],
+                    [data.tgt[p] for p in positions],
+                    model.src_vocab,
+                    model.tgt_vocab,
+                )
+                nll, correct, attention = _forward(model, batch, site_keys)
+                recs = [records[p] for p in positions]
+                for b, rec in enumerate(recs):
+                    steps = rec["tgt_len"] + 1
+                    rec["nll"] = float(nll[b])
+                    rec["correct"] = int(correct[b])
+                    rec["nll_per_token"] = round(float(nll[b]) / steps, 6)
+                    rec["token_accuracy"] = round(int(correct[b]) / steps, 6)
+                    if site_keys:
+                        att = attention[site_keys[0]][b]
+                        rec["entropy"] = round(_entropy(att), 6)
+                        rec["attention"] = quantize(att)
+                cb = CapturedBatch(list(positions), batch, attention, recs)
+                for runner in runners.values():
+                    runner.update(cb)
+                bar.update(len(positions))
+        finally:
+            bar.close()
+        finished = {name: runner.finish() for name, runner in runners.items()}
+
+    alignment = finished.pop("alignment", None)
+    primary = {"site": site_keys[0] if site_keys else None, "method": methods[0], "offset": 0}
+    if alignment:
+        primary["offset"] = alignment["best_offset"][f"{site_keys[0]}/{methods[0]}"]
+    metrics = {
+        "signature": {
+            "attnprobe": attnprobe.__version__,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "checkpoint_sha256": (getattr(model, "meta", None) or {}).get("sha256"),
+            "sites": site_keys,
+            "options": {
+                "analyses": list(names),
+                "methods": list(methods),
+                "offsets": list(OFFSETS),
+                "limit": limit,
+                "batch_size": batch_size,
+            },
+            "corpus_sha256": _corpus_hash(corpus),
+            "seed": seed,
+        },
+        "model": _model_card(model),
+        "corpus": {
+            "name": corpus.name,
+            "sentences": total,
+            "analysed": len(records),
+            "src_tokens": src_tok,
+            "tgt_tokens": tgt_tok,
+            "src_unk": unk_src,
+            "tgt_unk": unk_tgt,
+            "src_unk_rate": unk_src / src_tok if src_tok else 0.0,
+            "tgt_unk_rate": unk_tgt / tgt_tok if tgt_tok else 0.0,
+            "mean_src_len": src_tok / len(records),
+            "mean_tgt_len": tgt_tok / len(records),
+            "gold": gold is not None,
+        },
+        "sites": site_keys,
+        "primary": primary,
+        "alignment": alignment,
+        "quality": finished.pop("quality", None),
+        "entropy": float(np.mean([r["entropy"] for r in records])) if site_keys else None,
+        "columns": [c for c in COLUMNS if any(c["key"] in r for r in records)],
+        "sections": finished,
+        "warnings": warnings_,
+        "skipped": [
+            {"index": k, "src_len": corpus.lengths[k], "reason": why} for k, why in skipped.items()
+        ],
+    }
+    return Results(metrics, records)

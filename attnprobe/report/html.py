@@ -1,0 +1,200 @@
+"""The self-contained HTML report: one file, no network, tokens treated as untrusted text.
+
+:func:`render_report` fills ``templates/report.html.j2`` (jinja2, autoescaped)
+with the summary tables and inlines ``static/report.css``, ``static/report.js``
+and the figures (SVG). The sentence explorer's data travels as one JSON
+document inside ``<script type="application/json">``, with ``<``, ``>`` and
+``&`` written as ``\\u`` escapes so that no token can close the element; the
+script reads it with ``JSON.parse`` and writes tokens with ``textContent`` only.
+Heatmaps are drawn in the browser from 8-bit attention (see
+:func:`attnprobe.results.quantize`), which keeps a 1,000-sentence report at a
+few megabytes.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+import numpy as np
+
+from attnprobe.results import Results, dequantize, quantize
+
+__all__ = ["render_report", "render_summary", "explorer_data", "SCORE_HELP", "json_for_script"]
+
+#: one-line explanations shown beside the numbers of the score table
+SCORE_HELP = {
+    "aer": "alignment error rate 1 - (|A&S| + |A&P|) / (|A| + |S|): 0 is perfect, lower is better",
+    "precision": "share of predicted links that gold allows (sure or possible)",
+    "recall": "share of sure gold links that were predicted",
+    "f1": "harmonic mean of precision and recall",
+    "offset": "attention row t is read as target word t + offset (Luong et al. 2015, fn. 14)",
+    "links": "predicted links over the corpus",
+}
+
+
+def json_for_script(data) -> str:
+    """JSON that is safe inside ``<script type="application/json">`` (no ``</``, no ``<!--``).
+
+    Examples
+    --------
+    >>> json_for_script({"t": "</script><b>&"})
+    '{"t": "\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
+    """
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(ch, esc)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+@cache
+def _static(name: str) -> str:
+    return resources.files("attnprobe.report").joinpath(name).read_text(encoding="utf-8")
+
+
+@cache
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: _static(f"templates/{name}")),
+        autoescape=True,
+        undefined=jinja2.ChainableUndefined,  # partial metrics render as blanks
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    return env
+
+
+def _is_undefined(value) -> bool:
+    import jinja2
+
+    return isinstance(value, jinja2.Undefined)
+
+
+def _num(value, digits: int = 3) -> str:
+    if value is None or _is_undefined(value):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _word_rows(q: dict, offset: int, n_tgt: int) -> dict:
+    """Rows of the full [m+1, n+1] matrix that belong to target words 0..m-1 at ``offset``."""
+    full = dequantize(q)
+    rows = np.arange(n_tgt) - offset  # target word j is read from row j - offset
+    keep = (rows >= 0) & (rows < full.shape[0])
+    out = np.zeros((n_tgt, full.shape[1]))
+    out[keep] = full[rows[keep]]
+    return quantize(out)
+
+
+def explorer_data(results: Results) -> dict:
+    """The JSON document the sentence explorer reads (see ``static/report.js``).
+
+    Attention is cut to target words at the primary offset (rows) and source
+    words plus the source EOS (columns); links are ``[source, target]`` pairs.
+
+    Examples
+    --------
+    >>> r = Results({"primary": {"site": "s", "method": "m", "offset": 0},
+    ...              "columns": [{"key": "aer", "label": "AER", "help": ""}]},
+    ...             [{"index": 0, "src": ["a"], "tgt": ["x"], "src_len": 1, "tgt_len": 1,
+    ...               "aer": 0.0, "gold": {"sure": [[0, 0]], "possible": []},
+    ...               "links": {"s/m": [[0, 0]]},
+    ...               "attention": {"shape": [2, 2], "q8": "/wAAAA=="}}])
+    >>> d = explorer_data(r)["sentences"][0]
+    >>> d["att"]["shape"], d["pred"], d["n"]
+    ([1, 2], [[0, 0]], {'aer': 0.0})
+    """
+    m = results.metrics
+    primary = m.get("primary") or {}
+    key = f"{primary.get('site')}/{primary.get('method')}"
+    offset = primary.get("offset") or 0
+    columns = m.get("columns") or []
+    sentences = []
+    for s in results.sentences:
+        gold = s.get("gold")
+        att = s.get("attention")
+        sentences.append(
+            {
+                "i": s["index"],
+                "src": s["src"],
+                "tgt": s["tgt"],
+                "hyp": s.get("hypothesis"),
+                "n": {c["key"]: s.get(c["key"]) for c in columns},
+                "gold": None if gold is None else {"s": gold["sure"], "p": gold["possible"]},
+                "pred": (s.get("links") or {}).get(key),
+                "att": None if att is None else _word_rows(att, offset, len(s["tgt"])),
+            }
+        )
+    return {
+        "columns": columns,
+        "primary": primary,
+        "sentences": sentences,
+    }
+
+
+def _context(results: Results, figures: bool) -> dict:
+    m = results.metrics
+    svgs = {}
+    if figures:
+        from attnprobe.report.figures import figure_svgs
+
+        svgs = figure_svgs(m)
+    alignment = m.get("alignment") or {}
+    return {
+        "m": m,
+        "model": m.get("model") or {},
+        "corpus": m.get("corpus") or {},
+        "signature": m.get("signature") or {},
+        "signature_json": json.dumps(m.get("signature") or {}, indent=1),
+        "primary": m.get("primary") or {},
+        "scores": alignment.get("scores") or [],
+        "alignment": alignment,
+        "quality": m.get("quality") or {},
+        "sections": m.get("sections") or {},
+        "warnings": m.get("warnings") or [],
+        "skipped": m.get("skipped") or [],
+        "help": SCORE_HELP,
+        "figures": svgs,
+        "n_sentences": results.n_sentences,
+    }
+
+
+def render_report(results: Results, figures: bool = True) -> str:
+    """The whole report as one HTML string (CSS, JS, figures and data inlined).
+
+    Examples
+    --------
+    >>> html = render_report(Results({"corpus": {"name": "<b>x</b>"}}, []), figures=False)
+    >>> "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    True
+    """
+    from markupsafe import Markup
+
+    ctx = _context(results, figures)
+    ctx["figures"] = {k: Markup(v) for k, v in ctx["figures"].items()}
+    ctx["css"] = Markup(_static("static/report.css"))
+    ctx["js"] = Markup(_static("static/report.js"))
+    ctx["data_json"] = Markup(json_for_script(explorer_data(results)))
+    return _environment().get_template("report.html.j2").render(**ctx)
+
+
+def render_summary(results: Results) -> str:
+    """A short HTML summary for notebooks (``Results._repr_html_``): model, corpus, scores.
+
+    Examples
+    --------
+    >>> "<table" in render_summary(Results({"model": {"name": "m"}}, []))
+    True
+    """
+    ctx = _context(results, figures=False)
+    return _environment().get_template("summary.html.j2").render(**ctx)

@@ -1,0 +1,276 @@
+"""What ``attnprobe analyze`` found: :class:`Results`, plain data that round-trips to disk.
+
+Results are JSON-able dicts and lists, not live objects: ``metrics`` holds the
+corpus-level numbers (with the signature that reproduces them) and
+``sentences`` one record per analysed sentence. That keeps three things cheap:
+writing them (``metrics.json``, ``sentences.jsonl``), re-rendering a report
+from those files alone (``attnprobe report DIR``), and keeping this module and
+the report free of torch (the report never touches the model).
+
+The output directory is written to a temporary sibling folder and renamed into
+place at the end, so a crash or Ctrl-C leaves either the whole report or nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from attnprobe.alignment import Alignment, write_pharaoh
+from attnprobe.errors import InputError
+from attnprobe.fileio import write_text_atomic
+
+__all__ = ["Results", "quantize", "dequantize", "OUTPUT_FILES"]
+
+log = logging.getLogger("attnprobe")
+
+#: the files of an output directory (besides alignments/ and figures/)
+OUTPUT_FILES = ("report.html", "metrics.json", "sentences.jsonl")
+
+
+def quantize(matrix) -> dict:
+    """A ``[T, S]`` matrix of weights in [0, 1] as 8-bit levels, base64: ``{"shape", "q8"}``.
+
+    Level ``k`` stands for ``k / 255`` (error at most 0.002): enough to draw a
+    heatmap and read a weight to two decimals, at one byte a cell.
+
+    Examples
+    --------
+    >>> q = quantize([[0.0, 1.0], [0.5, 0.25]])
+    >>> q["shape"], dequantize(q).round(3).tolist()
+    ([2, 2], [[0.0, 1.0], [0.502, 0.251]])
+    """
+    a = np.asarray(matrix, dtype=np.float64)
+    if a.ndim != 2:
+        raise InputError(f"expected a [T, S] matrix, got shape {a.shape}")
+    levels = np.rint(np.clip(a, 0.0, 1.0) * 255).astype(np.uint8)
+    return {"shape": list(a.shape), "q8": base64.b64encode(levels.tobytes()).decode("ascii")}
+
+
+def dequantize(q: dict) -> np.ndarray:
+    """Inverse of :func:`quantize`: float64 ``[T, S]`` in [0, 1].
+
+    Examples
+    --------
+    >>> dequantize({"shape": [1, 2], "q8": "AP8="}).tolist()
+    [[0.0, 1.0]]
+    """
+    raw = np.frombuffer(base64.b64decode(q["q8"]), dtype=np.uint8)
+    return raw.reshape(q["shape"]).astype(np.float64) / 255
+
+
+def _links(pairs) -> frozenset:
+    return frozenset((int(i), int(j)) for i, j in pairs)
+
+
+@dataclass
+class Results:
+    """Corpus-level ``metrics`` and per-sentence ``sentences`` of one analysis run.
+
+    ``metrics`` keys: ``signature`` (versions, checkpoint hash, options, seed),
+    ``model``, ``corpus``, ``primary`` (the site / method / offset the explorer
+    shows), ``alignment`` (scores per site x method x offset), ``quality``,
+    ``sections`` (one entry per plug-in analysis), ``warnings``, ``skipped``.
+    Each sentence record has ``index``, ``src``, ``tgt``, its numbers, ``gold``
+    links, predicted ``links`` per ``site/method`` and the quantised
+    ``attention`` of the primary site.
+
+    Examples
+    --------
+    >>> r = Results({"corpus": {"sentences": 0}}, [])
+    >>> r.n_sentences
+    0
+    """
+
+    metrics: dict
+    sentences: list[dict] = field(default_factory=list)
+
+    # ------------------------------------------------------------- accessors
+
+    @property
+    def n_sentences(self) -> int:
+        """Number of analysed sentences."""
+        return len(self.sentences)
+
+    @property
+    def signature(self) -> dict:
+        """Versions, checkpoint hash, options and seed that reproduce these numbers."""
+        return self.metrics.get("signature", {})
+
+    @property
+    def scores(self) -> list[dict]:
+        """Alignment scores, one dict per site x method x offset (empty without gold)."""
+        return (self.metrics.get("alignment") or {}).get("scores", [])
+
+    def score(self, site: str | None = None, method: str | None = None, offset=None) -> dict:
+        """The score row of one site / method / offset (default: the primary ones).
+
+        Examples
+        --------
+        >>> r = Results({"primary": {"site": "a", "method": "m", "offset": 0},
+        ...              "alignment": {"scores": [{"site": "a", "method": "m", "offset": 0,
+        ...                                        "aer": 0.25}]}})
+        >>> r.score()["aer"]
+        0.25
+        """
+        primary = self.metrics.get("primary", {})
+        want = (
+            site or primary.get("site"),
+            method or primary.get("method"),
+            primary.get("offset") if offset is None else offset,
+        )
+        for row in self.scores:
+            if (row["site"], row["method"], row["offset"]) == want:
+                return row
+        raise InputError(f"no alignment score for site/method/offset {want}")
+
+    def alignments(self, key: str) -> list[Alignment]:
+        """Predicted alignments for ``key`` = ``"site/method"`` (at its best offset).
+
+        Examples
+        --------
+        >>> r = Results({}, [{"src_len": 2, "tgt_len": 1, "links": {"a/m": [[1, 0]]}}])
+        >>> r.alignments("a/m")[0].sure
+        frozenset({(1, 0)})
+        """
+        return [
+            Alignment(_links(s["links"][key]), frozenset(), s["src_len"], s["tgt_len"])
+            for s in self.sentences
+        ]
+
+    # ------------------------------------------------------------------ disk
+
+    def to_json(self, directory: str | os.PathLike) -> Path:
+        """Write ``metrics.json`` and ``sentences.jsonl`` into ``directory`` (created if missing).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> d = Results({"corpus": {"sentences": 1}}, [{"index": 0}]).to_json(tempfile.mkdtemp())
+        >>> Results.from_json(d).sentences
+        [{'index': 0}]
+        """
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(d / "metrics.json", json.dumps(self.metrics, indent=1) + "\n")
+        lines = (json.dumps(s, separators=(",", ":")) for s in self.sentences)
+        write_text_atomic(d / "sentences.jsonl", "".join(line + "\n" for line in lines))
+        return d
+
+    @classmethod
+    def from_json(cls, directory: str | os.PathLike) -> Results:
+        """Read what :meth:`to_json` wrote.
+
+        Raises
+        ------
+        InputError : a missing or unreadable file.
+        """
+        d = Path(directory)
+        files = [d / "metrics.json", d / "sentences.jsonl"]
+        for p in files:
+            if not p.is_file():
+                raise InputError(
+                    "not found", path=p, fix="give a folder written by `attnprobe analyze`"
+                )
+        metrics = _read_json(files[0], files[0].read_text(encoding="utf-8"))
+        lines = files[1].read_text(encoding="utf-8").splitlines()
+        sentences = [_read_json(files[1], x, n) for n, x in enumerate(lines, 1) if x.strip()]
+        return cls(metrics, sentences)
+
+    def to_html(self, path: str | os.PathLike) -> Path:
+        """Write the self-contained HTML report to ``path`` (atomically).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> p = Results({}, []).to_html(pathlib.Path(tempfile.mkdtemp()) / "r.html")
+        >>> p.read_text().startswith("<!DOCTYPE html>")
+        True
+        """
+        from attnprobe.report.html import render_report
+
+        path = Path(path)
+        write_text_atomic(path, render_report(self))
+        return path
+
+    def _repr_html_(self) -> str:
+        from attnprobe.report.html import render_summary
+
+        return render_summary(self)
+
+    def save(self, out_dir: str | os.PathLike, force: bool = False, figures: bool = True) -> Path:
+        """Write the whole output directory, all or nothing.
+
+        Files: ``report.html``, ``metrics.json``, ``sentences.jsonl``,
+        ``alignments/attention.SITE.METHOD.txt`` (Pharaoh, 0-based source-target,
+        at the best offset) and ``figures/*.png|svg``. Everything is written into a
+        temporary folder beside ``out_dir`` that is renamed into place at the end;
+        on any error (Ctrl-C included) it is removed and ``out_dir`` is untouched.
+
+        Raises
+        ------
+        InputError : ``out_dir`` exists and ``force`` is false.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp()) / "out"
+        >>> sorted(p.name for p in Results({}, []).save(d, figures=False).iterdir())
+        ['alignments', 'metrics.json', 'report.html', 'sentences.jsonl']
+        """
+        out = Path(out_dir)
+        if out.exists() and not force:
+            raise InputError("already exists", path=out, fix="pass --force to replace it")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+        try:
+            self._write_all(tmp, figures)
+            _chmod_tree(tmp)
+            if out.exists():
+                old = out.with_name(f".{out.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+    def _write_all(self, d: Path, figures: bool) -> None:
+        self.to_json(d)
+        (d / "alignments").mkdir()
+        for key in self.metrics.get("alignment", {}).get("keys", []):
+            site, method = key.rsplit("/", 1)
+            write_pharaoh(d / "alignments" / f"attention.{site}.{method}.txt", self.alignments(key))
+        if figures:
+            from attnprobe.report.figures import write_figures
+
+            write_figures(self.metrics, d / "figures")
+        self.to_html(d / "report.html")
+
+
+def _read_json(path: Path, text: str, line: int | None = None):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg})", path=path, line=line) from None
+
+
+def _chmod_tree(root: Path) -> None:
+    """Give the folder and its files the modes the umask allows (mkdtemp/mkstemp make 0700/0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(root, 0o777 & ~mask)
+    for p in root.rglob("*"):
+        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)

@@ -1,0 +1,145 @@
+"""analyze(): scores of hand-made attention against hand-made gold, streaming, signature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from attnprobe.alignment import Alignment
+from attnprobe.data import ParallelCorpus, Vocab
+from attnprobe.errors import InputError, UnknownNameError
+from attnprobe.pipeline import (
+    ANALYSES,
+    AlignmentAnalysis,
+    AnalysisContext,
+    CapturedBatch,
+    analyze,
+)
+
+
+def _ctx(sentences, gold, methods=("argmax-target",)):
+    return AnalysisContext(None, None, gold, ["s"], methods, (0, -1), 0, 8, sentences)
+
+
+def test_alignment_scores_of_a_hand_made_matrix():
+    # 2 source words + EOS column, 2 target words + EOS row; row t predicts word t (offset 0).
+    att = np.array([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    # gold: word 0 <-> source 1 (sure), word 1 <-> source 0 (possible only)
+    gold = [Alignment.from_links([(1, 0)], possible=[(0, 1)], src_len=2, tgt_len=2)]
+    recs = [{"src_len": 2, "tgt_len": 2}]
+    ctx = _ctx(recs, gold)
+    a = AlignmentAnalysis(ctx)
+    a.update(CapturedBatch([0], None, {"s": [att]}, recs))
+    out = a.finish()
+    by_offset = {r["offset"]: r for r in out["scores"]}
+    # offset 0: links {(1,0), (0,1)}: A&S = 1, A&P = 2 -> AER = 1 - 3/3 = 0, P = 1, R = 1
+    assert by_offset[0]["aer"] == 0.0 and by_offset[0]["precision"] == 1.0
+    # offset -1: row 1 -> word 0 (source 0); row 2 -> word 1, EOS masked, tie 0.1/0.1 -> the
+    # first source word; links {(0,0), (0,1)}: A&S = 0, A&P = 1 -> AER = 1 - 1/3, R = 0
+    assert by_offset[-1]["aer"] == pytest.approx(2 / 3, abs=1e-6)
+    assert by_offset[-1]["recall"] == 0.0
+    assert out["best_offset"] == {"s/argmax-target": 0} and by_offset[0]["best"]
+    assert recs[0]["links"]["s/argmax-target"] == [[0, 1], [1, 0]]
+    assert recs[0]["aer"] == 0.0 and ctx.primary_offset == 0
+
+
+def test_best_offset_prefers_zero_on_a_tie_and_without_gold():
+    att = np.full((2, 2), 0.5)
+    recs = [{"src_len": 1, "tgt_len": 1}]
+    a = AlignmentAnalysis(_ctx(recs, None))
+    a.update(CapturedBatch([0], None, {"s": [att]}, recs))
+    out = a.finish()
+    assert out["scores"] == [] and out["best_offset"] == {"s/argmax-target": 0}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A tiny Bahdanau model trained for a few steps on 24 toy pairs (with gold)."""
+    from attnprobe.models.rnn import ModelConfig
+    from attnprobe.toy import generate_split
+    from attnprobe.train import TrainConfig, train
+
+    ex = [e for e in generate_split("enfr", "dev") if len(e.src) <= 12][:24]
+    corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="tiny")
+    sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
+    cfg = ModelConfig(len(sv), len(tv), emb_dim=8, enc_dim=8, hidden_dim=16)
+    model = train(cfg, corpus, corpus, TrainConfig(max_steps=5), sv, tv, progress=False).model
+    model.meta = {"path": "tiny.pt", "sha256": "0" * 64, "data": None, "train": {"steps": 5}}
+    return model, corpus, [e.alignment for e in ex]
+
+
+def test_analyze_end_to_end_matches_independent_scoring(tiny):
+    from attnprobe.alignment import score_alignments
+    from attnprobe.analyses.extraction import argmax_target
+    from attnprobe.evaluate import run_corpus
+    from attnprobe.pipeline import word_masks
+
+    model, corpus, gold = tiny
+    res = analyze(model, corpus, gold, batch_size=5, progress=False)
+    assert res.n_sentences == len(corpus) and [s["index"] for s in res.sentences] == list(
+        range(len(corpus))
+    )
+    # oracle: attention from the model's own output (no hooks), scored directly
+    ref = run_corpus(model, corpus, decode=False, progress=False)
+    for off in (0, -1):
+        hyp = [
+            argmax_target(r.attention, offset=off, **word_masks(r.src_len, r.tgt_len)) for r in ref
+        ]
+        want = score_alignments(gold, hyp).aer
+        assert res.score(method="argmax-target", offset=off)["aer"] == pytest.approx(want, abs=1e-6)
+    assert sum(s["nll"] for s in res.sentences) == pytest.approx(sum(r.nll for r in ref), rel=1e-5)
+    sig = res.signature
+    assert sig["checkpoint_sha256"] == "0" * 64 and sig["seed"] == 0 and sig["torch"]
+    assert sig["options"]["batch_size"] == 5
+    assert res.metrics["quality"]["buckets"][0]["label"] == "1-10"
+    assert {"aer", "entropy", "src_len"} <= set(res.sentences[0])
+    # the batch size does not change a number
+    again = analyze(model, corpus, gold, batch_size=24, progress=False)
+    assert again.scores == res.scores
+
+
+def test_limit_unk_warning_and_patterns(tiny, caplog):
+    model, corpus, gold = tiny
+    foreign = ParallelCorpus([["zz"] * 3] * 4, [["qq", "yy"]] * 4, name="foreign")
+    with caplog.at_level("WARNING", logger="attnprobe"):
+        res = analyze(model, foreign, analyses=["alignment"], progress=False)
+    assert res.metrics["corpus"]["src_unk"] == 12 and res.metrics["corpus"]["src_unk_rate"] == 1.0
+    assert any("unknown to the model" in w for w in res.metrics["warnings"])
+    assert "unknown to the model" in caplog.text
+    res = analyze(model, corpus, gold, analyses=["patterns", "alignment"], limit=6, progress=False)
+    assert res.n_sentences == 6 and res.metrics["corpus"]["sentences"] == len(corpus)
+    assert "patterns" in res.metrics["sections"] and "tau" in res.sentences[0]
+
+
+def test_location_model_reports_too_long_sentences(tiny):
+    from attnprobe.models.rnn import ModelConfig, arch_fields, build_model
+
+    _, corpus, gold = tiny
+    sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
+    fields = arch_fields("luong-location")
+    cfg = ModelConfig(len(sv), len(tv), emb_dim=4, enc_dim=4, hidden_dim=8, max_src_len=6, **fields)
+    model = build_model(cfg, seed=0)
+    model.src_vocab, model.tgt_vocab = sv, tv
+    res = analyze(model, corpus, gold, analyses=["alignment"], progress=False)
+    long_ = [k for k, s in enumerate(corpus.src) if len(s) + 1 > 6]
+    assert long_ and [s["index"] for s in res.metrics["skipped"]] == long_
+    assert res.n_sentences == len(corpus) - len(long_)
+
+
+def test_bad_input():
+    with pytest.raises(UnknownNameError, match="did you mean 'quality'"):
+        analyze(None, analyses=["qualty"])
+    with pytest.raises(InputError, match="not available yet"):
+        analyze(None, analyses=["faithfulness"])
+    with pytest.raises(UnknownNameError, match="extraction method"):
+        analyze(None, methods=["argmax"])
+    assert list(ANALYSES) == ["alignment", "quality", "patterns"]
+
+
+def test_gold_of_the_wrong_size_or_outside_the_sentence(tiny):
+    model, corpus, gold = tiny
+    with pytest.raises(InputError, match="23 gold alignments for 24"):
+        analyze(model, corpus, gold[:-1], progress=False)
+    bad = [Alignment.from_links([(40, 0)])] + list(gold[1:])
+    with pytest.raises(InputError, match="outside sentence pair 1"):
+        analyze(model, corpus, bad, progress=False)
