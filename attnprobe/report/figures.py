@@ -10,21 +10,17 @@ inlined into the HTML report is small and requests nothing.
 
 from __future__ import annotations
 
-import io
-import os
-from collections.abc import Callable
-from pathlib import Path
-
 __all__ = [
-    "FIGURES",
-    "plot_quality_by_length",
-    "plot_aer_by_method",
-    "figure_svgs",
-    "write_figures",
+    "plot_attention_vs_attribution",
+    "plot_tau_distribution",
+    "plot_faithfulness",
 ]
 
 
-def _pyplot():
+# -- attention vs attribution (issue 5); each function takes results, not the metrics dict --
+
+
+def _agg_plt():
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -33,128 +29,107 @@ def _pyplot():
     return plt
 
 
-def plot_quality_by_length(metrics: dict):
-    """Exact match and token accuracy per source-length bucket (Bahdanau et al. 2015, Fig. 2).
+def plot_attention_vs_attribution(attention, attributions: dict, src_tokens=None, tgt_tokens=None):
+    """Heatmaps side by side: one sentence's attention ``[T, S]`` and its attribution matrices.
+
+    ``attributions`` maps a method name to a ``[T, S]`` matrix; each panel is
+    scaled by its own largest absolute value (attribution by absolute value).
 
     Examples
     --------
-    >>> m = {"quality": {"buckets": [{"label": "1-10", "exact_match": 0.9,
-    ...                               "token_accuracy": 0.99}]}}
-    >>> plot_quality_by_length(m).axes[0].get_xlabel()
-    'source length (words)'
-    >>> plot_quality_by_length({}) is None
-    True
+    >>> import numpy as np
+    >>> fig = plot_attention_vs_attribution(np.eye(2), {"ig": -np.eye(2)}, ["a", "</s>"],
+    ...                                     ["x", "</s>"])
+    >>> [ax.get_title() for ax in fig.axes[:2]]
+    ['attention', 'ig']
     """
-    buckets = (metrics.get("quality") or {}).get("buckets") or []
-    if not buckets:
-        return None
-    plt = _pyplot()
+    import numpy as np
+
+    plt = _agg_plt()
+    panels = {
+        "attention": np.asarray(attention),
+        **{k: np.asarray(v) for k, v in attributions.items()},
+    }
+    T, S = panels["attention"].shape
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(2.2 + 0.35 * S * len(panels), 1.2 + 0.3 * T), squeeze=False
+    )
+    for ax, (name, m) in zip(axes[0], panels.items(), strict=True):
+        m = np.abs(m)
+        ax.imshow(m / (m.max() or 1.0), cmap="Greys", vmin=0, vmax=1, aspect="auto")
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks(range(S), src_tokens or [str(j) for j in range(S)], rotation=90, fontsize=7)
+        ax.set_yticks(range(T), tgt_tokens or [str(i) for i in range(T)], fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_tau_distribution(agreements: dict):
+    """Histogram of per-step Kendall tau, one line per (site, method) or method.
+
+    ``agreements`` maps a label to an :class:`~attnprobe.analyses.agreement.Agreement`
+    (or to an array of tau values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plot_tau_distribution({"ig": np.array([0.2, 0.5, np.nan])}).axes[0].get_xlabel()
+    'Kendall tau (attention vs attribution, per step)'
+    """
+    import numpy as np
+
+    plt = _agg_plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    x = list(range(len(buckets)))
-    ax.plot(x, [b["exact_match"] for b in buckets], "o-", label="exact match (greedy)")
-    ax.plot(x, [b["token_accuracy"] for b in buckets], "s--", label="token accuracy (forced)")
-    ax.set_xticks(x, [b["label"] for b in buckets])
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("source length (words)")
-    ax.set_ylabel("share")
-    ax.set_title("Quality by source length")
+    bins = np.linspace(-1, 1, 21)
+    for label, a in agreements.items():
+        tau = np.asarray(getattr(a, "tau", a), dtype=float)
+        tau = tau[np.isfinite(tau)]
+        name = " / ".join(label) if isinstance(label, tuple) else str(label)
+        ax.hist(
+            tau,
+            bins=bins,
+            histtype="step",
+            density=True,
+            label=f"{name} (mean {tau.mean():.2f})" if tau.size else name,
+        )
+    ax.set_xlabel("Kendall tau (attention vs attribution, per step)")
+    ax.set_ylabel("density")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-def plot_aer_by_method(metrics: dict):
-    """AER of each extraction method at each target offset, for the primary site.
+def plot_faithfulness(summaries: dict, metric: str = "tvd"):
+    """Mean output change per attention edit, with its bootstrap interval.
+
+    ``summaries`` maps an edit name to an
+    :class:`~attnprobe.analyses.faithfulness.EditSummary` or its ``to_dict()``;
+    ``metric`` is ``tvd``, ``jsd``, ``delta_logp``, ``argmax_change`` or ``greedy_change``.
 
     Examples
     --------
-    >>> m = {"primary": {"site": "s"}, "alignment": {"scores": [
-    ...     {"site": "s", "method": "argmax-target", "offset": 0, "aer": 0.3},
-    ...     {"site": "s", "method": "argmax-target", "offset": -1, "aer": 0.1}]}}
-    >>> plot_aer_by_method(m).axes[0].get_ylabel()
-    'AER (lower is better)'
+    >>> s = {"uniform": {"tvd": {"mean": 0.3, "low": 0.2, "high": 0.4}}}
+    >>> plot_faithfulness(s).axes[0].get_ylabel()
+    'tvd'
     """
-    site = (metrics.get("primary") or {}).get("site")
-    rows = [r for r in (metrics.get("alignment") or {}).get("scores", []) if r["site"] == site]
-    if not rows:
-        return None
-    plt = _pyplot()
-    methods = list(dict.fromkeys(r["method"] for r in rows))
-    offsets = sorted({r["offset"] for r in rows})
-    aer = {(r["method"], r["offset"]): r["aer"] for r in rows}
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    width = 0.8 / len(offsets)
-    for k, off in enumerate(offsets):
-        xs = [m + (k - (len(offsets) - 1) / 2) * width for m in range(len(methods))]
-        ax.bar(xs, [aer.get((m, off), 0.0) for m in methods], width, label=f"offset {off}")
-    ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("AER (lower is better)")
-    ax.set_ylim(0, 1)
-    ax.set_title(f"Alignment error by extraction method ({site})")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    plt = _agg_plt()
+    rows = []
+    for name, s in summaries.items():
+        d = s.to_dict() if hasattr(s, "to_dict") else s
+        if d.get(metric):
+            rows.append((name, d[metric]))
+    fig, ax = plt.subplots(figsize=(1.5 + 0.8 * max(len(rows), 1), 3.2))
+    x = list(range(len(rows)))
+    means = [r["mean"] for _, r in rows]
+    err = [
+        [m - r["low"] for m, (_, r) in zip(means, rows, strict=True)],
+        [r["high"] - m for m, (_, r) in zip(means, rows, strict=True)],
+    ]
+    ax.bar(x, means, yerr=err, capsize=3, color="0.6")
+    ax.set_xticks(x, [n for n, _ in rows], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(metric)
+    ax.set_title("Output change when attention is replaced", fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig
-
-
-#: file name (without extension) -> figure function
-FIGURES: dict[str, Callable] = {
-    "quality_by_length": plot_quality_by_length,
-    "aer_by_method": plot_aer_by_method,
-}
-
-
-def _drawn(metrics: dict):
-    plt = None
-    for name, fn in FIGURES.items():
-        fig = fn(metrics)
-        if fig is None:
-            continue
-        plt = plt or _pyplot()
-        try:
-            yield name, fig
-        finally:
-            plt.close(fig)
-
-
-def figure_svgs(metrics: dict) -> dict[str, str]:
-    """Every figure that has data, as an inline ``<svg>`` element (XML prolog removed).
-
-    Examples
-    --------
-    >>> figure_svgs({})
-    {}
-    """
-    import matplotlib
-
-    out = {}
-    for name, fig in _drawn(metrics):
-        buf = io.StringIO()
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "attnprobe"}):
-            fig.savefig(buf, format="svg", metadata={"Date": None})
-        text = buf.getvalue()
-        out[name] = text[text.index("<svg") :]
-    return out
-
-
-def write_figures(metrics: dict, directory: str | os.PathLike) -> list[Path]:
-    """Write each figure as ``NAME.png`` (150 dpi) and ``NAME.svg`` into ``directory``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> write_figures({}, tempfile.mkdtemp())
-    []
-    """
-    import matplotlib
-
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, fig in _drawn(metrics):
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "attnprobe"}):
-            fig.savefig(d / f"{name}.png", dpi=150, metadata={"Software": None})
-            fig.savefig(d / f"{name}.svg", metadata={"Date": None})
-        paths += [d / f"{name}.png", d / f"{name}.svg"]
-    return paths
