@@ -10,11 +10,157 @@ inlined into the HTML report is small and requests nothing.
 
 from __future__ import annotations
 
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+
 __all__ = [
+    "FIGURES",
+    "plot_quality_by_length",
+    "plot_aer_by_method",
     "plot_attention_vs_attribution",
     "plot_tau_distribution",
     "plot_faithfulness",
+    "figure_svgs",
+    "write_figures",
 ]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_quality_by_length(metrics: dict):
+    """Exact match and token accuracy per source-length bucket (Bahdanau et al. 2015, Fig. 2).
+
+    Examples
+    --------
+    >>> m = {"quality": {"buckets": [{"label": "1-10", "exact_match": 0.9,
+    ...                               "token_accuracy": 0.99}]}}
+    >>> plot_quality_by_length(m).axes[0].get_xlabel()
+    'source length (words)'
+    >>> plot_quality_by_length({}) is None
+    True
+    """
+    buckets = (metrics.get("quality") or {}).get("buckets") or []
+    if not buckets:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    x = list(range(len(buckets)))
+    ax.plot(x, [b["exact_match"] for b in buckets], "o-", label="exact match (greedy)")
+    ax.plot(x, [b["token_accuracy"] for b in buckets], "s--", label="token accuracy (forced)")
+    ax.set_xticks(x, [b["label"] for b in buckets])
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("source length (words)")
+    ax.set_ylabel("share")
+    ax.set_title("Quality by source length")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_aer_by_method(metrics: dict):
+    """AER of each extraction method at each target offset, for the primary site.
+
+    Examples
+    --------
+    >>> m = {"primary": {"site": "s"}, "alignment": {"scores": [
+    ...     {"site": "s", "method": "argmax-target", "offset": 0, "aer": 0.3},
+    ...     {"site": "s", "method": "argmax-target", "offset": -1, "aer": 0.1}]}}
+    >>> plot_aer_by_method(m).axes[0].get_ylabel()
+    'AER (lower is better)'
+    """
+    site = (metrics.get("primary") or {}).get("site")
+    rows = [r for r in (metrics.get("alignment") or {}).get("scores", []) if r["site"] == site]
+    if not rows:
+        return None
+    plt = _pyplot()
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    offsets = sorted({r["offset"] for r in rows})
+    aer = {(r["method"], r["offset"]): r["aer"] for r in rows}
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    width = 0.8 / len(offsets)
+    for k, off in enumerate(offsets):
+        xs = [m + (k - (len(offsets) - 1) / 2) * width for m in range(len(methods))]
+        ax.bar(xs, [aer.get((m, off), 0.0) for m in methods], width, label=f"offset {off}")
+    ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("AER (lower is better)")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"Alignment error by extraction method ({site})")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+#: file name (without extension) -> figure function
+FIGURES: dict[str, Callable] = {
+    "quality_by_length": plot_quality_by_length,
+    "aer_by_method": plot_aer_by_method,
+}
+
+
+def _drawn(metrics: dict):
+    plt = None
+    for name, fn in FIGURES.items():
+        fig = fn(metrics)
+        if fig is None:
+            continue
+        plt = plt or _pyplot()
+        try:
+            yield name, fig
+        finally:
+            plt.close(fig)
+
+
+def figure_svgs(metrics: dict) -> dict[str, str]:
+    """Every figure that has data, as an inline ``<svg>`` element (XML prolog removed).
+
+    Examples
+    --------
+    >>> figure_svgs({})
+    {}
+    """
+    import matplotlib
+
+    out = {}
+    for name, fig in _drawn(metrics):
+        buf = io.StringIO()
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "attnprobe"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+        text = buf.getvalue()
+        out[name] = text[text.index("<svg") :]
+    return out
+
+
+def write_figures(metrics: dict, directory: str | os.PathLike) -> list[Path]:
+    """Write each figure as ``NAME.png`` (150 dpi) and ``NAME.svg`` into ``directory``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> write_figures({}, tempfile.mkdtemp())
+    []
+    """
+    import matplotlib
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, fig in _drawn(metrics):
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "attnprobe"}):
+            fig.savefig(d / f"{name}.png", dpi=150, metadata={"Software": None})
+            fig.savefig(d / f"{name}.svg", metadata={"Date": None})
+        paths += [d / f"{name}.png", d / f"{name}.svg"]
+    return paths
 
 
 # -- attention vs attribution (issue 5); each function takes results, not the metrics dict --
