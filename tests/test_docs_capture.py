@@ -25,10 +25,16 @@ def test_the_doc_has_the_blocks_the_readme_needs():
 
 @pytest.mark.slow
 def test_capture_doc_runs(capsys):
+    import torch
+
     namespace: dict = {"__name__": "capture_doc"}
-    for n, code in enumerate(blocks()):
-        code = code.replace(SECONDS, "SECONDS = 6")
-        exec(compile(code, f"{DOC.name} block {n + 1}", "exec"), namespace)  # noqa: S102
+    threads = torch.get_num_threads()  # the doc sets one thread for its training loop
+    try:
+        for n, code in enumerate(blocks()):
+            code = code.replace(SECONDS, "SECONDS = 6")
+            exec(compile(code, f"{DOC.name} block {n + 1}", "exec"), namespace)  # noqa: S102
+    finally:
+        torch.set_num_threads(threads)
     printed = capsys.readouterr().out
     assert "argmax attention hits a gold link" in printed
     assert namespace["trace2"].attention["attention"].shape[0] == 64

@@ -651,3 +651,22 @@ def test_results_are_deterministic():
         traces.append(cap.trace.attention["decoder.attention"])
     assert torch.equal(*traces)
     assert not math.isnan(traces[0].sum().item())
+
+
+class ReturnsDict(nn.Module):
+    def forward(self, q, k):  # q [B, T, D], k [B, S, D]
+        weights = torch.softmax(q @ k.transpose(1, 2), -1)  # [B, T, S]
+        return {"context": weights @ k, "weights": weights}
+
+
+def test_weights_read_by_output_key():
+    model = nn.ModuleDict({"m": ReturnsDict()})
+    q, k = torch.randn(2, 3, 4), torch.randn(2, 5, 4)
+    with attnprobe.capture(model, sites=[Site("m", read="weights", pattern="full")]) as cap:
+        out = model["m"](q, k)
+    assert torch.equal(cap.trace.attention["m"][:, 0], out["weights"])
+    with (
+        pytest.raises(UnknownNameError, match="did you mean 'weights'"),
+        attnprobe.capture(model, sites=[Site("m", read="weight", pattern="full")]),
+    ):
+        model["m"](q, k)
