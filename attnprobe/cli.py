@@ -198,9 +198,9 @@ def train(
     if bool(toy_pair) == bool(train_files):
         raise InputError("give the data as either --toy PAIR or --train SRC TGT (and --dev)")
     if toy_pair:
-        from attnprobe.toy import toy_corpus
+        from attnprobe.toy import split_corpus
 
-        train_data, dev_data = toy_corpus(toy_pair, "train"), toy_corpus(toy_pair, "dev")
+        train_data, dev_data = split_corpus(toy_pair, "train")[0], split_corpus(toy_pair, "dev")[0]
         data = {"toy": toy_pair}
     else:
         if not dev_files:

@@ -58,15 +58,9 @@ def default_corpus(model) -> tuple[ParallelCorpus, list[Alignment] | None]:
             "the model names no built-in test data",
             fix="give a corpus (Python: corpus=...; CLI: --src/--tgt or --bitext)",
         )
-    from attnprobe.toy import generate_split
+    from attnprobe.toy import split_corpus
 
-    examples = generate_split(data["toy"], "test")
-    corpus = ParallelCorpus(
-        [list(e.src) for e in examples],
-        [list(e.tgt) for e in examples],
-        name=f"toy {data['toy']} test",
-    )
-    return corpus, [e.alignment for e in examples]
+    return split_corpus(data["toy"], "test")
 
 
 def word_masks(src_len: int, tgt_len: int) -> dict:

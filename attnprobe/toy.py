@@ -103,6 +103,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from attnprobe.alignment import Alignment, write_pharaoh
+from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.fileio import write_text_atomic
 
@@ -118,6 +119,7 @@ __all__ = [
     "translate",
     "generate",
     "generate_split",
+    "split_corpus",
     "write_corpus",
 ]
 
@@ -1181,6 +1183,22 @@ def generate_split(pair: str, split: str) -> list[ToyExample]:
         raise UnknownNameError("split", split, list(SPLITS))
     spec = SPLITS[split]
     return generate(pair, spec.size, spec.seed, split=split)
+
+
+def split_corpus(pair: str, split: str) -> tuple[ParallelCorpus, list[Alignment]]:
+    """The split ``split`` of ``pair`` as a corpus, with its gold alignments.
+
+    Examples
+    --------
+    >>> corpus, gold = split_corpus("enfr", "dev")
+    >>> len(corpus), corpus.name, len(gold)
+    (500, 'toy enfr dev', 500)
+    """
+    examples = generate_split(pair, split)
+    corpus = ParallelCorpus(
+        [list(e.src) for e in examples], [list(e.tgt) for e in examples], name=f"toy {pair} {split}"
+    )
+    return corpus, [e.alignment for e in examples]
 
 
 def write_corpus(

@@ -84,3 +84,30 @@ def test_errors_are_one_line_with_exit_status_2(tmp_path):
     bad_arch = invoke("train", "--toy", "enfr", "--arch", "bahdanu", "-o", tmp_path / "m.pt")
     assert bad_arch.exit_code == 2 and "did you mean 'bahdanau'" in bad_arch.output
     assert not (tmp_path / "m.pt").exists()
+
+
+@pytest.mark.slow
+def test_train_on_a_toy_pair(tmp_path):
+    out = tmp_path / "toy.pt"
+    result = invoke(
+        "train",
+        "--toy",
+        "enja",
+        "--arch",
+        "none",
+        "--max-steps",
+        "2",
+        "--eval-every",
+        "2",
+        "--emb-dim",
+        "8",
+        "--enc-dim",
+        "8",
+        "--hidden-dim",
+        "8",
+        "-o",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    model = load(out)
+    assert model.meta["data"] == {"toy": "enja"} and model.meta["train"]["steps"] == 2
