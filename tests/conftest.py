@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -38,7 +40,39 @@ _GLOBAL_HOOK_DICTS = (
 )
 
 
+_REGISTRATIONS = (
+    "register_forward_hook",
+    "register_forward_pre_hook",
+    "register_full_backward_hook",
+    "register_full_backward_pre_hook",
+    "register_backward_hook",
+)
+_hooked: weakref.WeakSet | None = None  # every module a hook was ever registered on
+
+
+def _track_registrations() -> None:
+    """Note each module that gets a hook (so that a test's check need not scan the heap)."""
+    global _hooked
+    from torch import nn
+
+    _hooked = weakref.WeakSet()
+
+    def tracking(register):
+        @functools.wraps(register)
+        def wrapper(self, *args, **kwargs):
+            _hooked.add(self)
+            return register(self, *args, **kwargs)
+
+        return wrapper
+
+    for name in _REGISTRATIONS:
+        setattr(nn.Module, name, tracking(getattr(nn.Module, name)))
+
+
 def _live_modules() -> list:
+    """Modules that may hold hooks: all live ones once (heap scan), then the tracked ones."""
+    if _hooked is not None:
+        return list(_hooked)
     import gc
     import warnings
 
@@ -46,7 +80,9 @@ def _live_modules() -> list:
 
     with warnings.catch_warnings():  # isinstance() on some lazy torch objects warns
         warnings.simplefilter("ignore")
-        return [o for o in gc.get_objects() if isinstance(o, torch.nn.Module)]
+        modules = [o for o in gc.get_objects() if isinstance(o, torch.nn.Module)]
+    _track_registrations()
+    return modules
 
 
 def _leftover_hooks() -> list[str]:

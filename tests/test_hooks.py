@@ -670,3 +670,15 @@ def test_weights_read_by_output_key():
         attnprobe.capture(model, sites=[Site("m", read="weight", pattern="full")]),
     ):
         model["m"](q, k)
+
+
+def test_the_leftover_hook_check_sees_module_hooks():
+    import conftest
+
+    m = nn.Linear(1, 1)
+    handle = m.register_forward_pre_hook(lambda *args: None)
+    try:
+        assert "Linear._forward_pre_hooks" in conftest._leftover_hooks()
+    finally:
+        handle.remove()
+    assert conftest._leftover_hooks() == []
