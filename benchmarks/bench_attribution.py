@@ -1,0 +1,160 @@
+"""Attribution speed: batched per-step attribution against one captum call per target step.
+
+On 200 test sentences of a fixture model (``fixtures/models/enfr-*.pt``; an
+untrained model of the default size on the toy En-Fr test set when no fixture
+is there yet), reports
+
+* Integrated Gradients (50 Gauss-Legendre steps) for every target step:
+  :func:`attnprobe.attribution.attribute` (one forward per sentence batch and
+  interpolation chunk, one vectorised backward for all steps) against the
+  straightforward use of captum, ``LayerIntegratedGradients`` called once per
+  (sentence, target step) -- run on the first ``--loop-sentences`` sentences
+  and extrapolated -- with the largest difference between the two;
+* sentences per second for every method, and the peak resident memory above
+  the level before the method ran (sampled every 2 ms).
+
+Run it by hand::
+
+    .venv/bin/python -m benchmarks.bench_attribution [--model PATH] [--sentences 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from attnprobe.attribution import _select, attribute
+from attnprobe.data import PAD_ID, ParallelCorpus, Vocab, make_batch
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+class PeakMemory:
+    """Peak resident memory above the starting level while the block runs."""
+
+    def __enter__(self):
+        self.start = self.peak = rss()
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while self.running:
+            self.peak = max(self.peak, rss())
+            time.sleep(0.002)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+        self.mib = (self.peak - self.start) / 2**20
+
+
+def load_model(path: str | None):
+    import attnprobe
+    from attnprobe.models.rnn import ModelConfig, build_model
+    from attnprobe.pipeline import default_corpus
+
+    paths = [Path(path)] if path else sorted((ROOT / "fixtures" / "models").glob("enfr-*.pt"))
+    if paths:
+        model = attnprobe.load(paths[0])
+        corpus, _ = default_corpus(model)
+        return model, corpus, paths[0].name
+    from attnprobe.toy import generate_split
+
+    examples = generate_split("enfr", "test")
+    corpus = ParallelCorpus([list(e.src) for e in examples], [list(e.tgt) for e in examples])
+    sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
+    model = build_model(ModelConfig(len(sv), len(tv)), seed=0)
+    model.src_vocab, model.tgt_vocab = sv, tv
+    return model, corpus, "untrained bahdanau (no fixture yet)"
+
+
+def captum_loop(model, corpus: ParallelCorpus, n_steps: int) -> list[np.ndarray]:
+    """One LayerIntegratedGradients call per (sentence, target step): L2 over the embedding."""
+    from captum.attr import LayerIntegratedGradients
+
+    def f(src, lens, tgt_in, tgt_out, t):
+        return _select(model(src, lens, tgt_in).logits, tgt_out, "log_prob")[:, t]
+
+    lig = LayerIntegratedGradients(f, model.source_embedding)
+    model.eval()
+    out = []
+    for s, t in zip(corpus.src, corpus.tgt, strict=True):
+        b = make_batch([s], [t], model.src_vocab, model.tgt_vocab)
+        rows = []
+        for step in range(int(b.tgt_lens[0])):
+            a = lig.attribute(
+                b.src,
+                baselines=torch.full_like(b.src, PAD_ID),
+                additional_forward_args=(b.src_lens, b.tgt_in, b.tgt_out, step),
+                n_steps=n_steps,
+            )
+            rows.append(a[0].norm(dim=-1))
+        out.append(torch.stack(rows).detach().numpy())
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--sentences", type=int, default=200)
+    parser.add_argument("--loop-sentences", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--internal-batch-size", type=int, default=None)
+    args = parser.parse_args(argv)
+    model, corpus, name = load_model(args.model)
+    n = min(args.sentences, len(corpus))
+    corpus = ParallelCorpus(corpus.src[:n], corpus.tgt[:n])
+    words = sum(len(t) + 1 for t in corpus.tgt)
+    print(
+        f"model: {name}; {n} sentences, {words} target steps; torch threads "
+        f"{torch.get_num_threads()}"
+    )
+
+    opts = {"batch_size": args.batch_size, "internal_batch_size": args.internal_batch_size}
+    start = time.perf_counter()
+    ig = attribute(model, corpus, "integrated_gradients", n_steps=50, **opts)
+    batched = time.perf_counter() - start
+    k = min(args.loop_sentences, n)
+    sub = ParallelCorpus(corpus.src[:k], corpus.tgt[:k])
+    start = time.perf_counter()
+    loop = captum_loop(model, sub, 50)
+    looped = (time.perf_counter() - start) * n / k
+    diff = max(float(np.abs(a - b).max()) for a, b in zip(ig.matrices[:k], loop, strict=True))
+    print(
+        f"IG-50 batched: {n / batched:.2f} sent/s; captum per step: {n / looped:.3f} sent/s "
+        f"(on {k} sentences); speed-up {looped / batched:.1f}x; max |difference| {diff:.2e}; "
+        f"max |completeness gap| {ig.max_delta:.2e}"
+    )
+
+    methods = {
+        "integrated_gradients": {"n_steps": 50},
+        "saliency": {},
+        "input_x_gradient": {},
+        "gradient_shap": {"n_samples": 20},
+        "occlusion": {},
+    }
+    print(f"{'method':<22} {'sent/s':>8} {'peak MiB':>9}")
+    for method, extra in methods.items():
+        with PeakMemory() as mem:
+            start = time.perf_counter()
+            attribute(model, corpus, method, **opts, **extra)
+            seconds = time.perf_counter() - start
+        print(f"{method:<22} {n / seconds:>8.2f} {mem.mib:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
