@@ -28,6 +28,11 @@ gradients from one vectorised backward: ``torch.autograd.grad(f, x,
 grad_outputs=one_hot_steps, is_grads_batched=True)`` (checked to work through
 the packed GRU/LSTM of the reference models; where vmap fails it falls back to
 a loop over steps that shares the forward, ``retain_graph=True``, and logs it).
+On CPU the loop is the default (``vectorize=False``): measured on a Bahdanau
+model (8 sentences x 5 points, T = 25, one thread), the vmap backward took
+1.31 s and the loop 0.79 s, because step t's backward in the loop stops at
+decoder step t while the vmap runs the whole graph for every step. Both share
+the forward; both are checked against captum.
 captum's API cannot express that shared forward, so the methods are assembled
 from captum's building blocks: the integration points and weights of
 Integrated Gradients come from
@@ -230,10 +235,10 @@ class _Runner:
     (row 0: the padding vector), and the ids point at those rows.
     """
 
-    def __init__(self, model: nn.Module, target: str, target_share: bool):
+    def __init__(self, model: nn.Module, target: str, target_share: bool, vectorize=False):
         if target not in TARGETS:
             raise UnknownNameError("attribution target", target, TARGETS)
-        self.model, self.target = model, target
+        self.model, self.target, self.vectorize = model, target, vectorize
         self.src_emb = model.source_embedding
         self.src_name = _param_name(model, self.src_emb, "source")
         self.tgt_emb = self.tgt_name = None
@@ -290,7 +295,7 @@ def _select(logits: Tensor, tgt_out: Tensor, target: str) -> Tensor:
 _warned_loop = False
 
 
-def _step_grads(f: Tensor, inputs: list[Tensor]) -> list[Tensor]:
+def _step_grads(f: Tensor, inputs: list[Tensor], vectorize: bool = False) -> list[Tensor]:
     """Per-step gradients of ``f`` [N, T]: each input [N, ...] gives [T, N, ...].
 
     ``grad_outputs`` are one-hot step selections, so row t of the result is the
@@ -298,6 +303,8 @@ def _step_grads(f: Tensor, inputs: list[Tensor]) -> list[Tensor]:
     """
     global _warned_loop
     N, T = f.shape
+    if not vectorize:
+        return _step_loop(f, inputs)
     one_hot = torch.eye(T, dtype=f.dtype, device=f.device)[:, None, :].expand(T, N, T)
     try:
         return list(
@@ -311,6 +318,12 @@ def _step_grads(f: Tensor, inputs: list[Tensor]) -> list[Tensor]:
                 str(exc).splitlines()[0],
             )
             _warned_loop = True
+    return _step_loop(f, inputs)
+
+
+def _step_loop(f: Tensor, inputs: list[Tensor]) -> list[Tensor]:
+    """One backward per step from the shared forward; step t's stops at decoder step t."""
+    T = f.shape[1]
     grads = [[] for _ in inputs]
     for t in range(T):
         for acc, g in zip(
@@ -354,7 +367,7 @@ def _gradients_at(run: _Runner, batch: _Batch, points: list[Tensor]) -> list[Ten
     points = [p.detach().requires_grad_() for p in points]
     with torch.enable_grad():
         f = run.scores(points[0], mask, lens, tgt_in, tgt_out, *points[1:])
-        return _step_grads(f, points)
+        return _step_grads(f, points, run.vectorize)
 
 
 def _chunks(n: int, batch_rows: int, per_chunk_rows: int | None) -> list[range]:
@@ -540,7 +553,7 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
     """
     opts = _options(method, options)
     b = _Batch(batch.src, batch.src_lens, batch.tgt_in, batch.tgt_out, batch.tgt_lens)
-    run = _Runner(model, opts["target"], opts["target_share"])
+    run = _Runner(model, opts["target"], opts["target_share"], opts["vectorize"])
     delta = None
     with _eval_mode(model):
         if method == "integrated_gradients":
@@ -582,6 +595,7 @@ _DEFAULTS = {
     "stdevs": 0.0,
     "seed": 0,
     "target_share": False,
+    "vectorize": False,
 }
 
 
@@ -658,7 +672,10 @@ def attribute(
         ``integration`` (IG), ``internal_batch_size`` (most forward rows per
         pass, i.e. sentences x interpolation points, like captum's),
         ``n_samples``, ``stdevs`` and ``seed`` (GradientShap), ``target_share``
-        (also attribute to the decoder-input embeddings; gives ``source_share``).
+        (also attribute to the decoder-input embeddings; gives ``source_share``),
+        ``vectorize`` (the per-step backward as one vmap, ``is_grads_batched``,
+        instead of a loop over steps from the shared forward; see the module
+        docstring).
 
     Returns
     -------

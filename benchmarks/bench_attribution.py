@@ -114,7 +114,12 @@ def main(argv=None) -> None:
     parser.add_argument("--loop-sentences", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--internal-batch-size", type=int, default=None)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (busy machine: 1)"
+    )
+    parser.add_argument("--vectorize", action="store_true", help="per-step backward by vmap")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     model, corpus, name = load_model(args.model)
     n = min(args.sentences, len(corpus))
     corpus = ParallelCorpus(corpus.src[:n], corpus.tgt[:n])
@@ -124,7 +129,11 @@ def main(argv=None) -> None:
         f"{torch.get_num_threads()}"
     )
 
-    opts = {"batch_size": args.batch_size, "internal_batch_size": args.internal_batch_size}
+    opts = {
+        "batch_size": args.batch_size,
+        "internal_batch_size": args.internal_batch_size,
+        "vectorize": args.vectorize,
+    }
     start = time.perf_counter()
     ig = attribute(model, corpus, "integrated_gradients", n_steps=50, **opts)
     batched = time.perf_counter() - start

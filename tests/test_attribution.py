@@ -177,6 +177,8 @@ def test_integrated_gradients_equals_captum(trained):
     )
     # internal_batch_size=8: several forwards per batch, as captum's memory control
     _check(model, batch, "integrated_gradients", want, n_steps=12, internal_batch_size=8)
+    # the per-step backward as one vmap (is_grads_batched) gives the same numbers
+    _check(model, batch, "integrated_gradients", want, n_steps=12, vectorize=True)
 
 
 def test_saliency_and_input_x_gradient_equal_captum(trained):
