@@ -147,7 +147,7 @@
     root.addEventListener("mouseleave", function () { tip.style.display = "none"; });
     return root;
   }
-  function select(k) {
+  function select(k, scroll) {
     if (k < 0 || k >= sents.length) return;
     current = k;
     var s = sents[k], d = document.getElementById("detail");
@@ -175,7 +175,10 @@
     }
     tbody.querySelectorAll("tr.selected").forEach(function (tr) { tr.classList.remove("selected"); });
     var row = tbody.querySelector('tr[data-k="' + k + '"]');
-    if (row) { row.classList.add("selected"); row.scrollIntoView({ block: "nearest" }); }
+    if (row) {
+      row.classList.add("selected");
+      if (scroll !== false) row.scrollIntoView({ block: "nearest" });  // not on page load
+    }
     document.body.dataset.selected = String(s.i);
   }
   document.addEventListener("keydown", function (ev) {
@@ -188,6 +191,6 @@
   });
 
   renderList();
-  if (order.length) select(order[0]);
+  if (order.length) select(order[0], false);
   document.body.dataset.ready = "1";
 })();
