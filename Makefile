@@ -16,8 +16,8 @@ $(BIN)/attnprobe: pyproject.toml constraints.txt
 
 venv: $(BIN)/attnprobe
 
-demo: venv  ## compare the bundled fixture models and translate one sentence
-	$(BIN)/attnprobe compare fixtures/models/enfr-*.pt
+demo: venv  ## analyse the bundled En->Fr fixture model (report-enfr/report.html), translate one sentence
+	$(BIN)/attnprobe analyze fixtures/models/enfr-bahdanau.pt -o report-enfr --force
 	$(BIN)/attnprobe translate fixtures/models/enfr-bahdanau.pt "$(DEMO_SENTENCE)"
 
 test: venv  ## run the whole test suite (what CI runs)
