@@ -1,4 +1,4 @@
-"""Attention edits: pure functions that replace attention weights during a capture.
+"""Capture edits: pure functions that replace attention weights (or any module's output).
 
 An edit is any callable ``edit(weights, info) -> weights``. ``capture(model,
 edits={site: edit})`` calls it on every call of the site with the weights in
@@ -6,6 +6,15 @@ the canonical layout ``[B, H, Tq, S]`` (``Tq = 1`` for a per-step site: one
 decoder step) and an :class:`EditInfo`; what it returns is what the model uses
 from then on, so the model's output changes accordingly. Returning the very
 same tensor object is the identity: the model runs exactly as without the edit.
+
+The same callables can edit the *output of any module* (an identity hook point
+such as ``decoder.hook_init``, ``decoder.attention.hook_context`` or
+``encoder.hook_embeddings``): key the edit by the module path instead of an
+attention site. Then ``edit(output, info)`` gets the tensor as the module
+returned it (its own layout), ``info.step`` counts the module's calls, and
+``info.rows`` and ``info.mask`` are None. :func:`detach` (stop the gradient on
+one path) and :func:`constant` (run the model from given embeddings) are made
+for this; the attention edits below assume ``[B, H, Tq, S]`` weights.
 
 This module registers no hooks and runs no model; every edit here can be
 checked on hand-made tensors.
@@ -32,7 +41,17 @@ from torch import Tensor
 
 from attnprobe.errors import InputError, UnknownNameError
 
-__all__ = ["EditInfo", "Edit", "identity", "uniform", "permute", "zero_topk", "replace"]
+__all__ = [
+    "EditInfo",
+    "Edit",
+    "identity",
+    "uniform",
+    "permute",
+    "zero_topk",
+    "replace",
+    "detach",
+    "constant",
+]
 
 
 class EditInfo(NamedTuple):
@@ -42,13 +61,14 @@ class EditInfo(NamedTuple):
     decoder step of a per-step site); ``rows`` the target rows this call covers
     (``slice(t, t + 1)`` per step, ``slice(0, T)`` for a full call); ``mask``
     [B, S] bool, True at real key positions (from the source lengths when the
-    capture knows them, else all True).
+    capture knows them, else all True). For an output edit ``site`` is the
+    module path, and ``rows`` and ``mask`` are None.
     """
 
     site: str
     step: int
-    rows: slice
-    mask: Tensor
+    rows: slice | None
+    mask: Tensor | None
 
 
 @dataclass(frozen=True)
@@ -217,3 +237,58 @@ def replace(matrix: Tensor) -> Edit:
         return rows.to(device=weights.device, dtype=weights.dtype).expand(B, H, Tq, S).clone()
 
     return Edit("replace", edit)
+
+
+def detach() -> Edit:
+    """Keep the values, stop the gradient: the tensor is used as a constant.
+
+    On attention weights it blocks the gradient through the scores (the values
+    ``c = sum_s a_s h_s`` stay open); as an output edit it blocks one path of
+    the computation, e.g. ``edits={"decoder.hook_init": detach()}`` (the
+    recurrent path from the encoder's final states) or
+    ``{"decoder.attention.hook_context": detach()}`` (every step's context).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.ones(2, 3, requires_grad=True)
+    >>> y = detach()(x * 2, None)
+    >>> y.tolist()[0], y.requires_grad
+    ([2.0, 2.0, 2.0], False)
+    """
+    return Edit("detach", lambda tensor, info: tensor.detach())
+
+
+def constant(value: Tensor) -> Edit:
+    """Replace the tensor by ``value`` (same shape; moved to its device and dtype).
+
+    For running a model from given inputs, e.g. interpolated embeddings for
+    Integrated Gradients: ``edits={"encoder.hook_embeddings": constant(x)}``
+    with ``x`` requiring grad, then ``torch.autograd.grad(f, x)``. A ``value``
+    whose shape differs from the module's output is refused by ``capture``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(1, 2, requires_grad=True)
+    >>> out = constant(x)(torch.ones(1, 2), None)
+    >>> out is x
+    True
+    """
+    if not isinstance(value, Tensor):
+        raise InputError(
+            f"constant() needs a tensor, got {type(value).__name__}",
+            fix="pass a torch.Tensor shaped like the module's output",
+        )
+
+    def edit(tensor: Tensor, info: EditInfo) -> Tensor:
+        if value.shape != tensor.shape:
+            where = "" if info is None else f" of {info.site!r} (call {info.step})"
+            raise InputError(
+                f"constant(): the output{where} is {list(tensor.shape)}, the value given is "
+                f"{list(value.shape)}",
+                fix="give a tensor of the output's shape",
+            )
+        return value.to(device=tensor.device, dtype=tensor.dtype)
+
+    return Edit("constant", edit)

@@ -20,14 +20,16 @@ the two agree (tested), and the benchmark in ``benchmarks/`` compares their spee
 paths that meet only at the encoder: the attention path (the encoder states
 used as keys and values) and the recurrent path (the decoder's initial state,
 computed from the final encoder states). :func:`path_gradients` measures each by
-stopping the other: ``stop="init"`` detaches the initial decoder state,
-``stop="attention"`` detaches the encoder states the attention reads, and
-``stop="scores"`` detaches the attention weights only (a capture edit), which
-leaves the value path ``c = sum_s a_s h_s`` open. The first two need the
-reference models' encoder/decoder split: capture cannot yet edit tensors other
-than attention weights (``decoder.hook_init``, ``decoder.attention.hook_context``),
-so those two runs call ``model.encoder`` and ``model.decoder`` directly, inside
-the capture, with the one tensor detached.
+stopping the other with a capture edit (:func:`attnprobe.edits.detach`):
+``stop="init"`` detaches the output of ``decoder.hook_init`` (the initial
+decoder state), ``stop="attention"`` the output of ``encoder.hook_states`` (the
+encoder states h_s, which only the attention reads), ``stop="scores"`` the
+attention weights only, which leaves the value path ``c = sum_s a_s h_s`` open,
+and ``stop="context"`` every step's context vector (the output of
+``decoder.attention.hook_context``): what is left is the purely recurrent path,
+with no attention on it at all -- not even the route from the initial state
+through the attention's query. Every run is the model's own ``forward`` inside
+one capture.
 """
 
 from __future__ import annotations
@@ -39,23 +41,39 @@ import numpy as np
 import torch
 
 from attnprobe.data import ParallelCorpus, corpus_batches
-from attnprobe.edits import Edit
+from attnprobe.edits import Edit, detach
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.sites import Site
 
-__all__ = ["WRT", "STOPS", "METHODS", "stop_gradient", "gradient_matrices", "path_gradients"]
+__all__ = [
+    "WRT",
+    "STOPS",
+    "STOP_POINTS",
+    "METHODS",
+    "stop_gradient",
+    "gradient_matrices",
+    "path_gradients",
+]
 
 log = logging.getLogger("attnprobe")
 
 #: what the gradient is taken with respect to -> the reference models' hook point
 WRT = {"embeddings": "encoder.hook_embeddings", "states": "encoder.hook_states"}
-#: what a stop-gradient run detaches
-STOPS = ("scores", "attention", "init")
+#: what a stop-gradient run detaches: the module output (or attention site) it detaches
+STOPS = ("scores", "attention", "init", "context")
+STOP_POINTS = {
+    "scores": "decoder.attention",
+    "attention": "encoder.hook_states",
+    "init": "decoder.hook_init",
+    "context": "decoder.attention.hook_context",
+}
 METHODS = ("replicate", "loop")
 
 
 def stop_gradient() -> Edit:
     """A capture edit that keeps the attention weights' values but blocks their gradient.
+
+    The same as :func:`attnprobe.edits.detach`, under the name traces recorded before.
 
     Examples
     --------
@@ -88,25 +106,12 @@ def _check(model, wrt: str, stop: str | None, method: str) -> None:
             f"stop={stop!r}: a model without attention has one path from the source (its "
             "initial state); there is nothing to decompose",
         )
-
-
-def _forward(model, src, lens, tgt_in, stop):
-    """Teacher-forced logits [R, T, V], with the gradient of one path stopped."""
-    if stop in (None, "scores"):
-        return model(src, lens, tgt_in).logits
-    enc = model.encoder(src, lens)
-    dec = model.decoder
-    if stop == "attention":  # keys and values carry no gradient
-        memory = dec.memory(enc._replace(states=enc.states.detach()), lens)
-        state = dec.init_state(enc)
-    else:  # stop == "init": the initial decoder state carries no gradient
-        memory = dec.memory(enc, lens)
-        state = dec.init_state(enc)
-        hidden = state.hidden
-        hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
-        state = state._replace(hidden=hidden)
-    logits, _ = dec(tgt_in, state, memory)
-    return logits
+    if wrt == "states" and stop == "attention":
+        raise InputError(
+            "wrt='states' with stop='attention': the encoder states reach the output only "
+            "through the attention, so that gradient is zero by construction",
+            fix="use wrt='embeddings' to split the gradient into its paths",
+        )
 
 
 def _run_rows(model, batch, rows_b, rows_t, wrt, stop) -> torch.Tensor:
@@ -116,20 +121,16 @@ def _run_rows(model, batch, rows_b, rows_t, wrt, stop) -> torch.Tensor:
     src, lens = batch.src[rows_b], batch.src_lens[rows_b]
     tgt_in, tgt_out = batch.tgt_in[rows_b], batch.tgt_out[rows_b]
     target = Site(WRT[wrt], pattern="full", role="states", name=f"grad:{wrt}")
-    # capture needs a site besides the states: the attention, or for a model without
-    # attention the embeddings once more (a site that always receives the gradient)
-    sites = model.sites or [Site(WRT["embeddings"], pattern="full", role="states", name="anchor")]
-    edits = {sites[0].key: stop_gradient()} if stop == "scores" else None
+    edits = None if stop is None else {STOP_POINTS[stop]: detach()}
     with attnprobe.capture(
         model,
-        sites=sites,
         edits=edits,
         states=target,
         state_grads=True,
         src_lens=lens,
         tgt_lens=batch.tgt_lens[rows_b],
     ) as cap:
-        logp = torch.log_softmax(_forward(model, src, lens, tgt_in, stop), dim=-1)  # [R, T, V]
+        logp = torch.log_softmax(model(src, lens, tgt_in).logits, dim=-1)  # [R, T, V]
         r = torch.arange(len(rows_b))
         logp[r, rows_t, tgt_out[r, rows_t]].sum().backward()
     return cap.trace.state_grads  # [R, S, D]
@@ -220,7 +221,9 @@ def path_gradients(
     that flows through the attention is the run with ``stop="init"``, the part
     through the initial state the run with ``stop="attention"``, and the part
     through the attention weights (scores) is ``total`` minus the run with
-    ``stop="scores"``.
+    ``stop="scores"``. The run with ``stop="context"`` is the purely recurrent
+    path; ``"attention"`` minus ``"context"`` is the gradient that leaves the
+    initial state and comes back through the attention's query.
 
     Returns
     -------

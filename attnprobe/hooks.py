@@ -36,6 +36,11 @@ One mechanism per way of reading a site (:mod:`attnprobe.sites`):
 
 Gradients dL/d(weights) are recorded by tensor hooks on the weights each call
 produced, when the user calls ``backward()`` inside the ``with`` block.
+
+Output edits (``edits={"decoder.hook_init": attnprobe.edits.detach()}``: a key
+that names a module rather than an attention site) are forward hooks that
+replace what that module returns, registered before every recorder so that a
+site or states record on the same module sees the edited tensor.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
 from attnprobe.edits import Edit, EditInfo
-from attnprobe.errors import InputError, SiteError, UnknownNameError
+from attnprobe.errors import AttnprobeError, InputError, SiteError, UnknownNameError
 from attnprobe.sites import BUILTIN_SITES, Site, builtin_site, find_sites, resolve_module
 from attnprobe.trace import Trace
 
@@ -110,6 +115,7 @@ class _Recorder:
         self.checked = False
         self.modes: list[_SoftmaxMode] = []  # softmax modes entered and not yet left
         self.flags: list[tuple[bool, bool]] = []  # mha: what each open call asked for
+        self.live: list[Tensor] = []  # what the model used, not detached (cleared on exit)
 
     @property
     def where(self) -> str:
@@ -207,6 +213,7 @@ class _Recorder:
             raw = self._track(raw)
             self.cap._tensor_handles.append(raw.register_hook(partial(self._on_grad, step, layout)))
         self.calls.append(c.detach().clone())
+        self.live.append(raw)
         return raw
 
     def _track(self, raw: Tensor) -> Tensor:
@@ -228,6 +235,41 @@ class _Recorder:
     def _on_grad(self, step: int, layout: str, grad: Tensor) -> None:
         g = _to_canonical(grad, layout, self.axes).detach().clone()
         self.grads[step] = self.grads[step] + g if step in self.grads else g
+
+
+class _OutputEdit:
+    """An edit of what one module returns (any module, not only an attention site)."""
+
+    def __init__(self, path: str, module: nn.Module, fn: Callable, read="output"):
+        self.path, self.module, self.fn, self.read = path, module, fn, read
+        self.calls = 0
+
+    @property
+    def where(self) -> str:
+        return f"output edit of {type(self.module).__name__} at {self.path!r}"
+
+    def pick(self, output):
+        read = self.read
+        indexed = isinstance(read, int) and isinstance(output, tuple | list) and read < len(output)
+        keyed = isinstance(read, str) and isinstance(output, Mapping) and read in output
+        value = output if read == "output" else output[read] if indexed or keyed else None
+        if not isinstance(value, Tensor):
+            raise SiteError(
+                f"{self.where}: read={read!r} found {_describe(output)}, not a tensor; fix: "
+                "key the edit with Site(path, read=index) to edit one element of a tuple",
+            )
+        return value
+
+    def put(self, output, new: Tensor):
+        if self.read == "output":
+            return new
+        if isinstance(output, Mapping):
+            return {**output, self.read: new}
+        items = list(output)
+        items[self.read] = new
+        if hasattr(output, "_replace"):  # a NamedTuple
+            return type(output)(*items)
+        return type(output)(items)
 
 
 class _SoftmaxMode(TorchFunctionMode):
@@ -295,6 +337,7 @@ class Capture:
         self._handles: list = []
         self._tensor_handles: list = []
         self._recorders: list[_Recorder] = []
+        self._output_edits: list[_OutputEdit] = []
         self._inputs: list[tuple[Tensor, Tensor, Tensor]] = []
         self._state = "planned"
         self._trace: Trace | None = None
@@ -315,12 +358,12 @@ class Capture:
 
     def _plan(self) -> None:
         root = self._root()
-        sites = self._resolve_sites(root)
+        sites, no_sites = self._resolve_sites(root)
         keys = [s.key for s in sites]
         dup = sorted({k for k in keys if keys.count(k) > 1})
         if dup:
             raise InputError(f"two sites share the key(s) {dup}", fix="give them distinct names")
-        edits = self._resolve_edits(sites)
+        edits = self._resolve_edits(root, sites)
         for site in sites:
             self._recorders.append(
                 _Recorder(self, site, resolve_module(root, site.path), edits.get(site.key))
@@ -328,24 +371,29 @@ class Capture:
         states = self._resolve_states(root)
         if states is not None:
             self._recorders.append(_Recorder(self, states, resolve_module(root, states.path), None))
+        if no_sites is not None and states is None and not self._output_edits:
+            raise no_sites  # nothing to capture and nothing to edit
         for rec in self._recorders:
             if rec.site.read == "mha" and not isinstance(rec.module, nn.MultiheadAttention):
                 raise SiteError(f"{rec.where}: read='mha' needs an nn.MultiheadAttention")
 
-    def _resolve_sites(self, root) -> list[Site]:
+    def _resolve_sites(self, root) -> tuple[list[Site], AttnprobeError | None]:
+        """The attention sites, and the error to raise if there are none and nothing else
+        (encoder states, output edits) is asked for: a model without attention is
+        capturable for its states alone."""
         declared = getattr(self.model, "sites", None)
         declared = list(declared) if isinstance(declared, list | tuple) else None
         if self._sites_arg is None:
             if declared:
-                return declared
+                return declared, None
             found = [c.site for c in find_sites(root) if c.spec in BUILTIN_SITES]
             if not found:
-                raise SiteError(
+                return [], SiteError(
                     f"no attention sites known for {type(root).__name__}: pass "
                     "sites=[attnprobe.Site(path, read=...)]; attnprobe.find_sites(model) lists "
-                    "candidates",
+                    "candidates (a model without attention: capture its states with states=True)",
                 )
-            return found
+            return found, None
         if isinstance(self._sites_arg, Site | str):
             raise InputError(
                 "sites must be a list of Site objects or module paths",
@@ -371,22 +419,50 @@ class Capture:
             else:
                 raise InputError(f"a site is a Site or a module path, got {type(entry).__name__}")
         if not out:
-            raise InputError("sites is empty", fix="leave sites=None for the model's own sites")
-        return out
+            return [], InputError(
+                "sites is empty and neither states nor an output edit is asked for",
+                fix="leave sites=None for the model's own sites",
+            )
+        return out, None
 
-    def _resolve_edits(self, sites: list[Site]) -> dict[str, Callable]:
+    def _resolve_edits(self, root, sites: list[Site]) -> dict[str, Callable]:
+        """Split ``edits`` into attention-weight edits (returned, by site key) and output
+        edits (kept in ``self._output_edits``, in the order given)."""
         edits: dict[str, Callable] = {}
+        modules = None
         for key, fn in (self._edits_arg or {}).items():
             name = key.key if isinstance(key, Site) else key
-            match = [s for s in sites if name in (s.key, s.path)]
-            if not match:
-                raise UnknownNameError("site to edit", str(name), [s.key for s in sites])
-            site = match[0]
             if not callable(fn):
                 raise InputError(
-                    f"the edit for site {site.key!r} is not callable: {fn!r}",
-                    fix="pass fn(weights, info) -> weights, e.g. attnprobe.edits.uniform()",
+                    f"the edit for {name!r} is not callable: {fn!r}",
+                    fix="pass fn(tensor, info) -> tensor, e.g. attnprobe.edits.uniform()",
                 )
+            if isinstance(key, Site) and key.role == "states":
+                match = []  # a states site is edited as a module output
+            elif isinstance(key, Site):
+                match = [s for s in sites if s.key == key.key]
+            else:
+                match = [s for s in sites if name in (s.key, s.path)]
+            if not match:
+                if modules is None:
+                    modules = dict(root.named_modules())
+                path = key.path if isinstance(key, Site) else name
+                if (
+                    not isinstance(path, str)
+                    or path not in modules
+                    or (isinstance(key, Site) and key.role != "states")
+                ):
+                    choices = [s.key for s in sites] + [p for p in modules if p]
+                    raise UnknownNameError("site to edit (or module path)", str(name), choices)
+                read = key.read if isinstance(key, Site) else "output"
+                if read in ("softmax", "mha"):
+                    raise SiteError(
+                        f"an output edit of {path!r} replaces what the module returns; "
+                        f"read={read!r} is for attention sites"
+                    )
+                self._output_edits.append(_OutputEdit(path, modules[path], fn, read))
+                continue
+            site = match[0]
             if site.read not in ("output", "softmax", "mha"):
                 raise SiteError(
                     f"site {site.key!r} reads the weights from what {site.path!r} returns, after "
@@ -449,7 +525,18 @@ class Capture:
                     + "; fix: check that the code inside the with block calls this module "
                     "(and that the site path is the module that computes the attention)",
                 )
+            unused = [e for e in self._output_edits if not e.calls]
+            if unused:
+                raise SiteError(
+                    f"{unused[0].where} never fired during the capture; fix: check that the "
+                    "code inside the with block calls this module",
+                )
             gradless = [r for r in self._recorders if r.want_grads and not r.grads]
+            if self._output_edits and gradless:  # an edit may cut every path: zeros, not an error
+                log.debug(
+                    "capture: no gradient reached %s (an output edit cut it)", gradless[0].where
+                )
+                gradless = []
             if gradless:
                 raise SiteError(
                     f"{gradless[0].where}: gradients were asked for, but none reached it; call "
@@ -479,6 +566,8 @@ class Capture:
         iface = self._interface()
         if iface is not None:
             add(iface.register_forward_pre_hook(self._on_interface_call, with_kwargs=True))
+        for oe in self._output_edits:  # before the recorders: they see the edited tensor
+            add(oe.module.register_forward_hook(partial(_edit_output, oe)))
         for rec in self._recorders:
             m, read = rec.module, rec.site.read
             if read == "softmax":
@@ -500,6 +589,7 @@ class Capture:
         self._handles.clear()
         self._tensor_handles.clear()
         for rec in self._recorders:  # modes a forward left behind (its hook did not run)
+            rec.live.clear()  # no reference to the model's graph outlives the block
             while rec.modes:
                 mode = rec.modes.pop()
                 if torch.overrides._get_current_function_mode() is mode:
@@ -535,6 +625,39 @@ class Capture:
         if len(lens) != B:
             raise SiteError(f"site {site.key!r}: {len(lens)} lengths for a batch of {B}")
         return torch.arange(S, device=c.device)[None, :] < lens.to(c.device)[:, None]
+
+    # -- live tensors --------------------------------------------------------
+
+    def live(self, key: str) -> Tensor:
+        """The tensor a full-pattern or states site gave the model, *not* detached.
+
+        Only inside the ``with`` block (the reference is dropped when it ends), so
+        that the caller can differentiate with respect to it, e.g.
+        ``torch.autograd.grad(f, cap.live("encoder.states"), grad_outputs=...,
+        is_grads_batched=True)``. The tensor is in the module's own layout (the
+        very tensor the model used downstream), not the Trace's canonical one.
+
+        Raises
+        ------
+        SiteError : outside the block, a per-step site, or a site that has not fired yet.
+        UnknownNameError : an unknown key.
+        """
+        if self._state != "active":
+            raise SiteError("live tensors exist only inside the with block")
+        recs = {r.site.key: r for r in self._recorders}
+        if key not in recs:
+            raise UnknownNameError("captured site", key, list(recs))
+        rec = recs[key]
+        if rec.site.role != "states" and rec.site.pattern != "full":
+            raise SiteError(
+                f"{rec.where} is per-step: it has one live tensor per step, not one tensor; "
+                "live() is for full-pattern and states sites",
+            )
+        if not rec.live:
+            raise SiteError(f"{rec.where} has not fired yet; run the model first")
+        if len(rec.live) > 1:
+            raise SiteError(f"{rec.where} fired {len(rec.live)} times; live() needs one call")
+        return rec.live[0]
 
     # -- the trace -----------------------------------------------------------
 
@@ -623,7 +746,13 @@ class Capture:
                 tgt_lens = torch.full((B,), T)
             elif site.role == "encoder-self" and src_lens is None:
                 src_lens = torch.full((B,), S)
-        B = next(iter(attention.values())).shape[0] if attention else 0
+        if attention:
+            B = next(iter(attention.values())).shape[0]
+        else:  # a model without attention: the batch (and source size) of its states
+            rec = next((r for r in self._recorders if r.site.role == "states"), None)
+            B = rec.calls[0].shape[0] if rec is not None and rec.calls else 0
+            if rec is not None and rec.calls and src_lens is None:
+                src_lens = torch.full((B,), rec.calls[0].shape[1])
         none = torch.zeros(B, dtype=torch.long)  # a side no site has (encoder-only models)
         return (none if src_lens is None else src_lens), (none if tgt_lens is None else tgt_lens)
 
@@ -650,6 +779,8 @@ class Capture:
             for r in self._recorders
             if r.edit is not None
         }
+        for e in self._output_edits:
+            edits[e.path] = getattr(e.fn, "name", repr(e.fn))
         return {
             "attnprobe": __version__,
             "torch": torch.__version__,
@@ -686,6 +817,21 @@ def _read_output(rec: _Recorder, module, args, output):
     value = rec.pick(output)
     new = rec.process(value)
     return new if rec.site.read == "output" and new is not value else None
+
+
+def _edit_output(oe: _OutputEdit, module, args, output):
+    value = oe.pick(output)
+    info = EditInfo(oe.path, oe.calls, None, None)
+    oe.calls += 1
+    new = oe.fn(value, info)
+    if new is value:  # the identity: the model runs exactly as without the edit
+        return None
+    if not isinstance(new, Tensor) or new.shape != value.shape:
+        raise SiteError(
+            f"{oe.where}: the edit returned {_describe(new)}, expected a tensor "
+            f"{list(value.shape)} like the module's output",
+        )
+    return oe.put(output, new)
 
 
 def _enter_mode(rec: _Recorder, module, args):
@@ -777,7 +923,13 @@ def capture(
     grads : also record dL/d(weights) when ``backward()`` runs inside the block.
     edits : ``{site or key: fn(weights [B, H, Tq, S], info) -> weights}``; the
         model uses what ``fn`` returns (see :mod:`attnprobe.edits`). Only sites
-        that read ``"output"``, ``"softmax"`` or ``"mha"`` can be edited.
+        that read ``"output"``, ``"softmax"`` or ``"mha"`` can be edited. A key
+        that is a module path but no attention site of this capture (or a
+        ``Site(..., role="states")``) is an *output edit*: ``fn(output, info)``
+        gets the tensor the module returns (in its own layout; ``info.step`` is
+        the call's index, ``info.rows`` and ``info.mask`` are None) and the
+        model uses what it returns, e.g. ``{"decoder.hook_init":
+        attnprobe.edits.detach()}`` to stop the gradient on one path.
     states : also record encoder states [B, S, D]: ``True`` (the model's own
         ``states_site``), a module path, or a ``Site(..., role="states")``.
     state_grads : with ``states``, also record dL/d(states).
@@ -787,7 +939,8 @@ def capture(
 
     Returns
     -------
-    Capture : a context manager; ``cap.trace`` is the frozen Trace after the block.
+    Capture : a context manager; ``cap.trace`` is the frozen Trace after the block,
+        ``cap.live(key)`` the non-detached tensor of a full or states site inside it.
 
     Raises
     ------
@@ -812,5 +965,13 @@ def capture(
     >>> w = cap.trace.example(0).matrix()        # [T, S]
     >>> tuple(w.shape), torch.allclose(w, out.attention[0])
     ((2, 3), True)
+
+    An output edit: the initial decoder state keeps its value, not its gradient.
+
+    >>> with attnprobe.capture(model, edits={"decoder.hook_init": attnprobe.edits.detach()},
+    ...                        states=True, state_grads=True) as cap:
+    ...     model(src, lens, tgt_in).logits[0, -1, 6].backward()
+    >>> cap.trace.meta["edits"]
+    {'decoder.hook_init': 'detach'}
     """
     return Capture(model, sites, grads, edits, states, state_grads, src_lens, tgt_lens)

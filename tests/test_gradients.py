@@ -106,3 +106,39 @@ def test_gradient_wrt_states_and_errors():
         gradient_matrices(model, CORPUS, stop="inti")
     with pytest.raises(InputError, match="reference Seq2Seq"):
         gradient_matrices(nn.Linear(2, 2), CORPUS)
+
+
+class Detach(nn.Module):
+    def forward(self, x):
+        return x.detach()
+
+
+@pytest.mark.parametrize(
+    "stop,path",
+    [("context", "hook_context"), ("init", "hook_init"), ("attention", "hook_states")],
+)
+def test_stops_match_direct_autograd_with_the_tensor_detached(stop, path):
+    model = tiny("luong")
+    G = gradient_matrices(model, CORPUS, stop=stop)
+    owner = {
+        "hook_context": model.decoder.attention,
+        "hook_init": model.decoder,
+        "hook_states": model.encoder,
+    }[path]
+    old = getattr(owner, path)
+    setattr(owner, path, Detach())
+    try:
+        for i, t in [(0, 1), (1, 2), (2, 0)]:
+            np.testing.assert_allclose(G[i][t], direct_gradient(model, i, t), rtol=1e-5, atol=1e-8)
+    finally:
+        setattr(owner, path, old)
+
+
+def test_context_stop_leaves_less_than_the_attention_stop():
+    """Detaching every context also cuts init -> query -> attention: a strict part of it."""
+    model = tiny("bahdanau")
+    runs = path_gradients(model, CORPUS, stops=("attention", "context"))
+    for a, c in zip(runs["attention"], runs["context"], strict=True):
+        assert not np.allclose(a, c, atol=1e-7)
+    with pytest.raises(InputError, match="zero by construction"):
+        gradient_matrices(model, CORPUS, wrt="states", stop="attention")
