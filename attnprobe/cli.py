@@ -649,6 +649,72 @@ def analyze(
     click.echo(f"{line} -> {out / 'report.html'}")
 
 
+def _methods_help() -> str:
+    from attnprobe.analyses.extraction import EXTRACTORS
+
+    return ", ".join(EXTRACTORS)
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_data_options
+@click.option(
+    "--methods",
+    default=None,
+    help="Comma-separated extraction methods whose AER is reported per offset; choices: "
+    f"{_methods_help()} [default: argmax-target,argmax-source,intersection,union,itermax].",
+)
+@click.option(
+    "--gradients",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Sentences for the gradient-flow summary (gradient norm near and far from the "
+    "diagonal; each costs one backward per target word); 0 skips it.",
+)
+@click.option("--batch-size", default=64, show_default=True, help="Sentences per forward pass.")
+@click.option("--markdown", is_flag=True, help="Print Markdown tables.")
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False), help="Also write the rows as JSON."
+)
+@click.option("--trust-pickle", is_flag=True, help="Allow pickled model files (trusted only).")
+def compare(models, methods, gradients, batch_size, markdown, json_out, trust_pickle, **data):
+    """Compare MODELS on the same test set: quality by length, alignment, attention, gradients.
+
+    Without data options each fixture checkpoint is evaluated on its own toy
+    test split with its gold alignments.
+
+    \b
+    Examples:
+      attnprobe compare fixtures/models/enfr-*.pt --markdown
+      attnprobe compare fixtures/models/enfr-bahdanau.pt fixtures/models/enfr-none.pt
+          --gradients 64 --methods argmax-target,itermax
+    """
+    import json
+    from pathlib import Path
+
+    from attnprobe.pipeline import COMPARE_METHODS, format_comparison
+    from attnprobe.pipeline import compare as run_compare
+
+    corpus, gold = _read_data(**data)
+    method_list = (
+        COMPARE_METHODS if methods is None else [x.strip() for x in methods.split(",") if x.strip()]
+    )
+    loaded = [_load_model(path, trust_pickle) for path in models]
+    rows = run_compare(
+        loaded,
+        corpus,
+        gold,
+        batch_size=batch_size,
+        progress=None if sys.stderr.isatty() else False,
+        methods=method_list,
+        gradients=gradients,
+    )
+    if json_out:
+        Path(json_out).write_text(json.dumps([r.to_dict() for r in rows], indent=1) + "\n")
+    click.echo(format_comparison(rows, markdown=markdown))
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option(

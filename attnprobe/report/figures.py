@@ -19,6 +19,8 @@ __all__ = [
     "FIGURES",
     "plot_quality_by_length",
     "plot_aer_by_method",
+    "plot_gradient_by_distance",
+    "plot_path_length",
     "plot_attention_vs_attribution",
     "plot_tau_distribution",
     "plot_faithfulness",
@@ -102,9 +104,84 @@ def plot_aer_by_method(metrics: dict):
 
 
 #: file name (without extension) -> figure function
+def _gradflow(metrics: dict) -> dict:
+    return ((metrics.get("sections") or {}).get("gradflow") or {}).get("data") or {}
+
+
+def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
+    """Mean gradient norm ``|| d log p(y_t) / d e_s ||`` by distance ``|t - s|``, log scale.
+
+    Parameters
+    ----------
+    metrics : a report's metrics (the ``gradflow`` section's profile is drawn).
+    compare : more profiles on the same axes, ``{label: profile dict}`` (e.g. the
+        ``gradient`` of a no-attention model from ``attnprobe compare --json``).
+
+    Examples
+    --------
+    >>> m = {"sections": {"gradflow": {"data": {"profile": {"keys": [0, 1, 2],
+    ...      "mean": [1.0, 0.5, 0.25], "count": [3, 2, 1]}}}}}
+    >>> ax = plot_gradient_by_distance(m, {"none": {"keys": [0, 1], "mean": [1.0, 0.1]}}).axes[0]
+    >>> ax.get_yscale(), len(ax.lines)
+    ('log', 2)
+    >>> plot_gradient_by_distance({}) is None
+    True
+    """
+    curves = {}
+    own = _gradflow(metrics).get("profile")
+    if own:
+        curves["this model"] = own
+    curves.update(compare or {})
+    curves = {k: p for k, p in curves.items() if p and p.get("keys")}
+    if not curves:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for label, p in curves.items():
+        pts = [(k, m) for k, m in zip(p["keys"], p["mean"], strict=True) if m and m > 0]
+        ax.plot([k for k, _ in pts], [m for _, m in pts], "o-", ms=3, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("distance |t - s| (words)")
+    ax.set_ylabel("mean gradient norm")
+    ax.legend(frameon=False, fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_path_length(metrics: dict):
+    """Shortest gradient path (edges) from ``e_s`` to ``y_t`` by distance, with and without
+    attention edges (the unrolled dependency graph of a 20-word sentence).
+
+    Examples
+    --------
+    >>> m = {"sections": {"gradflow": {"data": {"path_lengths": {"distance": [0, 1],
+    ...      "with": [3.0, 3.0], "without": [23.0, 23.0]}}}}}
+    >>> plot_path_length(m).axes[0].get_ylabel()
+    'shortest path (edges)'
+    >>> plot_path_length({}) is None
+    True
+    """
+    pl = _gradflow(metrics).get("path_lengths")
+    if not pl:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for key, label, style in (("with", "with attention", "o-"), ("without", "without", "s--")):
+        pts = [(d, v) for d, v in zip(pl["distance"], pl[key], strict=True) if v is not None]
+        ax.plot([d for d, _ in pts], [v for _, v in pts], style, ms=3, label=label)
+    ax.set_xlabel("distance |t - s| (words)")
+    ax.set_ylabel("shortest path (edges)")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
 FIGURES: dict[str, Callable] = {
     "quality_by_length": plot_quality_by_length,
     "aer_by_method": plot_aer_by_method,
+    "gradient_by_distance": plot_gradient_by_distance,
+    "path_length": plot_path_length,
 }
 
 

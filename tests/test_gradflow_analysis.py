@@ -1,0 +1,76 @@
+"""The gradient-flow analysis of ``attnprobe analyze`` and its report figures."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from attnprobe.data import ParallelCorpus, Vocab
+from attnprobe.models.rnn import ModelConfig, build_model
+from attnprobe.pipeline import ANALYSES, _spread, analyze
+from attnprobe.report.figures import FIGURES, figure_svgs
+from attnprobe.report.html import render_report
+
+SRC = [["a"] * n for n in (1, 2, 3, 4, 6, 8)]
+TGT = [["x"] * n for n in (1, 3, 2, 4, 5, 8)]
+
+
+@pytest.fixture(scope="module")
+def results():
+    corpus = ParallelCorpus([list("abcdefgh"[: len(s)]) for s in SRC], TGT, name="g")
+    sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
+    model = build_model(ModelConfig(len(sv), len(tv), emb_dim=4, enc_dim=4, hidden_dim=8), 0)
+    model.src_vocab, model.tgt_vocab = sv, tv
+    return analyze(model, corpus, analyses=["alignment", "gradflow"], progress=False)
+
+
+def test_spread_picks_evenly_over_lengths():
+    assert _spread([5, 1, 9, 3, 7], 3) == [1, 0, 2]  # lengths 1, 5, 9
+    assert _spread([2, 1], 5) == [1, 0]
+
+
+def test_gradflow_section(results):
+    assert "gradflow" in ANALYSES
+    sec = results.metrics["sections"]["gradflow"]
+    assert sec["title"] == "Gradient flow"
+    metrics = {m["label"]: m["value"] for m in sec["metrics"]}
+    assert metrics["sentences"] == 6
+    # the longest pair (8 source, 8 target words) has distances up to 7: none >= 20
+    assert metrics["mean gradient norm, distance >= 20"] is None
+    assert metrics["mean gradient norm, distance 0-2"] > 0
+    # a clean cut: the two parts add up to the total, shares sum to 1
+    share = metrics["share through the attention"] + metrics["share through the initial state"]
+    assert share == pytest.approx(1.0, abs=1e-5)
+    assert metrics["decomposition gap"] < 1e-5
+    # Bahdanau, bidirectional: e_s -> f_s -> c_t -> y_t is 3 edges for every pair; without
+    # attention e_s -> b_s ... b_0 -> s_0 ... -> y_t is s + 3 + t, at most 2n + 3 for n words
+    table = next(t for t in sec["tables"] if t["title"].startswith("longest"))
+    assert table["rows"] == [[n, 3.0, 2 * n + 3.0] for n in (5, 10, 20, 40)]
+    pl = sec["data"]["path_lengths"]
+    # distance 0 in a 20-word sentence (21 positions): 2s + 3 for s = 0..20, mean 3 + 2 * 10
+    assert pl["with"][0] == 3.0 and pl["without"][0] == 23.0
+    counts = sec["data"]["profile"]["count"]
+    # word entries only: sum over sentences of src words x tgt words
+    assert sum(counts) == sum(len(s) * len(t) for s, t in zip(SRC, TGT, strict=True))
+
+
+def test_report_draws_the_gradflow_figures(results):
+    assert {"gradient_by_distance", "path_length"} <= set(FIGURES)
+    svgs = figure_svgs(results.metrics)
+    assert {"gradient_by_distance", "path_length"} <= set(svgs)
+    html = render_report(results)
+    assert 'id="section-gradflow"' in html and html.count("<svg") >= 2
+
+
+def test_model_without_attention_has_no_path_split():
+    corpus = ParallelCorpus([["a", "b"], ["b"]], [["x"], ["y", "x"]])
+    sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
+    cfg = ModelConfig(len(sv), len(tv), attention="none", emb_dim=4, enc_dim=4, hidden_dim=8)
+    model = build_model(cfg, 0)
+    model.src_vocab, model.tgt_vocab = sv, tv
+    res = analyze(model, corpus, analyses=["quality", "gradflow"], progress=False)
+    sec = res.metrics["sections"]["gradflow"]
+    labels = [m["label"] for m in sec["metrics"]]
+    assert "share through the attention" not in labels
+    assert not math.isnan(sec["data"]["profile"]["mean"][0])
