@@ -578,6 +578,16 @@ def _analyses_option(fn):
     help="Comma-separated extraction methods to score (the first is shown in the explorer) "
     "[default: argmax-target,argmax-source,intersection,itermax].",
 )
+@click.option(
+    "--attribution",
+    "attribution",
+    default="saliency,input_x_gradient",
+    show_default=True,
+    metavar="METHOD,...",
+    help="Comma-separated attribution methods of the 'attribution' analysis: "
+    "integrated_gradients (50 steps; about 50x slower), saliency, input_x_gradient, "
+    "gradient_shap, occlusion.",
+)
 @click.option("--limit", type=int, default=None, help="Analyse only the first N sentence pairs.")
 @click.option("--batch-size", default=64, show_default=True, help="Sentences per forward pass.")
 @click.option(
@@ -597,7 +607,17 @@ def _analyses_option(fn):
     help="Allow a pickled model file (it runs code when loaded: trusted files only).",
 )
 def analyze(
-    model, analyses, methods, limit, batch_size, out_dir, force, seed, trust_pickle, **data
+    model,
+    analyses,
+    methods,
+    attribution,
+    limit,
+    batch_size,
+    out_dir,
+    force,
+    seed,
+    trust_pickle,
+    **data,
 ):
     """Analyse MODEL on a corpus and write an HTML report with its data files.
 
@@ -621,6 +641,14 @@ def analyze(
     from attnprobe.pipeline import analyze as run_analysis
 
     names = _check_analyses([a.strip() for a in analyses.split(",") if a.strip()])
+    attribution_list = [a.strip() for a in attribution.split(",") if a.strip()]
+    if "attribution" in names:
+        from attnprobe.attribution import METHODS as ATTRIBUTION_METHODS
+        from attnprobe.errors import UnknownNameError
+
+        for a in attribution_list:
+            if a not in ATTRIBUTION_METHODS:
+                raise UnknownNameError("attribution method", a, ATTRIBUTION_METHODS)
     if Path(out_dir).exists() and not force:
         raise InputError("already exists", path=out_dir, fix="pass --force to replace it")
     corpus, gold = _read_data(**data)
@@ -636,6 +664,7 @@ def analyze(
         batch_size=batch_size,
         seed=seed,
         progress=None if sys.stderr.isatty() else False,
+        attribution=attribution_list,
     )
     out = results.save(out_dir, force=force)
     for w in results.metrics["warnings"]:

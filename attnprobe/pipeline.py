@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_METHODS",
     "AnalysisContext",
     "CapturedBatch",
+    "DEFAULT_ATTRIBUTION",
 ]
 
 #: target offsets tried when scoring attention against gold (see DESIGN.md, Offsets)
@@ -387,6 +388,7 @@ class AnalysisContext:
     batch_size: int
     sentences: list[dict]  # the per-sentence records, in corpus order (filled while streaming)
     primary_offset: int | None = None  # best offset of the first site and method (set by alignment)
+    attribution: tuple[str, ...] = ()  # attribution methods (attnprobe.attribution.METHODS)
 
 
 @dataclass
@@ -741,6 +743,323 @@ def _finite_mean(m: np.ndarray) -> float | None:
     return float(m.mean()) if m.size else None
 
 
+#: attribution methods ``analyze`` runs by default: one shared forward and one backward per
+#: target step each (Integrated Gradients with 50 steps costs about 50 times more: ask for it)
+DEFAULT_ATTRIBUTION = ("saliency", "input_x_gradient")
+
+
+def _interval(iv) -> str:
+    """``mean [low, high]`` of a bootstrap interval (``-`` when not measured).
+
+    Examples
+    --------
+    >>> from attnprobe.analyses.faithfulness import Interval
+    >>> _interval(Interval(0.25, 0.2, 0.3125, 0.95)), _interval(None)
+    ('0.250 [0.200, 0.312]', '-')
+    """
+    if iv is None or iv.mean != iv.mean:
+        return "-"
+    return f"{iv.mean:.3f} [{iv.low:.3f}, {iv.high:.3f}]"
+
+
+def _concat_agreement(parts: list, site: str, method: str):
+    """One corpus :class:`~attnprobe.analyses.agreement.Agreement` from per-sentence ones."""
+    from attnprobe.analyses.agreement import _METRICS, Agreement
+
+    arrays = {
+        "sentence": np.concatenate([np.full(p.step.size, k, np.int64) for k, p in enumerate(parts)])
+    }
+    for name in ("step", *_METRICS):
+        arrays[name] = np.concatenate([getattr(p, name) for p in parts])
+    return Agreement(site=site, method=method, k=parts[0].k, **arrays)
+
+
+class AttributionAnalysis:
+    """Attention vs gradient attribution (:mod:`attnprobe.attribution`, issue 5).
+
+    Per batch, each method of ``AnalysisContext.attribution`` attributes every
+    target step's log-probability to the source tokens
+    (:func:`attnprobe.attribution.attribute_batch`, the same batches as the
+    forward pass); :mod:`attnprobe.analyses.agreement` compares the rows with
+    the attention of every cross-attention site (Kendall tau, Spearman rho,
+    JSD, top-1, top-3), and alignments are extracted from ``|attribution|``
+    with the first extraction method, scored against the gold beside the
+    attention's (same extraction, same gold). Keeps per sentence only the
+    per-step agreement numbers, the extracted links and an 8-bit copy of each
+    matrix (rows scaled to their largest ``|value|``) for the explorer.
+    """
+
+    title = "Attention vs attribution"
+
+    def __init__(self, ctx: AnalysisContext):
+        self.ctx = ctx
+        self.methods = tuple(ctx.attribution) or DEFAULT_ATTRIBUTION
+        self.extraction = ctx.methods[0]
+        n = len(ctx.sentences)
+        self.agree = {(s, m): [None] * n for s in ctx.sites for m in self.methods}
+        sources = [*self.methods, *(["attention"] if ctx.sites else [])]
+        self.hyp = {(src, o): [None] * n for src in sources for o in ctx.offsets}
+        self.seconds = dict.fromkeys(self.methods, 0.0)
+        self.max_delta: float | None = None
+
+    def update(self, cb: CapturedBatch) -> None:
+        import time
+
+        from attnprobe.analyses.agreement import agreement
+        from attnprobe.attribution import attribute_batch
+        from attnprobe.results import quantize
+
+        ctx = self.ctx
+        for b, pos in enumerate(cb.positions):
+            if ctx.sites:
+                rec = cb.records[b]
+                masks = word_masks(rec["src_len"], rec["tgt_len"])
+                for o in ctx.offsets:
+                    self.hyp["attention", o][pos] = extract_alignment(
+                        cb.attention[ctx.sites[0]][b], self.extraction, offset=o, **masks
+                    )
+        for method in self.methods:
+            start = time.perf_counter()
+            mats, delta, _ = attribute_batch(ctx.model, cb.batch, method)
+            self.seconds[method] += time.perf_counter() - start
+            if delta is not None:
+                worst = max(float(np.abs(d).max()) for d in delta)
+                self.max_delta = max(worst, self.max_delta or 0.0)
+            for b, pos in enumerate(cb.positions):
+                rec, m = cb.records[b], np.asarray(mats[b], np.float64)  # [T, S]
+                size = np.abs(m)
+                masks = word_masks(rec["src_len"], rec["tgt_len"])
+                for o in ctx.offsets:
+                    self.hyp[method, o][pos] = extract_alignment(
+                        size, self.extraction, offset=o, **masks
+                    )
+                for site in ctx.sites:
+                    self.agree[site, method][pos] = agreement(
+                        [cb.attention[site][b]], [m], site=site, method=method
+                    )
+                peak = size.max(1, keepdims=True)
+                rec.setdefault("attribution", {})[method] = quantize(
+                    size / np.where(peak > 0, peak, 1.0)
+                )
+                if ctx.sites and method == self.methods[0]:
+                    tau = self.agree[ctx.sites[0], method][pos].tau
+                    rec["attr_tau"] = _clean(np.nanmean(tau)) if np.isfinite(tau).any() else None
+
+    def finish(self) -> dict:
+        ctx = self.ctx
+        n = len(ctx.sentences)
+        agreements = {k: _concat_agreement(v, *k) for k, v in self.agree.items()}
+        table = [
+            [
+                site,
+                method,
+                *(_clean(s[x]) for x in ("tau", "rho", "jsd", "top1", "topk")),
+                s["steps"],
+            ]
+            for (site, method), a in agreements.items()
+            for s in [a.summary()]
+        ]
+        aer_rows, best, files = [], {}, {}
+        for src in [*(["attention"] if ctx.sites else []), *self.methods]:
+            scored = {}
+            if ctx.gold is not None:
+                scored = {
+                    o: score_alignments(list(ctx.gold), self.hyp[src, o]) for o in ctx.offsets
+                }
+                offset = min(ctx.offsets, key=lambda o: (scored[o].aer, abs(o)))
+            else:
+                offset = 0 if 0 in ctx.offsets else ctx.offsets[0]
+            best[src] = offset
+            if scored:
+                label = f"attention ({ctx.sites[0]})" if src == "attention" else src
+                aer_rows.append(
+                    [label, self.extraction]
+                    + [_clean(scored[o].aer) for o in ctx.offsets]
+                    + [offset, _clean(scored[offset].precision), _clean(scored[offset].recall)]
+                )
+            if src != "attention":
+                key = f"attribution.{src}/{self.extraction}"
+                files[f"attribution.{src}.{self.extraction}.txt"] = key
+                for rec, a in zip(ctx.sentences, self.hyp[src, offset], strict=True):
+                    rec.setdefault("links", {})[key] = sorted(map(list, a.sure))
+        first = (ctx.sites[0], self.methods[0]) if ctx.sites else None
+        rows = []
+        if first:
+            s = agreements[first].summary()
+            rows += [
+                (
+                    f"mean Kendall tau ({first[1]})",
+                    s["tau"],
+                    "attention vs attribution ranks per "
+                    "step: 1 same order, 0 unrelated, -1 reversed",
+                ),
+                (
+                    f"mean JSD ({first[1]})",
+                    s["jsd"],
+                    "bits between the normalised rows: 0 identical, 1 disjoint",
+                ),
+                (
+                    f"top-1 agreement ({first[1]})",
+                    s["top1"],
+                    "share of steps whose most attended and most attributed source token coincide",
+                ),
+            ]
+        rows += [
+            (f"sentences/s ({m})", n / sec if sec > 0 else None, "attribution speed in this run")
+            for m, sec in self.seconds.items()
+        ]
+        if self.max_delta is not None:
+            rows.append(
+                (
+                    "IG completeness gap, max",
+                    self.max_delta,
+                    "|sum(attr) - (f(x) - f(x'))|; large: raise n_steps",
+                )
+            )
+        tables = [
+            {
+                "title": "agreement per step (means over all target steps)",
+                "columns": ["site", "method", "tau", "rho", "JSD", "top-1", "top-3", "steps"],
+                "rows": table,
+            }
+        ]
+        if aer_rows:
+            tables.append(
+                {
+                    "title": "AER of attention vs attribution alignments (same gold, same "
+                    "extraction)",
+                    "columns": ["source", "extraction"]
+                    + [f"AER@{o}" for o in ctx.offsets]
+                    + ["best offset", "precision", "recall"],
+                    "rows": aer_rows,
+                }
+            )
+        return {
+            "title": self.title,
+            "description": (
+                "Does attention agree with what gradient attribution says the model used? "
+                "Each method attributes the log-probability of every target word to the source "
+                "tokens (absolute values compared); tau and JSD compare each attention row with "
+                "the attribution row of the same step, AER scores the alignments extracted from "
+                "both against the same gold. The explorer's 'tau attr' column is the mean tau of "
+                f"the sentence ({self.methods[0]})."
+            ),
+            "metrics": [{"label": k, "value": _clean(v), "help": h} for k, v, h in rows],
+            "tables": tables,
+            "figures": ["tau_distribution"],
+            "alignment_files": files,
+            "data": {
+                "methods": list(self.methods),
+                "extraction": self.extraction,
+                "agreement": {
+                    f"{s}/{m}": {k: _clean(v) for k, v in a.summary().items()}
+                    for (s, m), a in agreements.items()
+                },
+                "aer": {
+                    src: {str(o): row[2 + k] for k, o in enumerate(ctx.offsets)}
+                    for src, row in zip(
+                        [*(["attention"] if ctx.sites else []), *self.methods],
+                        aer_rows,
+                        strict=False,
+                    )
+                },
+                "best_offset": best,
+                "tau": {
+                    m: [None if x != x else round(float(x), 4) for x in a.tau]
+                    for (s, m), a in agreements.items()
+                    if s == ctx.sites[0]
+                },
+                "seconds": self.seconds,
+                "max_delta": self.max_delta,
+            },
+        }
+
+
+#: sentences the faithfulness analysis edits (spread over the source lengths); each runs
+#: the model once per edit (7 with three permutation seeds) and decodes 5 times
+FAITHFULNESS_SENTENCES = 200
+
+
+class FaithfulnessAnalysis:
+    """Does changing the attention change the output? (:func:`attnprobe.faithfulness.run_edits`).
+
+    Runs in ``finish`` on up to :data:`FAITHFULNESS_SENTENCES` sentences spread
+    over the source lengths: the attention of the first cross-attention site is
+    replaced (uniform, permuted with seeds 0-2, top source zeroed, the previous
+    step's row; identity as a check) through capture edits, and the change of the
+    output distribution is summarised with bootstrap intervals.
+    """
+
+    title = "Faithfulness"
+
+    def __init__(self, ctx: AnalysisContext):
+        self.ctx = ctx
+
+    def update(self, cb: CapturedBatch) -> None:  # runs the model itself in finish()
+        return None
+
+    def finish(self) -> dict:
+        from attnprobe.faithfulness import run_edits
+
+        ctx = self.ctx
+        if not ctx.sites:
+            return {"title": self.title, "description": "This model has no attention to edit."}
+        picks = sorted(_spread(ctx.corpus.lengths, FAITHFULNESS_SENTENCES))
+        sub = ParallelCorpus([ctx.corpus.src[k] for k in picks], [ctx.corpus.tgt[k] for k in picks])
+        f = run_edits(ctx.model, sub, batch_size=ctx.batch_size, seed=ctx.seed)
+        rows = [
+            [
+                key,
+                _interval(s.tvd),
+                _interval(s.jsd),
+                _interval(s.delta_logp),
+                _interval(s.argmax_change),
+                _interval(s.greedy_change),
+            ]
+            for key, s in f.summaries.items()
+        ]
+        uniform = f.summaries.get("uniform")
+        metrics = [
+            ("sentences", len(sub), "spread over the source lengths"),
+            (
+                "TVD, uniform attention",
+                uniform.tvd.mean if uniform else None,
+                "total variation distance of the next-token distribution per step (0: no change)",
+            ),
+            (
+                "greedy change rate, uniform attention",
+                uniform.greedy_change.mean if uniform and uniform.greedy_change else None,
+                "share of sentences whose greedy translation changes",
+            ),
+        ]
+        return {
+            "title": self.title,
+            "description": (
+                f"The attention of {ctx.sites[0]} replaced through capture edits, teacher-forced: "
+                "how much does the output move? Means over target steps (greedy: over "
+                "sentences) with 95% bootstrap intervals over sentences. Large changes mean the "
+                "model uses its attention; the identity edit must give exactly 0."
+            ),
+            "metrics": [{"label": k, "value": _clean(v), "help": h} for k, v, h in metrics],
+            "tables": [
+                {
+                    "title": "output change per attention edit: mean [95% interval]",
+                    "columns": [
+                        "edit",
+                        "TVD",
+                        "JSD (bits)",
+                        "Δ log p(y)",
+                        "argmax change",
+                        "greedy change",
+                    ],
+                    "rows": rows,
+                }
+            ],
+            "figures": ["faithfulness"],
+            "data": f.to_dict(),
+        }
+
+
 #: analysis name -> factory(AnalysisContext) returning an object with
 #: ``update(CapturedBatch)`` (called once per batch) and ``finish() -> dict``
 #: (JSON-able; stored as ``metrics[name]``, or under ``metrics["sections"]`` for
@@ -753,13 +1072,12 @@ ANALYSES: dict[str, Callable[[AnalysisContext], object]] = {
     "quality": QualityAnalysis,
     "patterns": PatternsAnalysis,
     "gradflow": GradflowAnalysis,
+    "attribution": AttributionAnalysis,
+    "faithfulness": FaithfulnessAnalysis,
 }
 
 #: analyses whose modules have not landed yet: name -> what provides them
-PLANNED_ANALYSES = {
-    "attribution": "attnprobe.attribution and attnprobe.analyses.agreement (issue 5)",
-    "faithfulness": "attnprobe.analyses.faithfulness (issue 5)",
-}
+PLANNED_ANALYSES: dict[str, str] = {}
 
 #: analyses whose results the report shows in fixed places (not as generic sections)
 CORE_ANALYSES = ("alignment", "quality")
@@ -789,6 +1107,13 @@ COLUMNS = [
         "label": "tau",
         "digits": 2,
         "help": "Kendall tau of target position vs argmax source position (1: monotonic)",
+    },
+    {
+        "key": "attr_tau",
+        "label": "tau attr",
+        "digits": 2,
+        "help": "mean Kendall tau between attention and attribution rows "
+        "(the first attribution method; 1: same ranking)",
     },
 ]
 
@@ -915,6 +1240,7 @@ def analyze(
     batch_size: int = 64,
     seed: int = 0,
     progress: bool | None = None,
+    attribution: Sequence[str] = DEFAULT_ATTRIBUTION,
 ):
     """Analyse a model on a corpus: alignment scores, per-sentence numbers, quality.
 
@@ -932,6 +1258,9 @@ def analyze(
     seed : seeds torch's generator for analyses that draw random numbers (the
         global generator is restored afterwards).
     progress : show a progress bar (None: when writing to a terminal).
+    attribution : attribution methods of the ``attribution`` analysis (names
+        from :data:`attnprobe.attribution.METHODS`; default
+        :data:`DEFAULT_ATTRIBUTION`; ``integrated_gradients`` uses 50 steps).
 
     Returns
     -------
@@ -968,6 +1297,15 @@ def analyze(
             raise UnknownNameError("extraction method", m, EXTRACTORS)
     if not methods:
         raise InputError("give at least one extraction method")
+    attribution = tuple(attribution)
+    if "attribution" in names:
+        from attnprobe.attribution import METHODS as ATTRIBUTION_METHODS
+
+        for m in attribution:
+            if m not in ATTRIBUTION_METHODS:
+                raise UnknownNameError("attribution method", m, ATTRIBUTION_METHODS)
+        if not attribution:
+            raise InputError("give at least one attribution method")
     if limit is not None and limit < 1:
         raise InputError(f"limit must be at least 1, got {limit}")
     if batch_size < 1:
@@ -1017,7 +1355,16 @@ def analyze(
         for p, k in enumerate(keep)
     ]
     ctx = AnalysisContext(
-        model, data, gold_kept, site_keys, methods, OFFSETS, seed, batch_size, records
+        model,
+        data,
+        gold_kept,
+        site_keys,
+        methods,
+        OFFSETS,
+        seed,
+        batch_size,
+        records,
+        attribution=attribution if "attribution" in names else (),
     )
     runners = {
         name: ANALYSES[name](ctx) for name in names if not (name == "alignment" and not site_keys)
@@ -1085,6 +1432,7 @@ def analyze(
             "options": {
                 "analyses": list(names),
                 "methods": list(methods),
+                "attribution": list(attribution) if "attribution" in names else [],
                 "offsets": list(OFFSETS),
                 "limit": limit,
                 "batch_size": batch_size,

@@ -211,9 +211,11 @@ class Results:
 
         Files: ``report.html``, ``metrics.json``, ``sentences.jsonl``,
         ``alignments/attention.SITE.METHOD.txt`` (Pharaoh, 0-based source-target,
-        at the best offset) and ``figures/*.png|svg``. Everything is written into a
-        temporary folder beside ``out_dir`` that is renamed into place at the end;
-        on any error (Ctrl-C included) it is removed and ``out_dir`` is untouched.
+        at the best offset; plug-in sections add theirs, e.g.
+        ``alignments/attribution.METHOD.EXTRACTION.txt``) and ``figures/*.png|svg``.
+        Everything is written into a temporary folder beside ``out_dir`` that is
+        renamed into place at the end; on any error (Ctrl-C included) it is removed
+        and ``out_dir`` is untouched.
 
         Raises
         ------
@@ -250,9 +252,15 @@ class Results:
     def _write_all(self, d: Path, figures: bool) -> None:
         self.to_json(d)
         (d / "alignments").mkdir()
-        for key in self.metrics.get("alignment", {}).get("keys", []):
+        for key in (self.metrics.get("alignment") or {}).get("keys", []):
             site, method = key.rsplit("/", 1)
             write_pharaoh(d / "alignments" / f"attention.{site}.{method}.txt", self.alignments(key))
+        for section in (self.metrics.get("sections") or {}).values():
+            # plug-ins name their own files, e.g. attribution.METHOD.EXTRACTION.txt -> links key
+            for name, key in (section.get("alignment_files") or {}).items():
+                if os.path.basename(name) != name or name.startswith("."):
+                    raise InputError(f"alignment file name {name!r} is not a plain file name")
+                write_pharaoh(d / "alignments" / name, self.alignments(key))
         if figures:
             from attnprobe.report.figures import write_figures
 

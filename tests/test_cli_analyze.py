@@ -72,7 +72,7 @@ def test_inspect_prints_architecture_sites_and_metadata(checkpoint):
     [
         (["--gold", "{d}/short.gold"], "2 sentences, but 3 sentence lengths"),
         (["--analyses", "alignmnt"], "did you mean 'alignment'"),
-        (["--analyses", "faithfulness"], "not available yet"),
+        (["--analyses", "attribution", "--attribution", "ig"], "unknown attribution method"),
         (["--src", "{d}/missing.src"], "file not found"),
     ],
 )

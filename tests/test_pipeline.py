@@ -129,8 +129,8 @@ def test_location_model_reports_too_long_sentences(tiny):
 def test_bad_input():
     with pytest.raises(UnknownNameError, match="did you mean 'quality'"):
         analyze(None, analyses=["qualty"])
-    with pytest.raises(InputError, match="not available yet"):
-        analyze(None, analyses=["faithfulness"])
+    with pytest.raises(UnknownNameError, match="attribution method"):
+        analyze(None, analyses=["attribution"], attribution=["integrated_gradient"])
     with pytest.raises(UnknownNameError, match="extraction method"):
         analyze(None, methods=["argmax"])
     assert list(ANALYSES)[:4] == ["alignment", "quality", "patterns", "gradflow"]

@@ -356,3 +356,44 @@ def plot_faithfulness(summaries: dict, metric: str = "tvd"):
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig
+
+
+def _section_data(metrics: dict, name: str) -> dict:
+    return ((metrics.get("sections") or {}).get(name) or {}).get("data") or {}
+
+
+def report_tau_distribution(metrics: dict):
+    """:func:`plot_tau_distribution` of a report's ``attribution`` section (None without it).
+
+    Examples
+    --------
+    >>> report_tau_distribution({}) is None
+    True
+    >>> m = {"sections": {"attribution": {"data": {"tau": {"saliency": [0.5, None]}}}}}
+    >>> report_tau_distribution(m).axes[0].get_ylabel()
+    'density'
+    """
+    import numpy as np
+
+    tau = _section_data(metrics, "attribution").get("tau")
+    if not tau:
+        return None
+    return plot_tau_distribution(
+        {m: np.array([np.nan if x is None else x for x in v], float) for m, v in tau.items()}
+    )
+
+
+def report_faithfulness(metrics: dict):
+    """:func:`plot_faithfulness` (TVD) of a report's ``faithfulness`` section (None without it).
+
+    Examples
+    --------
+    >>> report_faithfulness({}) is None
+    True
+    """
+    summaries = _section_data(metrics, "faithfulness").get("summaries")
+    return plot_faithfulness(summaries) if summaries else None
+
+
+FIGURES["tau_distribution"] = report_tau_distribution
+FIGURES["faithfulness"] = report_faithfulness

@@ -113,6 +113,8 @@ def explorer_data(results: Results) -> dict:
     >>> d = explorer_data(r)["sentences"][0]
     >>> d["att"]["shape"], d["pred"], d["n"]
     ([1, 2], [[0, 0]], {'aer': 0.0})
+    >>> d["attr"]
+    {}
     """
     m = results.metrics
     primary = m.get("primary") or {}
@@ -133,6 +135,11 @@ def explorer_data(results: Results) -> dict:
                 "gold": None if gold is None else {"s": gold["sure"], "p": gold["possible"]},
                 "pred": (s.get("links") or {}).get(key),
                 "att": None if att is None else _word_rows(att, offset, len(s["tgt"])),
+                # attribution row t explains target word t: offset 0
+                "attr": {
+                    name: _word_rows(q, 0, len(s["tgt"]))
+                    for name, q in (s.get("attribution") or {}).items()
+                },
             }
         )
     return {

@@ -105,14 +105,16 @@
     (pairs || []).forEach(function (p) { set[p[0] + "," + p[1]] = true; });
     return set;
   }
-  function heatmap(s) {
-    var rows = s.tgt.length, ncol = s.att.shape[1], vals = decode(s.att);
+  // q: an 8-bit [tgt words, src words + EOS] matrix; pred: predicted links (attention only)
+  function heatmap(s, q, pred, rgb) {
+    var rows = s.tgt.length, ncol = q.shape[1], vals = decode(q);
     var srcLabels = s.src.concat(["</s>"]).slice(0, ncol);
     var cell = Math.max(9, Math.min(24, Math.floor(700 / Math.max(ncol, 1))));
     var longest = function (a) { return a.reduce(function (m, t) { return Math.max(m, t.length); }, 1); };
     var left = Math.min(160, 7 * longest(s.tgt) + 10), top = Math.min(140, 5 * longest(srcLabels) + 14);
     var root = svg("svg", { "class": "heatmap", width: left + ncol * cell + 4, height: top + rows * cell + 4 });
-    var sure = linkSet(s.gold && s.gold.s), poss = linkSet(s.gold && s.gold.p), pred = linkSet(s.pred);
+    var sure = linkSet(s.gold && s.gold.s), poss = linkSet(s.gold && s.gold.p);
+    pred = linkSet(pred);
     for (var j = 0; j < ncol; j++) {
       var x = left + j * cell + cell / 2;
       var t = svg("text", { x: x, y: top - 4, transform: "rotate(-60 " + x + " " + (top - 4) + ")" });
@@ -126,7 +128,7 @@
       for (var c = 0; c < ncol; c++) {
         var v = vals[r * ncol + c], key = c + "," + r;
         var rect = svg("rect", { "class": "cell", x: left + c * cell, y: top + r * cell, width: cell - 1, height: cell - 1,
-                                 fill: "rgba(31,95,168," + v.toFixed(3) + ")", "data-row": r, "data-col": c, "data-v": v.toFixed(3) });
+                                 fill: "rgba(" + rgb + "," + v.toFixed(3) + ")", "data-row": r, "data-col": c, "data-v": v.toFixed(3) });
         if (sure[key]) { rect.setAttribute("stroke", "#111"); rect.setAttribute("stroke-width", "2"); rect.dataset.gold = "sure"; }
         else if (poss[key]) { rect.setAttribute("stroke", "#111"); rect.setAttribute("stroke-dasharray", "3 2"); rect.dataset.gold = "possible"; }
         root.appendChild(rect);
@@ -168,10 +170,24 @@
       d.appendChild(el("div", "attention of " + p.site + " (rows: target words at offset " + p.offset +
                        "; predicted links: " + p.method + ")", "legend"));
       var wrap = el("div", null, "heatmap-wrap");
-      wrap.appendChild(heatmap(s));
+      wrap.appendChild(heatmap(s, s.att, s.pred, "31,95,168"));
       d.appendChild(wrap);
     } else {
       d.appendChild(el("p", "This model has no attention to show.", "help"));
+    }
+    var names = Object.keys(s.attr || {});
+    if (names.length) {
+      d.appendChild(el("div", "attribution |value| per target word (rows scaled to their maximum), " +
+                       "side by side with the attention", "legend"));
+      var side = el("div", null, "attr-row");
+      side.id = "attribution-maps";
+      names.forEach(function (name) {
+        var box = el("div", null, "heatmap-wrap attr");
+        box.appendChild(el("div", name, "small"));
+        box.appendChild(heatmap(s, s.attr[name], null, "200,90,30"));
+        side.appendChild(box);
+      });
+      d.appendChild(side);
     }
     tbody.querySelectorAll("tr.selected").forEach(function (tr) { tr.classList.remove("selected"); });
     var row = tbody.querySelector('tr[data-k="' + k + '"]');

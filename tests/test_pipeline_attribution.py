@@ -1,0 +1,179 @@
+"""analyze() with the 'attribution' and 'faithfulness' analyses: numbers, files, report, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from attnprobe.data import ParallelCorpus, Vocab
+from attnprobe.errors import UnknownNameError
+from attnprobe.pipeline import analyze
+
+METHODS = ("saliency", "input_x_gradient")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A tiny Bahdanau model trained for a few steps on 12 toy pairs (with gold)."""
+    from attnprobe.models.rnn import ModelConfig
+    from attnprobe.toy import generate_split
+    from attnprobe.train import TrainConfig, train
+
+    ex = [e for e in generate_split("enfr", "dev") if len(e.src) <= 10][:12]
+    corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="tiny")
+    sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
+    cfg = ModelConfig(len(sv), len(tv), emb_dim=8, enc_dim=8, hidden_dim=16)
+    model = train(cfg, corpus, corpus, TrainConfig(max_steps=5), sv, tv, progress=False).model
+    model.meta = {"path": "tiny.pt", "sha256": "0" * 64, "data": None, "train": {"steps": 5}}
+    return model, corpus, [e.alignment for e in ex]
+
+
+@pytest.fixture(scope="module")
+def analysed(tiny):
+    model, corpus, gold = tiny
+    res = analyze(
+        model,
+        corpus,
+        gold,
+        analyses=["alignment", "attribution", "faithfulness"],
+        attribution=METHODS,
+        batch_size=5,
+        progress=False,
+    )
+    return res
+
+
+@pytest.fixture(scope="module")
+def direct(tiny):
+    """Attention and attribution computed without the pipeline, in the same batches."""
+    from attnprobe.attribution import attribute
+    from attnprobe.evaluate import run_corpus
+
+    model, corpus, _ = tiny
+    attention = [r.attention for r in run_corpus(model, corpus, batch_size=5, decode=False)]
+    mats = {m: attribute(model, corpus, m, batch_size=5).matrices for m in METHODS}
+    return attention, mats
+
+
+def test_agreement_numbers_equal_the_agreement_module_on_attribute_output(analysed, direct):
+    from attnprobe.analyses.agreement import agreement
+
+    attention, mats = direct
+    section = analysed.metrics["sections"]["attribution"]
+    site = analysed.metrics["sites"][0]
+    for m in METHODS:
+        want = agreement(attention, mats[m]).summary()
+        got = section["data"]["agreement"][f"{site}/{m}"]
+        assert got["steps"] == want["steps"] == sum(len(a) for a in attention)
+        for key in ("tau", "rho", "jsd", "top1", "topk"):
+            assert got[key] == pytest.approx(want[key], abs=1e-6), (m, key)
+        row = next(r for r in section["tables"][0]["rows"] if r[1] == m)
+        assert row[2] == pytest.approx(want["tau"], abs=1e-5)
+    # per-sentence explorer column: mean tau of the first method
+    for rec, att, mat in zip(analysed.sentences, attention, mats[METHODS[0]], strict=True):
+        tau = agreement([att], [mat]).tau
+        assert rec["attr_tau"] == pytest.approx(float(np.nanmean(tau)), abs=1e-5)
+    assert any(c["key"] == "attr_tau" for c in analysed.metrics["columns"])
+
+
+def test_attention_and_attribution_aer_on_the_same_gold(tiny, analysed, direct):
+    from attnprobe.analyses.agreement import attribution_aer
+    from attnprobe.pipeline import attention_aer
+
+    _, _, gold = tiny
+    attention, mats = direct
+    table = analysed.metrics["sections"]["attribution"]["tables"][1]
+    assert table["columns"][:4] == ["source", "extraction", "AER@0", "AER@-1"]
+    rows = {r[0]: r for r in table["rows"]}
+    want_att = attention_aer(attention, gold)
+    site = analysed.metrics["sites"][0]
+    assert rows[f"attention ({site})"][2:4] == pytest.approx([want_att[0], want_att[-1]], abs=1e-6)
+    for m in METHODS:
+        want = attribution_aer(mats[m], gold)
+        assert rows[m][2:4] == pytest.approx([want[0], want[-1]], abs=1e-6)
+
+
+def test_faithfulness_summary_has_intervals_and_a_zero_identity(analysed):
+    sec = analysed.metrics["sections"]["faithfulness"]
+    rows = {r[0]: r for r in sec["tables"][0]["rows"]}
+    assert set(rows) >= {"identity", "uniform", "zero_top", "other_step", "permute(seed=0)"}
+    assert rows["identity"][1] == "0.000 [0.000, 0.000]"
+    tvd = sec["data"]["summaries"]["uniform"]["tvd"]
+    assert 0 < tvd["low"] <= tvd["mean"] <= tvd["high"]
+    assert sec["data"]["summaries"]["uniform"]["greedy_change"] is not None
+
+
+def test_saved_folder_has_attribution_alignments_heatmaps_and_sections(
+    tiny, analysed, direct, tmp_path
+):
+    from attnprobe.analyses.extraction import extract_alignment
+
+    _, corpus, _ = tiny
+    _, mats = direct
+    out = analysed.save(tmp_path / "rep")
+    for m in METHODS:
+        path = out / "alignments" / f"attribution.{m}.argmax-target.txt"
+        lines = path.read_text().splitlines()
+        assert len(lines) == len(corpus)
+        offset = analysed.metrics["sections"]["attribution"]["data"]["best_offset"][m]
+        for line, mat in zip(lines, mats[m], strict=True):
+            S, T = mat.shape[1] - 1, mat.shape[0] - 1
+            src_mask, tgt_mask = np.arange(S + 1) < S, np.arange(T + 1) < T
+            want = extract_alignment(
+                np.abs(mat), "argmax-target", offset=offset, src_mask=src_mask, tgt_mask=tgt_mask
+            )
+            got = {tuple(int(x) for x in link.split("-")) for link in line.split()}
+            assert got == set(want.sure)
+    html = (out / "report.html").read_text()
+    assert 'id="section-attribution"' in html and 'id="section-faithfulness"' in html
+    assert "AER of attention vs attribution alignments" in html
+    assert "output change per attention edit" in html
+    data = json.loads(
+        html.split('id="attnprobe-data"', 1)[1].split(">", 1)[1].split("</script>", 1)[0]
+    )
+    first = data["sentences"][0]
+    assert set(first["attr"]) == set(METHODS)
+    assert first["attr"]["saliency"]["shape"] == [len(first["tgt"]), len(first["src"]) + 1]
+    assert (out / "figures" / "tau_distribution.svg").is_file()
+    assert (out / "figures" / "faithfulness.svg").is_file()
+
+
+def test_unknown_attribution_method_is_named(tiny):
+    model, corpus, gold = tiny
+    with pytest.raises(UnknownNameError, match="did you mean 'saliency'"):
+        analyze(model, corpus, gold, analyses=["attribution"], attribution=["salency"])
+
+
+def test_cli_analyze_with_attribution_and_faithfulness(tmp_path):
+    from attnprobe.cli import cli
+    from attnprobe.models.checkpoint import save
+    from attnprobe.models.rnn import ModelConfig, build_model
+
+    src, tgt = [["a", "b"], ["b", "c", "a"], ["c"]], [["x", "y"], ["y", "z", "x"], ["z"]]
+    (tmp_path / "t.src").write_text("\n".join(" ".join(s) for s in src) + "\n")
+    (tmp_path / "t.tgt").write_text("\n".join(" ".join(t) for t in tgt) + "\n")
+    (tmp_path / "t.gold").write_text("0-0 1-1\n0-0 1-1 2-2\n0-0\n")
+    sv, tv = Vocab.build(src), Vocab.build(tgt)
+    model = build_model(ModelConfig(len(sv), len(tv), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
+    model.src_vocab, model.tgt_vocab = sv, tv
+    save(model, tmp_path / "m.pt", train={"steps": 0})
+    out = tmp_path / "rep"
+    args = ["analyze", tmp_path / "m.pt", "--src", tmp_path / "t.src", "--tgt", tmp_path / "t.tgt"]
+    args += ["--gold", tmp_path / "t.gold", "--analyses", "alignment,attribution,faithfulness"]
+    args += ["--attribution", "saliency,occlusion", "--limit", 5, "--out", out]
+    r = CliRunner().invoke(cli, [str(a) for a in args])
+    assert r.exit_code == 0, r.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["signature"]["options"]["attribution"] == ["saliency", "occlusion"]
+    assert set(metrics["sections"]) == {"attribution", "faithfulness"}
+    assert (out / "alignments" / "attribution.occlusion.argmax-target.txt").is_file()
+    html = (out / "report.html").read_text()
+    assert "Attention vs attribution" in html and "Faithfulness" in html
+    bad = CliRunner().invoke(
+        cli, [str(a) for a in [*args[:-2], "--out", tmp_path / "x"]] + ["--attribution", "ig"]
+    )
+    assert bad.exit_code == 2 and "attribution method" in bad.output
+    assert not (tmp_path / "x").exists()
