@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from attnprobe.data import ParallelCorpus, Vocab
 from attnprobe.errors import UnknownNameError
 from attnprobe.pipeline import analyze
+from tests.test_report_browser import browser  # noqa: F401  (fixture)
 
 METHODS = ("saliency", "input_x_gradient")
 
@@ -177,3 +178,23 @@ def test_cli_analyze_with_attribution_and_faithfulness(tmp_path):
     )
     assert bad.exit_code == 2 and "attribution method" in bad.output
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.browser
+def test_attribution_heatmaps_render_beside_the_attention_in_chromium(analysed, tmp_path, request):
+    page = request.getfixturevalue("browser")  # from tests/test_report_browser.py: skips without
+    html = analysed.to_html(tmp_path / "report.html")
+    page.call("Runtime.enable")
+    page.call("Page.enable")
+    page.call("Page.navigate", url=html.as_uri())
+    page.wait("document.body && document.body.dataset.ready === '1'")
+    maps = page.js("document.querySelectorAll('#attribution-maps svg.heatmap').length")
+    assert maps == len(METHODS)
+    first = analysed.sentences[0]
+    cells = page.js(
+        "document.querySelectorAll('#attribution-maps svg.heatmap')[0]"
+        ".querySelectorAll('rect.cell').length"
+    )
+    assert cells == first["tgt_len"] * (first["src_len"] + 1)
+    page.js("0")
+    assert [e for e in page.events if e.get("method") == "Runtime.exceptionThrown"] == []
