@@ -40,19 +40,15 @@ Integrated Gradients come from
 rules, Gauss-Legendre), and the tests check every method against captum called
 the plain way (one sentence and one target step per call) to 1e-5.
 
-**Running the model from embeddings.** ``attnprobe.capture`` can replace
-attention weights but not the output of ``encoder.hook_embeddings`` (its edits
-apply to attention sites only; a states site is read-only). What this module
-needs from it is an edit on a non-attention site:
-``capture(model, edits={Site("encoder.hook_embeddings", role="states"): fn})``.
-Until then it uses the nearest documented mechanism that goes through the
-model's own ``forward`` (the Seq2Seq interface) without any hook:
-:func:`torch.func.functional_call` with the weight of ``model.source_embedding``
-swapped for a table holding one row per (sentence, position) -- the
-(interpolated) embeddings -- and source ids pointing at those rows. The model
-must use the source ids only through ``source_embedding`` and as a padding
-mask (``src != PAD``), as the reference models do, and must not embed the
-target side with the same module.
+**Running the model from embeddings.** Every run goes through
+``attnprobe.capture``: an output edit on the module ``model.source_embedding``
+(:func:`attnprobe.edits.constant`) replaces the embeddings the model computes
+by the given -- interpolated, noisy -- ones, which require grad; with
+``target_share`` a second output edit replaces the decoder-input embeddings
+(step by step when the decoder embeds one step per call). The model must use
+the source ids only through ``source_embedding`` and as a padding mask
+(``src != PAD``), as the reference models do, and must not embed the target
+side with the same module.
 
 **DeepLift.** captum's DeepLift replaces the gradient of the non-linear
 *modules* it finds; the sigmoid and tanh gates inside ``nn.GRU``/``nn.LSTM``
@@ -240,24 +236,23 @@ class _Runner:
             raise UnknownNameError("attribution target", target, TARGETS)
         self.model, self.target, self.vectorize = model, target, vectorize
         self.src_emb = model.source_embedding
-        self.src_name = _param_name(model, self.src_emb, "source")
-        self.tgt_emb = self.tgt_name = None
+        _param_name(model, self.src_emb, "source")  # checks: an nn.Embedding of the model
+        self.src_path = _module_path(model, self.src_emb)
+        self.tgt_emb = self.tgt_path = None
         if target_share:
             self.tgt_emb = _target_embedding(model)
-            self.tgt_name = _param_name(model, self.tgt_emb, "target")
+            _param_name(model, self.tgt_emb, "target")
+            self.tgt_path = _module_path(model, self.tgt_emb)
+            if self.tgt_path == self.src_path:
+                raise AttributionError(
+                    "the model embeds source and target with one module; target_share "
+                    "needs them apart",
+                    fix="use target_share=False",
+                )
 
     def embed(self, ids: Tensor, side: str = "src") -> Tensor:
         emb = self.src_emb if side == "src" else self.tgt_emb
         return emb(ids).detach()
-
-    @staticmethod
-    def _table(x: Tensor, mask: Tensor, pad: Tensor) -> tuple[Tensor, Tensor]:
-        N, S, E = x.shape
-        rows = x[mask]  # [R, E], differentiable in x
-        table = torch.cat([pad[None].to(x.dtype), rows])  # [R + 1, E]
-        ids = torch.zeros(N, S, dtype=torch.long, device=x.device)
-        ids[mask] = torch.arange(1, rows.shape[0] + 1, device=x.device)
-        return table, ids
 
     def scores(
         self,
@@ -269,18 +264,44 @@ class _Runner:
         y: Tensor | None = None,
     ) -> Tensor:
         """``f`` [N, T] from source embeddings ``x`` [N, S, E] (decoder inputs ``y`` [N, T, E])."""
-        from torch.func import functional_call
+        from attnprobe.edits import constant
+        from attnprobe.hooks import capture
 
-        table, src = self._table(x, src_mask, self.src_emb.weight[PAD_ID].detach())
-        swap = {self.src_name: table}
+        # ids only mark real positions (the padding mask); the embeddings come from x
+        src = torch.where(src_mask, UNK_ID, PAD_ID)
+        edits = {self.src_path: constant(x)}
         if y is not None:
-            tgt_table, tgt_in = self._table(
-                y, tgt_in != PAD_ID, self.tgt_emb.weight[PAD_ID].detach()
-            )
-            swap[self.tgt_name] = tgt_table
-        logits = functional_call(self.model, swap, (src, lens, tgt_in), tie_weights=False)
+            edits[self.tgt_path] = _decoder_inputs(y)
+        with capture(self.model, sites=[], edits=edits):
+            logits = self.model(src, lens, tgt_in)
         logits = logits[0] if isinstance(logits, tuple) else logits.logits  # [N, T, V]
         return _select(logits, tgt_out, self.target)
+
+
+def _module_path(model: nn.Module, module: nn.Module) -> str:
+    """The path of ``module`` as ``capture`` names it (inside the user module of a wrap)."""
+    from attnprobe.adapter import Wrapped
+
+    root = model.module if isinstance(model, Wrapped) else model
+    for name, m in root.named_modules():
+        if m is module:
+            return name
+    raise AttributionError(f"the embedding {type(module).__name__} is not a module of the model")
+
+
+def _decoder_inputs(y: Tensor):
+    """Output edit: the decoder-input embeddings ``y`` [N, T, E], whole or one step per call."""
+
+    def edit(out: Tensor, info) -> Tensor:
+        value = y if out.dim() == y.dim() else y[:, info.step]
+        if value.shape != out.shape:
+            raise AttributionError(
+                f"the target embedding returned {list(out.shape)} at call {info.step}; "
+                f"expected {list(value.shape)} (all steps) or one step of it",
+            )
+        return value.to(out.dtype)
+
+    return edit
 
 
 def _select(logits: Tensor, tgt_out: Tensor, target: str) -> Tensor:
