@@ -978,6 +978,8 @@ class AttributionAnalysis:
 #: sentences the faithfulness analysis edits (spread over the source lengths); each runs
 #: the model once per edit (7 with three permutation seeds) and decodes 5 times
 FAITHFULNESS_SENTENCES = 200
+#: of those, the sentences of the erasure comparison (occlusion: one forward per source token)
+ERASURE_SENTENCES = 50
 
 
 class FaithfulnessAnalysis:
@@ -987,16 +989,45 @@ class FaithfulnessAnalysis:
     over the source lengths: the attention of the first cross-attention site is
     replaced (uniform, permuted with seeds 0-2, top source zeroed, the previous
     step's row; identity as a check) through capture edits, and the change of the
-    output distribution is summarised with bootstrap intervals.
+    output distribution is summarised with bootstrap intervals. On up to
+    :data:`ERASURE_SENTENCES` of them, erasing the top-attended source token is
+    compared with erasing the top-attributed one (leave-one-out drops,
+    :func:`attnprobe.analyses.faithfulness.compare_erasure`; attribution: the
+    first method of ``AnalysisContext.attribution``, else saliency).
     """
 
     title = "Faithfulness"
 
     def __init__(self, ctx: AnalysisContext):
         self.ctx = ctx
+        self.picks = sorted(_spread(ctx.corpus.lengths, FAITHFULNESS_SENTENCES))
+        every = max(1, -(-len(self.picks) // ERASURE_SENTENCES))
+        self.erasure = self.picks[::every]
+        self.attention: dict[int, np.ndarray] = {}
 
-    def update(self, cb: CapturedBatch) -> None:  # runs the model itself in finish()
-        return None
+    def update(self, cb: CapturedBatch) -> None:  # the edits run the model in finish()
+        keep = set(self.erasure)
+        for b, pos in enumerate(cb.positions):
+            if self.ctx.sites and pos in keep:
+                self.attention[pos] = cb.attention[self.ctx.sites[0]][b]
+
+    def _erasure(self):
+        from attnprobe.analyses.faithfulness import compare_erasure
+        from attnprobe.attribution import attribute
+
+        ctx = self.ctx
+        sub = ParallelCorpus(
+            [ctx.corpus.src[k] for k in self.erasure], [ctx.corpus.tgt[k] for k in self.erasure]
+        )
+        method = ctx.attribution[0] if ctx.attribution else "saliency"
+        occlusion = attribute(ctx.model, sub, "occlusion", batch_size=ctx.batch_size).matrices
+        attributed = (
+            occlusion
+            if method == "occlusion"
+            else attribute(ctx.model, sub, method, batch_size=ctx.batch_size).matrices
+        )
+        attention = [self.attention[k] for k in self.erasure]
+        return compare_erasure(occlusion, attention, attributed, method=method, seed=ctx.seed)
 
     def finish(self) -> dict:
         from attnprobe.faithfulness import run_edits
@@ -1004,9 +1035,11 @@ class FaithfulnessAnalysis:
         ctx = self.ctx
         if not ctx.sites:
             return {"title": self.title, "description": "This model has no attention to edit."}
-        picks = sorted(_spread(ctx.corpus.lengths, FAITHFULNESS_SENTENCES))
+        picks = self.picks
         sub = ParallelCorpus([ctx.corpus.src[k] for k in picks], [ctx.corpus.tgt[k] for k in picks])
         f = run_edits(ctx.model, sub, batch_size=ctx.batch_size, seed=ctx.seed)
+        erasure = self._erasure()
+        tables = []
         rows = [
             [
                 key,
@@ -1019,6 +1052,27 @@ class FaithfulnessAnalysis:
             for key, s in f.summaries.items()
         ]
         uniform = f.summaries.get("uniform")
+        tables.append(
+            {
+                "title": f"erasing the top-attended vs the top-attributed ({erasure.method}) "
+                f"source token, {len(self.erasure)} sentences: mean [95% interval]",
+                "columns": ["", "value", "how to read it"],
+                "rows": [
+                    [
+                        "drop of log p(y), top-attended erased",
+                        _interval(erasure.attended),
+                        "f(x) - f(x without the token); larger: the token mattered more",
+                    ],
+                    ["drop of log p(y), top-attributed erased", _interval(erasure.attributed), ""],
+                    [
+                        "attributed token hurts more",
+                        _interval(erasure.attributed_wins),
+                        "share of steps; above 0.5: attribution finds the used token more often",
+                    ],
+                    ["same token", _interval(erasure.same_token), "share of steps"],
+                ],
+            }
+        )
         metrics = [
             ("sentences", len(sub), "spread over the source lengths"),
             (
@@ -1053,10 +1107,15 @@ class FaithfulnessAnalysis:
                         "greedy change",
                     ],
                     "rows": rows,
-                }
+                },
+                *tables,
             ],
             "figures": ["faithfulness"],
-            "data": f.to_dict(),
+            "data": {
+                **f.to_dict(),
+                "erasure": erasure.to_dict(),
+                "erasure_sentences": len(self.erasure),
+            },
         }
 
 

@@ -198,3 +198,19 @@ def test_attribution_heatmaps_render_beside_the_attention_in_chromium(analysed, 
     assert cells == first["tgt_len"] * (first["src_len"] + 1)
     page.js("0")
     assert [e for e in page.events if e.get("method") == "Runtime.exceptionThrown"] == []
+
+
+def test_erasure_comparison_equals_compare_erasure_on_direct_numbers(tiny, analysed, direct):
+    from attnprobe.analyses.faithfulness import compare_erasure
+    from attnprobe.attribution import attribute
+
+    model, corpus, _ = tiny
+    attention, mats = direct  # 12 sentences: all of them are used (fewer than the caps)
+    occ = attribute(model, corpus, "occlusion", batch_size=5).matrices
+    want = compare_erasure(occ, attention, mats[METHODS[0]], method=METHODS[0]).to_dict()
+    got = analysed.metrics["sections"]["faithfulness"]["data"]["erasure"]
+    assert got["method"] == METHODS[0]
+    for key in ("attended", "attributed", "attributed_wins", "same_token"):
+        assert got[key]["mean"] == pytest.approx(want[key]["mean"], abs=1e-6), key
+    html_rows = analysed.metrics["sections"]["faithfulness"]["tables"][1]["rows"]
+    assert html_rows[2][0] == "attributed token hurts more"
