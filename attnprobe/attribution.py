@@ -33,6 +33,10 @@ model (8 sentences x 5 points, T = 25, one thread), the vmap backward took
 1.31 s and the loop 0.79 s, because step t's backward in the loop stops at
 decoder step t while the vmap runs the whole graph for every step. Both share
 the forward; both are checked against captum.
+Integrated Gradients runs the sentences of a batch one at a time (each
+trimmed to its own lengths; its ``n_steps`` points fill the forward): in a
+padded batch every step's backward covers all rows up to the longest target,
+which measured 1.5x slower for 6 sentences at 20 steps.
 captum's API cannot express that shared forward, so the methods are assembled
 from captum's building blocks: the integration points and weights of
 Integrated Gradients come from
@@ -573,6 +577,13 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
     ([(2, 3), (3, 2)], True)
     """
     opts = _options(method, options)
+    N = batch.src.shape[0]
+    if method == "integrated_gradients" and N > 1:
+        # One sentence at a time, each trimmed to its own lengths: its n_steps points already
+        # fill a forward, and in a padded batch every step's backward runs over all rows up to
+        # the longest target (measured 1.5x slower for 6 sentences, one thread).
+        parts = [attribute_batch(model, _row(batch, n), method, **options) for n in range(N)]
+        return tuple(None if parts[0][k] is None else [p[k][0] for p in parts] for k in range(3))
     b = _Batch(batch.src, batch.src_lens, batch.tgt_in, batch.tgt_out, batch.tgt_lens)
     run = _Runner(model, opts["target"], opts["target_share"], opts["vectorize"])
     delta = None
@@ -603,6 +614,20 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
     deltas = None if delta is None else [delta[:t, n].cpu().numpy() for n, t in enumerate(T_lens)]
     shares = None if share is None else [share[:t, n].cpu().numpy() for n, t in enumerate(T_lens)]
     return matrices, deltas, shares
+
+
+def _row(batch, n: int):
+    """Row ``n`` of a padded batch, trimmed to its own source and target lengths."""
+    from types import SimpleNamespace
+
+    S, T = int(batch.src_lens[n]), int(batch.tgt_lens[n])
+    return SimpleNamespace(
+        src=batch.src[n : n + 1, :S],
+        src_lens=batch.src_lens[n : n + 1],
+        tgt_in=batch.tgt_in[n : n + 1, :T],
+        tgt_out=batch.tgt_out[n : n + 1, :T],
+        tgt_lens=batch.tgt_lens[n : n + 1],
+    )
 
 
 _DEFAULTS = {
