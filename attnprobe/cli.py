@@ -706,8 +706,13 @@ def _methods_help() -> str:
 @click.option(
     "--json", "json_out", type=click.Path(dir_okay=False), help="Also write the rows as JSON."
 )
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    help="Also draw exact match by source length, one line per model (.png or .svg).",
+)
 @click.option("--trust-pickle", is_flag=True, help="Allow pickled model files (trusted only).")
-def compare(models, methods, gradients, batch_size, markdown, json_out, trust_pickle, **data):
+def compare(models, methods, gradients, batch_size, markdown, json_out, plot, trust_pickle, **data):
     """Compare MODELS on the same test set: quality by length, alignment, attention, gradients.
 
     Without data options each fixture checkpoint is evaluated on its own toy
@@ -720,11 +725,13 @@ def compare(models, methods, gradients, batch_size, markdown, json_out, trust_pi
           --gradients 64 --methods argmax-target,itermax
     """
     import json
-    from pathlib import Path
 
+    from attnprobe.fileio import atomic_path, write_text_atomic
     from attnprobe.pipeline import COMPARE_METHODS, format_comparison
     from attnprobe.pipeline import compare as run_compare
 
+    if plot and not plot.lower().endswith((".png", ".svg")):
+        raise UserError(f"--plot {plot}: give a file name ending in .png or .svg")
     corpus, gold = _read_data(**data)
     method_list = (
         COMPARE_METHODS if methods is None else [x.strip() for x in methods.split(",") if x.strip()]
@@ -740,7 +747,13 @@ def compare(models, methods, gradients, batch_size, markdown, json_out, trust_pi
         gradients=gradients,
     )
     if json_out:
-        Path(json_out).write_text(json.dumps([r.to_dict() for r in rows], indent=1) + "\n")
+        write_text_atomic(json_out, json.dumps([r.to_dict() for r in rows], indent=1) + "\n")
+    if plot:
+        from attnprobe.report.figures import plot_bottleneck
+
+        fig = plot_bottleneck([r.to_dict() for r in rows])
+        with atomic_path(plot) as tmp:
+            fig.savefig(tmp, format=plot.rsplit(".", 1)[-1].lower(), dpi=120)
     click.echo(format_comparison(rows, markdown=markdown))
 
 

@@ -58,3 +58,14 @@ def test_compare_refuses_unknown_methods_and_negative_gradients(tmp_path):
     assert r.exit_code == 2 and "did you mean 'argmax-target'" in r.output
     r = invoke("compare", paths[0], *data, "--gradients", -1)
     assert r.exit_code == 2
+
+
+def test_compare_plots_exact_match_by_length(tmp_path):
+    paths, data = checkpoints(tmp_path)
+    r = invoke("compare", *paths, *data, "--plot", tmp_path / "bottleneck.svg")
+    assert r.exit_code == 0, r.output
+    svg = (tmp_path / "bottleneck.svg").read_text()
+    assert "greedy exact match" in svg and "bahdanau" in svg and "none" in svg
+    r = invoke("compare", paths[0], *data, "--plot", tmp_path / "bottleneck.pdf")
+    assert r.exit_code == 2 and ".png or .svg" in r.output
+    assert not (tmp_path / "bottleneck.pdf").exists()

@@ -19,6 +19,7 @@ __all__ = [
     "FIGURES",
     "plot_quality_by_length",
     "plot_aer_by_method",
+    "plot_bottleneck",
     "plot_gradient_by_distance",
     "plot_path_length",
     "plot_attention_vs_attribution",
@@ -65,6 +66,40 @@ def plot_quality_by_length(metrics: dict):
     ax.set_title("Quality by source length")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bottleneck(rows: list[dict]):
+    """Greedy exact match per source-length bucket, one line per model (Bahdanau et al. Fig. 2).
+
+    ``rows`` are :meth:`attnprobe.pipeline.ModelComparison.to_dict` dicts; the
+    no-attention baseline falling behind on long sentences is the bottleneck.
+
+    Examples
+    --------
+    >>> rows = [{"name": "att", "buckets": [{"label": "1-10", "exact_match": 0.9}]},
+    ...         {"name": "none", "buckets": [{"label": "1-10", "exact_match": 0.5}]}]
+    >>> [line.get_label() for line in plot_bottleneck(rows).axes[0].get_lines()]
+    ['att', 'none']
+    """
+    rows = [r for r in rows if r.get("buckets")]
+    if not rows:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    labels = list(dict.fromkeys(b["label"] for r in rows for b in r["buckets"]))
+    for r in rows:
+        by_label = {b["label"]: b["exact_match"] for b in r["buckets"]}
+        x = [k for k, label in enumerate(labels) if label in by_label]
+        ax.plot(x, [by_label[labels[k]] for k in x], "o-", label=r["name"])
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("source length (words)")
+    ax.set_ylabel("greedy exact match")
+    ax.set_title("Quality by source length")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
 
