@@ -1,0 +1,87 @@
+"""The shipped fixture models: present, small, loadable, and meeting the issue's targets.
+
+The targets come from the Foundation issue (not from running the code): on the
+En->Fr-like toy test split, every attention model reaches teacher-forced token
+accuracy >= 0.97 and one-to-one argmax attention AER <= 0.15 (better of target
+offsets 0 and -1); the no-attention baseline's greedy exact match on the
+longest source-length bucket is at least 30 points below the best attention
+model's.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from attnprobe.analyses.bottleneck import BUCKETS, bucket_of
+from attnprobe.data import ParallelCorpus
+from attnprobe.evaluate import run_corpus
+from attnprobe.models.checkpoint import load
+from attnprobe.pipeline import attention_aer, default_corpus
+from fixtures.build import FIXTURES, MODELS
+
+ENFR_ATTENTION = [n for n, (pair, arch) in FIXTURES.items() if pair == "enfr" and arch != "none"]
+# Location attention scores positions from the decoder state alone, never the source words
+# (a_t = softmax(W_a h_t)): it cannot follow the content-driven reorderings of the toy pair.
+# Measured argmax AER 0.32 (fixtures/README.md); the target stays, the miss is recorded.
+LOCATION_MISSES_AER = pytest.mark.xfail(
+    strict=True, reason="location attention is content-blind: measured AER 0.32 > 0.15"
+)
+
+
+@pytest.fixture(scope="module")
+def enfr_test():
+    return default_corpus(load(MODELS / "enfr-bahdanau.pt"))
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_fixture_is_small_and_carries_its_record(name):
+    path = MODELS / f"{name}.pt"
+    assert path.stat().st_size < 1_000_000
+    model = load(path)
+    pair, arch = FIXTURES[name]
+    assert model.cfg.name == arch and model.meta["data"] == {"toy": pair}
+    record = model.meta["train"]
+    assert record["steps"] > 0 and 0 < record["dev_accuracy"] <= 1 and record["seconds"] > 0
+
+
+@pytest.fixture(scope="module")
+def enfr_results(enfr_test):
+    """Teacher-forced results of every En->Fr attention fixture on its test split."""
+    corpus, _ = enfr_test
+    return {
+        name: run_corpus(load(MODELS / f"{name}.pt"), corpus, decode=False, progress=False)
+        for name in ENFR_ATTENTION
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ENFR_ATTENTION)
+def test_enfr_attention_models_reach_token_accuracy(name, enfr_results):
+    results = enfr_results[name]
+    assert sum(r.correct for r in results) / sum(r.steps for r in results) >= 0.97
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=LOCATION_MISSES_AER) if "location" in n else n for n in ENFR_ATTENTION],
+)
+def test_enfr_attention_argmax_alignment_reaches_aer(name, enfr_test, enfr_results):
+    attention = [r.attention for r in enfr_results[name]]
+    assert min(attention_aer(attention, enfr_test[1]).values()) <= 0.15
+
+
+@pytest.mark.slow
+def test_no_attention_baseline_loses_on_the_longest_sentences(enfr_test):
+    corpus, _ = enfr_test
+    lo, hi = BUCKETS[-2]  # 51-60: the longest bucket of the toy test split
+    keep = [i for i, n in enumerate(corpus.lengths) if bucket_of(n) == len(BUCKETS) - 2]
+    assert len(keep) >= 100 and all(lo <= corpus.lengths[i] <= hi for i in keep)
+    longest = ParallelCorpus([corpus.src[i] for i in keep], [corpus.tgt[i] for i in keep])
+
+    def exact_match(name):
+        results = run_corpus(load(MODELS / f"{name}.pt"), longest, progress=False)
+        return sum(r.exact(longest.tgt[r.index]) for r in results) / len(results)
+
+    best_attention = max(exact_match(n) for n in ("enfr-bahdanau", "enfr-luong-general"))
+    assert exact_match("enfr-none") <= best_attention - 0.30
