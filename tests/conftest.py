@@ -127,3 +127,22 @@ def no_leftover_hooks():
     if leftover:
         _clear_hooks()
         pytest.fail(f"test left hooks behind: {sorted(set(leftover))}")
+
+
+def tiny_toy_model(n_pairs: int, max_len: int):
+    """A tiny Bahdanau model trained for 5 steps on the first short toy En-Fr dev pairs.
+
+    Returns ``(model, corpus, gold alignments)``; ``model.meta`` mimics a checkpoint's.
+    """
+    from attnprobe.data import ParallelCorpus, Vocab
+    from attnprobe.models.rnn import ModelConfig
+    from attnprobe.toy import generate_split
+    from attnprobe.train import TrainConfig, train
+
+    ex = [e for e in generate_split("enfr", "dev") if len(e.src) <= max_len][:n_pairs]
+    corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="tiny")
+    sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
+    cfg = ModelConfig(len(sv), len(tv), emb_dim=8, enc_dim=8, hidden_dim=16)
+    model = train(cfg, corpus, corpus, TrainConfig(max_steps=5), sv, tv, progress=False).model
+    model.meta = {"path": "tiny.pt", "sha256": "0" * 64, "data": None, "train": {"steps": 5}}
+    return model, corpus, [e.alignment for e in ex]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import tiny_toy_model
 
 from attnprobe.alignment import Alignment
 from attnprobe.data import ParallelCorpus, Vocab
@@ -55,17 +56,7 @@ def test_best_offset_prefers_zero_on_a_tie_and_without_gold():
 @pytest.fixture(scope="module")
 def tiny():
     """A tiny Bahdanau model trained for a few steps on 24 toy pairs (with gold)."""
-    from attnprobe.models.rnn import ModelConfig
-    from attnprobe.toy import generate_split
-    from attnprobe.train import TrainConfig, train
-
-    ex = [e for e in generate_split("enfr", "dev") if len(e.src) <= 12][:24]
-    corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="tiny")
-    sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
-    cfg = ModelConfig(len(sv), len(tv), emb_dim=8, enc_dim=8, hidden_dim=16)
-    model = train(cfg, corpus, corpus, TrainConfig(max_steps=5), sv, tv, progress=False).model
-    model.meta = {"path": "tiny.pt", "sha256": "0" * 64, "data": None, "train": {"steps": 5}}
-    return model, corpus, [e.alignment for e in ex]
+    return tiny_toy_model(n_pairs=24, max_len=12)
 
 
 def test_analyze_end_to_end_matches_independent_scoring(tiny):

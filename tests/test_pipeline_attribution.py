@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import tiny_toy_model
 
-from attnprobe.data import ParallelCorpus, Vocab
+from attnprobe.data import Vocab
 from attnprobe.errors import UnknownNameError
 from attnprobe.pipeline import analyze
 from tests.test_report_browser import browser  # noqa: F401  (fixture)
@@ -19,17 +20,7 @@ METHODS = ("saliency", "input_x_gradient")
 @pytest.fixture(scope="module")
 def tiny():
     """A tiny Bahdanau model trained for a few steps on 12 toy pairs (with gold)."""
-    from attnprobe.models.rnn import ModelConfig
-    from attnprobe.toy import generate_split
-    from attnprobe.train import TrainConfig, train
-
-    ex = [e for e in generate_split("enfr", "dev") if len(e.src) <= 10][:12]
-    corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="tiny")
-    sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
-    cfg = ModelConfig(len(sv), len(tv), emb_dim=8, enc_dim=8, hidden_dim=16)
-    model = train(cfg, corpus, corpus, TrainConfig(max_steps=5), sv, tv, progress=False).model
-    model.meta = {"path": "tiny.pt", "sha256": "0" * 64, "data": None, "train": {"steps": 5}}
-    return model, corpus, [e.alignment for e in ex]
+    return tiny_toy_model(n_pairs=12, max_len=10)
 
 
 @pytest.fixture(scope="module")
