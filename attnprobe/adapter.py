@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from attnprobe.data import BOS_ID, EOS_ID, Vocab
 from attnprobe.errors import InputError, SiteError
-from attnprobe.models.rnn import Hypothesis, Seq2SeqOutput
+from attnprobe.models.rnn import Hypothesis, Seq2SeqOutput, decode_limit
 from attnprobe.sites import Site, builtin_site, resolve_module
 
 __all__ = ["wrap", "Wrapped"]
@@ -92,7 +92,7 @@ class Wrapped(nn.Module):
         ``max_len`` defaults to twice the longest source plus 10 steps.
         """
         B = src.shape[0]
-        max_len = max_len or int(src_lens.max()) * 2 + 10
+        max_len = max_len or decode_limit(src_lens)
         tgt = torch.full((B, 1), BOS_ID, dtype=torch.long, device=src.device)
         score = torch.zeros(B)
         done = torch.zeros(B, dtype=torch.bool, device=src.device)

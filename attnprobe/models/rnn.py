@@ -327,6 +327,17 @@ class PlainDecoder(_Decoder):
 DECODERS = {"bahdanau": BahdanauDecoder, "luong": LuongDecoder, "none": PlainDecoder}
 
 
+def decode_limit(src_lens: Tensor) -> int:
+    """Default maximum number of decoding steps: twice the longest source plus 10.
+
+    Examples
+    --------
+    >>> decode_limit(torch.tensor([3, 5]))
+    20
+    """
+    return int(src_lens.max()) * 2 + 10
+
+
 class Seq2SeqOutput(NamedTuple):
     logits: Tensor  # [B, T, V]
     attention: Tensor | None  # [B, T, S], None without attention
@@ -399,7 +410,7 @@ class Seq2Seq(nn.Module):
         ``max_len`` defaults to twice the source length plus 10 steps.
         """
         B = src.shape[0]
-        max_len = max_len or int(src_lens.max()) * 2 + 10
+        max_len = max_len or decode_limit(src_lens)
         enc = self.encoder(src, src_lens)
         state, memory = self.decoder.init_state(enc), self.decoder.memory(enc, src_lens)
         y = torch.full((B,), BOS_ID, dtype=torch.long, device=src.device)
@@ -444,7 +455,7 @@ class Seq2Seq(nn.Module):
         ]
 
     def _beam_one(self, src, src_lens, k, max_len):
-        max_len = max_len or int(src_lens[0]) * 2 + 10
+        max_len = max_len or decode_limit(src_lens)
         enc = self.encoder(src, src_lens)
         state, memory = self.decoder.init_state(enc), self.decoder.memory(enc, src_lens)
         beams = [([], [], 0.0)]  # (ids, attention rows, log-prob)
