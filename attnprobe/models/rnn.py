@@ -182,9 +182,16 @@ class Encoder(nn.Module):
     def forward(self, src: Tensor, lengths: Tensor) -> EncoderOutput:
         B, S = src.shape
         emb = self.dropout(self.hook_embeddings(self.embedding(src)))  # [B, S, E]
-        packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, final = self.rnn(packed)
-        states, _ = pad_packed_sequence(out, batch_first=True, total_length=S)  # [B, S, D]
+        if bool((lengths == S).all()):
+            # no padding: packing changes nothing but costs time, and its backward
+            # does not batch well under vmap (attribution's vectorised encoder backward)
+            states, final = self.rnn(emb)
+        else:
+            packed = pack_padded_sequence(
+                emb, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+            out, final = self.rnn(packed)
+            states, _ = pad_packed_sequence(out, batch_first=True, total_length=S)  # [B, S, D]
         states = self.hook_states(states)
         h = final[0] if isinstance(final, tuple) else final  # [L * dirs, B, enc_dim]
         L = self.cfg.layers
@@ -397,7 +404,24 @@ class Seq2Seq(nn.Module):
 
     def forward(self, src: Tensor, src_lens: Tensor, tgt_in: Tensor) -> Seq2SeqOutput:
         """Teacher-forced forward. ``src`` [B, S], ``src_lens`` [B], ``tgt_in`` [B, T]."""
-        enc = self.encoder(src, src_lens)
+        return self.decode(self.encoder(src, src_lens), src_lens, tgt_in)
+
+    def decode(self, enc: EncoderOutput, src_lens: Tensor, tgt_in: Tensor) -> Seq2SeqOutput:
+        """The teacher-forced decoder on encoder output ``enc``; ``forward`` is encoder + this.
+
+        The decoder sees the source only through ``enc`` (and the lengths), which
+        attribution uses to split one backward pass in two.
+
+        Examples
+        --------
+        >>> import torch
+        >>> model = build_model(ModelConfig(src_vocab=8, tgt_vocab=9, hidden_dim=8, enc_dim=4,
+        ...                                 emb_dim=4), seed=0)
+        >>> src, lens, tgt_in = torch.tensor([[4, 5, 3]]), torch.tensor([3]), torch.tensor([[2, 6]])
+        >>> enc = model.encoder(src, lens)
+        >>> torch.equal(model.decode(enc, lens, tgt_in).logits, model(src, lens, tgt_in).logits)
+        True
+        """
         logits, attn = self.decoder(
             tgt_in, self.decoder.init_state(enc), self.decoder.memory(enc, src_lens)
         )
