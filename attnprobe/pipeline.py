@@ -820,7 +820,7 @@ class AttributionAnalysis:
                     )
         for method in self.methods:
             start = time.perf_counter()
-            mats, delta, _ = attribute_batch(ctx.model, cb.batch, method)
+            mats, delta, _, _ = attribute_batch(ctx.model, cb.batch, method)
             self.seconds[method] += time.perf_counter() - start
             if delta is not None:
                 worst = max(float(np.abs(d).max()) for d in delta)

@@ -14,6 +14,7 @@ from torch import nn
 
 import attnprobe
 from attnprobe.attribution import (
+    _DEFAULTS,
     AttributionError,
     _Batch,
     _gradient_shap,
@@ -71,7 +72,7 @@ def analytic():
 def test_linear_model_attribution_is_weight_times_embedding(analytic, method):
     model, module, v = analytic
     batch = make_batch(SRC, TGT, v, v)
-    m, delta, _ = attribute_batch(
+    m, delta, _, gain = attribute_batch(
         model, batch, method, target="logit", aggregate="signed_sum", n_steps=8
     )
     W = module.out.weight.detach()
@@ -82,6 +83,8 @@ def test_linear_model_attribution_is_weight_times_embedding(analytic, method):
         for t in range(mat.shape[0]):
             want[t, 0] = float(W[batch.tgt_out[n, t]] @ e0)
         np.testing.assert_allclose(mat, want, atol=1e-12)
+        if gain is not None:  # f(x) - f(PAD baseline = zero vector) = W[y] . e0
+            np.testing.assert_allclose(gain[n], want[:, 0], atol=1e-12)
     if delta is not None:
         assert max(abs(d).max() for d in delta) < 1e-12
 
@@ -90,7 +93,7 @@ def test_ig_completeness_at_64_steps(analytic):
     model, _, v = analytic
     batch = make_batch(SRC, TGT, v, v)
     # log-softmax of a linear function: non-linear, smooth
-    _, delta, _ = attribute_batch(model, batch, "integrated_gradients", n_steps=64)
+    _, delta, _, _ = attribute_batch(model, batch, "integrated_gradients", n_steps=64)
     assert max(abs(d).max() for d in delta) < 1e-4
 
 
@@ -101,7 +104,7 @@ def test_l2_and_sum_aggregations(analytic):
     w = module.out.weight[batch.tgt_out[0, 0]].detach()
     per_dim = (e0 * w).numpy()  # InputXGradient of the logit, position 0
     for how, want in (("l2", np.linalg.norm(per_dim)), ("sum", np.abs(per_dim).sum())):
-        (m,), _, _ = attribute_batch(
+        (m,), _, _, _ = attribute_batch(
             model, batch, "input_x_gradient", target="logit", aggregate=how
         )
         assert m[0, 0] == pytest.approx(want, abs=1e-12)
@@ -158,7 +161,7 @@ def _agg(a, how):
 
 def _check(model, batch, method, want, aggs=("l2", "signed_sum"), **opts):
     for how in aggs:
-        got, _, _ = attribute_batch(model, batch, method, aggregate=how, **opts)
+        got = attribute_batch(model, batch, method, aggregate=how, **opts).matrices
         for g, w in zip(got, want, strict=True):
             np.testing.assert_allclose(g, _agg(w, how) if w.dim() == 3 else w.numpy(), atol=1e-5)
 
@@ -241,7 +244,7 @@ def test_gradient_shap_equals_captum(trained, monkeypatch):
         alphas = torch.tensor(drawn[0], dtype=torch.float64)[:, None]  # [n_samples, N=1]
         assert all(np.array_equal(d, drawn[0]) for d in drawn)
         b = _Batch(one.src, one.src_lens, one.tgt_in, one.tgt_out, one.tgt_lens)
-        opts = {"n_samples": 4, "stdevs": 0.0, "baseline": "pad", "seed": 0}
+        opts = {**_DEFAULTS, "n_samples": 4}
         (got,) = _gradient_shap(run, b, opts, alphas=alphas)
         np.testing.assert_allclose(got[:, 0].numpy(), torch.stack(want).numpy(), atol=1e-5)
 
@@ -262,6 +265,54 @@ def test_occlusion_equals_captum_feature_ablation(trained):
         _check(model, batch, "occlusion", want, aggs=("l2",), baseline=baseline)
 
 
+# -- the decoder sweep of reference models == the plain per-step loop ---------------------
+
+SWEEP_ARCHS = [
+    {"attention": "bahdanau"},
+    {"attention": "luong", "score": "general", "cell": "lstm"},
+    {"attention": "luong", "score": "dot", "mode": "local-p", "layers": 2},
+    {"attention": "luong", "score": "location", "input_feeding": False, "max_src_len": 8},
+    {"attention": "luong", "score": "concat", "bidirectional": False},
+    {"attention": "none"},
+]
+
+
+# vectorize=True on a padded source: pack_padded_sequence's backward has no batching rule
+@pytest.mark.filterwarnings("ignore:There is a performance drop:UserWarning")
+@pytest.mark.parametrize("arch", SWEEP_ARCHS, ids=lambda a: "-".join(map(str, a.values())))
+@pytest.mark.parametrize("padded", [False, True], ids=["one-length", "padded"])
+def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
+    from attnprobe.attribution import _gradients_at, _inputs
+    from attnprobe.models.rnn import build_model
+
+    v = Vocab.build(SRC + TGT)
+    dims = {"emb_dim": 4, "enc_dim": 3, "hidden_dim": 6}
+    if arch.get("score") == "dot":
+        dims["hidden_dim"] = 6 if arch.get("bidirectional", True) else 3
+    model = build_model(ModelConfig(len(v), len(v), **arch, **dims), seed=1).double().eval()
+    model.src_vocab = model.tgt_vocab = v
+    rows = [0, 3] if padded else [0]  # source lengths 3 and 4, or one sentence
+    b = make_batch([SRC[r] for r in rows], [TGT[r] for r in rows], v, v)
+    batch = _Batch(b.src, b.src_lens, b.tgt_in, b.tgt_out, b.tgt_lens)
+    for share in (False, True):
+        run = _Runner(model, "log_prob", share)
+        xs, base = _inputs(run, batch, "pad")
+        points = [torch.cat([x, 0.5 * (x + b)]) for x, b in zip(xs, base, strict=True)]
+        assert run.sweeps
+        swept = _gradients_at(run, batch, points)
+        monkeypatch.setattr(_Runner, "sweeps", property(lambda self: False))
+        looped = _gradients_at(run, batch, points)
+        run.vectorize = True  # all steps in one vmapped backward, through the whole model
+        vectorized = _gradients_at(run, batch, points)
+        monkeypatch.undo()
+        assert len(swept) == len(looped) == len(vectorized) == 1 + share
+        for g, want, v in zip(swept, looped, vectorized, strict=True):
+            assert g.shape == want.shape == v.shape
+            np.testing.assert_allclose(g.numpy(), want.numpy(), atol=1e-12)
+            np.testing.assert_allclose(v.numpy(), want.numpy(), atol=1e-12)
+        assert any(float(g.abs().max()) > 0 for g in swept)
+
+
 def test_deeplift_is_refused_on_recurrent_models(trained):
     model, batch = trained
     with pytest.raises(AttributionError, match="DeepLift is not supported.*recurrent"):
@@ -277,7 +328,7 @@ def test_attribute_corpus_order_share_and_json(trained):
     result = attribute(
         model, corpus, "integrated_gradients", batch_size=3, n_steps=8, target_share=True
     )
-    alone, _, _ = attribute_batch(
+    alone, _, _, _ = attribute_batch(
         model, batch, "integrated_gradients", n_steps=8, target_share=True
     )
     for got, want in zip(result.matrices, alone, strict=True):  # corpus order, any batching
