@@ -801,6 +801,7 @@ class AttributionAnalysis:
         self.hyp = {(src, o): [None] * n for src in sources for o in ctx.offsets}
         self.seconds = dict.fromkeys(self.methods, 0.0)
         self.max_delta: float | None = None
+        self.gaps = [0.0, 0.0]  # IG: sum |delta|, sum |f(x) - f(x')|
 
     def update(self, cb: CapturedBatch) -> None:
         import time
@@ -820,11 +821,13 @@ class AttributionAnalysis:
                     )
         for method in self.methods:
             start = time.perf_counter()
-            mats, delta, _, _ = attribute_batch(ctx.model, cb.batch, method)
+            mats, delta, _, gain = attribute_batch(ctx.model, cb.batch, method)
             self.seconds[method] += time.perf_counter() - start
             if delta is not None:
                 worst = max(float(np.abs(d).max()) for d in delta)
                 self.max_delta = max(worst, self.max_delta or 0.0)
+                self.gaps[0] += sum(float(np.abs(d).sum()) for d in delta)
+                self.gaps[1] += sum(float(np.abs(g).sum()) for g in gain)
             for b, pos in enumerate(cb.positions):
                 rec, m = cb.records[b], np.asarray(mats[b], np.float64)  # [T, S]
                 size = np.abs(m)
@@ -908,14 +911,21 @@ class AttributionAnalysis:
             (f"sentences/s ({m})", n / sec if sec > 0 else None, "attribution speed in this run")
             for m, sec in self.seconds.items()
         ]
+        relative = self.gaps[0] / self.gaps[1] if self.gaps[1] > 0 else None
         if self.max_delta is not None:
-            rows.append(
+            rows += [
                 (
                     "IG completeness gap, max",
                     self.max_delta,
-                    "|sum(attr) - (f(x) - f(x'))|; large: raise n_steps",
-                )
-            )
+                    "|sum(attr) - (f(x) - f(x'))| of one step; large: raise n_steps",
+                ),
+                (
+                    "IG completeness gaps, relative",
+                    relative,
+                    "all gaps over all |f(x) - f(x')|: the share of the attribution that "
+                    "the 50-point integral misses",
+                ),
+            ]
         tables = [
             {
                 "title": "agreement per step (means over all target steps)",
@@ -971,6 +981,7 @@ class AttributionAnalysis:
                 },
                 "seconds": self.seconds,
                 "max_delta": self.max_delta,
+                "relative_delta": relative,
             },
         }
 

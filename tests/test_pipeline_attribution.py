@@ -205,3 +205,24 @@ def test_erasure_comparison_equals_compare_erasure_on_direct_numbers(tiny, analy
         assert got[key]["mean"] == pytest.approx(want[key]["mean"], abs=1e-6), key
     html_rows = analysed.metrics["sections"]["faithfulness"]["tables"][1]["rows"]
     assert html_rows[2][0] == "attributed token hurts more"
+
+
+def test_integrated_gradients_gaps_are_reported(tiny):
+    from attnprobe.attribution import attribute
+    from attnprobe.data import ParallelCorpus
+
+    model, corpus, gold = tiny
+    sub = ParallelCorpus(corpus.src[:3], corpus.tgt[:3])
+    res = analyze(
+        model,
+        sub,
+        gold[:3],
+        analyses=["alignment", "attribution"],
+        attribution=["integrated_gradients"],
+        progress=False,
+    )
+    data = res.metrics["sections"]["attribution"]["data"]
+    alone = attribute(model, sub, "integrated_gradients", delta_tolerance=float("inf"))
+    assert data["max_delta"] == pytest.approx(alone.max_delta, rel=1e-6)
+    assert data["relative_delta"] == pytest.approx(alone.relative_delta, rel=1e-6)
+    assert 0 <= data["relative_delta"] < 1
