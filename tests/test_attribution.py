@@ -18,6 +18,7 @@ from attnprobe.attribution import (
     AttributionError,
     _Batch,
     _gradient_shap,
+    _row,
     _Runner,
     attribute,
     attribute_batch,
@@ -131,6 +132,24 @@ def trained():
     return model, make_batch(SRC, TGT, model.src_vocab, model.tgt_vocab)
 
 
+@pytest.fixture(scope="module")
+def fixture_model():
+    """The En-Fr Bahdanau fixture checkpoint in float64, on 3 short test pairs."""
+    from conftest import FIXTURES
+
+    from attnprobe.pipeline import default_corpus
+
+    model = attnprobe.load(FIXTURES / "models" / "enfr-bahdanau.pt").double().eval()
+    corpus, _ = default_corpus(model)
+    short = [i for i, s in enumerate(corpus.src) if 3 <= len(s) <= 6][:3]
+    src, tgt = [corpus.src[i] for i in short], [corpus.tgt[i] for i in short]
+    return model, make_batch(src, tgt, model.src_vocab, model.tgt_vocab)
+
+
+#: the captum comparisons run on the tiny trained model and on a fixture checkpoint
+MODELS = ["trained", pytest.param("fixture_model", marks=pytest.mark.slow)]
+
+
 def _step_fn(model):
     from attnprobe.attribution import _select
 
@@ -166,10 +185,11 @@ def _check(model, batch, method, want, aggs=("l2", "signed_sum"), **opts):
             np.testing.assert_allclose(g, _agg(w, how) if w.dim() == 3 else w.numpy(), atol=1e-5)
 
 
-def test_integrated_gradients_equals_captum(trained):
+@pytest.mark.parametrize("which", MODELS)
+def test_integrated_gradients_equals_captum(which, request):
     from captum.attr import LayerIntegratedGradients
 
-    model, batch = trained
+    model, batch = request.getfixturevalue(which)
     lig = LayerIntegratedGradients(_step_fn(model), model.source_embedding)
     want = _captum_loop(
         model,
@@ -184,10 +204,11 @@ def test_integrated_gradients_equals_captum(trained):
     _check(model, batch, "integrated_gradients", want, n_steps=12, vectorize=True)
 
 
-def test_saliency_and_input_x_gradient_equal_captum(trained):
+@pytest.mark.parametrize("which", MODELS)
+def test_saliency_and_input_x_gradient_equal_captum(which, request):
     from captum.attr import LayerGradientXActivation
 
-    model, batch = trained
+    model, batch = request.getfixturevalue(which)
     grad = LayerGradientXActivation(
         _step_fn(model), model.source_embedding, multiply_by_inputs=False
     )
@@ -203,13 +224,14 @@ def test_saliency_and_input_x_gradient_equal_captum(trained):
 
 
 @pytest.mark.slow
-def test_gradient_shap_equals_captum(trained, monkeypatch):
+@pytest.mark.parametrize("which", MODELS)
+def test_gradient_shap_equals_captum(which, request, monkeypatch):
     # captum's LayerGradientShap interpolates the *inputs* (token ids), which an
     # embedding cannot take; the plain GradientShap on the embeddings is the
     # straightforward use, with the model run from embeddings as IG's tests check it
     from captum.attr import GradientShap
 
-    model, batch = trained
+    model, batch = request.getfixturevalue(which)
     drawn = []
     uniform = np.random.uniform
 
@@ -226,7 +248,7 @@ def test_gradient_shap_equals_captum(trained, monkeypatch):
 
     gs = GradientShap(f)
     for n in (1, 2):  # two sentences: captum's GradientShap is slow per step
-        one = make_batch(SRC[n : n + 1], TGT[n : n + 1], model.src_vocab, model.tgt_vocab)
+        one = _row(batch, n)
         x = run.embed(one.src)
         drawn.clear()
         want = []
@@ -249,10 +271,11 @@ def test_gradient_shap_equals_captum(trained, monkeypatch):
         np.testing.assert_allclose(got[:, 0].numpy(), torch.stack(want).numpy(), atol=1e-5)
 
 
-def test_occlusion_equals_captum_feature_ablation(trained):
+@pytest.mark.parametrize("which", MODELS)
+def test_occlusion_equals_captum_feature_ablation(which, request):
     from captum.attr import FeatureAblation
 
-    model, batch = trained
+    model, batch = request.getfixturevalue(which)
     ablation = FeatureAblation(_step_fn(model))
     for baseline, token in (("pad", PAD_ID), ("unk", 1)):
         want = _captum_loop(
@@ -282,6 +305,7 @@ SWEEP_ARCHS = [
 @pytest.mark.parametrize("arch", SWEEP_ARCHS, ids=lambda a: "-".join(map(str, a.values())))
 @pytest.mark.parametrize("padded", [False, True], ids=["one-length", "padded"])
 def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
+    import attnprobe.attribution as A
     from attnprobe.attribution import _gradients_at, _inputs
     from attnprobe.models.rnn import build_model
 
@@ -294,7 +318,8 @@ def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
     rows = [0, 3] if padded else [0]  # source lengths 3 and 4, or one sentence
     b = make_batch([SRC[r] for r in rows], [TGT[r] for r in rows], v, v)
     batch = _Batch(b.src, b.src_lens, b.tgt_in, b.tgt_out, b.tgt_lens)
-    for share in (False, True):
+    for share, budget in ((False, A.SWEEP_ELEMENTS), (True, 1)):  # 1: one adjoint per pass
+        monkeypatch.setattr(A, "SWEEP_ELEMENTS", budget)
         run = _Runner(model, "log_prob", share)
         xs, base = _inputs(run, batch, "pad")
         points = [torch.cat([x, 0.5 * (x + b)]) for x, b in zip(xs, base, strict=True)]
@@ -304,7 +329,7 @@ def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
         looped = _gradients_at(run, batch, points)
         run.vectorize = True  # all steps in one vmapped backward, through the whole model
         vectorized = _gradients_at(run, batch, points)
-        monkeypatch.undo()
+        monkeypatch.setattr(_Runner, "sweeps", property(lambda self: True))
         assert len(swept) == len(looped) == len(vectorized) == 1 + share
         for g, want, v in zip(swept, looped, vectorized, strict=True):
             assert g.shape == want.shape == v.shape
