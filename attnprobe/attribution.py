@@ -402,7 +402,11 @@ def _step_grads(f: list[Tensor], inputs: list[Tensor], vectorize: bool = False) 
         return _vjp_rows(
             [stacked],
             inputs,
-            [torch.eye(len(f), dtype=stacked.dtype)[..., None].expand(len(f), *stacked.shape)],
+            [
+                torch.eye(len(f), dtype=stacked.dtype, device=stacked.device)[..., None].expand(
+                    len(f), *stacked.shape
+                )
+            ],
         )
     grads = [[] for _ in inputs]
     for ft in f:  # step t's backward stops at decoder step t
@@ -501,7 +505,7 @@ def _sweep(run, points: list[Tensor], mask, lens, tgt_in, tgt_out) -> list[Tenso
             steps.append((ins, f, _state_tensors(new)))
             state, ins = _state_leaves(new)
     extra = [y] if y is not None else []
-    acc = [torch.zeros((T, *m.shape), dtype=m.dtype) for m in [*mem, *extra]]
+    acc = [torch.zeros((T, *m.shape), dtype=m.dtype, device=m.device) for m in [*mem, *extra]]
     chunk = max(1, SWEEP_ELEMENTS // max([1, *(m.numel() for m in mem)]))
     adj = None  # adjoints of step k's output state, one row per target step k + 1 ... T - 1
     for k in reversed(range(T)):
@@ -601,8 +605,8 @@ def _path_gradients(run, batch, ends, base, alphas: Tensor, weights: Tensor, row
     """
     N = batch.src.shape[0]
     K = alphas.shape[0]
-    alphas = alphas.reshape(K, -1).expand(K, N).to(base[0].dtype)
-    weights = weights.reshape(K, -1).expand(K, N).to(base[0].dtype)
+    alphas = alphas.reshape(K, -1).expand(K, N).to(base[0])  # its dtype and device
+    weights = weights.reshape(K, -1).expand(K, N).to(base[0])
     total = [None] * len(base)
     for chunk in _chunks(K, N, rows):
         a = alphas[chunk.start : chunk.stop, :, None, None]  # [k, N, 1, 1]
@@ -663,7 +667,10 @@ def _gradient_shap(run, batch, opts, alphas: Tensor | None = None) -> list[Tenso
         alphas = torch.rand(n, N, generator=gen, dtype=torch.float64)
     K = alphas.shape[0]
     noisy = [
-        [x + stdev * torch.randn(x.shape, generator=gen, dtype=x.dtype) if stdev else x for x in xs]
+        [
+            x + stdev * torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x) if stdev else x
+            for x in xs
+        ]
         for _ in range(K)
     ]  # each sample has its own noisy input
     ends = [torch.stack([sample[i] for sample in noisy]) for i in range(len(xs))]
