@@ -585,7 +585,7 @@ def _analyses_option(fn):
     show_default=True,
     metavar="METHOD,...",
     help="Comma-separated attribution methods of the 'attribution' analysis: "
-    "integrated_gradients (50 steps; about 50x slower), saliency, input_x_gradient, "
+    "integrated_gradients (50 points; about 30x the cost of saliency), saliency, input_x_gradient, "
     "gradient_shap, occlusion.",
 )
 @click.option("--limit", type=int, default=None, help="Analyse only the first N sentence pairs.")

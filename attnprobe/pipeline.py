@@ -744,7 +744,7 @@ def _finite_mean(m: np.ndarray) -> float | None:
 
 
 #: attribution methods ``analyze`` runs by default: one shared forward and one backward per
-#: target step each (Integrated Gradients with 50 steps costs about 50 times more: ask for it)
+#: target step each (Integrated Gradients with 50 points costs about 30 times more: ask for it)
 DEFAULT_ATTRIBUTION = ("saliency", "input_x_gradient")
 
 

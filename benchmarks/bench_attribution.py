@@ -1,22 +1,24 @@
 """Attribution speed: batched per-step attribution against one captum call per target step.
 
-On 200 test sentences of a fixture model (``fixtures/models/enfr-*.pt``; an
+On the first ``--sentences`` (200) test sentences of a fixture model
+(``fixtures/models/enfr-bahdanau.pt`` by default; ``--model`` is repeatable; an
 untrained model of the default size on the toy En-Fr test set when no fixture
-is there yet), reports
+is there), reports
 
 * Integrated Gradients (50 Gauss-Legendre steps) for every target step:
-  :func:`attnprobe.attribution.attribute` (one forward per sentence batch and
-  interpolation chunk, the per-step backwards from that shared forward) against
-  the straightforward use of captum, ``LayerIntegratedGradients`` called once
-  per (sentence, target step), both on the first ``--loop-sentences``
-  sentences, with the largest difference between the two;
-* sentences per second for every method, and the peak resident memory above
-  the level before the method ran (sampled every 2 ms).
+  :func:`attnprobe.attribution.attribute` (one forward per sentence, the
+  per-step gradients by the decoder sweep) against the straightforward use of
+  captum, ``LayerIntegratedGradients`` called once per (sentence, target step),
+  on ``--loop-sentences`` of them spread evenly over the source lengths (the
+  cost grows with the square of the length), each timed ``--repeat`` times
+  (the best run counts), with the largest difference between the two;
+* sentences per second for every method on all the sentences, and the peak
+  resident memory above the level before the method ran (sampled every 2 ms).
 
 Run it by hand::
 
-    .venv/bin/python -m benchmarks.bench_attribution [--model PATH] [--sentences 200]
-        [--loop-sentences 20] [--batch-size 32] [--methods saliency,...]
+    .venv/bin/python -m benchmarks.bench_attribution [--model PATH ...] [--sentences 200]
+        [--loop-sentences 20] [--repeat 1] [--methods saliency,...]
 """
 
 from __future__ import annotations
@@ -63,16 +65,15 @@ class PeakMemory:
         self.mib = (self.peak - self.start) / 2**20
 
 
-def load_model(path: str | None):
+def load_model(path: Path | None):
     import attnprobe
-    from attnprobe.models.rnn import ModelConfig, build_model
     from attnprobe.pipeline import default_corpus
 
-    paths = [Path(path)] if path else sorted((ROOT / "fixtures" / "models").glob("enfr-*.pt"))
-    if paths:
-        model = attnprobe.load(paths[0])
+    if path is not None:
+        model = attnprobe.load(path)
         corpus, _ = default_corpus(model)
-        return model, corpus, paths[0].name
+        return model, corpus, path.name
+    from attnprobe.models.rnn import ModelConfig, build_model
     from attnprobe.toy import generate_split
 
     examples = generate_split("enfr", "test")
@@ -80,7 +81,17 @@ def load_model(path: str | None):
     sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)
     model = build_model(ModelConfig(len(sv), len(tv)), seed=0)
     model.src_vocab, model.tgt_vocab = sv, tv
-    return model, corpus, "untrained bahdanau (no fixture yet)"
+    return model, corpus, "untrained bahdanau (no fixture)"
+
+
+def best_time(fn, repeat: int):
+    """(seconds of the fastest of ``repeat`` runs, the last result)."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
 
 
 def captum_loop(model, corpus: ParallelCorpus, n_steps: int) -> list[np.ndarray]:
@@ -108,52 +119,29 @@ def captum_loop(model, corpus: ParallelCorpus, n_steps: int) -> list[np.ndarray]
     return out
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--sentences", type=int, default=200)
-    parser.add_argument("--loop-sentences", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--internal-batch-size", type=int, default=None)
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch CPU threads (busy machine: 1)"
-    )
-    parser.add_argument("--vectorize", action="store_true", help="per-step backward by vmap")
-    parser.add_argument(
-        "--methods",
-        default="integrated_gradients,saliency,input_x_gradient,gradient_shap,occlusion",
-        help="comma-separated methods of the sentences/s table ('' skips it)",
-    )
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    model, corpus, name = load_model(args.model)
+def bench(path: Path | None, args, opts: dict) -> None:
+    from attnprobe.pipeline import _spread
+
+    model, corpus, name = load_model(path)
     n = min(args.sentences, len(corpus))
     corpus = ParallelCorpus(corpus.src[:n], corpus.tgt[:n])
     words = sum(len(t) + 1 for t in corpus.tgt)
-    print(
-        f"model: {name}; {n} sentences, {words} target steps; torch threads "
-        f"{torch.get_num_threads()}"
-    )
+    print(f"model: {name}; {n} sentences, {words} target steps; torch threads {args.threads}")
 
-    opts = {
-        "batch_size": args.batch_size,
-        "internal_batch_size": args.internal_batch_size,
-        "vectorize": args.vectorize,
-    }
-    # the speed-up is measured on the same k sentences (lengths vary a lot: no extrapolation)
-    k = min(args.loop_sentences, n)
-    sub = ParallelCorpus(corpus.src[:k], corpus.tgt[:k])
-    start = time.perf_counter()
-    ig = attribute(model, sub, "integrated_gradients", n_steps=50, **opts)
-    batched = time.perf_counter() - start
-    start = time.perf_counter()
-    loop = captum_loop(model, sub, 50)
-    looped = time.perf_counter() - start
+    # the speed-up on the same k sentences, spread over the lengths (no extrapolation)
+    picks = sorted(_spread([len(s) for s in corpus.src], min(args.loop_sentences, n)))
+    sub = ParallelCorpus([corpus.src[i] for i in picks], [corpus.tgt[i] for i in picks])
+    k, lengths = len(picks), [len(corpus.src[i]) for i in picks]
+    batched, ig = best_time(
+        lambda: attribute(model, sub, "integrated_gradients", n_steps=50, **opts), args.repeat
+    )
+    looped, loop = best_time(lambda: captum_loop(model, sub, 50), args.repeat)
     diff = max(float(np.abs(a - b).max()) for a, b in zip(ig.matrices, loop, strict=True))
     print(
-        f"IG-50 on {k} sentences: batched {batched:.1f} s ({k / batched:.3f} sent/s); captum per "
-        f"step {looped:.1f} s ({k / looped:.3f} sent/s); speed-up {looped / batched:.1f}x; "
-        f"max |difference| {diff:.2e}; max |completeness gap| {ig.max_delta:.2e}"
+        f"IG-50 on {k} sentences of {min(lengths)}-{max(lengths)} words: batched {batched:.1f} s "
+        f"({k / batched:.3f} sent/s); captum per step {looped:.1f} s ({k / looped:.3f} sent/s); "
+        f"speed-up {looped / batched:.1f}x; max |difference| {diff:.2e}; completeness gap max "
+        f"{ig.max_delta:.2e} (all gaps: {100 * ig.relative_delta:.1f}% of all f(x) - f(x'))"
     )
 
     methods = {
@@ -168,9 +156,34 @@ def main(argv=None) -> None:
     for method, extra in ((m, methods[m]) for m in chosen):
         with PeakMemory() as mem:
             start = time.perf_counter()
-            attribute(model, corpus, method, **opts, **extra)
+            attribute(model, corpus, method, delta_tolerance=float("inf"), **opts, **extra)
             seconds = time.perf_counter() - start
-        print(f"{method:<22} {n / seconds:>8.2f} {mem.mib:>9.1f}")
+        print(f"{method:<22} {n / seconds:>8.2f} {mem.mib:>9.1f}", flush=True)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, action="append", help="checkpoint (repeatable)")
+    parser.add_argument("--sentences", type=int, default=200)
+    parser.add_argument("--loop-sentences", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=1, help="timings per side; the best counts")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--internal-batch-size", type=int, default=None)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (busy machine: 1)"
+    )
+    parser.add_argument(
+        "--methods",
+        default="integrated_gradients,saliency,input_x_gradient,gradient_shap,occlusion",
+        help="comma-separated methods of the sentences/s table ('' skips it)",
+    )
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    default = ROOT / "fixtures" / "models" / "enfr-bahdanau.pt"
+    paths = args.model or [default if default.exists() else None]
+    opts = {"batch_size": args.batch_size, "internal_batch_size": args.internal_batch_size}
+    for path in paths:
+        bench(path, args, opts)
 
 
 if __name__ == "__main__":
