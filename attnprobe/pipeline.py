@@ -922,8 +922,8 @@ class AttributionAnalysis:
                 (
                     "IG completeness gaps, relative",
                     relative,
-                    "all gaps over all |f(x) - f(x')|: the share of the attribution that "
-                    "the 50-point integral misses",
+                    "all |gaps| over all |f(x) - f(x')|: how far off the 50-point integral "
+                    "is; large on long sentences of recurrent models (docs/attribution.md)",
                 ),
             ]
         tables = [

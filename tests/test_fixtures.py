@@ -85,3 +85,28 @@ def test_no_attention_baseline_loses_on_the_longest_sentences(enfr_test):
 
     best_attention = max(exact_match(n) for n in ("enfr-bahdanau", "enfr-luong-general"))
     assert exact_match("enfr-none") <= best_attention - 0.30
+
+
+def test_attribution_tables_have_one_cell_per_column():
+    from fixtures.attribution import METHODS, tables
+
+    row = {
+        "model": "enfr-x",
+        "sentences": 3,
+        "aer": {"attention": 0.1234, **dict.fromkeys(METHODS, 0.5)},
+        "tau": dict.fromkeys(METHODS, 0.25),
+        "ig_relative_gap": 0.02,
+        "faithfulness": {"uniform": 0.9, "permute(seed=0)": 0.95, "zero_top": 0.7},
+        "greedy_change_uniform": 1.0,
+        "erasure": {"attended": 5.0, "attributed": 4.0, "attributed_wins": 0.1},
+    }
+    none = {"model": "enfr-none", "sentences": 3, "aer": dict.fromkeys(METHODS, 0.8), "tau": {}}
+    text = tables([row, none])
+    assert "first 3 test pairs" in text
+    for table in text.split("\n\n"):
+        lines = [ln for ln in table.splitlines() if ln.startswith("|")]
+        assert len({ln.count("|") for ln in lines}) <= 1, table  # rows as wide as the header
+    assert "| enfr-x | 0.123 | 0.500 |" in text
+    assert "| enfr-none | - | 0.800 |" in text  # no attention: a dash
+    assert "| enfr-x | 0.900 | 0.950 | 0.700 | - | 1.00 | 5.00 | 4.00 | 0.10 |" in text
+    assert "0.020 |" in text  # IG gaps, relative
