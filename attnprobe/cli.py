@@ -726,9 +726,9 @@ def compare(models, methods, gradients, batch_size, markdown, json_out, plot, tr
     """
     import json
 
+    from attnprobe.comparison import COMPARE_METHODS, format_comparison
+    from attnprobe.comparison import compare as run_compare
     from attnprobe.fileio import atomic_path, write_text_atomic
-    from attnprobe.pipeline import COMPARE_METHODS, format_comparison
-    from attnprobe.pipeline import compare as run_compare
 
     if plot and not plot.lower().endswith((".png", ".svg")):
         raise UserError(f"--plot {plot}: give a file name ending in .png or .svg")

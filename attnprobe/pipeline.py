@@ -1,7 +1,7 @@
-"""Compose the pieces: model + corpus (+ gold) -> results.
+"""Compose the pieces: model + corpus (+ gold) -> results (``analyze``).
 
-Only this module (and the CLI on top of it) sees models, data and analyses
-together. The model runs in :mod:`attnprobe.evaluate`; every summary is a
+Only this module, :mod:`attnprobe.comparison` and the CLI on top of them see
+models, data and analyses together. The model runs in :mod:`attnprobe.evaluate`; every summary is a
 pure function from :mod:`attnprobe.analyses` and :mod:`attnprobe.alignment`.
 """
 
@@ -11,25 +11,21 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from attnprobe.alignment import Alignment, score_alignments
-from attnprobe.analyses.bottleneck import BucketQuality, quality_by_length
+from attnprobe.analyses.bottleneck import quality_by_length
 from attnprobe.analyses.extraction import extract_alignment
-from attnprobe.analyses.gradflow import GradientProfile, gradient_profile
+from attnprobe.analyses.gradflow import gradient_profile
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
 
 __all__ = [
     "OFFSETS",
-    "ModelComparison",
     "default_corpus",
     "attention_aer",
-    "compare",
-    "format_comparison",
-    "COMPARE_METHODS",
     "analyze",
     "ANALYSES",
     "DEFAULT_ANALYSES",
@@ -41,6 +37,8 @@ __all__ = [
 
 #: target offsets tried when scoring attention against gold (see DESIGN.md, Offsets)
 OFFSETS = (0, -1)
+#: distances (|target step - source position|) summarised as "near" and "far" gradient
+NEAR, FAR = (0, 2), (20, None)
 
 
 def default_corpus(model) -> tuple[ParallelCorpus, list[Alignment] | None]:
@@ -113,247 +111,6 @@ def attention_aer(
             for a in attentions
         ]
         out[offset] = float(score_alignments(list(gold), hyp).aer)
-    return out
-
-
-#: extraction methods :func:`compare` scores (all: attnprobe.analyses.extraction.EXTRACTORS)
-COMPARE_METHODS = ("argmax-target", "argmax-source", "intersection", "union", "itermax")
-#: distances (|target step - source position|) summarised as "near" and "far" gradient
-NEAR, FAR = (0, 2), (20, None)
-
-
-@dataclass
-class ModelComparison:
-    """One model's quality, attention and gradient figures on one corpus."""
-
-    name: str
-    arch: str
-    parameters: int  # all trainable parameters
-    attention_parameters: int  # parameters of the attention module (dot: 0)
-    file_bytes: int | None
-    train_seconds: float | None
-    sentences: int
-    token_accuracy: float  # teacher-forced, micro-averaged over target steps
-    exact_match: float  # greedy output == reference
-    buckets: list[BucketQuality] = field(default_factory=list)
-    aer: dict[int, float] = field(default_factory=dict)  # offset -> argmax AER
-    aer_methods: dict[str, dict[int, float]] = field(default_factory=dict)  # method -> offset
-    entropy: float | None = None  # mean attention entropy per word step, nats
-    eos_mass: float | None = None  # mean attention on the source EOS per word step
-    gradient: GradientProfile | None = None  # ||d log p(y_t) / d e_s|| by |t - s|
-
-    @property
-    def best_offset(self) -> int | None:
-        """The offset whose argmax alignment has the lowest AER (None without attention)."""
-        return min(self.aer, key=self.aer.get) if self.aer else None
-
-    @property
-    def gradient_near(self) -> float | None:
-        """Mean gradient norm at distances :data:`NEAR` (None when not measured)."""
-        return None if self.gradient is None else self.gradient.mean_between(*NEAR)
-
-    @property
-    def gradient_far(self) -> float | None:
-        """Mean gradient norm at distances :data:`FAR` (None when not measured)."""
-        return None if self.gradient is None else self.gradient.mean_between(*FAR)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["buckets"] = [b.to_dict() for b in self.buckets]
-        d["aer"] = {str(k): v for k, v in self.aer.items()}
-        d["aer_methods"] = {
-            m: {str(k): v for k, v in by.items()} for m, by in self.aer_methods.items()
-        }
-        d["gradient"] = None if self.gradient is None else self.gradient.to_dict()
-        d["gradient_near"], d["gradient_far"] = self.gradient_near, self.gradient_far
-        d["best_offset"] = self.best_offset
-        return d
-
-
-def _attention_stats(attentions: Sequence[np.ndarray]) -> tuple[float, float]:
-    """Mean entropy over the real words and mean mass on the source EOS, per word step."""
-    from attnprobe.analyses.patterns import attention_entropy, special_mass
-
-    ent, eos = [], []
-    for a in attentions:
-        masks = word_masks(a.shape[1] - 1, a.shape[0] - 1)
-        ent.append(attention_entropy(a, **masks))
-        eos.append(special_mass(a, masks["src_mask"], tgt_mask=masks["tgt_mask"]))
-    ent_all, eos_all = np.concatenate(ent), np.concatenate(eos)
-    return float(np.nanmean(ent_all)), float(eos_all.mean())
-
-
-def _gradient_summary(model, data: ParallelCorpus, sentences: int) -> GradientProfile:
-    """Gradient norms by distance over the first ``sentences`` pairs (words only)."""
-    from attnprobe.gradients import gradient_matrices
-
-    sub = ParallelCorpus(data.src[:sentences], data.tgt[:sentences], name=data.name)
-    mats = gradient_matrices(model, sub)
-    masks = [word_masks(g.shape[1] - 1, g.shape[0] - 1) for g in mats]
-    return gradient_profile(mats, masks=masks)
-
-
-def compare(
-    models: Sequence,
-    corpus: ParallelCorpus | None = None,
-    gold: Sequence[Alignment] | None = None,
-    batch_size: int = 64,
-    progress: bool | None = None,
-    methods: Sequence[str] = COMPARE_METHODS,
-    gradients: int = 0,
-) -> list[ModelComparison]:
-    """Evaluate several models on the same corpus: quality by length, attention, gradients.
-
-    Parameters
-    ----------
-    models : checkpoint paths or loaded models.
-    corpus, gold : the test data; by default each model's own test split
-        (a toy pair's, with its gold alignments).
-    methods : extraction methods whose AER is reported per offset (with gold).
-    gradients : measure gradient norms by distance on this many sentences
-        (0: skip; a few dozen suffice, each costs one backward per target word).
-
-    Examples
-    --------
-    >>> rows = compare(["fixtures/models/enfr-bahdanau.pt"])  # doctest: +SKIP
-    >>> rows[0].token_accuracy > 0.97                           # doctest: +SKIP
-    True
-    """
-    from attnprobe.analyses.extraction import EXTRACTORS
-    from attnprobe.evaluate import run_corpus
-    from attnprobe.models.checkpoint import load
-
-    for method in methods:
-        if method not in EXTRACTORS:
-            raise UnknownNameError("extraction method", method, EXTRACTORS)
-    if gradients < 0:
-        raise InputError(f"gradients must be a number of sentences >= 0, got {gradients}")
-    rows = []
-    for spec in models:
-        model = load(spec) if isinstance(spec, str | os.PathLike) else spec
-        data, ref = (corpus, gold) if corpus is not None else default_corpus(model)
-        results = run_corpus(model, data, batch_size=batch_size, progress=progress)
-        exact = [r.exact(data.tgt[r.index]) for r in results]
-        buckets = quality_by_length(
-            [r.src_len for r in results],
-            [r.steps for r in results],
-            [r.nll for r in results],
-            [r.correct for r in results],
-            exact,
-            [r.hypothesis for r in results],
-            data.tgt,
-        )
-        attentions = [r.attention for r in results]
-        has_attention = results[0].attention is not None
-        aer_methods = {}
-        if ref is not None and has_attention:
-            aer_methods = {m: attention_aer(attentions, ref, method=m) for m in methods}
-        entropy = eos_mass = None
-        if has_attention:
-            entropy, eos_mass = _attention_stats(attentions)
-        attention = model.decoder.attention
-        meta = getattr(model, "meta", {}) or {}
-        rows.append(
-            ModelComparison(
-                name=os.path.basename(meta.get("path", model.cfg.name)).removesuffix(".pt"),
-                arch=model.cfg.name,
-                parameters=sum(p.numel() for p in model.parameters()),
-                attention_parameters=0
-                if attention is None
-                else sum(p.numel() for p in attention.parameters()),
-                file_bytes=os.path.getsize(meta["path"]) if "path" in meta else None,
-                train_seconds=(meta.get("train") or {}).get("seconds"),
-                sentences=len(results),
-                token_accuracy=sum(r.correct for r in results) / sum(r.steps for r in results),
-                exact_match=float(np.mean(exact)),
-                buckets=buckets,
-                aer=aer_methods.get("argmax-target")
-                or (attention_aer(attentions, ref) if ref is not None and has_attention else {}),
-                aer_methods=aer_methods,
-                entropy=entropy,
-                eos_mass=eos_mass,
-                gradient=_gradient_summary(model, data, gradients) if gradients else None,
-            )
-        )
-    return rows
-
-
-def _fmt(x: float | None, spec: str) -> str:
-    return "-" if x is None or x != x else format(x, spec)
-
-
-def _render(table: list[list[str]], markdown: bool) -> str:
-    if markdown:
-        lines = ["| " + " | ".join(row) + " |" for row in table]
-        lines.insert(1, "|" + "---|" * len(table[0]))
-        return "\n".join(lines)
-    widths = [max(len(row[k]) for row in table) for k in range(len(table[0]))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
-    )
-
-
-def format_comparison(rows: Sequence[ModelComparison], markdown: bool = False) -> str:
-    """Tables of :func:`compare` results: one line per model.
-
-    The first table: parameters (all, attention module), checkpoint size,
-    train time, token accuracy, exact match per source-length bucket, argmax AER
-    at the best offset, attention entropy ``H`` (nats) and mass on the source EOS,
-    and, when measured, the mean gradient norm far from the diagonal
-    (``|t - s| >= 20``) relative to the model without attention (or near it).
-    A second table gives the AER of every extraction method at each offset.
-
-    Examples
-    --------
-    >>> row = ModelComparison("m", "luong-dot", 1000, 0, 4096, 12.0, 10, 0.98, 0.5,
-    ...                       aer={0: 0.2, -1: 0.1}, entropy=0.25, eos_mass=0.05)
-    >>> print(format_comparison([row]))
-    model  arch       params  attn  size KB  train s  tok acc  EM    AER (offset)  H     EOS
-    m      luong-dot  1000    0     4        12       0.980    0.50  0.100 (-1)    0.25  0.05
-    >>> row.aer_methods = {"argmax-target": {0: 0.2, -1: 0.1}, "union": {0: 0.3, -1: 0.15}}
-    >>> print(format_comparison([row]).split("\\n\\n")[1])
-    model  argmax-target@0  argmax-target@-1  union@0  union@-1
-    m      0.200            0.100             0.300    0.150
-    """
-    labels = [b.label for b in rows[0].buckets] if rows else []
-    with_grad = any(r.gradient is not None for r in rows)
-    baseline = next((r for r in rows if r.arch == "none" and r.gradient is not None), None)
-    head = ["model", "arch", "params", "attn", "size KB", "train s", "tok acc", "EM"]
-    head += [f"EM {x}" for x in labels] + ["AER (offset)", "H", "EOS"]
-    if with_grad:
-        head += ["grad far", "far/none" if baseline else "far/near"]
-    table = [head]
-    for r in rows:
-        by_label = {b.label: b for b in r.buckets}
-        cells = [
-            r.name,
-            r.arch,
-            str(r.parameters),
-            str(r.attention_parameters),
-            "-" if r.file_bytes is None else str(round(r.file_bytes / 1024)),
-            _fmt(r.train_seconds, ".0f"),
-            f"{r.token_accuracy:.3f}",
-            f"{r.exact_match:.2f}",
-        ]
-        cells += [f"{by_label[x].exact_match:.2f}" if x in by_label else "-" for x in labels]
-        best = r.best_offset
-        cells.append("-" if best is None else f"{r.aer[best]:.3f} ({best})")
-        cells += [_fmt(r.entropy, ".2f"), _fmt(r.eos_mass, ".2f")]
-        if with_grad:
-            far = r.gradient_far
-            ref = baseline.gradient_far if baseline else r.gradient_near
-            ratio = None if far is None or not ref else far / ref
-            cells += [_fmt(far, ".2e"), _fmt(ratio, ".2f")]
-        table.append(cells)
-    out = _render(table, markdown)
-    keys = [(m, o) for m in (rows[0].aer_methods if rows else {}) for o in rows[0].aer_methods[m]]
-    if keys:
-        second = [["model"] + [f"{m}@{o}" for m, o in keys]]
-        for r in rows:
-            second.append(
-                [r.name] + [_fmt(r.aer_methods.get(m, {}).get(o), ".3f") for m, o in keys]
-            )
-        out += "\n\n" + _render(second, markdown)
     return out
 
 
