@@ -409,8 +409,8 @@ class Seq2Seq(nn.Module):
     def decode(self, enc: EncoderOutput, src_lens: Tensor, tgt_in: Tensor) -> Seq2SeqOutput:
         """The teacher-forced decoder on encoder output ``enc``; ``forward`` is encoder + this.
 
-        The decoder sees the source only through ``enc`` (and the lengths), which
-        attribution uses to split one backward pass in two.
+        The decoder sees the source only through ``enc`` (and the lengths):
+        attribution's decoder sweep (:mod:`attnprobe.attribution`) relies on it.
 
         Examples
         --------
