@@ -240,12 +240,12 @@ def _eval_mode(model: nn.Module) -> Iterator[None]:
             m.train(t)
 
 
-def _param_name(model: nn.Module, module: nn.Module, side: str) -> str:
-    """The name under which ``model`` holds the weight of the embedding ``module``."""
+def _check_embedding(module: nn.Module, side: str) -> None:
+    """The ``side`` embedding must be an ``nn.Embedding`` padding with attnprobe's PAD id."""
     if not isinstance(module, nn.Embedding):
         raise AttributionError(
-            f"the {side} embedding is a {type(module).__name__}, not an nn.Embedding; "
-            "attribution swaps its weight table",
+            f"the {side} embedding is a {type(module).__name__}, not an nn.Embedding; the "
+            "baselines of attribution are rows of the embedding table (PAD, UNK)",
             fix="declare the nn.Embedding as source_embedding",
         )
     if module.padding_idx not in (None, PAD_ID):
@@ -253,10 +253,6 @@ def _param_name(model: nn.Module, module: nn.Module, side: str) -> str:
             f"the {side} embedding has padding_idx={module.padding_idx}; attnprobe pads with "
             f"id {PAD_ID}",
         )
-    for name, p in model.named_parameters(remove_duplicate=False):
-        if p is module.weight:
-            return name
-    raise AttributionError(f"the {side} embedding's weight is not a parameter of the model")
 
 
 def _target_embedding(model: nn.Module) -> nn.Module:
@@ -274,9 +270,9 @@ def _target_embedding(model: nn.Module) -> nn.Module:
 class _Runner:
     """Runs the model from given embeddings [N, S, E] through its own forward.
 
-    The source (and, with ``target_share``, the decoder-input) embedding table
-    is swapped, for one call, for a table with one row per real position
-    (row 0: the padding vector), and the ids point at those rows.
+    Capture output edits replace what the source (and, with ``target_share``,
+    the decoder-input) embedding module returns by the given tensors; the ids
+    only mark the real positions.
     """
 
     def __init__(self, model: nn.Module, target: str, target_share: bool, vectorize=False):
@@ -284,12 +280,12 @@ class _Runner:
             raise UnknownNameError("attribution target", target, TARGETS)
         self.model, self.target, self.vectorize = model, target, vectorize
         self.src_emb = model.source_embedding
-        _param_name(model, self.src_emb, "source")  # checks: an nn.Embedding of the model
+        _check_embedding(self.src_emb, "source")
         self.src_path = _module_path(model, self.src_emb)
         self.tgt_emb = self.tgt_path = None
         if target_share:
             self.tgt_emb = _target_embedding(model)
-            _param_name(model, self.tgt_emb, "target")
+            _check_embedding(self.tgt_emb, "target")
             self.tgt_path = _module_path(model, self.tgt_emb)
             if self.tgt_path == self.src_path:
                 raise AttributionError(

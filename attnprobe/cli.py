@@ -637,18 +637,13 @@ def analyze(
     from pathlib import Path
 
     from attnprobe.errors import InputError
-    from attnprobe.pipeline import DEFAULT_METHODS, _check_analyses
+    from attnprobe.pipeline import DEFAULT_METHODS, _check_analyses, _check_attribution
     from attnprobe.pipeline import analyze as run_analysis
 
     names = _check_analyses([a.strip() for a in analyses.split(",") if a.strip()])
     attribution_list = [a.strip() for a in attribution.split(",") if a.strip()]
-    if "attribution" in names:
-        from attnprobe.attribution import METHODS as ATTRIBUTION_METHODS
-        from attnprobe.errors import UnknownNameError
-
-        for a in attribution_list:
-            if a not in ATTRIBUTION_METHODS:
-                raise UnknownNameError("attribution method", a, ATTRIBUTION_METHODS)
+    if "attribution" in names:  # before any file is read
+        _check_attribution(attribution_list)
     if Path(out_dir).exists() and not force:
         raise InputError("already exists", path=out_dir, fix="pass --force to replace it")
     corpus, gold = _read_data(**data)

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from attnprobe.data import ParallelCorpus, corpus_batches
-from attnprobe.edits import Edit, detach
+from attnprobe.edits import detach
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.sites import Site
 
@@ -50,7 +50,6 @@ __all__ = [
     "STOPS",
     "STOP_POINTS",
     "METHODS",
-    "stop_gradient",
     "gradient_matrices",
     "path_gradients",
 ]
@@ -68,21 +67,6 @@ STOP_POINTS = {
     "context": "decoder.attention.hook_context",
 }
 METHODS = ("replicate", "loop")
-
-
-def stop_gradient() -> Edit:
-    """A capture edit that keeps the attention weights' values but blocks their gradient.
-
-    The same as :func:`attnprobe.edits.detach`, under the name traces recorded before.
-
-    Examples
-    --------
-    >>> w = torch.tensor([[[[0.5, 0.5]]]], requires_grad=True)
-    >>> out = stop_gradient()(w, None)
-    >>> torch.equal(out, w), out.requires_grad
-    (True, False)
-    """
-    return Edit("stop_gradient", lambda weights, info: weights.detach())
 
 
 def _check(model, wrt: str, stop: str | None, method: str) -> None:

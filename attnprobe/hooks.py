@@ -447,11 +447,7 @@ class Capture:
                 if modules is None:
                     modules = dict(root.named_modules())
                 path = key.path if isinstance(key, Site) else name
-                if (
-                    not isinstance(path, str)
-                    or path not in modules
-                    or (isinstance(key, Site) and key.role != "states")
-                ):
+                if not isinstance(path, str) or path not in modules:
                     choices = [s.key for s in sites] + [p for p in modules if p]
                     raise UnknownNameError("site to edit (or module path)", str(name), choices)
                 read = key.read if isinstance(key, Site) else "output"
@@ -925,7 +921,8 @@ def capture(
         model uses what ``fn`` returns (see :mod:`attnprobe.edits`). Only sites
         that read ``"output"``, ``"softmax"`` or ``"mha"`` can be edited. A key
         that is a module path but no attention site of this capture (or a
-        ``Site(..., role="states")``) is an *output edit*: ``fn(output, info)``
+        ``Site`` of such a module, ``read=i`` for one element of a tuple) is an
+        *output edit*: ``fn(output, info)``
         gets the tensor the module returns (in its own layout; ``info.step`` is
         the call's index, ``info.rows`` and ``info.mask`` are None) and the
         model uses what it returns, e.g. ``{"decoder.hook_init":

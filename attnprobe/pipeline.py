@@ -519,18 +519,6 @@ def _interval(iv) -> str:
     return f"{iv.mean:.3f} [{iv.low:.3f}, {iv.high:.3f}]"
 
 
-def _concat_agreement(parts: list, site: str, method: str):
-    """One corpus :class:`~attnprobe.analyses.agreement.Agreement` from per-sentence ones."""
-    from attnprobe.analyses.agreement import _METRICS, Agreement
-
-    arrays = {
-        "sentence": np.concatenate([np.full(p.step.size, k, np.int64) for k, p in enumerate(parts)])
-    }
-    for name in ("step", *_METRICS):
-        arrays[name] = np.concatenate([getattr(p, name) for p in parts])
-    return Agreement(site=site, method=method, k=parts[0].k, **arrays)
-
-
 class AttributionAnalysis:
     """Attention vs gradient attribution (:mod:`attnprobe.attribution`, issue 5).
 
@@ -606,9 +594,11 @@ class AttributionAnalysis:
                     rec["attr_tau"] = _clean(np.nanmean(tau)) if np.isfinite(tau).any() else None
 
     def finish(self) -> dict:
+        from attnprobe.analyses.agreement import Agreement
+
         ctx = self.ctx
         n = len(ctx.sentences)
-        agreements = {k: _concat_agreement(v, *k) for k, v in self.agree.items()}
+        agreements = {k: Agreement.concat(v, *k) for k, v in self.agree.items()}
         table = [
             [
                 site,
@@ -958,6 +948,19 @@ def _check_analyses(names) -> tuple[str, ...]:
     return names
 
 
+def _check_attribution(methods) -> tuple[str, ...]:
+    """The attribution methods of the ``attribution`` analysis, checked (did you mean)."""
+    from attnprobe.attribution import METHODS as ATTRIBUTION_METHODS
+
+    methods = tuple(methods)
+    for m in methods:
+        if m not in ATTRIBUTION_METHODS:
+            raise UnknownNameError("attribution method", m, ATTRIBUTION_METHODS)
+    if not methods:
+        raise InputError("give at least one attribution method")
+    return methods
+
+
 def _check_gold(corpus: ParallelCorpus, gold) -> list[Alignment] | None:
     if gold is None:
         return None
@@ -1124,15 +1127,7 @@ def analyze(
             raise UnknownNameError("extraction method", m, EXTRACTORS)
     if not methods:
         raise InputError("give at least one extraction method")
-    attribution = tuple(attribution)
-    if "attribution" in names:
-        from attnprobe.attribution import METHODS as ATTRIBUTION_METHODS
-
-        for m in attribution:
-            if m not in ATTRIBUTION_METHODS:
-                raise UnknownNameError("attribution method", m, ATTRIBUTION_METHODS)
-        if not attribution:
-            raise InputError("give at least one attribution method")
+    attribution = _check_attribution(attribution) if "attribution" in names else tuple(attribution)
     if limit is not None and limit < 1:
         raise InputError(f"limit must be at least 1, got {limit}")
     if batch_size < 1:

@@ -24,6 +24,27 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A folder with an untrained tiny Bahdanau checkpoint ``m.pt`` and three sentence
+    pairs for it: ``t.src``, ``t.tgt`` and their gold alignments ``t.gold`` (Pharaoh)."""
+    from attnprobe.data import ParallelCorpus, Vocab
+    from attnprobe.models.checkpoint import save
+    from attnprobe.models.rnn import ModelConfig, build_model
+
+    d = tmp_path_factory.mktemp("tiny-checkpoint")
+    src, tgt = [["a", "b"], ["b", "c", "a"], ["c"]], [["x", "y"], ["y", "z", "x"], ["z"]]
+    (d / "t.src").write_text("\n".join(" ".join(s) for s in src) + "\n")
+    (d / "t.tgt").write_text("\n".join(" ".join(t) for t in tgt) + "\n")
+    (d / "t.gold").write_text("0-0 1-1\n0-0 1-1 2-2\n0-0\n")
+    sv, tv = Vocab.build(src), Vocab.build(tgt)
+    model = build_model(ModelConfig(len(sv), len(tv), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
+    model.src_vocab, model.tgt_vocab = sv, tv
+    save(model, d / "m.pt", train={"steps": 0})
+    assert ParallelCorpus.read(d / "t.src", d / "t.tgt")
+    return d
+
+
 # --- hooks are global state: no test may leave one behind (see attnprobe.hooks) ----------
 
 _MODULE_HOOK_DICTS = (

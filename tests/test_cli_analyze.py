@@ -14,27 +14,8 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    from attnprobe.data import ParallelCorpus, Vocab
-    from attnprobe.models.checkpoint import save
-    from attnprobe.models.rnn import ModelConfig, build_model
-
-    d = tmp_path_factory.mktemp("m")
-    src, tgt = [["a", "b"], ["b", "c", "a"], ["c"]], [["x", "y"], ["y", "z", "x"], ["z"]]
-    (d / "t.src").write_text("\n".join(" ".join(s) for s in src) + "\n")
-    (d / "t.tgt").write_text("\n".join(" ".join(t) for t in tgt) + "\n")
-    (d / "t.gold").write_text("0-0 1-1\n0-0 1-1 2-2\n0-0\n")
-    sv, tv = Vocab.build(src), Vocab.build(tgt)
-    model = build_model(ModelConfig(len(sv), len(tv), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
-    model.src_vocab, model.tgt_vocab = sv, tv
-    save(model, d / "m.pt", train={"steps": 0})
-    assert ParallelCorpus.read(d / "t.src", d / "t.tgt")
-    return d
-
-
-def test_analyze_writes_the_folder_and_report_rerenders(checkpoint, tmp_path):
-    d, out = checkpoint, tmp_path / "rep"
+def test_analyze_writes_the_folder_and_report_rerenders(tiny_checkpoint, tmp_path):
+    d, out = tiny_checkpoint, tmp_path / "rep"
     r = invoke(
         "analyze",
         d / "m.pt",
@@ -61,8 +42,8 @@ def test_analyze_writes_the_folder_and_report_rerenders(checkpoint, tmp_path):
     assert again.exit_code == 2 and "already exists" in again.output
 
 
-def test_inspect_prints_architecture_sites_and_metadata(checkpoint):
-    r = invoke("inspect", checkpoint / "m.pt")
+def test_inspect_prints_architecture_sites_and_metadata(tiny_checkpoint):
+    r = invoke("inspect", tiny_checkpoint / "m.pt")
     assert r.exit_code == 0, r.output
     assert "bahdanau" in r.output and "decoder.attention" in r.output and "sha256:" in r.output
 
@@ -70,25 +51,25 @@ def test_inspect_prints_architecture_sites_and_metadata(checkpoint):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--gold", "{d}/short.gold"], "2 sentences, but 3 sentence lengths"),
+        (["--gold", "{tmp}/short.gold"], "2 sentences, but 3 sentence lengths"),
         (["--analyses", "alignmnt"], "did you mean 'alignment'"),
         (["--analyses", "attribution", "--attribution", "ig"], "unknown attribution method"),
         (["--src", "{d}/missing.src"], "file not found"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_no_folder(checkpoint, tmp_path, extra, message):
-    d = checkpoint
-    (d / "short.gold").write_text("0-0\n0-0\n")
+def test_bad_input_is_one_line_exit_2_and_no_folder(tiny_checkpoint, tmp_path, extra, message):
+    d = tiny_checkpoint
+    (tmp_path / "short.gold").write_text("0-0\n0-0\n")
     args = ["analyze", d / "m.pt", "--out", tmp_path / "rep"]
     if "--src" not in extra:
         args += ["--src", d / "t.src"]
-    args += ["--tgt", d / "t.tgt"] + [a.format(d=d) for a in extra]
+    args += ["--tgt", d / "t.tgt"] + [a.format(d=d, tmp=tmp_path) for a in extra]
     r = invoke(*args)
     assert r.exit_code == 2 and message in r.output, r.output
     assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / "rep").exists()
 
 
-def test_a_file_that_is_not_a_checkpoint(checkpoint, tmp_path):
+def test_a_file_that_is_not_a_checkpoint(tmp_path):
     (tmp_path / "x.pt").write_text("not a model")
     r = invoke("analyze", tmp_path / "x.pt", "--out", tmp_path / "rep")
     assert r.exit_code == 2 and "x.pt" in r.output and not (tmp_path / "rep").exists()

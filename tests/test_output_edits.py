@@ -185,6 +185,21 @@ def test_tuple_output_edited_by_index():
     assert torch.count_nonzero(h) == 0 and torch.count_nonzero(out) > 0
 
 
+def test_site_key_of_a_plain_module_is_an_output_edit():
+    """A Site of a module that is no attention site edits its output (any role)."""
+    model = model_for("bahdanau")
+    src, lens, tgt_in = batch()
+    seen = []
+
+    def record(states, info):
+        seen.append(states.shape)
+        return states
+
+    with attnprobe.capture(model, edits={Site("encoder", read=0): record}):
+        model(src, lens, tgt_in)
+    assert seen == [torch.Size([3, 5, 2 * SMALL["enc_dim"]])]  # EncoderOutput.states
+
+
 def test_output_edit_errors_and_cleanup():
     model = model_for("bahdanau")
     src, lens, tgt_in = batch()

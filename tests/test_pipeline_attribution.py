@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import tiny_toy_model
 
-from attnprobe.data import Vocab
 from attnprobe.errors import UnknownNameError
 from attnprobe.pipeline import analyze
 from tests.test_report_browser import browser  # noqa: F401  (fixture)
@@ -139,22 +138,13 @@ def test_unknown_attribution_method_is_named(tiny):
         analyze(model, corpus, gold, analyses=["attribution"], attribution=["salency"])
 
 
-def test_cli_analyze_with_attribution_and_faithfulness(tmp_path):
+def test_cli_analyze_with_attribution_and_faithfulness(tiny_checkpoint, tmp_path):
     from attnprobe.cli import cli
-    from attnprobe.models.checkpoint import save
-    from attnprobe.models.rnn import ModelConfig, build_model
 
-    src, tgt = [["a", "b"], ["b", "c", "a"], ["c"]], [["x", "y"], ["y", "z", "x"], ["z"]]
-    (tmp_path / "t.src").write_text("\n".join(" ".join(s) for s in src) + "\n")
-    (tmp_path / "t.tgt").write_text("\n".join(" ".join(t) for t in tgt) + "\n")
-    (tmp_path / "t.gold").write_text("0-0 1-1\n0-0 1-1 2-2\n0-0\n")
-    sv, tv = Vocab.build(src), Vocab.build(tgt)
-    model = build_model(ModelConfig(len(sv), len(tv), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
-    model.src_vocab, model.tgt_vocab = sv, tv
-    save(model, tmp_path / "m.pt", train={"steps": 0})
+    d = tiny_checkpoint
     out = tmp_path / "rep"
-    args = ["analyze", tmp_path / "m.pt", "--src", tmp_path / "t.src", "--tgt", tmp_path / "t.tgt"]
-    args += ["--gold", tmp_path / "t.gold", "--analyses", "alignment,attribution,faithfulness"]
+    args = ["analyze", d / "m.pt", "--src", d / "t.src", "--tgt", d / "t.tgt"]
+    args += ["--gold", d / "t.gold", "--analyses", "alignment,attribution,faithfulness"]
     args += ["--attribution", "saliency,occlusion", "--limit", 5, "--out", out]
     r = CliRunner().invoke(cli, [str(a) for a in args])
     assert r.exit_code == 0, r.output

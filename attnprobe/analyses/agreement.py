@@ -136,6 +136,26 @@ class Agreement:
             out[name] = float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
         return out
 
+    @classmethod
+    def concat(cls, parts: Sequence[Agreement], site=None, method=None) -> Agreement:
+        """One corpus from per-sentence parts: part ``k`` becomes sentence ``k``.
+
+        Examples
+        --------
+        >>> a, b = agreement([np.eye(2)], [np.eye(2)]), agreement([np.eye(3)], [np.eye(3)])
+        >>> both = Agreement.concat([a, b], site="s", method="m")
+        >>> both.sentence.tolist(), both.step.tolist(), both.summary()["top1"]
+        ([0, 0, 1, 1, 1], [0, 1, 0, 1, 2], 1.0)
+        """
+        arrays = {
+            "sentence": np.concatenate(
+                [np.full(p.step.size, k, np.int64) for k, p in enumerate(parts)]
+            )
+        }
+        for name in ("step", *_METRICS):
+            arrays[name] = np.concatenate([getattr(p, name) for p in parts])
+        return cls(site=site, method=method, k=parts[0].k, **arrays)
+
     def to_dict(self) -> dict:
         """Plain-JSON form: the summary and the per-step arrays."""
         d = {"site": self.site, "method": self.method, "summary": self.summary()}

@@ -139,8 +139,9 @@ def plot_aer_by_method(metrics: dict):
 
 
 #: file name (without extension) -> figure function
-def _gradflow(metrics: dict) -> dict:
-    return ((metrics.get("sections") or {}).get("gradflow") or {}).get("data") or {}
+def _section_data(metrics: dict, name: str) -> dict:
+    """The ``data`` of plug-in section ``name`` in a report's metrics ({} without it)."""
+    return ((metrics.get("sections") or {}).get(name) or {}).get("data") or {}
 
 
 def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
@@ -163,7 +164,7 @@ def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
     True
     """
     curves = {}
-    own = _gradflow(metrics).get("profile")
+    own = _section_data(metrics, "gradflow").get("profile")
     if own:
         curves["this model"] = own
     curves.update(compare or {})
@@ -196,7 +197,7 @@ def plot_path_length(metrics: dict):
     >>> plot_path_length({}) is None
     True
     """
-    pl = _gradflow(metrics).get("path_lengths")
+    pl = _section_data(metrics, "gradflow").get("path_lengths")
     if not pl:
         return None
     plt = _pyplot()
@@ -391,10 +392,6 @@ def plot_faithfulness(summaries: dict, metric: str = "tvd"):
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig
-
-
-def _section_data(metrics: dict, name: str) -> dict:
-    return ((metrics.get("sections") or {}).get(name) or {}).get("data") or {}
 
 
 def report_tau_distribution(metrics: dict):
