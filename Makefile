@@ -22,11 +22,12 @@ demo: venv  ## analyse the bundled En->Fr fixture model (report-enfr/report.html
 
 test: venv  ## run the whole test suite (what CI runs)
 	$(BIN)/ruff check attnprobe tests benchmarks fixtures
+	$(BIN)/ruff format --check attnprobe tests benchmarks fixtures
 	$(BIN)/pytest
 
 lint: venv
 	$(BIN)/ruff check attnprobe tests benchmarks fixtures
-	$(BIN)/ruff format --check attnprobe tests benchmarks
+	$(BIN)/ruff format --check attnprobe tests benchmarks fixtures
 
 fixtures: venv  ## regenerate the toy data and retrain every fixture model (see fixtures/README.md)
 	$(BIN)/python -m fixtures.build

@@ -2,7 +2,7 @@
 
 Every error a user can cause is an :class:`AttnprobeError`. The CLI turns the
 whole tree into a one-line message and exit status 2 in one place
-(``attnprobe.cli``); library callers catch :class:`AttnprobeError` or one of its
+(``attnprobe.cli.main``); library callers catch :class:`AttnprobeError` or one of its
 subclasses. Messages say what was expected, what was found, and what to do.
 
 Examples

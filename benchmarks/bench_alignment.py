@@ -81,8 +81,10 @@ def main(argv=None) -> None:
         ("attnprobe + per-sentence scores", t_per),
     ]
     for name, seconds in rows:
-        print(f"{name:34s} {seconds:7.3f} s  {n / seconds:>14,.0f} sentences/s  "
-              f"{t_py / seconds:6.1f}x")
+        print(
+            f"{name:34s} {seconds:7.3f} s  {n / seconds:>14,.0f} sentences/s  "
+            f"{t_py / seconds:6.1f}x"
+        )
 
 
 if __name__ == "__main__":

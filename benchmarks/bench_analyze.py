@@ -23,9 +23,9 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "enfr
 
 def _model(path: str | None):
     from attnprobe.data import Vocab
+    from attnprobe.data.toy import generate_split
     from attnprobe.models.checkpoint import load
-    from attnprobe.models.rnn import ModelConfig, build_model
-    from attnprobe.toy import generate_split
+    from attnprobe.models.reference.rnn import ModelConfig, build_model
 
     if path or FIXTURE.is_file():
         return load(path or FIXTURE)
@@ -60,7 +60,7 @@ def main(argv=None) -> None:
     import torch
 
     from attnprobe.data import ParallelCorpus
-    from attnprobe.pipeline import analyze, default_corpus
+    from attnprobe.pipeline.driver import analyze, default_corpus
     from attnprobe.report.html import render_report
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

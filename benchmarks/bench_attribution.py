@@ -6,7 +6,7 @@ untrained model of the default size on the toy En-Fr test set when no fixture
 is there), reports
 
 * Integrated Gradients (50 Gauss-Legendre steps) for every target step:
-  :func:`attnprobe.attribution.attribute` (one forward per sentence, the
+  :func:`attnprobe.runs.attribution.attribute` (one forward per sentence, the
   per-step gradients by the decoder sweep) against the straightforward use of
   captum, ``LayerIntegratedGradients`` called once per (sentence, target step),
   on ``--loop-sentences`` of them spread evenly over the source lengths (the
@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from attnprobe.attribution import _select, attribute
 from attnprobe.data import PAD_ID, ParallelCorpus, Vocab, make_batch
+from attnprobe.runs.attribution import _select, attribute
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -67,14 +67,14 @@ class PeakMemory:
 
 def load_model(path: Path | None):
     import attnprobe
-    from attnprobe.pipeline import default_corpus
+    from attnprobe.pipeline.driver import default_corpus
 
     if path is not None:
         model = attnprobe.load(path)
         corpus, _ = default_corpus(model)
         return model, corpus, path.name
-    from attnprobe.models.rnn import ModelConfig, build_model
-    from attnprobe.toy import generate_split
+    from attnprobe.data.toy import generate_split
+    from attnprobe.models.reference.rnn import ModelConfig, build_model
 
     examples = generate_split("enfr", "test")
     corpus = ParallelCorpus([list(e.src) for e in examples], [list(e.tgt) for e in examples])
@@ -120,7 +120,7 @@ def captum_loop(model, corpus: ParallelCorpus, n_steps: int) -> list[np.ndarray]
 
 
 def bench(path: Path | None, args, opts: dict) -> None:
-    from attnprobe.pipeline import _spread
+    from attnprobe.pipeline.driver import _spread
 
     model, corpus, name = load_model(path)
     n = min(args.sentences, len(corpus))

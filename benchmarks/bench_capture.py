@@ -35,8 +35,8 @@ import torch.nn.functional as F
 from torch import nn
 
 import attnprobe
-from attnprobe.models.rnn import ModelConfig, build_model
-from attnprobe.sites import Site
+from attnprobe.capturing.sites import Site
+from attnprobe.models.reference.rnn import ModelConfig, build_model
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "enfr-bahdanau.pt"
 

@@ -68,7 +68,7 @@ def main(argv=None) -> None:
     if shutil.which("chromium") is None:
         print("chromium not installed (apt-get install chromium): skipped")
         return
-    from attnprobe.pipeline import analyze
+    from attnprobe.pipeline.driver import analyze
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report"

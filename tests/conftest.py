@@ -30,7 +30,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     pairs for it: ``t.src``, ``t.tgt`` and their gold alignments ``t.gold`` (Pharaoh)."""
     from attnprobe.data import ParallelCorpus, Vocab
     from attnprobe.models.checkpoint import save
-    from attnprobe.models.rnn import ModelConfig, build_model
+    from attnprobe.models.reference.rnn import ModelConfig, build_model
 
     d = tmp_path_factory.mktemp("tiny-checkpoint")
     src, tgt = [["a", "b"], ["b", "c", "a"], ["c"]], [["x", "y"], ["y", "z", "x"], ["z"]]
@@ -45,7 +45,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     return d
 
 
-# --- hooks are global state: no test may leave one behind (see attnprobe.hooks) ----------
+# --- hooks are global state: no test may leave one behind (see attnprobe.capturing.hooks) ---
 
 _MODULE_HOOK_DICTS = (
     "_forward_hooks",
@@ -156,9 +156,9 @@ def tiny_toy_model(n_pairs: int, max_len: int):
     Returns ``(model, corpus, gold alignments)``; ``model.meta`` mimics a checkpoint's.
     """
     from attnprobe.data import ParallelCorpus, Vocab
-    from attnprobe.models.rnn import ModelConfig
-    from attnprobe.toy import generate_split
-    from attnprobe.train import TrainConfig, train
+    from attnprobe.data.toy import generate_split
+    from attnprobe.models.reference.rnn import ModelConfig
+    from attnprobe.models.reference.train import TrainConfig, train
 
     ex = [e for e in generate_split("enfr", "dev") if len(e.src) <= max_len][:n_pairs]
     corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="tiny")
@@ -167,3 +167,14 @@ def tiny_toy_model(n_pairs: int, max_len: int):
     model = train(cfg, corpus, corpus, TrainConfig(max_steps=5), sv, tv, progress=False).model
     model.meta = {"path": "tiny.pt", "sha256": "0" * 64, "data": None, "train": {"steps": 5}}
     return model, corpus, [e.alignment for e in ex]
+
+
+def pytest_configure(config):
+    """One torch thread per process: on 2 cores torch's default threading makes the suite
+    several times slower (and subprocesses started by tests inherit the setting)."""
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)

@@ -7,12 +7,12 @@ import torch
 from torch import nn
 
 import attnprobe
-from attnprobe import edits
-from attnprobe.adapter import Wrapped
+from attnprobe.capturing import edits
+from attnprobe.capturing.sites import Site
 from attnprobe.data import BOS_ID, EOS_ID, Vocab, make_batch
 from attnprobe.errors import InputError, SiteError, UnknownNameError
-from attnprobe.models.rnn import Seq2SeqOutput
-from attnprobe.sites import Site
+from attnprobe.models.reference.rnn import Seq2SeqOutput
+from attnprobe.models.wrap import Wrapped
 
 SRC = Vocab.build([["a", "b", "c", "d"]])
 TGT = Vocab.build([["w", "x", "y", "z", "q"]])

@@ -38,17 +38,24 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 # (gold sure, gold possible-only, hypothesis) -> (precision, recall, aer, f1), computed by hand
 CASES = [
-    pytest.param([(0, 0), (1, 1)], [(1, 2)], [(0, 0), (1, 2), (2, 2)],
-                 (2 / 3, 1 / 2, 0.4, 4 / 7), id="issue-example"),
+    pytest.param(
+        [(0, 0), (1, 1)],
+        [(1, 2)],
+        [(0, 0), (1, 2), (2, 2)],
+        (2 / 3, 1 / 2, 0.4, 4 / 7),
+        id="issue-example",
+    ),
     pytest.param([(0, 0)], [], [(0, 0)], (1.0, 1.0, 0.0, 1.0), id="perfect"),
     pytest.param([], [], [], (1.0, 1.0, 0.0, 1.0), id="empty-gold-empty-hyp"),
     pytest.param([(0, 0), (1, 1)], [], [], (1.0, 0.0, 1.0, 0.0), id="empty-hyp"),
     pytest.param([], [], [(0, 0)], (0.0, 1.0, 1.0, 0.0), id="empty-gold-line"),
     # all-possible gold: S empty, so AER = 1 - |A∩P| / |A| = 1 - precision
-    pytest.param([], [(0, 0), (1, 1)], [(0, 0), (2, 2)], (0.5, 1.0, 0.5, 2 / 3),
-                 id="all-possible-gold"),
-    pytest.param([], [(0, 0), (1, 1)], [(0, 0), (1, 1)], (1.0, 1.0, 0.0, 1.0),
-                 id="all-possible-perfect"),
+    pytest.param(
+        [], [(0, 0), (1, 1)], [(0, 0), (2, 2)], (0.5, 1.0, 0.5, 2 / 3), id="all-possible-gold"
+    ),
+    pytest.param(
+        [], [(0, 0), (1, 1)], [(0, 0), (1, 1)], (1.0, 1.0, 0.0, 1.0), id="all-possible-perfect"
+    ),
     pytest.param([(0, 0)], [], [(1, 1)], (0.0, 0.0, 1.0, 0.0), id="all-wrong"),
 ]
 
@@ -79,8 +86,7 @@ def test_possible_links_of_the_hypothesis_count_as_links():
 
 def test_score_as_dict_has_the_documented_keys():
     d = score_alignments([A([(0, 0)])], [A([(0, 0)])]).as_dict()
-    assert {"aer", "precision", "recall", "f1", "links", "sure", "possible",
-            "sentences"} <= set(d)
+    assert {"aer", "precision", "recall", "f1", "links", "sure", "possible", "sentences"} <= set(d)
 
 
 def test_sentence_count_mismatch_is_an_error():
@@ -140,8 +146,13 @@ def test_vectorised_scorer_agrees_with_python_sets(pairs):
     assert 0.0 <= s.precision <= 1.0 and 0.0 <= s.recall <= 1.0
     per = s.per_sentence()
     for k, (g, h) in enumerate(pairs):
-        assert (per.links[k], per.sure[k], per.possible[k], per.hits_sure[k],
-                per.hits_possible[k]) == naive_counts([g], [h])
+        assert (
+            per.links[k],
+            per.sure[k],
+            per.possible[k],
+            per.hits_sure[k],
+            per.hits_possible[k],
+        ) == naive_counts([g], [h])
     assert ((per.aer >= 0) & (per.aer <= 1)).all()
 
 
@@ -154,6 +165,7 @@ def test_aer_is_zero_when_a_equals_s_equals_p(sentences):
 
 
 # --------------------------------------------------------------------------- readers
+
 
 def test_pharaoh_marks_ids_crlf_and_one_based(tmp_path):
     path = write(tmp_path, "g.txt", "7\t1-1 2p3 3?3\r\n\r\n2-2 2p2\r\n")
@@ -269,6 +281,7 @@ def test_bitext_lengths(tmp_path):
 
 # --------------------------------------------------------------------------- writers
 
+
 def test_write_naacl_then_read(tmp_path):
     corpus = [A([(0, 1)], [(2, 2)]), A([]), A([], [(1, 0)])]
     write_naacl(tmp_path / "a.wa", corpus)
@@ -300,8 +313,15 @@ def test_format_pharaoh_rejects_unknown_mark():
 
 
 def test_link_table_views():
-    t = LinkTable.from_links([0, 0, 0], [1, 1, 0], [1, 1, 0], [False, True, False],
-                             n_sentences=2, src_len=[2, -1], tgt_len=[2, -1])
+    t = LinkTable.from_links(
+        [0, 0, 0],
+        [1, 1, 0],
+        [1, 1, 0],
+        [False, True, False],
+        n_sentences=2,
+        src_len=[2, -1],
+        tgt_len=[2, -1],
+    )
     assert t[0] == A([(1, 1)], [(0, 0)], src_len=2, tgt_len=2)  # duplicate 1-1: sure wins
     assert t[-1] == A([])
     assert t.reversed()[0] == A([(1, 1)], [(0, 0)], src_len=2, tgt_len=2)
@@ -316,6 +336,7 @@ def test_link_table_views():
 
 # --------------------------------------------------------------------------- real data
 
+
 def lilt_results(path: Path) -> dict[str, tuple[float, float, float, int]]:
     """``file: AER% (precision%/recall%/links)`` lines of the reference scorer."""
     out = {}
@@ -323,8 +344,12 @@ def lilt_results(path: Path) -> dict[str, tuple[float, float, float, int]]:
     for line in path.read_text().splitlines():
         m = pattern.fullmatch(line.strip())
         if m:
-            out[m.group(1)] = (float(m.group(2)), float(m.group(3)), float(m.group(4)),
-                               int(m.group(5)))
+            out[m.group(1)] = (
+                float(m.group(2)),
+                float(m.group(3)),
+                float(m.group(4)),
+                int(m.group(5)),
+            )
     return out
 
 
@@ -336,8 +361,7 @@ def test_reproduces_the_lilt_reference_scorer(shared_data, pair):
     present = {name: v for name, v in expected.items() if (folder / name).exists()}
     assert len(present) == 6  # forward, reverse and the four symmetrised files
     for name, (aer, precision, recall, links) in present.items():
-        s = score_files(gold, folder / name, gold_one_based=True,
-                        reverse_hyp=".reverse." in name)
+        s = score_files(gold, folder / name, gold_one_based=True, reverse_hyp=".reverse." in name)
         # the printed lines come from re-runs whose files differ slightly (README)
         assert 100 * s.aer == pytest.approx(aer, abs=0.1 + 0.05), name
         assert 100 * s.precision == pytest.approx(precision, abs=0.15), name
@@ -348,10 +372,8 @@ def test_reproduces_the_lilt_reference_scorer(shared_data, pair):
 def test_reverse_gold_equals_reverse_hyp(shared_data):
     folder = shared_data / "reference-outputs" / "lilt-fastalign"
     gold = shared_data / "gold" / "awesome-align" / "enfr.gold"
-    a = score_files(gold, folder / "test.enfr.reverse.talp", gold_one_based=True,
-                    reverse_hyp=True)
-    b = score_files(gold, folder / "test.enfr.reverse.talp", gold_one_based=True,
-                    reverse_gold=True)
+    a = score_files(gold, folder / "test.enfr.reverse.talp", gold_one_based=True, reverse_hyp=True)
+    b = score_files(gold, folder / "test.enfr.reverse.talp", gold_one_based=True, reverse_gold=True)
     assert a.as_dict() == b.as_dict()
     assert round(100 * a.aer, 1) == 15.9 and a.links == 6747
 
@@ -362,8 +384,9 @@ def test_reverse_gold_equals_reverse_hyp(shared_data):
 )
 def test_reproduces_published_awesome_align_aer(shared_data, pair, aer, links):
     folder = shared_data / "gold" / "awesome-align"
-    s = score_files(folder / f"{pair}.gold", folder / f"{pair}.awesome-align.out",
-                    gold_one_based=True)
+    s = score_files(
+        folder / f"{pair}.gold", folder / f"{pair}.awesome-align.out", gold_one_based=True
+    )
     assert round(100 * s.aer, 1) == aer
     assert s.links == links
 
@@ -374,8 +397,7 @@ def test_zhen_published_figure_treats_every_gold_link_as_sure(shared_data):
     folder = shared_data / "gold" / "awesome-align"
     gold = read_link_table(folder / "zhen.gold", one_based=True)
     assert gold.n_links - gold.n_sure == 178
-    all_sure = LinkTable.from_links(gold._sentence_ids(), gold.src, gold.tgt,
-                                    n_sentences=len(gold))
+    all_sure = LinkTable.from_links(gold._sentence_ids(), gold.src, gold.tgt, n_sentences=len(gold))
     hyp = read_link_table(folder / "zhen.awesome-align.out")
     assert round(100 * score_alignments(gold, hyp).aer, 1) == 13.3
     assert round(100 * score_alignments(all_sure, hyp).aer, 1) == 13.4
@@ -411,8 +433,16 @@ def test_text_lengths_catch_the_jaen_dirt(shared_data):
     folder = shared_data / "gold" / "awesome-align"
     lengths = read_bitext_lengths(folder / "jaen.src-tgt")
     with pytest.raises(InputError, match=r"jaen\.gold:\d+: link .* points outside"):
-        score_files(folder / "jaen.gold", folder / "jaen.awesome-align.out",
-                    gold_one_based=True, lengths=lengths)
-    enfr = score_files(folder / "enfr.gold", folder / "enfr.awesome-align.out",
-                       gold_one_based=True, lengths=read_bitext_lengths(folder / "enfr.src-tgt"))
+        score_files(
+            folder / "jaen.gold",
+            folder / "jaen.awesome-align.out",
+            gold_one_based=True,
+            lengths=lengths,
+        )
+    enfr = score_files(
+        folder / "enfr.gold",
+        folder / "enfr.awesome-align.out",
+        gold_one_based=True,
+        lengths=read_bitext_lengths(folder / "enfr.src-tgt"),
+    )
     assert enfr.links == 6038

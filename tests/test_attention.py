@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.models.attention import (
+from attnprobe.models.reference.attention import (
     AdditiveScore,
     Attention,
     DotScore,

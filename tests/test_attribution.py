@@ -2,7 +2,7 @@
 
 The oracle for every method is captum's own class called the straightforward
 way (one sentence and one target step per call), which shares no code with the
-batched path in attnprobe.attribution.
+batched path in attnprobe.runs.attribution.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ import torch
 from torch import nn
 
 import attnprobe
-from attnprobe.attribution import (
+from attnprobe.data import PAD_ID, ParallelCorpus, Vocab, make_batch
+from attnprobe.errors import UnknownNameError
+from attnprobe.models.reference.rnn import ModelConfig
+from attnprobe.models.reference.train import TrainConfig, train
+from attnprobe.runs.attribution import (
     _DEFAULTS,
     AttributionError,
     _Batch,
@@ -23,10 +27,6 @@ from attnprobe.attribution import (
     attribute,
     attribute_batch,
 )
-from attnprobe.data import PAD_ID, ParallelCorpus, Vocab, make_batch
-from attnprobe.errors import UnknownNameError
-from attnprobe.models.rnn import ModelConfig
-from attnprobe.train import TrainConfig, train
 
 SRC = [["a", "b", "c"], ["b"], ["c", "a"], ["a", "c", "b", "a"]]
 TGT = [["x", "y", "z"], ["y"], ["z", "x"], ["x", "z", "y", "x"]]
@@ -137,7 +137,7 @@ def fixture_model():
     """The En-Fr Bahdanau fixture checkpoint in float64, on 3 short test pairs."""
     from conftest import FIXTURES
 
-    from attnprobe.pipeline import default_corpus
+    from attnprobe.pipeline.driver import default_corpus
 
     model = attnprobe.load(FIXTURES / "models" / "enfr-bahdanau.pt").double().eval()
     corpus, _ = default_corpus(model)
@@ -151,7 +151,7 @@ MODELS = ["trained", pytest.param("fixture_model", marks=pytest.mark.slow)]
 
 
 def _step_fn(model):
-    from attnprobe.attribution import _select
+    from attnprobe.runs.attribution import _select
 
     def f(src, lens, tgt_in, tgt_out, t):
         return _select(model(src, lens, tgt_in).logits, tgt_out, "log_prob")[:, t]
@@ -305,9 +305,9 @@ SWEEP_ARCHS = [
 @pytest.mark.parametrize("arch", SWEEP_ARCHS, ids=lambda a: "-".join(map(str, a.values())))
 @pytest.mark.parametrize("padded", [False, True], ids=["one-length", "padded"])
 def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
-    import attnprobe.attribution as A
-    from attnprobe.attribution import _gradients_at, _inputs
-    from attnprobe.models.rnn import build_model
+    import attnprobe.runs.attribution as A
+    from attnprobe.models.reference.rnn import build_model
+    from attnprobe.runs.attribution import _gradients_at, _inputs
 
     v = Vocab.build(SRC + TGT)
     dims = {"emb_dim": 4, "enc_dim": 3, "hidden_dim": 6}

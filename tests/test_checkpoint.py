@@ -8,7 +8,7 @@ import torch
 from attnprobe.data import Vocab
 from attnprobe.errors import CheckpointError
 from attnprobe.models.checkpoint import FORMAT, load, save
-from attnprobe.models.rnn import ModelConfig, build_model
+from attnprobe.models.reference.rnn import ModelConfig, build_model
 
 
 @pytest.fixture

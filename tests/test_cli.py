@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from attnprobe import __version__
-from attnprobe.cli import cli
+from attnprobe.cli.main import cli
 from attnprobe.models.checkpoint import load
 
 

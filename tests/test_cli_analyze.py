@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from attnprobe.cli import cli
+from attnprobe.cli.main import cli
 
 
 def invoke(*args):

@@ -6,10 +6,10 @@ import json
 
 from click.testing import CliRunner
 
-from attnprobe.cli import cli
+from attnprobe.cli.main import cli
 from attnprobe.data import Vocab
 from attnprobe.models.checkpoint import save
-from attnprobe.models.rnn import ModelConfig, build_model
+from attnprobe.models.reference.rnn import ModelConfig, build_model
 
 SRC = ["a b c", "b a", "c"]
 TGT = ["x y z", "y x", "z"]

@@ -9,15 +9,15 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from attnprobe.cli import cli
+from attnprobe.cli.main import cli
 
 
 @pytest.fixture
 def files(tmp_path):
     # the hand-computed example: S = {0-0, 1-1}, P-only = {1-2};
     # A = {0-0, 1-2, 2-2}: precision 2/3, recall 1/2, AER 0.4
-    (tmp_path / "gold.txt").write_text("1-1 2-2 2p3\n\n")   # 1-based
-    (tmp_path / "hyp.txt").write_text("0-0 1-2 2-2\n\n")    # 0-based
+    (tmp_path / "gold.txt").write_text("1-1 2-2 2p3\n\n")  # 1-based
+    (tmp_path / "hyp.txt").write_text("0-0 1-2 2-2\n\n")  # 0-based
     return tmp_path
 
 
@@ -42,15 +42,21 @@ def test_score_json(files):
 
 def test_score_reverse_and_naacl(files):
     (files / "gold.wa").write_text("1 2 2 S\n1 1 1 S\n1 2 3 P\n")  # NAACL; no sentence 2
-    (files / "rev.txt").write_text("0-0 2-1 2-2\n\n")               # target-source
+    (files / "rev.txt").write_text("0-0 2-1 2-2\n\n")  # target-source
     r = run("score", files / "gold.wa", files / "rev.txt", "--reverse-hyp", "--json")
     assert json.loads(r.output)["aer"] == pytest.approx(0.4)
 
 
 def test_score_with_text_checks_lengths(files):
     (files / "bitext").write_text("a b ||| c d\nx ||| y\n")
-    r = run("score", files / "gold.txt", files / "hyp.txt", "--gold-one-based",
-            "--text", files / "bitext")
+    r = run(
+        "score",
+        files / "gold.txt",
+        files / "hyp.txt",
+        "--gold-one-based",
+        "--text",
+        files / "bitext",
+    )
     assert r.exit_code == 2
     assert "gold.txt:1: link 1-2 (0-based source-target) points outside sentence 1" in r.output
 
@@ -87,8 +93,16 @@ def test_score_help_explains_formats_and_bases():
 def test_symmetrize_writes_pharaoh(tmp_path):
     (tmp_path / "fwd").write_text("0-0 1-1\n0-0\n")
     (tmp_path / "rev").write_text("0-0 2-1\n0-0\n")  # target-source
-    r = run("symmetrize", tmp_path / "fwd", tmp_path / "rev", "--reverse-rev",
-            "-m", "union", "-o", tmp_path / "out")
+    r = run(
+        "symmetrize",
+        tmp_path / "fwd",
+        tmp_path / "rev",
+        "--reverse-rev",
+        "-m",
+        "union",
+        "-o",
+        tmp_path / "out",
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "out").read_text() == "0-0 1-1 1-2\n0-0\n"
 
@@ -117,11 +131,13 @@ def test_symmetrize_help_lists_methods():
 
 @pytest.mark.parametrize("command", ["score", "symmetrize"])
 def test_model_free_commands_do_not_import_torch(files, command):
-    args = {"score": [files / "gold.txt", files / "hyp.txt", "--gold-one-based"],
-            "symmetrize": [files / "hyp.txt", files / "hyp.txt", "-o", files / "sym.txt"]}
+    args = {
+        "score": [files / "gold.txt", files / "hyp.txt", "--gold-one-based"],
+        "symmetrize": [files / "hyp.txt", files / "hyp.txt", "-o", files / "sym.txt"],
+    }
     code = (
         "import sys\n"
-        "from attnprobe.cli import main\n"
+        "from attnprobe.cli.main import main\n"
         "try:\n"
         f"    main({[command] + [str(a) for a in args[command]]!r})\n"
         "except SystemExit as e:\n"
@@ -135,8 +151,13 @@ def test_model_free_commands_do_not_import_torch(files, command):
 
 def test_score_on_real_data(shared_data):
     folder = shared_data / "gold" / "awesome-align"
-    r = run("score", folder / "enfr.gold", folder / "enfr.awesome-align.out",
-            "--gold-one-based", "--json")
+    r = run(
+        "score",
+        folder / "enfr.gold",
+        folder / "enfr.awesome-align.out",
+        "--gold-one-based",
+        "--json",
+    )
     d = json.loads(r.output)
     assert round(100 * d["aer"], 1) == 4.1 and d["links"] == 6038
     naacl = shared_data / "gold/naacl2003-hansards-enfr/test/test.wa.nonullalign"

@@ -8,10 +8,10 @@ import pytest
 
 from attnprobe.alignment import Alignment
 from attnprobe.analyses.gradflow import gradient_profile
-from attnprobe.comparison import ModelComparison, compare, format_comparison
 from attnprobe.data import ParallelCorpus, Vocab
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.models.rnn import ModelConfig, build_model
+from attnprobe.models.reference.rnn import ModelConfig, build_model
+from attnprobe.pipeline.comparison import ModelComparison, compare, format_comparison
 
 CORPUS = ParallelCorpus([["a", "b"], ["b"]], [["x", "y"], ["y"]])
 GOLD = [

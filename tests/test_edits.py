@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from attnprobe.edits import EditInfo, identity, permute, replace, uniform, zero_topk
+from attnprobe.capturing.edits import EditInfo, identity, permute, replace, uniform, zero_topk
 from attnprobe.errors import InputError, UnknownNameError
 
 # two sentences, 2 heads, one step; the second sentence has 2 real positions of 4

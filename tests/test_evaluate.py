@@ -6,8 +6,8 @@ import torch
 from torch.nn import functional as F
 
 from attnprobe.data import ParallelCorpus, Vocab, make_batch
-from attnprobe.evaluate import run_corpus
-from attnprobe.models.rnn import ModelConfig, build_model
+from attnprobe.models.reference.rnn import ModelConfig, build_model
+from attnprobe.runs.evaluate import run_corpus
 
 CORPUS = ParallelCorpus([["a", "b", "c"], ["b"], ["c", "a"]], [["x", "y"], ["y", "y", "x"], ["x"]])
 

@@ -26,11 +26,13 @@ from attnprobe.analyses.extraction import (
 from attnprobe.errors import InputError, UnknownNameError
 
 # rows = target steps, columns = source words
-M = np.array([
-    [0.70, 0.20, 0.10],
-    [0.10, 0.10, 0.80],
-    [0.30, 0.60, 0.10],
-])
+M = np.array(
+    [
+        [0.70, 0.20, 0.10],
+        [0.10, 0.10, 0.80],
+        [0.30, 0.60, 0.10],
+    ]
+)
 
 
 @pytest.mark.parametrize(
@@ -99,8 +101,11 @@ def test_top_p_takes_the_fewest_heaviest_words():
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)),
-              elements=st.floats(0.01, 1.0)))
+@given(
+    arrays(
+        np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=st.floats(0.01, 1.0)
+    )
+)
 def test_matching_has_the_optimal_weight(a):
     links = max_weight_matching(a).sure
     rows, cols = linear_sum_assignment(a, maximize=True)  # an independent solver
@@ -110,8 +115,12 @@ def test_matching_has_the_optimal_weight(a):
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)),
-              elements=st.floats(0.0, 1.0)), st.integers(-2, 2))
+@given(
+    arrays(
+        np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=st.floats(0.0, 1.0)
+    ),
+    st.integers(-2, 2),
+)
 def test_one_link_per_target_row_inside(a, offset):
     out = argmax_target(a, offset=offset)
     T = a.shape[0]
@@ -121,7 +130,8 @@ def test_one_link_per_target_row_inside(a, offset):
     for name in EXTRACTORS:
         if name != "threshold":
             assert extract_alignment(a, name, offset=offset).sure <= {
-                (i, j) for i in range(a.shape[1]) for j in range(T)}
+                (i, j) for i in range(a.shape[1]) for j in range(T)
+            }
 
 
 def test_accepts_array_likes_without_torch():
@@ -164,6 +174,8 @@ def test_word_matrix_keeps_rows_of_real_words():
 
 
 def test_extraction_does_not_import_torch():
-    code = ("import sys, attnprobe.analyses.extraction, attnprobe.analyses; "
-            "sys.exit('torch' in sys.modules)")
+    code = (
+        "import sys, attnprobe.analyses.extraction, attnprobe.analyses; "
+        "sys.exit('torch' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

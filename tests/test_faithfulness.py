@@ -13,9 +13,9 @@ from attnprobe.analyses.faithfulness import (
 )
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.faithfulness import run_edits
-from attnprobe.models.rnn import ModelConfig
-from attnprobe.train import TrainConfig, train
+from attnprobe.models.reference.rnn import ModelConfig
+from attnprobe.models.reference.train import TrainConfig, train
+from attnprobe.runs.faithfulness import run_edits
 
 SRC = [["a", "b", "c"], ["b"], ["c", "a"], ["a", "c", "b", "a"]]
 TGT = [["x", "y", "z"], ["y"], ["z", "x"], ["x", "z", "y", "x"]]

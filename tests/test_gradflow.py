@@ -124,7 +124,7 @@ def test_graph_nodes_and_edges():
 
 
 def test_graph_reads_a_model_config():
-    from attnprobe.models.rnn import ModelConfig
+    from attnprobe.models.reference.rnn import ModelConfig
 
     cfg = ModelConfig(10, 10, attention="luong", score="dot", bidirectional=False)
     # unidirectional with attention: e_s -> f_s -> c_t -> h~_t -> y_t = 4

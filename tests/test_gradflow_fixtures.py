@@ -14,9 +14,9 @@ import pytest
 
 from attnprobe.analyses.gradflow import gradient_profile, gradient_ratio
 from attnprobe.data import ParallelCorpus
-from attnprobe.gradients import gradient_matrices
 from attnprobe.models.checkpoint import load
-from attnprobe.pipeline import FAR, default_corpus, word_masks
+from attnprobe.pipeline.driver import FAR, default_corpus, word_masks
+from attnprobe.runs.gradients import gradient_matrices
 from fixtures.build import MODELS
 
 ATTENTION, NONE = MODELS / "enfr-bahdanau.pt", MODELS / "enfr-none.pt"

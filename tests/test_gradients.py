@@ -10,8 +10,8 @@ from torch import nn
 from attnprobe.analyses.gradflow import decompose_paths
 from attnprobe.data import ParallelCorpus, Vocab, make_batch
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.gradients import gradient_matrices, path_gradients
-from attnprobe.models.rnn import ModelConfig, build_model
+from attnprobe.models.reference.rnn import ModelConfig, build_model
+from attnprobe.runs.gradients import gradient_matrices, path_gradients
 
 CORPUS = ParallelCorpus(
     [["a", "b", "c"], ["b"], ["c", "a"]],

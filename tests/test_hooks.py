@@ -17,12 +17,12 @@ from attention_zoo import (
 from torch import nn
 
 import attnprobe
-from attnprobe import edits
+from attnprobe.capturing import edits
+from attnprobe.capturing.sites import Site
 from attnprobe.data import BOS_ID, ParallelCorpus, Vocab
 from attnprobe.errors import SiteError, UnknownNameError
-from attnprobe.models.rnn import ARCHS, ModelConfig, build_model
-from attnprobe.sites import Site
-from attnprobe.train import TrainConfig, train
+from attnprobe.models.reference.rnn import ARCHS, ModelConfig, build_model
+from attnprobe.models.reference.train import TrainConfig, train
 
 SMALL = {"src_vocab": 11, "tgt_vocab": 13, "emb_dim": 6, "enc_dim": 4, "hidden_dim": 8}
 ATTENTIVE = sorted(a for a in ARCHS if a != "none")
@@ -176,7 +176,7 @@ def test_weight_gradients_agree_with_finite_differences(name):
                 reduction="sum",
             )
             diffs.append(nll.item())
-        attn.hook_weights = attnprobe.models.attention.HookPoint()
+        attn.hook_weights = attnprobe.models.reference.attention.HookPoint()
         assert g[b, t, s].item() == pytest.approx(
             (diffs[0] - diffs[1]) / (2 * eps), rel=1e-5, abs=1e-8
         )
@@ -186,7 +186,7 @@ def test_weight_gradients_agree_with_finite_differences(name):
         model.encoder.hook_states = Nudge(0, (1, 2), sign * eps)
         with torch.no_grad():
             diffs.append(_loss(model, src, lens, tgt_in, tgt_out).item())
-    model.encoder.hook_states = attnprobe.models.attention.HookPoint()
+    model.encoder.hook_states = attnprobe.models.reference.attention.HookPoint()
     expected = (diffs[0] - diffs[1]) / (2 * eps)
     assert cap.trace.state_grads[:, 1, 2].sum().item() == pytest.approx(expected, rel=1e-5)
     assert cap.trace.states.shape == (3, 5, 8)

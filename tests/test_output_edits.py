@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 import attnprobe
-from attnprobe import edits
+from attnprobe.capturing import edits
+from attnprobe.capturing.sites import Site
 from attnprobe.data import BOS_ID
 from attnprobe.errors import InputError, SiteError, UnknownNameError
-from attnprobe.models.rnn import ARCHS, ModelConfig, build_model
-from attnprobe.sites import Site
+from attnprobe.models.reference.rnn import ARCHS, ModelConfig, build_model
 
 SMALL = {"src_vocab": 11, "tgt_vocab": 13, "emb_dim": 6, "enc_dim": 4, "hidden_dim": 8}
 

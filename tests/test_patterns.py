@@ -24,8 +24,8 @@ from attnprobe.analyses.patterns import (
     sentence_patterns,
     special_mass,
 )
+from attnprobe.data.toy import NP, Clause, Sentence, translate
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.toy import NP, Clause, Sentence, translate
 
 # A teacher-forced matrix [m + 1, n + 1] for 2 source and 2 target words:
 # last row = the step predicting EOS, last column = the source EOS.

@@ -9,7 +9,7 @@ from conftest import tiny_toy_model
 from attnprobe.alignment import Alignment
 from attnprobe.data import ParallelCorpus, Vocab
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.pipeline import (
+from attnprobe.pipeline.driver import (
     ANALYSES,
     AlignmentAnalysis,
     AnalysisContext,
@@ -62,8 +62,8 @@ def tiny():
 def test_analyze_end_to_end_matches_independent_scoring(tiny):
     from attnprobe.alignment import score_alignments
     from attnprobe.analyses.extraction import argmax_target
-    from attnprobe.evaluate import run_corpus
-    from attnprobe.pipeline import word_masks
+    from attnprobe.pipeline.driver import word_masks
+    from attnprobe.runs.evaluate import run_corpus
 
     model, corpus, gold = tiny
     res = analyze(model, corpus, gold, batch_size=5, progress=False)
@@ -103,7 +103,7 @@ def test_limit_unk_warning_and_patterns(tiny, caplog):
 
 
 def test_location_model_reports_too_long_sentences(tiny):
-    from attnprobe.models.rnn import ModelConfig, arch_fields, build_model
+    from attnprobe.models.reference.rnn import ModelConfig, arch_fields, build_model
 
     _, corpus, gold = tiny
     sv, tv = Vocab.build(corpus.src), Vocab.build(corpus.tgt)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import tiny_toy_model
 
 from attnprobe.errors import UnknownNameError
-from attnprobe.pipeline import analyze
+from attnprobe.pipeline.driver import analyze
 from tests.test_report_browser import browser  # noqa: F401  (fixture)
 
 METHODS = ("saliency", "input_x_gradient")
@@ -40,8 +40,8 @@ def analysed(tiny):
 @pytest.fixture(scope="module")
 def direct(tiny):
     """Attention and attribution computed without the pipeline, in the same batches."""
-    from attnprobe.attribution import attribute
-    from attnprobe.evaluate import run_corpus
+    from attnprobe.runs.attribution import attribute
+    from attnprobe.runs.evaluate import run_corpus
 
     model, corpus, _ = tiny
     attention = [r.attention for r in run_corpus(model, corpus, batch_size=5, decode=False)]
@@ -72,7 +72,7 @@ def test_agreement_numbers_equal_the_agreement_module_on_attribute_output(analys
 
 def test_attention_and_attribution_aer_on_the_same_gold(tiny, analysed, direct):
     from attnprobe.analyses.agreement import attribution_aer
-    from attnprobe.pipeline import attention_aer
+    from attnprobe.pipeline.driver import attention_aer
 
     _, _, gold = tiny
     attention, mats = direct
@@ -139,7 +139,7 @@ def test_unknown_attribution_method_is_named(tiny):
 
 
 def test_cli_analyze_with_attribution_and_faithfulness(tiny_checkpoint, tmp_path):
-    from attnprobe.cli import cli
+    from attnprobe.cli.main import cli
 
     d = tiny_checkpoint
     out = tmp_path / "rep"
@@ -183,7 +183,7 @@ def test_attribution_heatmaps_render_beside_the_attention_in_chromium(analysed, 
 
 def test_erasure_comparison_equals_compare_erasure_on_direct_numbers(tiny, analysed, direct):
     from attnprobe.analyses.faithfulness import compare_erasure
-    from attnprobe.attribution import attribute
+    from attnprobe.runs.attribution import attribute
 
     model, corpus, _ = tiny
     attention, mats = direct  # 12 sentences: all of them are used (fewer than the caps)
@@ -198,8 +198,8 @@ def test_erasure_comparison_equals_compare_erasure_on_direct_numbers(tiny, analy
 
 
 def test_integrated_gradients_gaps_are_reported(tiny):
-    from attnprobe.attribution import attribute
     from attnprobe.data import ParallelCorpus
+    from attnprobe.runs.attribution import attribute
 
     model, corpus, gold = tiny
     sub = ParallelCorpus(corpus.src[:3], corpus.tgt[:3])

@@ -7,7 +7,7 @@ import torch
 
 from attnprobe.data import BOS_ID
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.models.rnn import ARCHS, ModelConfig, arch_fields, build_model
+from attnprobe.models.reference.rnn import ARCHS, ModelConfig, arch_fields, build_model
 
 SMALL = {"src_vocab": 11, "tgt_vocab": 13, "emb_dim": 6, "enc_dim": 4, "hidden_dim": 8}
 VARIANTS = {

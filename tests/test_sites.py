@@ -6,9 +6,9 @@ import pytest
 from attention_zoo import AttentionLayer, AttnDecoderRNN, GlobalAttention
 from torch import nn
 
+from attnprobe.capturing.sites import Site, builtin_site, find_sites, resolve_module
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.models.rnn import ModelConfig, build_model
-from attnprobe.sites import Site, builtin_site, find_sites, resolve_module
+from attnprobe.models.reference.rnn import ModelConfig, build_model
 
 
 def test_site_defaults_and_key():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from attnprobe.alignment import Alignment
+from attnprobe.alignment.subwords import subword_to_word, word_ids
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.subwords import subword_to_word, word_ids
 
 A = Alignment.from_links
 

@@ -7,8 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attnprobe.alignment import Alignment, read_alignments
+from attnprobe.alignment.symmetrize import (
+    SYMMETRIZATIONS,
+    symmetrize,
+    symmetrize_corpus,
+    symmetrize_files,
+)
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.symmetrize import SYMMETRIZATIONS, symmetrize, symmetrize_corpus, symmetrize_files
 
 A = Alignment.from_links
 
@@ -20,8 +25,7 @@ def links(method, forward, reverse):
 # (forward, reverse, method, expected links), all worked out by hand
 CASES = [
     pytest.param([(0, 0), (1, 1)], [(0, 0), (1, 2)], "intersection", [(0, 0)], id="intersection"),
-    pytest.param([(0, 0), (1, 1)], [(0, 0), (1, 2)], "union", [(0, 0), (1, 1), (1, 2)],
-                 id="union"),
+    pytest.param([(0, 0), (1, 1)], [(0, 0), (1, 2)], "union", [(0, 0), (1, 1), (1, 2)], id="union"),
     # (1, 1) touches (0, 0) only diagonally
     pytest.param([(0, 0), (1, 1)], [(0, 0)], "grow", [(0, 0)], id="grow-needs-side-neighbour"),
     pytest.param([(0, 0), (1, 1)], [(0, 0)], "grow-diag", [(0, 0), (1, 1)], id="grow-diag"),
@@ -29,23 +33,50 @@ CASES = [
     # (0, 0) first; after it, words 1 and 0 of (1, 0) are both aligned, so (1, 0) is out.
     # Koehn's pseudo-code (as Moses symal) walks the neighbours of (1, 1) in the order
     # side-then-diagonal and adds (1, 0) first, then (0, 0): three links there.
-    pytest.param([(1, 1), (0, 0)], [(1, 1), (1, 0)], "grow-diag", [(0, 0), (1, 1)],
-                 id="atools-order-grow-diag"),
-    pytest.param([(1, 1), (0, 0)], [(1, 1), (1, 0)], "grow-diag-final", [(0, 0), (1, 1)],
-                 id="atools-order-final"),
+    pytest.param(
+        [(1, 1), (0, 0)],
+        [(1, 1), (1, 0)],
+        "grow-diag",
+        [(0, 0), (1, 1)],
+        id="atools-order-grow-diag",
+    ),
+    pytest.param(
+        [(1, 1), (0, 0)],
+        [(1, 1), (1, 0)],
+        "grow-diag-final",
+        [(0, 0), (1, 1)],
+        id="atools-order-final",
+    ),
     # (0, 0) only becomes a neighbour once (1, 1) is in: a second pass picks it up
-    pytest.param([(2, 2), (1, 1)], [(2, 2), (0, 0)], "grow-diag", [(0, 0), (1, 1), (2, 2)],
-                 id="repeated-passes"),
+    pytest.param(
+        [(2, 2), (1, 1)],
+        [(2, 2), (0, 0)],
+        "grow-diag",
+        [(0, 0), (1, 1), (2, 2)],
+        id="repeated-passes",
+    ),
     # final: one word unaligned is enough; final-and: both must be
-    pytest.param([(0, 0), (0, 3), (3, 3)], [(0, 0)], "grow-diag-final",
-                 [(0, 0), (0, 3), (3, 3)], id="final"),
-    pytest.param([(0, 0), (0, 3), (3, 3)], [(0, 0)], "grow-diag-final-and",
-                 [(0, 0), (3, 3)], id="final-and"),
+    pytest.param(
+        [(0, 0), (0, 3), (3, 3)], [(0, 0)], "grow-diag-final", [(0, 0), (0, 3), (3, 3)], id="final"
+    ),
+    pytest.param(
+        [(0, 0), (0, 3), (3, 3)], [(0, 0)], "grow-diag-final-and", [(0, 0), (3, 3)], id="final-and"
+    ),
     # forward links are tried before reverse ones
-    pytest.param([(0, 0), (2, 3)], [(0, 0), (2, 4)], "grow-diag-final-and",
-                 [(0, 0), (2, 3)], id="final-and-forward-first"),
-    pytest.param([(0, 0), (2, 3)], [(0, 0), (2, 4)], "grow-diag-final",
-                 [(0, 0), (2, 3), (2, 4)], id="final-or"),
+    pytest.param(
+        [(0, 0), (2, 3)],
+        [(0, 0), (2, 4)],
+        "grow-diag-final-and",
+        [(0, 0), (2, 3)],
+        id="final-and-forward-first",
+    ),
+    pytest.param(
+        [(0, 0), (2, 3)],
+        [(0, 0), (2, 4)],
+        "grow-diag-final",
+        [(0, 0), (2, 3), (2, 4)],
+        id="final-or",
+    ),
     pytest.param([], [], "grow-diag-final", [], id="empty"),
     pytest.param([(0, 0)], [], "grow-diag-final-and", [(0, 0)], id="one-side-empty"),
 ]

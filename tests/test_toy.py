@@ -10,11 +10,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attnprobe import toy
 from attnprobe.alignment import format_pharaoh
-from attnprobe.cli import cli
+from attnprobe.cli.main import cli
+from attnprobe.data import toy
+from attnprobe.data.toy import NP, PAIRS, SPLITS, Clause, Sentence, generate, translate
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.toy import NP, PAIRS, SPLITS, Clause, Sentence, generate, translate
 
 DATA = Path(__file__).resolve().parent.parent / "fixtures" / "data"
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 import attnprobe
+from attnprobe.capturing.sites import Site
+from attnprobe.capturing.trace import Trace, load_trace
 from attnprobe.errors import InputError, SiteError, UnknownNameError
-from attnprobe.models.rnn import ModelConfig, build_model
-from attnprobe.sites import Site
-from attnprobe.trace import Trace, load_trace
+from attnprobe.models.reference.rnn import ModelConfig, build_model
 
 CROSS = Site("cross")
 SELF = Site("self", pattern="full", role="decoder-self")

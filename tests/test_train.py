@@ -7,8 +7,8 @@ import torch
 
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError
-from attnprobe.models.rnn import ModelConfig
-from attnprobe.train import TrainConfig, evaluate_loss, train
+from attnprobe.models.reference.rnn import ModelConfig
+from attnprobe.models.reference.train import TrainConfig, evaluate_loss, train
 
 # reverse a 2-4 word sequence: needs the source, position by position
 WORDS = ["a", "b", "c", "d", "e"]

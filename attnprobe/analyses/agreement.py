@@ -2,7 +2,7 @@
 
 Pure functions on ``[T, S]`` matrices (numpy, scipy): one attention matrix and
 one attribution matrix per sentence, rows = target steps, columns = source
-tokens, as :mod:`attnprobe.attribution` and a Trace give them. Attribution rows
+tokens, as :mod:`attnprobe.runs.attribution` and a Trace give them. Attribution rows
 are compared by their absolute values (a strongly negative attribution is a
 token the model used, as a large attention weight is); nothing is modified in
 place. Per step:
@@ -226,7 +226,7 @@ def agreement_table(
     """Agreement for every (attention site, attribution method) pair.
 
     ``attributions`` values are lists of matrices or
-    :class:`~attnprobe.attribution.Attribution` results.
+    :class:`~attnprobe.runs.attribution.Attribution` results.
 
     Examples
     --------
@@ -254,7 +254,7 @@ def attribution_aer(
     The absolute values are extracted with
     :func:`attnprobe.analyses.extraction.extract_alignment`, the source EOS
     column and the target EOS row masked as for attention
-    (:func:`attnprobe.pipeline.word_masks`). Row t of an attribution matrix
+    (:func:`attnprobe.pipeline.driver.word_masks`). Row t of an attribution matrix
     explains the prediction of target word t, so ``offset=0`` is its natural
     reading.
 
@@ -277,7 +277,7 @@ def attribution_aer(
         hyp = []
         for m in matrices:
             m = np.abs(np.asarray(m, dtype=np.float64))
-            # the masks of attnprobe.pipeline.word_masks (analyses do not import the pipeline)
+            # the masks of pipeline.driver.word_masks (analyses do not import the pipeline)
             src, tgt = np.ones(m.shape[1], bool), np.ones(m.shape[0], bool)
             src[-1] = tgt[-1] = False
             masks = {"src_mask": src, "tgt_mask": tgt}

@@ -222,8 +222,7 @@ def argmax_intersection(attention, *, offset=0, src_mask=None, tgt_mask=None) ->
     >>> sorted(argmax_intersection(a).sure)
     [(0, 0), (2, 1)]
     """
-    return _extractor(_intersection)(attention, offset=offset, src_mask=src_mask,
-                                     tgt_mask=tgt_mask)
+    return _extractor(_intersection)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask)
 
 
 def argmax_union(attention, *, offset=0, src_mask=None, tgt_mask=None) -> Alignment:
@@ -255,8 +254,9 @@ def threshold(attention, value: float = 0.5, *, offset=0, src_mask=None, tgt_mas
     >>> sorted(threshold(a, 0.35).sure)
     [(0, 0), (1, 0), (2, 1)]
     """
-    return _extractor(_threshold)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask,
-                                  value=float(value))
+    return _extractor(_threshold)(
+        attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask, value=float(value)
+    )
 
 
 def _itermax(w, *, alpha: float, max_iter: int):
@@ -279,8 +279,9 @@ def _itermax(w, *, alpha: float, max_iter: int):
     return links
 
 
-def itermax(attention, *, alpha: float = 0.9, max_iter: int = 2, offset=0, src_mask=None,
-            tgt_mask=None) -> Alignment:
+def itermax(
+    attention, *, alpha: float = 0.9, max_iter: int = 2, offset=0, src_mask=None, tgt_mask=None
+) -> Alignment:
     """IterMax (Jalili Sabet et al., 2020): mutual argmax, repeated for unaligned words.
 
     Starts from the mutual argmax. Each further iteration recomputes the mutual
@@ -299,8 +300,14 @@ def itermax(attention, *, alpha: float = 0.9, max_iter: int = 2, offset=0, src_m
     >>> sorted(itermax(a).sure)     # round 2 links the unaligned words to aligned ones
     [(0, 0), (0, 1), (1, 0), (2, 2)]
     """
-    return _extractor(_itermax)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask,
-                                alpha=float(alpha), max_iter=int(max_iter))
+    return _extractor(_itermax)(
+        attention,
+        offset=offset,
+        src_mask=src_mask,
+        tgt_mask=tgt_mask,
+        alpha=float(alpha),
+        max_iter=int(max_iter),
+    )
 
 
 def _matching(w):
@@ -310,8 +317,8 @@ def _matching(w):
     graph = nx.Graph()
     rows, cols = np.nonzero(w > 0)  # non-positive edges never raise a matching's weight
     graph.add_weighted_edges_from(
-        (("t", r), ("s", c), float(w[r, c])) for r, c in zip(rows.tolist(), cols.tolist(),
-                                                             strict=True)
+        (("t", r), ("s", c), float(w[r, c]))
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
     )
     for u, v in nx.max_weight_matching(graph):
         (_, r), (_, c) = (u, v) if u[0] == "t" else (v, u)
@@ -363,8 +370,9 @@ def top_p(attention, p: float = 0.5, *, offset=0, src_mask=None, tgt_mask=None) 
     >>> sorted(top_p(a, 0.7).sure)
     [(0, 0), (1, 0), (2, 1)]
     """
-    return _extractor(_top_p)(attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask,
-                              p=float(p))
+    return _extractor(_top_p)(
+        attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask, p=float(p)
+    )
 
 
 #: Extraction methods by name; parameters (``value``, ``p``, ``alpha``, ...) pass through.

@@ -1,6 +1,6 @@
 """Faithfulness summaries: how much does changing attention change the output? (pure)
 
-The model runs elsewhere (:mod:`attnprobe.faithfulness`, through capture
+The model runs elsewhere (:mod:`attnprobe.runs.faithfulness`, through capture
 edits); this module turns its per-step numbers into distances and
 corpus-level summaries with seeded bootstrap confidence intervals, and
 compares erasing the top-attended source token with erasing the top-attributed
@@ -198,7 +198,7 @@ def compare_erasure(
     Parameters
     ----------
     occlusion : per sentence ``[T, S]`` leave-one-out drops ``f(x) - f(x \\ s)``
-        (:func:`attnprobe.attribution.attribute` with ``method="occlusion"``).
+        (:func:`attnprobe.runs.attribution.attribute` with ``method="occlusion"``).
     attentions, attributions : per sentence ``[T, S]``; attribution by absolute value.
 
     Examples

@@ -5,7 +5,7 @@ source position (the "shortcut"), which should keep the gradient from
 vanishing over long distances. Two pure views of that claim live here:
 
 * **Measured**: per-sentence matrices ``G[t, s] = || d log p(y_t) / d e_s ||``
-  (computed by :mod:`attnprobe.gradients`, which runs the model) summarised by
+  (computed by :mod:`attnprobe.runs.gradients`, which runs the model) summarised by
   the distance between target step and source position, or by the source
   position counted from the end of the sentence (:func:`gradient_profile`), and
   compared between models (:func:`gradient_ratio`).
@@ -17,7 +17,7 @@ vanishing over long distances. Two pure views of that claim live here:
 Pure: numpy and networkx in, frozen dataclasses and arrays out. The
 configuration is read by attribute or key (``attention``, ``bidirectional``,
 ``input_feeding``, ``mode``, ``window``), so a
-:class:`~attnprobe.models.rnn.ModelConfig` or a checkpoint's ``arch`` dict both
+:class:`~attnprobe.models.reference.rnn.ModelConfig` or a checkpoint's ``arch`` dict both
 work and torch is never imported.
 """
 
@@ -99,7 +99,7 @@ def gradient_profile(
     offset : row ``t`` belongs to target position ``t + offset`` (as in
         :func:`~attnprobe.analyses.extraction.word_matrix`); distances use positions.
     masks : one ``{"src_mask": ..., "tgt_mask": ...}`` per sentence (e.g.
-        :func:`attnprobe.pipeline.word_masks`), or None to keep every entry.
+        :func:`attnprobe.pipeline.driver.word_masks`), or None to keep every entry.
 
     Raises
     ------
@@ -263,7 +263,7 @@ def dependency_graph(cfg, src_len: int, tgt_len: int, *, attention_edges: bool =
     ``("s", t)`` the decoder state after step ``t``, ``("c", t)`` the context
     vector, ``("a", t)`` Luong's attentional state ``h~_t``, ``("y", t)`` the
     output distribution of step ``t``. Edges point along the computation, as in
-    :mod:`attnprobe.models.rnn` (layers are collapsed into one node per step;
+    :mod:`attnprobe.models.reference.rnn` (layers are collapsed into one node per step;
     target embeddings are not source-dependent and are left out):
 
     * encoder: ``e_s -> f_s``, ``f_{s-1} -> f_s``; bidirectional also

@@ -1,1 +1,1 @@
-"""Reference attentional seq2seq models: score functions, RNN encoder-decoders, checkpoints."""
+"""Model families behind one interface: checkpoints, wrap() for any nn.Module, reference RNNs."""

@@ -26,7 +26,7 @@ import torch
 from attnprobe.data import Vocab
 from attnprobe.errors import CheckpointError, InputError
 from attnprobe.fileio import atomic_path
-from attnprobe.models.rnn import ModelConfig, Seq2Seq, build_model, config_dict
+from attnprobe.models.reference.rnn import ModelConfig, Seq2Seq, build_model, config_dict
 
 __all__ = ["FORMAT", "save", "load", "file_hash"]
 
@@ -46,7 +46,7 @@ def save(
     --------
     >>> import tempfile, pathlib
     >>> from attnprobe.data import Vocab
-    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
     >>> v = Vocab.build([["a", "b"]])
     >>> m = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
     >>> m.src_vocab = m.tgt_vocab = v

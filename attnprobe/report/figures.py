@@ -73,7 +73,7 @@ def plot_quality_by_length(metrics: dict):
 def plot_bottleneck(rows: list[dict]):
     """Greedy exact match per source-length bucket, one line per model (Bahdanau et al. Fig. 2).
 
-    ``rows`` are :meth:`attnprobe.comparison.ModelComparison.to_dict` dicts; the
+    ``rows`` are :meth:`attnprobe.pipeline.comparison.ModelComparison.to_dict` dicts; the
     no-attention baseline falling behind on long sentences is the bottleneck.
 
     Examples

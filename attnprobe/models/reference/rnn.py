@@ -51,10 +51,10 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from attnprobe.capturing.sites import Site
 from attnprobe.data import BOS_ID, EOS_ID, PAD_ID
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.models.attention import MODES, SCORES, Attention, HookPoint, make_score
-from attnprobe.sites import Site
+from attnprobe.models.reference.attention import MODES, SCORES, Attention, HookPoint, make_score
 
 __all__ = [
     "ModelConfig",
@@ -410,7 +410,7 @@ class Seq2Seq(nn.Module):
         """The teacher-forced decoder on encoder output ``enc``; ``forward`` is encoder + this.
 
         The decoder sees the source only through ``enc`` (and the lengths):
-        attribution's decoder sweep (:mod:`attnprobe.attribution`) relies on it.
+        attribution's decoder sweep (:mod:`attnprobe.runs.attribution`) relies on it.
 
         Examples
         --------

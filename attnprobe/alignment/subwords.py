@@ -68,8 +68,10 @@ def word_ids(tokens: Sequence[str], convention: str) -> list[int]:
         ids.append(word)
         continues = token.endswith("@@")
     if continues:
-        raise InputError(f"the last BPE unit {tokens[-1]!r} ends with '@@' but no unit follows",
-                         fix="pass the complete subword sequence of the sentence")
+        raise InputError(
+            f"the last BPE unit {tokens[-1]!r} ends with '@@' but no unit follows",
+            fix="pass the complete subword sequence of the sentence",
+        )
     return ids
 
 

@@ -20,7 +20,7 @@ the two agree (tested), and the benchmark in ``benchmarks/`` compares their spee
 paths that meet only at the encoder: the attention path (the encoder states
 used as keys and values) and the recurrent path (the decoder's initial state,
 computed from the final encoder states). :func:`path_gradients` measures each by
-stopping the other with a capture edit (:func:`attnprobe.edits.detach`):
+stopping the other with a capture edit (:func:`attnprobe.capturing.edits.detach`):
 ``stop="init"`` detaches the output of ``decoder.hook_init`` (the initial
 decoder state), ``stop="attention"`` the output of ``encoder.hook_states`` (the
 encoder states h_s, which only the attention reads), ``stop="scores"`` the
@@ -40,10 +40,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from attnprobe.capturing.edits import detach
+from attnprobe.capturing.sites import Site
 from attnprobe.data import ParallelCorpus, corpus_batches
-from attnprobe.edits import detach
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.sites import Site
 
 __all__ = [
     "WRT",
@@ -70,7 +70,7 @@ METHODS = ("replicate", "loop")
 
 
 def _check(model, wrt: str, stop: str | None, method: str) -> None:
-    from attnprobe.models.rnn import Seq2Seq
+    from attnprobe.models.reference.rnn import Seq2Seq
 
     if wrt not in WRT:
         raise UnknownNameError("gradient target", wrt, WRT)
@@ -155,7 +155,7 @@ def gradient_matrices(
 
     Parameters
     ----------
-    model : a reference :class:`~attnprobe.models.rnn.Seq2Seq` with vocabularies.
+    model : a reference :class:`~attnprobe.models.reference.rnn.Seq2Seq` with vocabularies.
     corpus : the sentence pairs (teacher forcing on the reference).
     wrt : ``"embeddings"`` (source embeddings ``e_s``) or ``"states"`` (encoder states ``h_s``).
     stop : None, or a path whose gradient is stopped (see the module docstring).
@@ -169,12 +169,12 @@ def gradient_matrices(
     -------
     One float array per sentence: ``[m + 1, n + 1]`` (the EOS step and the source
     EOS included, as in teacher-forced attention; see
-    :func:`attnprobe.pipeline.word_masks`), or ``[m + 1, n + 1, D]`` with ``vectors``.
+    :func:`attnprobe.pipeline.driver.word_masks`), or ``[m + 1, n + 1, D]`` with ``vectors``.
 
     Examples
     --------
     >>> from attnprobe.data import Vocab
-    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
     >>> c = ParallelCorpus([["a", "b"]], [["x", "y", "z"]]); v = Vocab.build(c.src + c.tgt)
     >>> m = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
     >>> m.src_vocab = m.tgt_vocab = v
@@ -216,7 +216,7 @@ def path_gradients(
     Examples
     --------
     >>> from attnprobe.data import Vocab
-    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
     >>> from attnprobe.analyses.gradflow import decompose_paths
     >>> c = ParallelCorpus([["a", "b"]], [["x", "y"]]); v = Vocab.build(c.src + c.tgt)
     >>> m = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)

@@ -1,8 +1,8 @@
 """Compose the pieces: model + corpus (+ gold) -> results (``analyze``).
 
-Only this module, :mod:`attnprobe.comparison` and the CLI on top of them see
-models, data and analyses together. The model runs in :mod:`attnprobe.evaluate`; every summary is a
-pure function from :mod:`attnprobe.analyses` and :mod:`attnprobe.alignment`.
+Only this module, :mod:`attnprobe.pipeline.comparison` and the CLI on top of them see
+models, data and analyses together. The model runs in :mod:`attnprobe.runs.evaluate`;
+every summary is a pure function from :mod:`attnprobe.analyses` and :mod:`attnprobe.alignment`.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def default_corpus(model) -> tuple[ParallelCorpus, list[Alignment] | None]:
             "the model names no built-in test data",
             fix="give a corpus (Python: corpus=...; CLI: --src/--tgt or --bitext)",
         )
-    from attnprobe.toy import split_corpus
+    from attnprobe.data.toy import split_corpus
 
     return split_corpus(data["toy"], "test")
 
@@ -89,7 +89,7 @@ def attention_aer(
     """AER of the alignment that ``method`` extracts from the attention, per offset.
 
     ``attentions`` are teacher-forced ``[T, S]`` matrices (EOS row and column
-    included, as :func:`attnprobe.evaluate.run_corpus` returns them); ``method``
+    included, as :func:`attnprobe.runs.evaluate.run_corpus` returns them); ``method``
     is a key of :data:`attnprobe.analyses.extraction.EXTRACTORS` (default: the
     one-to-one argmax, one link per target word).
 
@@ -145,7 +145,7 @@ class AnalysisContext:
     batch_size: int
     sentences: list[dict]  # the per-sentence records, in corpus order (filled while streaming)
     primary_offset: int | None = None  # best offset of the first site and method (set by alignment)
-    attribution: tuple[str, ...] = ()  # attribution methods (attnprobe.attribution.METHODS)
+    attribution: tuple[str, ...] = ()  # attribution methods (attnprobe.runs.attribution.METHODS)
 
 
 @dataclass
@@ -366,7 +366,7 @@ def _spread(lengths: Sequence[int], n: int) -> list[int]:
 
 
 class GradflowAnalysis:
-    """Gradient flow (:mod:`attnprobe.analyses.gradflow`, :mod:`attnprobe.gradients`).
+    """Gradient flow (:mod:`attnprobe.analyses.gradflow`, :mod:`attnprobe.runs.gradients`).
 
     Runs the model itself, in ``finish``, on :data:`GRADFLOW_SENTENCES` sentences
     spread over the source lengths (long distances need long sentences):
@@ -387,7 +387,7 @@ class GradflowAnalysis:
 
     def finish(self) -> dict:
         from attnprobe.analyses.gradflow import decompose_paths, path_lengths
-        from attnprobe.gradients import gradient_matrices, path_gradients
+        from attnprobe.runs.gradients import gradient_matrices, path_gradients
 
         model, data = self.ctx.model, self.ctx.corpus
         picks = _spread(data.lengths, GRADFLOW_SENTENCES)
@@ -520,11 +520,11 @@ def _interval(iv) -> str:
 
 
 class AttributionAnalysis:
-    """Attention vs gradient attribution (:mod:`attnprobe.attribution`, issue 5).
+    """Attention vs gradient attribution (:mod:`attnprobe.runs.attribution`, issue 5).
 
     Per batch, each method of ``AnalysisContext.attribution`` attributes every
     target step's log-probability to the source tokens
-    (:func:`attnprobe.attribution.attribute_batch`, the same batches as the
+    (:func:`attnprobe.runs.attribution.attribute_batch`, the same batches as the
     forward pass); :mod:`attnprobe.analyses.agreement` compares the rows with
     the attention of every cross-attention site (Kendall tau, Spearman rho,
     JSD, top-1, top-3), and alignments are extracted from ``|attribution|``
@@ -552,8 +552,8 @@ class AttributionAnalysis:
         import time
 
         from attnprobe.analyses.agreement import agreement
-        from attnprobe.attribution import attribute_batch
         from attnprobe.results import quantize
+        from attnprobe.runs.attribution import attribute_batch
 
         ctx = self.ctx
         for b, pos in enumerate(cb.positions):
@@ -741,7 +741,7 @@ ERASURE_SENTENCES = 50
 
 
 class FaithfulnessAnalysis:
-    """Does changing the attention change the output? (:func:`attnprobe.faithfulness.run_edits`).
+    """Does changing the attention change the output? (:func:`runs.faithfulness.run_edits`).
 
     Runs in ``finish`` on up to :data:`FAITHFULNESS_SENTENCES` sentences spread
     over the source lengths: the attention of the first cross-attention site is
@@ -771,7 +771,7 @@ class FaithfulnessAnalysis:
 
     def _erasure(self):
         from attnprobe.analyses.faithfulness import compare_erasure
-        from attnprobe.attribution import attribute
+        from attnprobe.runs.attribution import attribute
 
         ctx = self.ctx
         sub = ParallelCorpus(
@@ -788,7 +788,7 @@ class FaithfulnessAnalysis:
         return compare_erasure(occlusion, attention, attributed, method=method, seed=ctx.seed)
 
     def finish(self) -> dict:
-        from attnprobe.faithfulness import run_edits
+        from attnprobe.runs.faithfulness import run_edits
 
         ctx = self.ctx
         if not ctx.sites:
@@ -950,7 +950,7 @@ def _check_analyses(names) -> tuple[str, ...]:
 
 def _check_attribution(methods) -> tuple[str, ...]:
     """The attribution methods of the ``attribution`` analysis, checked (did you mean)."""
-    from attnprobe.attribution import METHODS as ATTRIBUTION_METHODS
+    from attnprobe.runs.attribution import METHODS as ATTRIBUTION_METHODS
 
     methods = tuple(methods)
     for m in methods:
@@ -1002,7 +1002,7 @@ def _entropy(att: np.ndarray) -> float:
 
 
 def _model_card(model) -> dict:
-    from attnprobe.models.rnn import config_dict
+    from attnprobe.models.reference.rnn import config_dict
 
     meta = getattr(model, "meta", None) or {}
     cfg = model.cfg
@@ -1037,8 +1037,8 @@ def _forward(model, batch, sites: list[str]):
     import torch
     from torch.nn import functional as F
 
+    from attnprobe.capturing.hooks import capture
     from attnprobe.data import PAD_ID
-    from attnprobe.hooks import capture
 
     with torch.no_grad():
         if sites:
@@ -1076,7 +1076,7 @@ def analyze(
 
     Parameters
     ----------
-    model : a checkpoint path or a loaded :class:`~attnprobe.models.rnn.Seq2Seq`.
+    model : a checkpoint path or a loaded :class:`~attnprobe.models.reference.rnn.Seq2Seq`.
     corpus, gold : the sentence pairs and their gold alignments (one per pair,
         or None). Default: the checkpoint's own toy test split with its gold.
     analyses : names from :data:`ANALYSES` (default :data:`DEFAULT_ANALYSES`).
@@ -1089,7 +1089,7 @@ def analyze(
         global generator is restored afterwards).
     progress : show a progress bar (None: when writing to a terminal).
     attribution : attribution methods of the ``attribution`` analysis (names
-        from :data:`attnprobe.attribution.METHODS`; default
+        from :data:`attnprobe.runs.attribution.METHODS`; default
         :data:`DEFAULT_ATTRIBUTION`; ``integrated_gradients`` uses 50 steps).
 
     Returns

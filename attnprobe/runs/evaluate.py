@@ -15,7 +15,7 @@ import torch
 from torch.nn import functional as F
 
 from attnprobe.data import PAD_ID, ParallelCorpus, corpus_batches
-from attnprobe.models.rnn import Seq2Seq
+from attnprobe.models.reference.rnn import Seq2Seq
 
 __all__ = ["SentenceResult", "run_corpus"]
 
@@ -59,7 +59,7 @@ def run_corpus(
     Examples
     --------
     >>> from attnprobe.data import ParallelCorpus, Vocab
-    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
     >>> c = ParallelCorpus([["a", "b"]], [["x"]]); v = Vocab.build(c.src + c.tgt)
     >>> m = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
     >>> m.src_vocab = m.tgt_vocab = v

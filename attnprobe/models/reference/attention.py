@@ -17,7 +17,7 @@ location     (W_a q)_s, no dependence on h_s             W_a (one row per positi
 columns that multiply ``q`` and those that multiply ``h_s`` gives
 ``W_a [q; h_s] = W q + U h_s``. They differ in the *query* the decoder passes:
 Bahdanau's decoder scores with the previous state ``s_{t-1}`` before its RNN
-update, Luong's with the current ``h_t`` after it (see :mod:`attnprobe.models.rnn`).
+update, Luong's with the current ``h_t`` after it (see :mod:`attnprobe.models.reference.rnn`).
 
 Every score function splits into ``prepare(keys)`` (work that depends only on
 the source, done once per sentence: ``U h_s`` for additive, ``W_a h_s`` for

@@ -1088,6 +1088,7 @@ def _sentence(rng: random.Random, length: int) -> Sentence:
         return Sentence((_fragment(rng, length),))
     return Sentence((_clause(rng, length, imperative=length == 1 or r < 0.45),))
 
+
 def _bucket(source: str) -> int:
     """Stable hash of an English sentence, 0..99 (the same on every platform)."""
     return int.from_bytes(hashlib.blake2b(source.encode(), digest_size=8).digest(), "big") % 100

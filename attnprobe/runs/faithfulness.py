@@ -1,9 +1,9 @@
 """Faithfulness runs: replace attention through capture edits and record what the output does.
 
 This is the small part that runs the model (every run goes through
-``attnprobe.capture``, with the edits of :mod:`attnprobe.edits`); the
+``attnprobe.capture``, with the edits of :mod:`attnprobe.capturing.edits`); the
 summaries are pure functions in :mod:`attnprobe.analyses.faithfulness`. It is
-a module of its own rather than part of :mod:`attnprobe.attribution` because it
+a module of its own rather than part of :mod:`attnprobe.runs.attribution` because it
 needs no captum and no gradients: attention edits and attribution are separate
 questions that only meet in the erasure comparison, which is a pure function
 of an occlusion matrix.
@@ -49,7 +49,7 @@ class Faithfulness:
 
 
 def _edit(name: str, seed: int, attention: torch.Tensor, lens: torch.Tensor):
-    from attnprobe import edits
+    from attnprobe.capturing import edits
 
     if name == "identity":
         return edits.identity()
@@ -70,7 +70,7 @@ def _edit(name: str, seed: int, attention: torch.Tensor, lens: torch.Tensor):
 
 
 def _probs(model, batch, edit=None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    from attnprobe.hooks import capture
+    from attnprobe.capturing.hooks import capture
 
     site = model.sites[0].key
     with torch.no_grad(), capture(model, edits=None if edit is None else {site: edit}):
@@ -79,7 +79,7 @@ def _probs(model, batch, edit=None) -> tuple[torch.Tensor, torch.Tensor | None]:
 
 
 def _greedy(model, batch, edit=None) -> list[list[int]]:
-    from attnprobe.hooks import capture
+    from attnprobe.capturing.hooks import capture
 
     site = model.sites[0].key
     edits = None if edit is None else {site: edit}
@@ -118,8 +118,8 @@ def run_edits(
     Examples
     --------
     >>> import attnprobe
-    >>> from attnprobe.models.rnn import ModelConfig
-    >>> from attnprobe.train import TrainConfig, train
+    >>> from attnprobe.models.reference.rnn import ModelConfig
+    >>> from attnprobe.models.reference.train import TrainConfig, train
     >>> data = attnprobe.ParallelCorpus([["a", "b"], ["b"]] * 4, [["x", "y"], ["y"]] * 4)
     >>> cfg = ModelConfig(src_vocab=6, tgt_vocab=6, emb_dim=4, enc_dim=4, hidden_dim=8)
     >>> model = train(cfg, data, data, TrainConfig(max_steps=2), progress=False).model
@@ -178,9 +178,9 @@ def run_edits(
 def leave_one_out(model, corpus: ParallelCorpus, **options) -> list[np.ndarray]:
     """Leave-one-out drops ``f(x) - f(x without s)`` per sentence ``[T, S]`` (occlusion).
 
-    A convenience over :func:`attnprobe.attribution.attribute` for
+    A convenience over :func:`attnprobe.runs.attribution.attribute` for
     :func:`attnprobe.analyses.faithfulness.compare_erasure`.
     """
-    from attnprobe.attribution import attribute
+    from attnprobe.runs.attribution import attribute
 
     return attribute(model, corpus, "occlusion", **options).matrices

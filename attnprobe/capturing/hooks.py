@@ -15,7 +15,7 @@ in ``eval()`` mode (dropout would corrupt what is measured; every module's own
 ``training`` flag is restored), and PyTorch's fused ``nn.MultiheadAttention``
 fast path is switched off while an ``nn.MultiheadAttention`` site is captured.
 
-One mechanism per way of reading a site (:mod:`attnprobe.sites`):
+One mechanism per way of reading a site (:mod:`attnprobe.capturing.sites`):
 
 - ``"output"``, an index or a key: a forward hook reads the module's output;
   for ``"output"`` it may return edited weights, which the model then uses.
@@ -37,7 +37,7 @@ One mechanism per way of reading a site (:mod:`attnprobe.sites`):
 Gradients dL/d(weights) are recorded by tensor hooks on the weights each call
 produced, when the user calls ``backward()`` inside the ``with`` block.
 
-Output edits (``edits={"decoder.hook_init": attnprobe.edits.detach()}``: a key
+Output edits (``edits={"decoder.hook_init": attnprobe.capturing.edits.detach()}``: a key
 that names a module rather than an attention site) are forward hooks that
 replace what that module returns, registered before every recorder so that a
 site or states record on the same module sees the edited tensor.
@@ -55,10 +55,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
-from attnprobe.edits import Edit, EditInfo
+from attnprobe.capturing.edits import Edit, EditInfo
+from attnprobe.capturing.sites import BUILTIN_SITES, Site, builtin_site, find_sites, resolve_module
+from attnprobe.capturing.trace import Trace
 from attnprobe.errors import AttnprobeError, InputError, SiteError, UnknownNameError
-from attnprobe.sites import BUILTIN_SITES, Site, builtin_site, find_sites, resolve_module
-from attnprobe.trace import Trace
 
 __all__ = ["capture", "Capture"]
 
@@ -346,13 +346,13 @@ class Capture:
     # -- planning (no hooks) ---------------------------------------------------
 
     def _interface(self):
-        from attnprobe.adapter import Wrapped
-        from attnprobe.models.rnn import Seq2Seq
+        from attnprobe.models.reference.rnn import Seq2Seq
+        from attnprobe.models.wrap import Wrapped
 
         return self.model if isinstance(self.model, Seq2Seq | Wrapped) else None
 
     def _root(self) -> nn.Module:
-        from attnprobe.adapter import Wrapped
+        from attnprobe.models.wrap import Wrapped
 
         return self.model.module if isinstance(self.model, Wrapped) else self.model
 
@@ -435,7 +435,7 @@ class Capture:
             if not callable(fn):
                 raise InputError(
                     f"the edit for {name!r} is not callable: {fn!r}",
-                    fix="pass fn(tensor, info) -> tensor, e.g. attnprobe.edits.uniform()",
+                    fix="pass fn(tensor, info) -> tensor, e.g. attnprobe.capturing.edits.uniform()",
                 )
             if isinstance(key, Site) and key.role == "states":
                 match = []  # a states site is edited as a module output
@@ -659,7 +659,7 @@ class Capture:
 
     @property
     def trace(self) -> Trace:
-        """The frozen :class:`~attnprobe.trace.Trace`, once the ``with`` block has ended."""
+        """The frozen :class:`~attnprobe.capturing.trace.Trace`, once the ``with`` block ended."""
         if self._state == "active":
             raise SiteError("the trace is complete when the with block ends; read it after")
         if self._state != "done":
@@ -911,14 +911,14 @@ def capture(
 
     Parameters
     ----------
-    model : a reference :class:`~attnprobe.models.rnn.Seq2Seq`, a model made by
+    model : a reference :class:`~attnprobe.models.reference.rnn.Seq2Seq`, a model made by
         :func:`attnprobe.wrap`, or any ``nn.Module`` (then declare ``sites``).
-    sites : :class:`~attnprobe.sites.Site` objects or module paths (a path must
+    sites : :class:`~attnprobe.capturing.sites.Site` objects or module paths (a path must
         match a built-in spec). ``None``: the model's own ``sites``, else every
         module a built-in spec recognises.
     grads : also record dL/d(weights) when ``backward()`` runs inside the block.
     edits : ``{site or key: fn(weights [B, H, Tq, S], info) -> weights}``; the
-        model uses what ``fn`` returns (see :mod:`attnprobe.edits`). Only sites
+        model uses what ``fn`` returns (see :mod:`attnprobe.capturing.edits`). Only sites
         that read ``"output"``, ``"softmax"`` or ``"mha"`` can be edited. A key
         that is a module path but no attention site of this capture (or a
         ``Site`` of such a module, ``read=i`` for one element of a tuple) is an
@@ -926,7 +926,7 @@ def capture(
         gets the tensor the module returns (in its own layout; ``info.step`` is
         the call's index, ``info.rows`` and ``info.mask`` are None) and the
         model uses what it returns, e.g. ``{"decoder.hook_init":
-        attnprobe.edits.detach()}`` to stop the gradient on one path.
+        attnprobe.capturing.edits.detach()}`` to stop the gradient on one path.
     states : also record encoder states [B, S, D]: ``True`` (the model's own
         ``states_site``), a module path, or a ``Site(..., role="states")``.
     state_grads : with ``states``, also record dL/d(states).
@@ -953,7 +953,7 @@ def capture(
     Examples
     --------
     >>> import torch, attnprobe
-    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
     >>> model = build_model(ModelConfig(src_vocab=8, tgt_vocab=8, emb_dim=4, enc_dim=4,
     ...                                 hidden_dim=8), seed=0)
     >>> src, lens, tgt_in = torch.tensor([[4, 5, 3]]), torch.tensor([3]), torch.tensor([[2, 6]])
@@ -965,7 +965,8 @@ def capture(
 
     An output edit: the initial decoder state keeps its value, not its gradient.
 
-    >>> with attnprobe.capture(model, edits={"decoder.hook_init": attnprobe.edits.detach()},
+    >>> from attnprobe.capturing import edits
+    >>> with attnprobe.capture(model, edits={"decoder.hook_init": edits.detach()},
     ...                        states=True, state_grads=True) as cap:
     ...     model(src, lens, tgt_in).logits[0, -1, 6].backward()
     >>> cap.trace.meta["edits"]

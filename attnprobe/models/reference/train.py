@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from attnprobe.data import PAD_ID, ParallelCorpus, Vocab, corpus_batches
 from attnprobe.errors import InputError
-from attnprobe.models.rnn import ModelConfig, Seq2Seq, build_model
+from attnprobe.models.reference.rnn import ModelConfig, Seq2Seq, build_model
 
 __all__ = ["TrainConfig", "TrainResult", "train", "evaluate_loss"]
 
@@ -102,7 +102,7 @@ def evaluate_loss(
     Examples
     --------
     >>> from attnprobe.data import Vocab, ParallelCorpus
-    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
     >>> c = ParallelCorpus([["a"]], [["b"]]); v = Vocab.build(c.src + c.tgt)
     >>> m = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
     >>> m.src_vocab = m.tgt_vocab = v
@@ -146,7 +146,7 @@ def train(
     Examples
     --------
     >>> from attnprobe.data import ParallelCorpus
-    >>> from attnprobe.models.rnn import ModelConfig
+    >>> from attnprobe.models.reference.rnn import ModelConfig
     >>> data = ParallelCorpus([["a", "b"], ["b"]] * 8, [["x", "y"], ["y"]] * 8)
     >>> cfg = ModelConfig(src_vocab=5, tgt_vocab=5, emb_dim=8, enc_dim=8, hidden_dim=16)
     >>> result = train(cfg, data, data, TrainConfig(max_steps=60, eval_every=20, lr=0.02),

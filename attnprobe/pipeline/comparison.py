@@ -19,7 +19,7 @@ from attnprobe.analyses.bottleneck import BucketQuality, quality_by_length
 from attnprobe.analyses.gradflow import GradientProfile, gradient_profile
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.pipeline import FAR, NEAR, attention_aer, default_corpus, word_masks
+from attnprobe.pipeline.driver import FAR, NEAR, attention_aer, default_corpus, word_masks
 
 __all__ = ["COMPARE_METHODS", "ModelComparison", "compare", "format_comparison"]
 
@@ -90,7 +90,7 @@ def _attention_stats(attentions: Sequence[np.ndarray]) -> tuple[float, float]:
 
 def _gradient_summary(model, data: ParallelCorpus, sentences: int) -> GradientProfile:
     """Gradient norms by distance over the first ``sentences`` pairs (words only)."""
-    from attnprobe.gradients import gradient_matrices
+    from attnprobe.runs.gradients import gradient_matrices
 
     sub = ParallelCorpus(data.src[:sentences], data.tgt[:sentences], name=data.name)
     mats = gradient_matrices(model, sub)
@@ -125,8 +125,8 @@ def compare(
     True
     """
     from attnprobe.analyses.extraction import EXTRACTORS
-    from attnprobe.evaluate import run_corpus
     from attnprobe.models.checkpoint import load
+    from attnprobe.runs.evaluate import run_corpus
 
     for method in methods:
         if method not in EXTRACTORS:

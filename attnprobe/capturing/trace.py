@@ -26,7 +26,7 @@ Examples
 --------
 >>> import torch
 >>> w = torch.tensor([[[[0.5, 0.5, 0.0], [0.25, 0.75, 0.0]]]])   # [B=1, H=1, T=2, S=3]
->>> from attnprobe.sites import Site
+>>> from attnprobe.capturing.sites import Site
 >>> t = Trace(sites=(Site("attn"),), attention={"attn": w},
 ...           src_lens=torch.tensor([2]), tgt_lens=torch.tensor([2]))
 >>> t.example(0).matrix().tolist()
@@ -47,9 +47,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from attnprobe.capturing.sites import Site
 from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.fileio import write_bytes_atomic, write_text_atomic
-from attnprobe.sites import Site
 
 __all__ = ["Trace", "Example", "load_trace", "FORMAT"]
 

@@ -4,7 +4,7 @@
 a submodule named ``wrap`` would shadow it once imported.)
 
 The analyses talk to a model through one small interface, the one the
-reference :class:`~attnprobe.models.rnn.Seq2Seq` has: a teacher-forced
+reference :class:`~attnprobe.models.reference.rnn.Seq2Seq` has: a teacher-forced
 ``forward(src [B, S], src_lens [B], tgt_in [B, T]) -> Seq2SeqOutput(logits
 [B, T, V], attention)``, the vocabularies ``src_vocab`` / ``tgt_vocab`` (which
 fix the tokenisation: words + EOS on the source side, BOS + words as decoder
@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterable, Sequence
 import torch
 from torch import Tensor, nn
 
+from attnprobe.capturing.sites import Site, builtin_site, resolve_module
 from attnprobe.data import BOS_ID, EOS_ID, Vocab
 from attnprobe.errors import InputError, SiteError
-from attnprobe.models.rnn import Hypothesis, Seq2SeqOutput, decode_limit
-from attnprobe.sites import Site, builtin_site, resolve_module
+from attnprobe.models.reference.rnn import Hypothesis, Seq2SeqOutput, decode_limit
 
 __all__ = ["wrap", "Wrapped"]
 
@@ -146,7 +146,7 @@ def wrap(
     forward : ``forward(module, src [B, S], src_lens [B], tgt_in [B, T])`` returning
         logits [B, T, V], or ``(logits, attention)``: one teacher-forced pass.
     src_vocab, tgt_vocab : :class:`~attnprobe.data.Vocab` (or token lists, specials first).
-    sites : where the attention lives: :class:`~attnprobe.sites.Site` objects or
+    sites : where the attention lives: :class:`~attnprobe.capturing.sites.Site` objects or
         paths of modules a built-in spec knows, relative to ``module``.
     source_embedding : the source embedding module, or its path in ``module``.
     states : the encoder-states site (a path whose output is [B, S, D], or a Site).

@@ -173,8 +173,10 @@ def symmetrize_corpus(
     [[(0, 0)], [(0, 1), (1, 1)]]
     """
     if len(forward) != len(reverse):
-        raise InputError(f"forward has {len(forward)} sentences, reverse {len(reverse)}",
-                         fix="give both directions of the same corpus")
+        raise InputError(
+            f"forward has {len(forward)} sentences, reverse {len(reverse)}",
+            fix="give both directions of the same corpus",
+        )
     if method not in SYMMETRIZATIONS:
         raise UnknownNameError("symmetrisation method", method, SYMMETRIZATIONS)
     return [symmetrize(f, r, method) for f, r in zip(forward, reverse, strict=True)]
@@ -216,13 +218,16 @@ def symmetrize_files(
 
     if method not in SYMMETRIZATIONS:
         raise UnknownNameError("symmetrisation method", method, SYMMETRIZATIONS)
-    fwd = read_alignments(forward_path, format=format, one_based=forward_one_based,
-                          reverse=reverse_forward)
-    rev = read_alignments(reverse_path, format=format, one_based=reverse_one_based,
-                          reverse=reverse_reverse)
+    fwd = read_alignments(
+        forward_path, format=format, one_based=forward_one_based, reverse=reverse_forward
+    )
+    rev = read_alignments(
+        reverse_path, format=format, one_based=reverse_one_based, reverse=reverse_reverse
+    )
     if len(fwd) != len(rev):
-        short, long_ = ((forward_path, reverse_path) if len(fwd) < len(rev)
-                        else (reverse_path, forward_path))
+        short, long_ = (
+            (forward_path, reverse_path) if len(fwd) < len(rev) else (reverse_path, forward_path)
+        )
         raise InputError(
             f"file ends after {min(len(fwd), len(rev))} sentences, but {long_} has "
             f"{max(len(fwd), len(rev))}",

@@ -2,7 +2,7 @@
 
 A site is *data*, not a hook: a frozen description of one module call that
 produces attention weights and of how to read them. ``attnprobe.capture`` turns
-a list of sites into hooks (and only it does; see :mod:`attnprobe.hooks`).
+a list of sites into hooks (and only it does; see :mod:`attnprobe.capturing.hooks`).
 
 How the weights are read from a module call (``Site.read``):
 
@@ -22,7 +22,7 @@ How often the module is called per forward pass (``Site.pattern``): ``per_step``
 sentence, ``[B, S]``) or ``full`` (one call gives all rows, ``[B, T, S]`` or
 ``[B, H, T, S]``). ``Site.layout`` names the axes of the tensor read, when they
 are not in that order (fairseq's LSTM attention returns ``[S, B]``: ``"SB"``).
-Inside a :class:`attnprobe.trace.Trace` every site is ``[B, H, T, S]``.
+Inside a :class:`attnprobe.capturing.trace.Trace` every site is ``[B, H, T, S]``.
 
 Examples
 --------
@@ -196,7 +196,7 @@ class Candidate(NamedTuple):
 
 
 def _reference_attention(path: str, module, parent) -> Candidate | None:
-    from attnprobe.models.attention import Attention
+    from attnprobe.models.reference.attention import Attention
 
     if not isinstance(module, Attention):
         return None

@@ -27,7 +27,7 @@ per sentence (Integrated Gradients and GradientShap: its ``n_steps`` or
 ``n_samples`` points fill the batch; the other methods: a batch of sentences)
 and gets the ``T`` per-step gradients from it:
 
-* reference :class:`~attnprobe.models.rnn.Seq2Seq` models: one reverse
+* reference :class:`~attnprobe.models.reference.rnn.Seq2Seq` models: one reverse
   **sweep** over the unrolled decoder (cut at every recurrent state), where
   step k takes the adjoints of all later steps in one vmapped backward
   (``torch.func.vmap`` over ``torch.autograd.grad``), then one vmapped
@@ -53,7 +53,7 @@ the plain way (one sentence and one target step per call) to 1e-5.
 
 **Running the model from embeddings.** Every run goes through
 ``attnprobe.capture``: an output edit on the module ``model.source_embedding``
-(:func:`attnprobe.edits.constant`) replaces the embeddings the model computes
+(:func:`attnprobe.capturing.edits.constant`) replaces the embeddings the model computes
 by the given -- interpolated, noisy -- ones, which require grad; with
 ``target_share`` a second output edit replaces the decoder-input embeddings
 (step by step when the decoder embeds one step per call). The model must use
@@ -301,13 +301,13 @@ class _Runner:
     @property
     def sweeps(self) -> bool:
         """True for a reference Seq2Seq: its decoder can be unrolled step by step."""
-        from attnprobe.models.rnn import Seq2Seq
+        from attnprobe.models.reference.rnn import Seq2Seq
 
         return isinstance(self.model, Seq2Seq)
 
     def edits(self, x: Tensor, y: Tensor | None) -> dict:
         """Output edits that make the model run from embeddings ``x`` (and ``y``)."""
-        from attnprobe.edits import constant
+        from attnprobe.capturing.edits import constant
 
         edits = {self.src_path: constant(x)}
         if y is not None:
@@ -318,7 +318,7 @@ class _Runner:
         self, x: Tensor, src_mask: Tensor, lens: Tensor, tgt_in: Tensor, y: Tensor | None = None
     ) -> Tensor:
         """Logits [N, T, V] from source embeddings ``x`` [N, S, E] (decoder inputs ``y``)."""
-        from attnprobe.hooks import capture
+        from attnprobe.capturing.hooks import capture
 
         # ids only mark real positions (the padding mask); the embeddings come from x
         src = torch.where(src_mask, UNK_ID, PAD_ID)
@@ -333,7 +333,7 @@ class _Runner:
 
 def _module_path(model: nn.Module, module: nn.Module) -> str:
     """The path of ``module`` as ``capture`` names it (inside the user module of a wrap)."""
-    from attnprobe.adapter import Wrapped
+    from attnprobe.models.wrap import Wrapped
 
     root = model.module if isinstance(model, Wrapped) else model
     for name, m in root.named_modules():
@@ -475,7 +475,7 @@ def _sweep(run, points: list[Tensor], mask, lens, tgt_in, tgt_out) -> list[Tenso
     Finally one pass takes all T cotangents of the memory and the initial
     state through the encoder to the embeddings.
     """
-    from attnprobe.hooks import capture
+    from attnprobe.capturing.hooks import capture
 
     model, dec = run.model, run.model.decoder
     x, y = points[0], (points[1] if len(points) > 1 else None)
@@ -754,7 +754,7 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
     Examples
     --------
     >>> import torch
-    >>> from attnprobe.models.rnn import ModelConfig, build_model
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
     >>> from attnprobe.data import Vocab, make_batch
     >>> v = Vocab.build([["a", "b"]])
     >>> cfg = ModelConfig(len(v), len(v), attention="luong", score="general", emb_dim=4,
@@ -897,7 +897,7 @@ def attribute(
 
     Parameters
     ----------
-    model : a reference :class:`~attnprobe.models.rnn.Seq2Seq` or a model made by
+    model : a reference :class:`~attnprobe.models.reference.rnn.Seq2Seq` or a model made by
         :func:`attnprobe.wrap` (with ``source_embedding``), with vocabularies.
     corpus : the sentence pairs (target = the gold translation, teacher-forced).
     method : one of :data:`METHODS` (see the module docstring).
@@ -933,8 +933,8 @@ def attribute(
     Examples
     --------
     >>> import attnprobe
-    >>> from attnprobe.models.rnn import ModelConfig
-    >>> from attnprobe.train import TrainConfig, train
+    >>> from attnprobe.models.reference.rnn import ModelConfig
+    >>> from attnprobe.models.reference.train import TrainConfig, train
     >>> data = attnprobe.ParallelCorpus([["a", "b"], ["b"]] * 4, [["x", "y"], ["y"]] * 4)
     >>> cfg = ModelConfig(src_vocab=6, tgt_vocab=6, emb_dim=4, enc_dim=4, hidden_dim=8)
     >>> model = train(cfg, data, data, TrainConfig(max_steps=2), progress=False).model
@@ -946,7 +946,7 @@ def attribute(
     if getattr(model, "src_vocab", None) is None or getattr(model, "tgt_vocab", None) is None:
         raise InputError(
             "the model has no vocabularies",
-            fix="load it with attnprobe.load, or train it with attnprobe.train",
+            fix="load it with attnprobe.load, or train it with attnprobe.models.reference.train",
         )
     if batch_size < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}")

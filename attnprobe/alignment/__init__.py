@@ -244,8 +244,10 @@ class LinkTable:
         if n_sentences < 0:
             raise InputError(f"n_sentences must be >= 0, got {n_sentences}")
         if n and (sentence.min() < 0 or sentence.max() >= n_sentences):
-            raise InputError(f"sentence numbers must lie in [0, {n_sentences}), "
-                             f"found {sentence.min()}..{sentence.max()}")
+            raise InputError(
+                f"sentence numbers must lie in [0, {n_sentences}), "
+                f"found {sentence.min()}..{sentence.max()}"
+            )
         if n and min(src.min(), tgt.min()) < 0:
             k = int(np.flatnonzero((src < 0) | (tgt < 0))[0])
             raise InputError(f"sentence {sentence[k]}: link {src[k]}-{tgt[k]} has a negative index")
@@ -327,11 +329,21 @@ class LinkTable:
             parts = [getattr(t, name) for t in tables]
             if all(p is None for p in parts):
                 return None
-            return np.concatenate([np.full(len(t), -1) if p is None else p
-                                   for t, p in zip(tables, parts, strict=True)])
+            return np.concatenate(
+                [
+                    np.full(len(t), -1) if p is None else p
+                    for t, p in zip(tables, parts, strict=True)
+                ]
+            )
 
-        return cls(offsets, sure_end, np.concatenate([t.src for t in tables]),
-                   np.concatenate([t.tgt for t in tables]), lengths("src_len"), lengths("tgt_len"))
+        return cls(
+            offsets,
+            sure_end,
+            np.concatenate([t.src for t in tables]),
+            np.concatenate([t.tgt for t in tables]),
+            lengths("src_len"),
+            lengths("tgt_len"),
+        )
 
     # ---- views
 
@@ -367,8 +379,12 @@ class LinkTable:
         s %= len(self)
         a, m, b = self.offsets[s], self.sure_end[s], self.offsets[s + 1]
         pairs = list(zip(self.src[a:b].tolist(), self.tgt[a:b].tolist(), strict=True))
-        return Alignment(frozenset(pairs[: m - a]), frozenset(pairs),
-                         _known(self.src_len, s), _known(self.tgt_len, s))
+        return Alignment(
+            frozenset(pairs[: m - a]),
+            frozenset(pairs),
+            _known(self.src_len, s),
+            _known(self.tgt_len, s),
+        )
 
     def _slice(self, which: slice) -> LinkTable:
         start, stop, step = which.indices(len(self))
@@ -380,8 +396,14 @@ class LinkTable:
         def cut(lengths):
             return None if lengths is None else lengths[start:stop]
 
-        return LinkTable(self.offsets[start : stop + 1] - a, self.sure_end[start:stop] - a,
-                         self.src[a:b], self.tgt[a:b], cut(self.src_len), cut(self.tgt_len))
+        return LinkTable(
+            self.offsets[start : stop + 1] - a,
+            self.sure_end[start:stop] - a,
+            self.src[a:b],
+            self.tgt[a:b],
+            cut(self.src_len),
+            cut(self.tgt_len),
+        )
 
     def to_alignments(self) -> list[Alignment]:
         """One :class:`Alignment` per sentence.
@@ -665,14 +687,22 @@ def _parse_naacl(lines, path, shift: int, null: str) -> _Parsed:
             )
         sent, i, j = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if sent < 1:
-            raise InputError(f"sentence id {sent}; NAACL sentence ids start at 1",
-                             path=path, line=number, fix="number the sentences from 1")
+            raise InputError(
+                f"sentence id {sent}; NAACL sentence ids start at 1",
+                path=path,
+                line=number,
+                fix="number the sentences from 1",
+            )
         if shift and (i == 0 or j == 0):  # position 0 is NULL in 1-based files
             if null == "drop":
                 continue
             if null == "error":
-                raise InputError(f"link {i} {j} aligns a word to NULL (position 0)",
-                                 path=path, line=number, fix="drop NULL links (null='drop')")
+                raise InputError(
+                    f"link {i} {j} aligns a word to NULL (position 0)",
+                    path=path,
+                    line=number,
+                    fix="drop NULL links (null='drop')",
+                )
         shift_here = 0 if null == "keep" else shift  # keep: NULL stays 0, words count from 1
         out.sentence.append(sent - 1)
         out.src.append(i - shift_here)
@@ -752,8 +782,11 @@ def read_link_table(
         n_sentences = len(lengths)
     if format == "naacl" and n_sentences is not None:
         if n_sentences < n:
-            raise InputError(f"sentence id {n} is larger than the corpus size {n_sentences}",
-                             path=path, fix="check that the files belong together")
+            raise InputError(
+                f"sentence id {n} is larger than the corpus size {n_sentences}",
+                path=path,
+                fix="check that the files belong together",
+            )
         n = n_sentences
     sentence = np.array(parsed.sentence, dtype=np.int64)
     src = np.array(parsed.src, dtype=np.int64)
@@ -788,8 +821,15 @@ def read_link_table(
                 line=parsed.line[bad],
                 fix="check the index base (0- or 1-based) and the direction (reverse) options",
             )
-    return LinkTable.from_links(sentence, src, tgt, np.array(parsed.sure, dtype=bool),
-                                n_sentences=n, src_len=src_len, tgt_len=tgt_len)
+    return LinkTable.from_links(
+        sentence,
+        src,
+        tgt,
+        np.array(parsed.sure, dtype=bool),
+        n_sentences=n,
+        src_len=src_len,
+        tgt_len=tgt_len,
+    )
 
 
 def read_alignments(path: str | os.PathLike, **options) -> list[Alignment]:
@@ -824,8 +864,12 @@ def read_bitext_lengths(path: str | os.PathLike) -> list[tuple[int, int]]:
     for number, line in enumerate(_read_lines(path), 1):
         parts = line.split(" ||| ") if " ||| " in line else line.split("|||")
         if len(parts) != 2:
-            raise InputError(f"expected 'source words ||| target words', found {len(parts) - 1} "
-                             "'|||' separators", path=path, line=number)
+            raise InputError(
+                f"expected 'source words ||| target words', found {len(parts) - 1} "
+                "'|||' separators",
+                path=path,
+                line=number,
+            )
         out.append((len(parts[0].split()), len(parts[1].split())))
     return out
 
@@ -878,8 +922,9 @@ def _ratio(num, den, empty):
     """``num / den`` elementwise, ``empty`` where ``den == 0``."""
     num = np.asarray(num, dtype=float)
     den = np.asarray(den, dtype=float)
-    out = np.divide(num, den, out=np.full(np.broadcast(num, den).shape, float(empty)),
-                    where=den != 0)
+    out = np.divide(
+        num, den, out=np.full(np.broadcast(num, den).shape, float(empty)), where=den != 0
+    )
     return out if out.ndim else float(out)
 
 
@@ -1064,8 +1109,10 @@ def _as_table(x, name: str) -> LinkTable:
     if isinstance(x, LinkTable):
         return x
     if isinstance(x, Alignment):
-        raise InputError(f"{name} must be a sequence of alignments (one per sentence), "
-                         "got a single Alignment", fix=f"pass [{name}]")
+        raise InputError(
+            f"{name} must be a sequence of alignments (one per sentence), got a single Alignment",
+            fix=f"pass [{name}]",
+        )
     return LinkTable.from_alignments(list(x))
 
 
@@ -1098,8 +1145,10 @@ def score_alignments(gold, hyp) -> AlignmentScores:
     """
     gold, hyp = _as_table(gold, "gold"), _as_table(hyp, "hyp")
     if len(gold) != len(hyp):
-        raise InputError(f"gold has {len(gold)} sentences, the hypothesis {len(hyp)}",
-                         fix="score files with one entry per sentence of the same corpus")
+        raise InputError(
+            f"gold has {len(gold)} sentences, the hypothesis {len(hyp)}",
+            fix="score files with one entry per sentence of the same corpus",
+        )
     _check_lengths(gold, hyp)
     hits = _gold_hits(gold, hyp)
     sure = gold.sure
@@ -1123,8 +1172,10 @@ def _check_lengths(gold: LinkTable, hyp: LinkTable) -> None:
             differ = np.flatnonzero((g >= 0) & (h >= 0) & (g != h))
             if len(differ):
                 s = int(differ[0])
-                raise InputError(f"sentence {s + 1}: gold {name} {g[s]}, hypothesis {h[s]}",
-                                 fix="check that the files belong to the same corpus")
+                raise InputError(
+                    f"sentence {s + 1}: gold {name} {g[s]}, hypothesis {h[s]}",
+                    fix="check that the files belong to the same corpus",
+                )
     sentence = hyp._sentence_ids() if gold.src_len is not None or gold.tgt_len is not None else None
     if sentence is not None:
         bad = _outside(sentence, hyp.src, hyp.tgt, gold.src_len, gold.tgt_len)
@@ -1175,10 +1226,20 @@ def score_files(
     for name, path in (("gold", gold_path), ("hyp", hyp_path)):
         formats[name] = file_format(path) if format == "auto" else format
     options = {
-        "gold": dict(path=gold_path, format=formats["gold"], one_based=gold_one_based,
-                     reverse=reverse_gold, lengths=lengths),
-        "hyp": dict(path=hyp_path, format=formats["hyp"], one_based=hyp_one_based,
-                    reverse=reverse_hyp, lengths=lengths),
+        "gold": dict(
+            path=gold_path,
+            format=formats["gold"],
+            one_based=gold_one_based,
+            reverse=reverse_gold,
+            lengths=lengths,
+        ),
+        "hyp": dict(
+            path=hyp_path,
+            format=formats["hyp"],
+            one_based=hyp_one_based,
+            reverse=reverse_hyp,
+            lengths=lengths,
+        ),
     }
     gold = read_link_table(**options["gold"])
     hyp = read_link_table(**options["hyp"])
@@ -1192,8 +1253,7 @@ def score_files(
             path = options[short]["path"]
             long_path = options["hyp" if short == "gold" else "gold"]["path"]
             raise InputError(
-                f"file ends after {len(other)} sentence lines, but {long_path} has "
-                f"{len(longer)}",
+                f"file ends after {len(other)} sentence lines, but {long_path} has {len(longer)}",
                 path=path,
                 line=len(other) + 1,
                 fix="give one line per sentence of the same corpus in both files "

@@ -1,0 +1,212 @@
+"""Commands over a corpus: ``analyze``, ``compare``, and ``report`` (re-render a folder)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from attnprobe.cli.options import _analyses_option, _data_options, _load_model, _read_data
+from attnprobe.errors import InputError
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@_data_options
+@_analyses_option
+@click.option(
+    "--methods",
+    default=None,
+    help="Comma-separated extraction methods to score (the first is shown in the explorer) "
+    "[default: argmax-target,argmax-source,intersection,itermax].",
+)
+@click.option(
+    "--attribution",
+    "attribution",
+    default="saliency,input_x_gradient",
+    show_default=True,
+    metavar="METHOD,...",
+    help="Comma-separated attribution methods of the 'attribution' analysis: "
+    "integrated_gradients (50 points; about 30x the cost of saliency), saliency, input_x_gradient, "
+    "gradient_shap, occlusion.",
+)
+@click.option("--limit", type=int, default=None, help="Analyse only the first N sentence pairs.")
+@click.option("--batch-size", default=64, show_default=True, help="Sentences per forward pass.")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    default="attnprobe-report",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output folder (written whole, or not at all).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing output folder.")
+@click.option("--seed", default=0, show_default=True, help="Seed for analyses that sample.")
+@click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Allow a pickled model file (it runs code when loaded: trusted files only).",
+)
+def analyze(
+    model,
+    analyses,
+    methods,
+    attribution,
+    limit,
+    batch_size,
+    out_dir,
+    force,
+    seed,
+    trust_pickle,
+    **data,
+):
+    """Analyse MODEL on a corpus and write an HTML report with its data files.
+
+    Without data options, a fixture checkpoint is analysed on its own toy test
+    split with its gold alignments. The output folder holds report.html (one
+    self-contained file: open it in a browser, offline), metrics.json
+    (corpus-level numbers with the signature), sentences.jsonl (one record per
+    sentence), alignments/ (Pharaoh files per site and extraction method, at
+    the best offset) and figures/ (PNG and SVG).
+
+    \b
+    Examples:
+      attnprobe analyze fixtures/models/enfr-bahdanau.pt -o report-enfr
+      attnprobe analyze model.pt --src test.en --tgt test.fr --gold test.gold
+          --gold-one-based --limit 500 -o report
+    """
+    from pathlib import Path
+
+    from attnprobe.errors import InputError
+    from attnprobe.pipeline.driver import DEFAULT_METHODS, _check_analyses, _check_attribution
+    from attnprobe.pipeline.driver import analyze as run_analysis
+
+    names = _check_analyses([a.strip() for a in analyses.split(",") if a.strip()])
+    attribution_list = [a.strip() for a in attribution.split(",") if a.strip()]
+    if "attribution" in names:  # before any file is read
+        _check_attribution(attribution_list)
+    if Path(out_dir).exists() and not force:
+        raise InputError("already exists", path=out_dir, fix="pass --force to replace it")
+    corpus, gold = _read_data(**data)
+    m = _load_model(model, trust_pickle)
+    method_list = DEFAULT_METHODS if methods is None else [x.strip() for x in methods.split(",")]
+    results = run_analysis(
+        m,
+        corpus,
+        gold,
+        analyses=names,
+        methods=method_list,
+        limit=limit,
+        batch_size=batch_size,
+        seed=seed,
+        progress=None if sys.stderr.isatty() else False,
+        attribution=attribution_list,
+    )
+    out = results.save(out_dir, force=force)
+    for w in results.metrics["warnings"]:
+        click.echo(f"attnprobe: warning: {w}", err=True)
+    line = f"{results.n_sentences} sentences"
+    if results.scores:
+        best = results.score()
+        line += (
+            f", AER {best['aer']:.3f} ({best['method']} on {best['site']}, offset {best['offset']})"
+        )
+    click.echo(f"{line} -> {out / 'report.html'}")
+
+
+def _methods_help() -> str:
+    from attnprobe.analyses.extraction import EXTRACTORS
+
+    return ", ".join(EXTRACTORS)
+
+
+@click.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_data_options
+@click.option(
+    "--methods",
+    default=None,
+    help="Comma-separated extraction methods whose AER is reported per offset; choices: "
+    f"{_methods_help()} [default: argmax-target,argmax-source,intersection,union,itermax].",
+)
+@click.option(
+    "--gradients",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Sentences for the gradient-flow summary (gradient norm near and far from the "
+    "diagonal; each costs one backward per target word); 0 skips it.",
+)
+@click.option("--batch-size", default=64, show_default=True, help="Sentences per forward pass.")
+@click.option("--markdown", is_flag=True, help="Print Markdown tables.")
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False), help="Also write the rows as JSON."
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    help="Also draw exact match by source length, one line per model (.png or .svg).",
+)
+@click.option("--trust-pickle", is_flag=True, help="Allow pickled model files (trusted only).")
+def compare(models, methods, gradients, batch_size, markdown, json_out, plot, trust_pickle, **data):
+    """Compare MODELS on the same test set: quality by length, alignment, attention, gradients.
+
+    Without data options each fixture checkpoint is evaluated on its own toy
+    test split with its gold alignments.
+
+    \b
+    Examples:
+      attnprobe compare fixtures/models/enfr-*.pt --markdown
+      attnprobe compare fixtures/models/enfr-bahdanau.pt fixtures/models/enfr-none.pt
+          --gradients 64 --methods argmax-target,itermax
+    """
+    import json
+
+    from attnprobe.fileio import atomic_path, write_text_atomic
+    from attnprobe.pipeline.comparison import COMPARE_METHODS, format_comparison
+    from attnprobe.pipeline.comparison import compare as run_compare
+
+    if plot and not plot.lower().endswith((".png", ".svg")):
+        raise InputError(
+            f"--plot {plot}: not a .png or .svg file name",
+            fix="give a file name ending in .png or .svg",
+        )
+    corpus, gold = _read_data(**data)
+    method_list = (
+        COMPARE_METHODS if methods is None else [x.strip() for x in methods.split(",") if x.strip()]
+    )
+    loaded = [_load_model(path, trust_pickle) for path in models]
+    rows = run_compare(
+        loaded,
+        corpus,
+        gold,
+        batch_size=batch_size,
+        progress=None if sys.stderr.isatty() else False,
+        methods=method_list,
+        gradients=gradients,
+    )
+    if json_out:
+        write_text_atomic(json_out, json.dumps([r.to_dict() for r in rows], indent=1) + "\n")
+    if plot:
+        from attnprobe.report.figures import plot_bottleneck
+
+        fig = plot_bottleneck([r.to_dict() for r in rows])
+        with atomic_path(plot) as tmp:
+            fig.savefig(tmp, format=plot.rsplit(".", 1)[-1].lower(), dpi=120)
+    click.echo(format_comparison(rows, markdown=markdown))
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False), help="HTML file [default: DIR/report.html]."
+)
+def report(directory, out):
+    """Re-render the HTML report from the JSON files of an `attnprobe analyze` folder."""
+    from pathlib import Path
+
+    from attnprobe.results import Results
+
+    path = Results.from_json(directory).to_html(out or Path(directory) / "report.html")
+    click.echo(str(path))

@@ -1,0 +1,261 @@
+"""Commands on one model: ``train``, ``translate``, ``inspect``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from attnprobe.cli.options import _load_model
+
+_ARCH_HELP = (
+    "Architecture: bahdanau (additive score on the previous state), luong-dot, luong-general, "
+    "luong-concat, luong-location (Luong 2015 global attention; add -local-m or -local-p for "
+    "local attention), or none (no attention: the fixed-vector bottleneck baseline)."
+)
+
+
+@click.command()
+@click.option("--arch", default="bahdanau", show_default=True, help=_ARCH_HELP)
+@click.option(
+    "--toy",
+    "toy_pair",
+    metavar="PAIR",
+    help="Train on a built-in toy language pair (enfr or enja; see `attnprobe toy`).",
+)
+@click.option(
+    "--train",
+    "train_files",
+    nargs=2,
+    type=click.Path(dir_okay=False),
+    metavar="SRC TGT",
+    help="Training files: whitespace-tokenised, one sentence a line.",
+)
+@click.option(
+    "--dev",
+    "dev_files",
+    nargs=2,
+    type=click.Path(dir_okay=False),
+    metavar="SRC TGT",
+    help="Dev files for early stopping (same format as --train).",
+)
+@click.option(
+    "--min-freq",
+    default=1,
+    show_default=True,
+    help="Keep words seen at least this often in training (others become <unk>).",
+)
+@click.option("--max-vocab", default=0, show_default=True, help="Vocabulary size cap (0: none).")
+@click.option(
+    "--max-len",
+    default=0,
+    show_default=True,
+    help="Drop training pairs with a side longer than this many words (0: keep all).",
+)
+@click.option(
+    "--cell",
+    type=click.Choice(["gru", "lstm"]),
+    default="gru",
+    show_default=True,
+    help="Recurrent unit of encoder and decoder.",
+)
+@click.option("--emb-dim", default=64, show_default=True, help="Word embedding size.")
+@click.option("--enc-dim", default=64, show_default=True, help="Encoder size per direction.")
+@click.option("--hidden-dim", default=128, show_default=True, help="Decoder state size.")
+@click.option("--layers", default=1, show_default=True, help="RNN layers (encoder and decoder).")
+@click.option(
+    "--dropout",
+    default=0.0,
+    show_default=True,
+    help="Dropout on embeddings, between layers and before the output layer.",
+)
+@click.option(
+    "--input-feeding/--no-input-feeding",
+    default=True,
+    show_default=True,
+    help="Luong: feed the previous attentional state into the RNN input.",
+)
+@click.option("--window", default=5, show_default=True, help="Half-width D of local attention.")
+@click.option(
+    "--max-src-len",
+    default=0,
+    show_default=True,
+    help="Location attention: longest source it can score (0: longest in the data).",
+)
+@click.option("--batch-size", default=64, show_default=True, help="Sentence pairs per update.")
+@click.option("--lr", default=3e-3, show_default=True, help="Adam learning rate.")
+@click.option("--epochs", default=20, show_default=True, help="At most this many passes.")
+@click.option("--max-steps", default=0, show_default=True, help="At most this many updates.")
+@click.option(
+    "--time-limit",
+    default=0.0,
+    show_default=True,
+    help="Stop at the first evaluation after this many seconds (0: no limit).",
+)
+@click.option("--clip", default=1.0, show_default=True, help="Gradient-norm clipping.")
+@click.option("--eval-every", default=200, show_default=True, help="Updates between dev checks.")
+@click.option(
+    "--patience",
+    default=5,
+    show_default=True,
+    help="Stop after this many dev checks without improvement.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seeds weights, dropout, batch order.")
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    help="CPU threads (results are reproducible for a given seed and thread count).",
+)
+@click.option(
+    "-o", "--out", required=True, type=click.Path(dir_okay=False), help="Checkpoint to write (.pt)."
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing checkpoint.")
+def train(
+    arch, toy_pair, train_files, dev_files, min_freq, max_vocab, max_len, out, force, **options
+):
+    """Train a reference attentional seq2seq model and write a checkpoint.
+
+    Give the data either as a toy pair (--toy enfr) or as tokenised files
+    (--train SRC TGT --dev SRC TGT). Training stops early when the dev loss
+    stops improving; the best weights are saved, with the training record
+    (steps, time, dev loss and token accuracy) inside the checkpoint.
+
+    \b
+    Examples:
+      attnprobe train --toy enfr --arch luong-general -o general.pt
+      attnprobe train --train train.de train.en --dev val.de val.en
+          --min-freq 2 --max-len 30 --time-limit 600 -o de-en.pt
+    """
+    import dataclasses
+    from pathlib import Path
+
+    from attnprobe.data import ParallelCorpus, Vocab
+    from attnprobe.errors import InputError
+    from attnprobe.models.checkpoint import save
+    from attnprobe.models.reference.rnn import ModelConfig, arch_fields
+    from attnprobe.models.reference.train import TrainConfig
+    from attnprobe.models.reference.train import train as run_training
+
+    if Path(out).exists() and not force:
+        raise InputError("already exists", path=out, fix="pass --force to overwrite it")
+    fields = arch_fields(arch)
+    if bool(toy_pair) == bool(train_files):
+        raise InputError("give the data as either --toy PAIR or --train SRC TGT (and --dev)")
+    if toy_pair:
+        from attnprobe.data.toy import split_corpus
+
+        train_data, dev_data = split_corpus(toy_pair, "train")[0], split_corpus(toy_pair, "dev")[0]
+        data = {"toy": toy_pair}
+    else:
+        if not dev_files:
+            raise InputError("--train needs --dev SRC TGT for early stopping")
+        train_data = ParallelCorpus.read(*train_files)
+        dev_data = ParallelCorpus.read(*dev_files)
+        data = {"train": list(train_files), "dev": list(dev_files)}
+    if max_len:
+        keep = [
+            i
+            for i in range(len(train_data))
+            if len(train_data.src[i]) <= max_len and len(train_data.tgt[i]) <= max_len
+        ]
+        train_data = ParallelCorpus(
+            [train_data.src[i] for i in keep], [train_data.tgt[i] for i in keep], train_data.name
+        )
+    src_vocab = Vocab.build(train_data.src, min_freq, max_vocab or None)
+    tgt_vocab = Vocab.build(train_data.tgt, min_freq, max_vocab or None)
+    train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
+    train_cfg = TrainConfig(**{k: v for k, v in options.items() if k in train_keys})
+    model_opts = {k: v for k, v in options.items() if k not in train_keys}
+    if fields.get("score") == "location" and not model_opts["max_src_len"]:
+        model_opts["max_src_len"] = max(max(train_data.lengths), max(dev_data.lengths)) + 1
+    model_cfg = ModelConfig(len(src_vocab), len(tgt_vocab), **fields, **model_opts)
+    result = run_training(model_cfg, train_data, dev_data, train_cfg, src_vocab, tgt_vocab)
+    save(result.model, out, data=data, train=result.metadata(train_cfg))
+    click.echo(
+        f"{out}: {arch}, {result.steps} steps in {result.seconds:.0f}s ({result.stopped}), "
+        f"dev loss {result.dev_loss:.4f}, dev token accuracy {result.dev_accuracy:.4f}"
+    )
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("sentences", nargs=-1)
+@click.option("--beam", default=1, show_default=True, help="Beam size (1: greedy decoding).")
+@click.option(
+    "--attention/--no-attention",
+    "show_attention",
+    default=True,
+    show_default=True,
+    help="Print the attention matrix under each translation.",
+)
+@click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Allow a pickled model file (it runs code when loaded: trusted files only).",
+)
+def translate(model, sentences, beam, show_attention, trust_pickle):
+    """Translate sentences with a model and show where it attended.
+
+    SENTENCES are whitespace-tokenised source sentences; without any, one
+    sentence per line is read from standard input. Each translation is
+    followed by the attention matrix: target words down, source words across
+    (the last column is the source end-of-sentence token), the largest weight
+    of each row written in hundredths.
+
+    \b
+    Example:
+      attnprobe translate fixtures/models/enfr-bahdanau.pt "the black cat sees a dog"
+    """
+    import torch
+
+    from attnprobe.data import EOS
+    from attnprobe.report.text import attention_grid
+
+    m = _load_model(model, trust_pickle)
+    lines = list(sentences) or [line for line in sys.stdin.read().splitlines() if line.strip()]
+    for line in lines:
+        words = line.split()
+        unknown = m.src_vocab.count_unknown(words)
+        ids = torch.tensor([m.src_vocab.encode(words) + [m.src_vocab.index[EOS]]])
+        lens = torch.tensor([ids.shape[1]])
+        hyp = (m.greedy(ids, lens) if beam == 1 else m.beam(ids, lens, beam))[0]
+        out = m.tgt_vocab.decode(hyp.tokens)
+        note = f"  ({unknown} unknown source word{'s' * (unknown != 1)})" if unknown else ""
+        click.echo(f"{line}\n  -> {' '.join(out)}{note}")
+        if show_attention and hyp.attention is not None:
+            rows = [*out, EOS][: hyp.attention.shape[0]]
+            grid = attention_grid(hyp.attention[: len(rows)], [*words, EOS], rows)
+            click.echo("\n".join("     " + g for g in grid.splitlines()) + "\n")
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--trust-pickle", is_flag=True, help="Allow a pickled model file (trusted only).")
+def inspect(model, trust_pickle):
+    """Print MODEL's architecture, its attention sites and its checkpoint metadata."""
+    import json
+
+    from attnprobe.capturing.sites import find_sites
+    from attnprobe.models.reference.rnn import config_dict
+
+    m = _load_model(model, trust_pickle)
+    meta = getattr(m, "meta", {}) or {}
+    n_params = sum(p.numel() for p in m.parameters())
+    click.echo(f"{model}: {m.cfg.name}, {n_params:,} parameters")
+    click.echo("architecture:")
+    for k, v in config_dict(m.cfg).items():
+        click.echo(f"  {k}: {v}")
+    click.echo(f"  vocabularies: source {len(m.src_vocab)}, target {len(m.tgt_vocab)}")
+    declared = list(getattr(m, "sites", []))
+    click.echo("attention sites:" + ("" if declared else " none (no attention)"))
+    for site in declared:
+        click.echo(f"  {site.key}  ({site.role}, {site.pattern}, module {site.path})")
+    found = [c for c in find_sites(m) if c.site.key not in {s.key for s in declared}]
+    for c in found:
+        click.echo(f"  (candidate) {c}")
+    click.echo("checkpoint:")
+    click.echo(f"  sha256: {meta.get('sha256')}")
+    click.echo(f"  data: {json.dumps(meta.get('data'))}")
+    for k, v in (meta.get("train") or {}).items():
+        click.echo(f"  train.{k}: {json.dumps(v)}")

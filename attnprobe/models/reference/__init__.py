@@ -1,0 +1,1 @@
+"""attnprobe's own reference models: score functions, RNN encoder-decoders, the trainer."""
