@@ -49,7 +49,7 @@ _EXPORTS: dict[str, str] = {
     "ModelConfig": "attnprobe.models.reference.rnn",
     "Seq2Seq": "attnprobe.models.reference.rnn",
     "build_model": "attnprobe.models.reference.rnn",
-    "load": "attnprobe.models.checkpoint",
+    "load": "attnprobe.models.registry",
     "save": "attnprobe.models.checkpoint",
     "Vocab": "attnprobe.data",
     "ParallelCorpus": "attnprobe.data",

@@ -140,7 +140,7 @@ def test_wrap_refuses_what_cannot_work():
         make(source_embedding="src_embb")
     with pytest.raises(InputError, match="not a submodule"):
         make(source_embedding=nn.Embedding(2, 2))
-    with pytest.raises(InputError, match="Vocab or a token list"):
+    with pytest.raises(InputError, match="Vocab or the model's token list"):
         make(src_vocab="abc")
     with pytest.raises(InputError, match="must be a function"):
         make(forward=None)

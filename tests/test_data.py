@@ -15,8 +15,17 @@ def test_vocab_orders_by_frequency_then_alphabet_and_maps_unknowns():
     assert v.tokens[4:] == ["b", "c", "a"]
     assert v.encode(["a", "nope"]) == [6, 1]
     assert Vocab.build([["a", "b", "b"]], min_freq=2).tokens[4:] == ["b"]
-    with pytest.raises(InputError, match="must start with"):
+    with pytest.raises(InputError, match="has no pad token '<pad>'"):
         Vocab(["a", "b"])
+
+
+def test_vocab_keeps_the_model_s_own_ids_and_finds_specials_by_name():
+    v = Vocab(["x", "</s>", "<blank>", "y", "<u>", "<go>"], pad="<blank>", unk="<u>", bos="<go>")
+    assert (v.pad_id, v.unk_id, v.bos_id, v.eos_id) == (2, 4, 5, 1)
+    assert v.encode(["y", "x", "zz"]) == [3, 0, 4]
+    assert v.decode([5, 3, 2, 0, 1, 3]) == ["y", "x"]  # BOS and PAD dropped, stops at EOS
+    with pytest.raises(InputError, match="bos token '<s>'"):
+        Vocab(["</s>", "<pad>", "<unk>"])
 
 
 def test_batch_layout_follows_the_conventions():

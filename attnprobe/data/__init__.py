@@ -45,7 +45,13 @@ PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(4)
 
 
 class Vocab:
-    """A token <-> id mapping whose first four entries are the special tokens.
+    """A token <-> id mapping, with the special tokens named.
+
+    attnprobe never renumbers a model's vocabulary: a token list in the model's
+    own id order is kept as it is, and the special tokens are found by name
+    (``pad``, ``unk``, ``bos``, ``eos``; give the model's own spellings).
+    :meth:`build` makes a new vocabulary with ``<pad> <unk> <s> </s>`` first
+    (ids 0-3), the layout of attnprobe's reference models.
 
     Examples
     --------
@@ -56,20 +62,47 @@ class Vocab:
     [4, 1]
     >>> v.decode([4, 6, 3, 5])
     ['a', 'c']
+
+    A model's own vocabulary, specials anywhere:
+
+    >>> own = Vocab(["</s>", "x", "<blank>", "<u>", "<go>"], pad="<blank>", unk="<u>",
+    ...             bos="<go>", eos="</s>")
+    >>> own.pad_id, own.unk_id, own.bos_id, own.eos_id, own.encode(["x", "y"])
+    (2, 3, 4, 0, [1, 3])
     """
 
-    def __init__(self, tokens: Sequence[str]):
+    def __init__(
+        self,
+        tokens: Sequence[str],
+        *,
+        pad: str = PAD,
+        unk: str = UNK,
+        bos: str = BOS,
+        eos: str = EOS,
+    ):
         tokens = list(tokens)
-        if tuple(tokens[:4]) != SPECIALS:
-            raise InputError(
-                f"a vocabulary must start with {list(SPECIALS)}, got {tokens[:4]}",
-                fix="build vocabularies with Vocab.build",
-            )
         if len(set(tokens)) != len(tokens):
             dup = [t for t, n in Counter(tokens).items() if n > 1][:3]
             raise InputError(f"duplicate vocabulary entries {dup}")
         self.tokens = tokens
         self.index = {t: i for i, t in enumerate(tokens)}
+        named = {"pad": pad, "unk": unk, "bos": bos, "eos": eos}
+        missing = {k: v for k, v in named.items() if v not in self.index}
+        if missing:
+            raise InputError(
+                f"the vocabulary ({len(tokens)} tokens, first {tokens[:4]}) has no "
+                + ", ".join(f"{k} token {v!r}" for k, v in missing.items()),
+                fix="name the model's own special tokens: Vocab(tokens, pad=..., unk=..., "
+                "bos=..., eos=...)",
+            )
+        self.specials = named
+        self.pad_id, self.unk_id = self.index[pad], self.index[unk]
+        self.bos_id, self.eos_id = self.index[bos], self.index[eos]
+
+    @property
+    def special_ids(self) -> frozenset[int]:
+        """Ids of the special tokens (never words)."""
+        return frozenset((self.pad_id, self.unk_id, self.bos_id, self.eos_id)) - {self.unk_id}
 
     @classmethod
     def build(
@@ -95,19 +128,23 @@ class Vocab:
         return len(self.tokens)
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Vocab) and self.tokens == other.tokens
+        return (
+            isinstance(other, Vocab)
+            and self.tokens == other.tokens
+            and self.specials == other.specials
+        )
 
     def encode(self, tokens: Sequence[str]) -> list[int]:
         """Ids of ``tokens``; unknown tokens become ``<unk>`` (id 1)."""
-        return [self.index.get(t, UNK_ID) for t in tokens]
+        return [self.index.get(t, self.unk_id) for t in tokens]
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Tokens of ``ids`` up to the first EOS, without BOS and PAD."""
         out = []
         for i in ids:
-            if i == EOS_ID:
+            if i == self.eos_id:
                 break
-            if i not in (BOS_ID, PAD_ID):
+            if i not in (self.bos_id, self.pad_id):
                 out.append(self.tokens[i])
         return out
 
@@ -217,10 +254,14 @@ class ParallelCorpus:
 
 
 class Batch(NamedTuple):
-    """A padded batch. Shapes: ``src`` [B, S], ``tgt_in``/``tgt_out`` [B, T].
+    """A padded batch in a model's own ids. Shapes: ``src`` [B, S], ``tgt_in``/``tgt_out`` [B, T].
 
     ``src_lens`` and ``tgt_lens`` [B] count real positions (EOS included);
     ``index`` [B] gives each row's sentence number in the corpus.
+    ``src_words[b][s]`` is the word (0-based) that source position ``s`` belongs
+    to, ``tgt_words[b][t]`` the word that decoder step ``t`` outputs; ``-1``
+    marks a special token (EOS, a language code, ...). Word-level models have
+    one position per word; subword models several.
     """
 
     src: object
@@ -229,6 +270,8 @@ class Batch(NamedTuple):
     tgt_out: object
     tgt_lens: object
     index: object
+    src_words: list | None = None
+    tgt_words: list | None = None
 
 
 def make_batch(
@@ -248,19 +291,21 @@ def make_batch(
     ([[4, 3, 0], [4, 5, 3]], [2, 3])
     >>> b.tgt_in.tolist(), b.tgt_out.tolist()
     ([[2, 5], [2, 5]], [[5, 3], [5, 3]])
+    >>> b.src_words, b.tgt_words
+    ([[0, -1], [0, 1, -1]], [[0, -1], [0, -1]])
     """
     import torch
 
-    src_ids = [src_vocab.encode(s) + [EOS_ID] for s in src]
+    src_ids = [src_vocab.encode(s) + [src_vocab.eos_id] for s in src]
     tgt_ids = [tgt_vocab.encode(t) for t in tgt]
     B, S, T = len(src_ids), max(map(len, src_ids)), max(map(len, tgt_ids)) + 1
-    src_t = torch.full((B, S), PAD_ID, dtype=torch.long)
-    tgt_in = torch.full((B, T), PAD_ID, dtype=torch.long)
-    tgt_out = torch.full((B, T), PAD_ID, dtype=torch.long)
+    src_t = torch.full((B, S), src_vocab.pad_id, dtype=torch.long)
+    tgt_in = torch.full((B, T), tgt_vocab.pad_id, dtype=torch.long)
+    tgt_out = torch.full((B, T), tgt_vocab.pad_id, dtype=torch.long)
     for b, (s, t) in enumerate(zip(src_ids, tgt_ids, strict=True)):
         src_t[b, : len(s)] = torch.tensor(s)
-        tgt_in[b, : len(t) + 1] = torch.tensor([BOS_ID, *t])
-        tgt_out[b, : len(t) + 1] = torch.tensor([*t, EOS_ID])
+        tgt_in[b, : len(t) + 1] = torch.tensor([tgt_vocab.bos_id, *t])
+        tgt_out[b, : len(t) + 1] = torch.tensor([*t, tgt_vocab.eos_id])
     return Batch(
         src_t,
         torch.tensor([len(s) for s in src_ids]),
@@ -268,6 +313,8 @@ def make_batch(
         tgt_out,
         torch.tensor([len(t) + 1 for t in tgt_ids]),
         torch.tensor(list(range(B)) if index is None else list(index)),
+        [[*range(len(s)), -1] for s in src],
+        [[*range(len(t)), -1] for t in tgt],
     )
 
 

@@ -1,17 +1,15 @@
 """wrap(): bring your own model to every attnprobe analysis.
 
-(The module is called ``adapter`` so that ``attnprobe.wrap`` stays the function:
-a submodule named ``wrap`` would shadow it once imported.)
-
-The analyses talk to a model through one small interface, the one the
-reference :class:`~attnprobe.models.reference.rnn.Seq2Seq` has: a teacher-forced
-``forward(src [B, S], src_lens [B], tgt_in [B, T]) -> Seq2SeqOutput(logits
-[B, T, V], attention)``, the vocabularies ``src_vocab`` / ``tgt_vocab`` (which
-fix the tokenisation: words + EOS on the source side, BOS + words as decoder
-input), the module holding the source embeddings (for attribution), greedy
-decoding, and the attention ``sites``. :func:`wrap` adapts any ``nn.Module``
-to it without touching the module: the user says how to run it, and where its
-attention lives.
+The analyses talk to a model through one interface,
+:class:`~attnprobe.models.interface.Seq2SeqModel`. :func:`wrap` adapts any
+``nn.Module`` to it without touching the module: the user says how to run it
+(a teacher-forced ``forward(module, src [B, S], src_lens [B], tgt_in [B, T])``
+returning logits [B, T, V], or ``(logits, attention)``), gives the model's own
+vocabularies (token lists in the model's id order, specials named: attnprobe
+never renumbers them; words + EOS on the source side, BOS + words as decoder
+input), and says where its attention lives. A wrapped model has none of the
+optional capabilities (no step-by-step decoder, no recurrent graph): the
+analyses that need them say so and the rest run.
 
 Site paths stay relative to the user's module, so they read exactly as in
 ``module.named_modules()``.
@@ -25,26 +23,46 @@ import torch
 from torch import Tensor, nn
 
 from attnprobe.capturing.sites import Site, builtin_site, resolve_module
-from attnprobe.data import BOS_ID, EOS_ID, Vocab
+from attnprobe.data import Vocab
 from attnprobe.errors import InputError, SiteError
 from attnprobe.models.reference.rnn import Hypothesis, Seq2SeqOutput, decode_limit
+from attnprobe.models.words import WordVocabularies
 
 __all__ = ["wrap", "Wrapped"]
 
 
-def _vocab(v, side: str) -> Vocab:
+def _vocab(v, side: str, specials: dict | None) -> Vocab:
     if isinstance(v, Vocab):
+        if specials:
+            raise InputError("specials= applies to token lists; a Vocab names its own specials")
         return v
     if isinstance(v, Sequence) and not isinstance(v, str):
-        return Vocab(v)
+        return Vocab(v, **(specials or {}))
     raise InputError(
-        f"{side}_vocab must be an attnprobe Vocab or a token list, got {type(v).__name__}",
-        fix="Vocab.build(sentences), or the list of tokens by id (specials first)",
+        f"{side}_vocab must be an attnprobe Vocab or the model's token list, got "
+        f"{type(v).__name__}",
+        fix="pass the model's tokens in id order, e.g. src_vocab=itos, specials={'pad': ...}",
     )
 
 
-class Wrapped(nn.Module):
+def _check_table(module: nn.Module, vocab: Vocab, side: str, embedding_path: str | None) -> None:
+    """A vocabulary larger than the embedding table would index past it: refuse it now."""
+    if embedding_path is None:
+        return
+    emb = resolve_module(module, embedding_path)
+    rows = getattr(emb, "num_embeddings", None)
+    if rows is not None and len(vocab) > rows:
+        raise InputError(
+            f"{side}_vocab has {len(vocab)} tokens but the embedding {embedding_path!r} has "
+            f"{rows} rows: ids past {rows - 1} would index outside it",
+            fix="pass the model's own vocabulary (the token list it was trained with)",
+        )
+
+
+class Wrapped(WordVocabularies, nn.Module):
     """A user model behind the attnprobe model interface (made by :func:`wrap`)."""
+
+    capabilities = ()
 
     def __init__(self, module, run, src_vocab, tgt_vocab, sites, embedding_path, states, name):
         super().__init__()
@@ -56,6 +74,19 @@ class Wrapped(nn.Module):
         self.embedding_path = embedding_path
         self.name = name
         self.meta: dict = {}
+
+    def card(self) -> dict:
+        """The report's model card: family, class, sizes, vocabularies, sites."""
+        return {
+            "name": self.name,
+            "family": "wrapped nn.Module",
+            "arch": type(self.module).__name__,
+            "parameters": sum(p.numel() for p in self.module.parameters()),
+            "src_vocab": len(self.src_vocab),
+            "tgt_vocab": len(self.tgt_vocab),
+            "sites": [s.key for s in self.sites],
+            "sha256": self.meta.get("sha256"),
+        }
 
     @property
     def source_embedding(self) -> nn.Module:
@@ -92,8 +123,9 @@ class Wrapped(nn.Module):
         ``max_len`` defaults to twice the longest source plus 10 steps.
         """
         B = src.shape[0]
+        bos, eos = self.tgt_vocab.bos_id, self.tgt_vocab.eos_id
         max_len = max_len or decode_limit(src_lens)
-        tgt = torch.full((B, 1), BOS_ID, dtype=torch.long, device=src.device)
+        tgt = torch.full((B, 1), bos, dtype=torch.long, device=src.device)
         score = torch.zeros(B)
         done = torch.zeros(B, dtype=torch.bool, device=src.device)
         for _ in range(max_len):
@@ -101,12 +133,12 @@ class Wrapped(nn.Module):
             y = logp.argmax(-1)
             score += torch.where(done, 0.0, logp.gather(1, y[:, None]).squeeze(1)).cpu()
             tgt = torch.cat([tgt, y[:, None]], 1)
-            done |= y == EOS_ID
+            done |= y == eos
             if bool(done.all()):
                 break
         hyps = []
         for row, s in zip(tgt[:, 1:].tolist(), score.tolist(), strict=True):
-            n = row.index(EOS_ID) if EOS_ID in row else len(row)
+            n = row.index(eos) if eos in row else len(row)
             hyps.append(Hypothesis(row[:n], None, s))
         return hyps
 
@@ -134,6 +166,7 @@ def wrap(
     src_vocab: Vocab | Sequence[str],
     tgt_vocab: Vocab | Sequence[str],
     sites: Iterable[Site | str],
+    specials: dict[str, str] | None = None,
     source_embedding: str | nn.Module | None = None,
     states: str | Site | None = None,
     name: str | None = None,
@@ -145,9 +178,13 @@ def wrap(
     module : the user's model (left untouched; the wrapper holds it as ``.module``).
     forward : ``forward(module, src [B, S], src_lens [B], tgt_in [B, T])`` returning
         logits [B, T, V], or ``(logits, attention)``: one teacher-forced pass.
-    src_vocab, tgt_vocab : :class:`~attnprobe.data.Vocab` (or token lists, specials first).
+    src_vocab, tgt_vocab : the model's own vocabularies: token lists in the model's id
+        order (attnprobe keeps those ids), or :class:`~attnprobe.data.Vocab` objects.
     sites : where the attention lives: :class:`~attnprobe.capturing.sites.Site` objects or
         paths of modules a built-in spec knows, relative to ``module``.
+    specials : the model's spellings of its special tokens, for token lists:
+        ``{"pad": ..., "unk": ..., "bos": ..., "eos": ...}`` (defaults ``<pad>``,
+        ``<unk>``, ``<s>``, ``</s>``); one dict for both sides.
     source_embedding : the source embedding module, or its path in ``module``.
     states : the encoder-states site (a path whose output is [B, S, D], or a Site).
     name : shown in messages and trace metadata (default: the class name).
@@ -207,11 +244,13 @@ def wrap(
         states = Site(states, read="output", pattern="full", role="states")
     elif states is not None and not (isinstance(states, Site) and states.role == "states"):
         raise InputError("states must be a module path or a Site(..., role='states')")
+    src_v, tgt_v = _vocab(src_vocab, "src", specials), _vocab(tgt_vocab, "tgt", specials)
+    _check_table(module, src_v, "src", embedding_path)
     return Wrapped(
         module,
         forward,
-        _vocab(src_vocab, "src"),
-        _vocab(tgt_vocab, "tgt"),
+        src_v,
+        tgt_v,
         site_list,
         embedding_path,
         states,

@@ -55,6 +55,7 @@ from attnprobe.capturing.sites import Site
 from attnprobe.data import BOS_ID, EOS_ID, PAD_ID
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.models.reference.attention import MODES, SCORES, Attention, HookPoint, make_score
+from attnprobe.models.words import WordVocabularies
 
 __all__ = [
     "ModelConfig",
@@ -358,8 +359,10 @@ class Hypothesis(NamedTuple):
     score: float
 
 
-class Seq2Seq(nn.Module):
-    """An encoder-decoder with the interface every attnprobe analysis uses.
+class Seq2Seq(WordVocabularies, nn.Module):
+    """A reference encoder-decoder behind the model interface
+    (:class:`~attnprobe.models.interface.Seq2SeqModel`), with every optional
+    capability: a step-by-step decoder, a recurrent graph, a longest source.
 
     Attributes ``src_vocab`` and ``tgt_vocab`` (:class:`attnprobe.data.Vocab`)
     are set by :func:`attnprobe.load` or by the trainer; ``meta`` holds the
@@ -384,6 +387,50 @@ class Seq2Seq(nn.Module):
         self.src_vocab = None
         self.tgt_vocab = None
         self.meta: dict = {}
+
+    capabilities = ("step_decoder", "recurrent_graph", "max_source_length")
+
+    @property
+    def name(self) -> str:
+        """The checkpoint's file name without ``.pt``, else the architecture name."""
+        import os
+
+        path = self.meta.get("path")
+        return os.path.basename(path).removesuffix(".pt") if path else self.cfg.name
+
+    @property
+    def max_source_length(self) -> int | None:
+        """The longest source (EOS included) the model can score: location attention only."""
+        is_location = self.cfg.attention == "luong" and self.cfg.score == "location"
+        return self.cfg.max_src_len if is_location and self.cfg.max_src_len else None
+
+    def path_lengths(self, src_len: int, tgt_len: int, *, attention_edges: bool = True):
+        """Shortest gradient paths ``[T, S]`` through the unrolled computation
+        (:func:`attnprobe.analyses.gradflow.path_lengths` on this architecture)."""
+        from attnprobe.analyses.gradflow import path_lengths
+
+        return path_lengths(self.cfg, src_len, tgt_len, attention_edges=attention_edges)
+
+    def card(self) -> dict:
+        """The report's model card: family, architecture, sizes, vocabularies, training."""
+        cfg, attention = self.cfg, self.decoder.attention
+        return {
+            "name": self.name,
+            "family": "attnprobe reference RNN",
+            "arch": cfg.name,
+            "score": cfg.score if cfg.attention != "none" else None,
+            "parameters": sum(p.numel() for p in self.parameters()),
+            "attention_parameters": 0
+            if attention is None
+            else sum(p.numel() for p in attention.parameters()),
+            "config": config_dict(cfg),
+            "train": self.meta.get("train"),
+            "data": self.meta.get("data"),
+            "path": self.meta.get("path"),
+            "sha256": self.meta.get("sha256"),
+            "src_vocab": len(self.src_vocab) if self.src_vocab else cfg.src_vocab,
+            "tgt_vocab": len(self.tgt_vocab) if self.tgt_vocab else cfg.tgt_vocab,
+        }
 
     @property
     def sites(self) -> list[Site]:

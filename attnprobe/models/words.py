@@ -1,0 +1,71 @@
+"""Word-level tokenisation shared by the families whose vocabularies are word lists.
+
+The reference RNNs and models brought through :func:`attnprobe.wrap` read
+whitespace-tokenised words with a :class:`~attnprobe.data.Vocab` per side, in
+the model's own id order: a source sentence of n words is its n ids followed by
+EOS; the decoder reads ``BOS y_1 .. y_m`` and outputs ``y_1 .. y_m EOS``.
+:class:`WordVocabularies` gives such a model the tokenisation part of
+:class:`~attnprobe.models.interface.Seq2SeqModel`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from attnprobe.data import Batch, make_batch
+
+__all__ = ["WordVocabularies"]
+
+
+class WordVocabularies:
+    """Mixin: ``encode``, ``decode_ids``, ``special_ids``, ``count_unknown`` from
+    ``self.src_vocab`` / ``self.tgt_vocab``.
+
+    Examples
+    --------
+    >>> from attnprobe.data import Vocab
+    >>> m = WordVocabularies()
+    >>> m.src_vocab = m.tgt_vocab = Vocab.build([["a", "b"]])
+    >>> b = m.encode([["a", "b"]], [["b"]])
+    >>> b.src.tolist(), b.src_words, b.tgt_words
+    ([[4, 5, 3]], [[0, 1, -1]], [[0, -1]])
+    >>> m.decode_ids([5, 4, 3, 4]), m.count_unknown(["a", "z"], "src")
+    (['b', 'a'], 1)
+    """
+
+    src_vocab = None
+    tgt_vocab = None
+
+    def _vocab(self, side: str):
+        vocab = self.src_vocab if side == "src" else self.tgt_vocab
+        if vocab is None:
+            from attnprobe.errors import InputError
+
+            raise InputError(
+                f"{type(self).__name__} has no {side} vocabulary",
+                fix="load the model with attnprobe.load, or pass src_vocab/tgt_vocab to wrap",
+            )
+        return vocab
+
+    def encode(
+        self,
+        src_words: Sequence[Sequence[str]],
+        tgt_words: Sequence[Sequence[str]],
+        index: Sequence[int] | None = None,
+    ) -> Batch:
+        """A padded batch in the model's own ids (see :func:`attnprobe.data.make_batch`)."""
+        return make_batch(src_words, tgt_words, self._vocab("src"), self._vocab("tgt"), index)
+
+    def decode_ids(self, ids) -> list[str]:
+        """The target words of generated ids, up to the first EOS."""
+        return self._vocab("tgt").decode(ids)
+
+    @property
+    def special_ids(self) -> dict[str, int]:
+        """The source side's special ids: ``pad``, ``unk``, ``bos``, ``eos``."""
+        v = self._vocab("src")
+        return {"pad": v.pad_id, "unk": v.unk_id, "bos": v.bos_id, "eos": v.eos_id}
+
+    def count_unknown(self, words: Sequence[str], side: str) -> int:
+        """How many of ``words`` the ``side`` ("src" or "tgt") vocabulary does not know."""
+        return self._vocab(side).count_unknown(words)
