@@ -11,7 +11,7 @@ DEMO_SENTENCE = the black cat does not see the small dog near the house
 
 $(BIN)/attnprobe: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test,hf]'
 	touch $@
 
 venv: $(BIN)/attnprobe

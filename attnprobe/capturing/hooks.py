@@ -349,7 +349,10 @@ class Capture:
         from attnprobe.models.reference.rnn import Seq2Seq
         from attnprobe.models.wrap import Wrapped
 
-        return self.model if isinstance(self.model, Seq2Seq | Wrapped) else None
+        if isinstance(self.model, Seq2Seq | Wrapped):
+            return self.model
+        # another family's adapter: it says how long its padded targets are
+        return self.model if callable(getattr(self.model, "target_lengths", None)) else None
 
     def _root(self) -> nn.Module:
         from attnprobe.models.wrap import Wrapped
@@ -608,7 +611,9 @@ class Capture:
             from attnprobe.data import PAD_ID
 
             src_lens = lens if src_lens is None else src_lens
-            tgt_lens = (tgt_in != PAD_ID).sum(1) if tgt_lens is None else tgt_lens
+            if tgt_lens is None:
+                lengths = getattr(self._interface(), "target_lengths", None)
+                tgt_lens = lengths(tgt_in) if lengths is not None else (tgt_in != PAD_ID).sum(1)
         return _as_lengths(src_lens), _as_lengths(tgt_lens)
 
     def _key_mask(self, site: Site, c: Tensor) -> Tensor:

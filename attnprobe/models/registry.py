@@ -26,9 +26,20 @@ def _load_checkpoint(path: Path, trust: bool):
     return load_checkpoint(path, trust=trust)
 
 
+def _is_hf_dir(path: Path) -> bool:
+    return path.is_dir() and (path / "config.json").is_file()
+
+
+def _load_hf(path: Path, trust: bool):
+    from attnprobe.models.hf import load_hf
+
+    return load_hf(path, trust)
+
+
 # family -> (does this path hold one?, load it)
 LOADERS: dict[str, tuple[Callable[[Path], bool], Callable[[Path, bool], object]]] = {
     "attnprobe checkpoint": (_is_checkpoint, _load_checkpoint),
+    "Hugging Face folder": (_is_hf_dir, _load_hf),
 }
 
 
@@ -60,9 +71,7 @@ def load(path: str | os.PathLike, trust: bool = False):
     """
     p = Path(path)
     if not p.exists():
-        raise InputError(
-            "no such file or folder", path=p, fix="give an attnprobe checkpoint (.pt)"
-        )
+        raise InputError("no such file or folder", path=p, fix="give an attnprobe checkpoint (.pt)")
     for detect, loader in LOADERS.values():
         if detect(p):
             return loader(p, trust)

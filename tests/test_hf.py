@@ -1,0 +1,320 @@
+"""The Hugging Face adapter: captured attention and gradients against transformers' own.
+
+Tiny random-init MarianMT, T5, BART and M2M100 models are built here (no files,
+no hub) with a SentencePiece tokenizer trained on a few sentences into a
+temporary folder. The references are independent of the code under test:
+transformers' eager ``output_attentions`` on a copy of the model, autograd on
+those returned weights, and the model's own forward from token ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+transformers = pytest.importorskip("transformers", reason="the [hf] extra is not installed")
+spm = pytest.importorskip("sentencepiece", reason="the [hf] extra is not installed")
+
+import torch  # noqa: E402
+
+import attnprobe  # noqa: E402
+from attnprobe.capturing import edits  # noqa: E402
+from attnprobe.errors import InputError  # noqa: E402
+from attnprobe.models.hf import HFSeq2Seq  # noqa: E402
+
+SENTENCES = [
+    "the black cat sees the small dog near the house",
+    "le chat noir voit le petit chien près de la maison",
+    "a man in an orange hat is looking at something",
+    "un homme avec un chapeau orange regarde quelque chose",
+    "two dogs are running on the green grass",
+    "deux chiens courent sur l' herbe verte",
+]
+SRC = [["the", "black", "cat", "sees", "the", "dog"], ["two", "dogs", "run"]]
+TGT = [["le", "chat", "noir", "voit", "le", "chien"], ["deux", "chiens"]]
+
+
+@pytest.fixture(scope="module")
+def tokenizer_dir(tmp_path_factory) -> Path:
+    """A MarianTokenizer folder: a SentencePiece unigram model trained on SENTENCES,
+    ``</s>`` 0, ``<unk>`` 1, pieces, then ``<pad>`` last (the opus-mt layout)."""
+    d = tmp_path_factory.mktemp("tokenizer")
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(SENTENCES * 4),
+        model_prefix=str(d / "sp"),
+        vocab_size=80,
+        model_type="unigram",
+        eos_id=0,
+        unk_id=1,
+        bos_id=-1,
+        pad_id=-1,
+        hard_vocab_limit=False,
+        minloglevel=2,
+    )
+    for name in ("source.spm", "target.spm"):
+        (d / name).write_bytes((d / "sp.model").read_bytes())
+    sp = spm.SentencePieceProcessor(model_file=str(d / "sp.model"))
+    vocab = {sp.id_to_piece(i): i for i in range(sp.get_piece_size())}
+    vocab["<pad>"] = len(vocab)
+    (d / "vocab.json").write_text(json.dumps(vocab))
+    tok = transformers.MarianTokenizer(
+        str(d / "source.spm"), str(d / "target.spm"), str(d / "vocab.json")
+    )
+    tok.save_pretrained(d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tokenizer_dir):
+    return transformers.MarianTokenizer.from_pretrained(tokenizer_dir, local_files_only=True)
+
+
+def tiny_model(family: str, tok, scale_embedding: bool = True):
+    """A random-init model of ``family`` with 2 layers, 2 heads, d_model 16, in train mode."""
+    V, pad, eos = len(tok), tok.pad_token_id, tok.eos_token_id
+    common = dict(vocab_size=V, pad_token_id=pad, eos_token_id=eos, decoder_start_token_id=pad)
+    layers = dict(
+        d_model=16,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=128,
+        scale_embedding=scale_embedding,
+        dropout=0.1,
+        attention_dropout=0.1,
+        init_std=0.3,  # sharper than the default 0.02: outputs depend visibly on the inputs
+    )
+    torch.manual_seed(0)
+    if family == "marian":
+        cfg = transformers.MarianConfig(**common, **layers, decoder_vocab_size=V)
+        model = transformers.MarianMTModel(cfg)
+    elif family == "bart":
+        cfg = transformers.BartConfig(**common, **layers, bos_token_id=eos, forced_eos_token_id=eos)
+        model = transformers.BartForConditionalGeneration(cfg)
+    elif family == "m2m_100":
+        cfg = transformers.M2M100Config(**common, **layers, bos_token_id=eos)
+        model = transformers.M2M100ForConditionalGeneration(cfg)
+    else:
+        cfg = transformers.T5Config(
+            **common,
+            d_model=16,
+            d_kv=8,
+            d_ff=32,
+            num_layers=2,
+            num_decoder_layers=2,
+            num_heads=2,
+            relative_attention_num_buckets=8,
+            dropout_rate=0.1,
+            initializer_factor=2.0,
+        )
+        model = transformers.T5ForConditionalGeneration(cfg)
+    return model.train()
+
+
+FAMILIES = ["marian", "t5", "bart", "m2m_100"]
+
+
+def eager_reference(model, batch, grads: bool = False):
+    """transformers' own attention (eager, ``output_attentions``) on a copy of ``model``;
+    with ``grads``, d(sum of gold log-probs)/d(weights) by autograd on the returned weights."""
+    config = copy.deepcopy(model.config)
+    config._attn_implementation = "eager"  # built so: T5 copies it into each stack
+    ref = type(model)(config).eval()
+    ref.load_state_dict(model.state_dict())
+    assert all(
+        m.config._attn_implementation == "eager" for m in ref.modules() if hasattr(m, "config")
+    )
+    mask = (torch.arange(batch.src.shape[1])[None, :] < batch.src_lens[:, None]).long()
+    out = ref(
+        input_ids=batch.src,
+        attention_mask=mask,
+        decoder_input_ids=batch.tgt_in,
+        output_attentions=True,
+        use_cache=False,
+    )
+    weights = {
+        "cross": list(out.cross_attentions),
+        "decoder-self": list(out.decoder_attentions),
+        "encoder-self": list(out.encoder_attentions),
+    }
+    if grads:
+        for w in weights["cross"]:
+            w.retain_grad()
+        gold_log_probs(out.logits, batch).backward()
+    return out, weights
+
+
+def gold_log_probs(logits, batch):
+    """The summed log-probability of the gold tokens over the real target steps."""
+    lp = logits.log_softmax(-1).gather(2, batch.tgt_out[..., None])[..., 0]  # [B, T]
+    real = torch.arange(lp.shape[1])[None, :] < batch.tgt_lens[:, None]
+    return (lp * real).sum()
+
+
+@pytest.fixture(params=FAMILIES)
+def family(request):
+    return request.param
+
+
+def test_captured_attention_equals_output_attentions(family, tokenizer):
+    model = tiny_model(family, tokenizer)
+    adapter = HFSeq2Seq(model, tokenizer)
+    batch = adapter.encode(SRC, TGT)
+    assert int(batch.src_lens.min()) < batch.src.shape[1]  # padding is exercised
+    _, ref = eager_reference(model, batch)
+    with attnprobe.capture(adapter, sites=adapter.sites + adapter.self_sites) as cap:
+        adapter(batch.src, batch.src_lens, batch.tgt_in)
+    trace = cap.trace
+    n = 0
+    for role, layers in ref.items():
+        assert len(layers) == 2
+        # rows of padded query positions are not compared: M2M100 numbers the positions of
+        # padding differently from ids than from embeddings (they reach nothing real)
+        rows = batch.src_lens if role == "encoder-self" else batch.tgt_lens
+        for k, want in enumerate(layers):
+            got = trace.attention[f"{role}.{k}"]  # [B, H, T, S]
+            assert got.shape == want.shape
+            for b, t in enumerate(rows.tolist()):
+                torch.testing.assert_close(
+                    got[b, :, :t], want[b, :, :t].detach(), atol=1e-6, rtol=0
+                )
+            n += 1
+    assert n == 6
+    # the caller's state is back: train mode, the attention implementation it loaded
+    assert model.training and adapter.hf.config._attn_implementation == "sdpa"
+    assert trace.src_lens.tolist() == batch.src_lens.tolist()
+    assert trace.tgt_lens.tolist() == batch.tgt_lens.tolist()
+
+
+def test_gradients_equal_autograd(family, tokenizer):
+    model = tiny_model(family, tokenizer)
+    adapter = HFSeq2Seq(model, tokenizer)
+    batch = adapter.encode(SRC, TGT)
+    _, ref = eager_reference(model, batch, grads=True)
+    with attnprobe.capture(adapter, grads=True) as cap:
+        out = adapter(batch.src, batch.src_lens, batch.tgt_in)
+        gold_log_probs(out.logits, batch).backward()
+    for k, want in enumerate(ref["cross"]):
+        assert want.grad is not None and float(want.grad.abs().max()) > 0
+        got = cap.trace.grads[f"cross.{k}"]  # [B, H, T, S]
+        # real rows and columns: the gradient of a weight on padding is that padding's value
+        # vector, and M2M100's padded encoder states differ (positions, see above)
+        for b, (s, t) in enumerate(
+            zip(batch.src_lens.tolist(), batch.tgt_lens.tolist(), strict=True)
+        ):
+            torch.testing.assert_close(
+                got[b, :, :t, :s], want.grad[b, :, :t, :s], atol=1e-6, rtol=0
+            )
+
+
+@pytest.mark.parametrize("family", ["marian", "bart", "m2m_100"])
+def test_scaled_embeddings_give_the_models_own_log_probs(family, tokenizer):
+    model = tiny_model(family, tokenizer, scale_embedding=True).eval()
+    adapter = HFSeq2Seq(model, tokenizer)
+    batch = adapter.encode(SRC, TGT)
+    mask = (torch.arange(batch.src.shape[1])[None, :] < batch.src_lens[:, None]).long()
+    with torch.no_grad():
+        own = model(input_ids=batch.src, attention_mask=mask, decoder_input_ids=batch.tgt_in)
+        mine = adapter(batch.src, batch.src_lens, batch.tgt_in)
+        # the raw table rows, unscaled (sqrt(16) = 4 is missing): a different output
+        naive = model(
+            inputs_embeds=model.get_encoder().get_input_embeddings().weight[batch.src],
+            attention_mask=mask,
+            decoder_input_ids=batch.tgt_in,
+        )
+    real = torch.arange(batch.tgt_in.shape[1])[None, :] < batch.tgt_lens[:, None]
+    lp_own, lp_mine = own.logits.log_softmax(-1)[real], mine.logits.log_softmax(-1)[real]
+    torch.testing.assert_close(lp_mine, lp_own, atol=1e-5, rtol=0)
+    assert float((naive.logits.log_softmax(-1)[real] - lp_own).abs().max()) > 0.1
+    assert adapter.source_embedding.scale == 4.0
+
+
+def test_check_refuses_a_wrong_embedding_scale(tokenizer):
+    model = tiny_model("marian", tokenizer, scale_embedding=True)
+    adapter = HFSeq2Seq(model, tokenizer)
+    adapter.source_embedding.scale = 1.0  # what a tool feeding inputs_embeds gets wrong
+    with pytest.raises(attnprobe.errors.AttnprobeError, match="log-probabilities up to"):
+        adapter.check()
+
+
+def test_identity_edit_is_bitwise_and_uniform_edit_changes_output(family, tokenizer):
+    model = tiny_model(family, tokenizer).eval()
+    adapter = HFSeq2Seq(model, tokenizer)
+    batch = adapter.encode(SRC, TGT)
+    with torch.no_grad():
+        plain = adapter(batch.src, batch.src_lens, batch.tgt_in).logits
+        with attnprobe.capture(adapter, edits={"cross.1": edits.identity()}):
+            same = adapter(batch.src, batch.src_lens, batch.tgt_in).logits
+        with attnprobe.capture(adapter, edits={"cross.1": edits.uniform()}) as cap:
+            changed = adapter(batch.src, batch.src_lens, batch.tgt_in).logits
+    assert torch.equal(same, plain)
+    assert float((changed - plain).abs().max()) > 1e-3
+    # the edited weights are uniform over the real source positions of each sentence
+    w = cap.trace.attention["cross.1"]
+    for b, n in enumerate(batch.src_lens.tolist()):
+        torch.testing.assert_close(w[b, :, :, :n], torch.full_like(w[b, :, :, :n], 1 / n))
+
+
+def test_encode_word_ids_and_decoder_input(tokenizer):
+    model = tiny_model("marian", tokenizer)
+    adapter = HFSeq2Seq(model, tokenizer)
+    b = adapter.encode([["the", "cat"]], [["le", "chat"]])
+    pieces = [tokenizer.convert_ids_to_tokens(i) for i in b.src[0].tolist()]
+    # the tokenizer's own pieces, one word at a time, then </s>
+    want = [p for w in ("the", "cat") for p in tokenizer.tokenize(w)] + ["</s>"]
+    assert pieces == want
+    assert b.src_words[0] == [0] * len(tokenizer.tokenize("the")) + [1] * len(
+        tokenizer.tokenize("cat")
+    ) + [-1]
+    assert b.tgt_in[0, 0] == tokenizer.pad_token_id  # Marian's decoder start is <pad>
+    assert b.tgt_in[0, 1:].tolist() == b.tgt_out[0, :-1].tolist()
+    assert b.tgt_out[0, -1] == tokenizer.eos_token_id and b.tgt_words[0][-1] == -1
+    assert adapter.tokenisation_mismatches == {"src": [], "tgt": []}
+
+
+def test_target_lengths_count_padding_from_the_end(tokenizer):
+    adapter = HFSeq2Seq(tiny_model("marian", tokenizer), tokenizer)
+    pad = adapter.pad_id
+    tgt_in = torch.tensor([[pad, 5, 6, pad], [pad, pad, pad, pad], [pad, 7, pad, pad]])
+    assert adapter.target_lengths(tgt_in).tolist() == [3, 1, 2]
+
+
+def test_greedy_and_decode(tokenizer):
+    adapter = HFSeq2Seq(tiny_model("marian", tokenizer).eval(), tokenizer)
+    batch = adapter.encode(SRC, TGT)
+    hyps = adapter.greedy(batch.src, batch.src_lens, max_len=5)
+    assert len(hyps) == 2 and all(len(h.tokens) <= 5 for h in hyps)
+    # the score is the sum of the chosen tokens' log-probabilities under teacher forcing
+    h = hyps[0]
+    eos = [adapter.eos_id] if len(h.tokens) < 5 else []
+    tgt_in = torch.tensor([[adapter.start_id, *h.tokens, *eos][: len(h.tokens) + len(eos)]])
+    with torch.no_grad():
+        lp = adapter(batch.src[:1], batch.src_lens[:1], tgt_in).logits.log_softmax(-1)
+    chosen = torch.tensor([*h.tokens, *eos])
+    assert h.score == pytest.approx(float(lp[0].gather(1, chosen[:, None]).sum()), abs=1e-4)
+    assert isinstance(adapter.decode_ids(h.tokens), list)
+
+
+def test_load_a_saved_folder_and_refuse_missing_files(tmp_path, tokenizer, tokenizer_dir):
+    model = tiny_model("marian", tokenizer).eval()
+    d = tmp_path / "tiny-marian"
+    model.save_pretrained(d)
+    tokenizer.save_pretrained(d)
+    loaded = attnprobe.load(d)
+    assert isinstance(loaded, HFSeq2Seq) and loaded.name == "tiny-marian"
+    assert loaded.card()["sites"] == ["cross.0", "cross.1"]
+    assert not loaded.training
+    for f in d.glob("*.spm"):
+        f.unlink()
+    with pytest.raises(InputError, match="no usable tokenizer") as err:
+        attnprobe.load(d)
+    assert "\n" not in str(err.value)
+    (d / "model.safetensors").unlink()
+    with pytest.raises(InputError, match="no weights file"):
+        attnprobe.load(d)
