@@ -373,14 +373,15 @@ def pool_matrix(
     n_src: int | None = None,
     n_tgt: int | None = None,
 ) -> np.ndarray:
-    """Pool a subword matrix ``[T, S]`` to words ``[n_tgt, n_src]`` (see :data:`POOLING`).
+    """Pool a subword matrix ``[..., T, S]`` to words ``[..., n_tgt, n_src]`` (:data:`POOLING`).
 
     Sum over each source word's pieces, mean over each target word's pieces;
     pieces of no word (``-1``) are dropped. A word without pieces gets zeros.
+    Leading axes (layers, heads) are pooled alike.
 
     Parameters
     ----------
-    matrix : ``[T, S]`` subword weights (target rows, source columns).
+    matrix : ``[..., T, S]`` subword weights (target rows, source columns).
     src_words, tgt_words : the word of each column / row (``-1``: none).
     n_src, n_tgt : the number of words (default: the largest word id plus one).
 
@@ -394,7 +395,9 @@ def pool_matrix(
     [[0.75], [0.5]]
     """
     w = np.asarray(matrix, dtype=np.float64)
-    T, S = w.shape
+    if w.ndim < 2:
+        raise InputError(f"expected a [..., T, S] matrix, got shape {w.shape}")
+    T, S = w.shape[-2:]
     if len(src_words) != S or len(tgt_words) != T:
         raise InputError(
             f"a {T}x{S} matrix needs {S} source and {T} target word ids, got "
