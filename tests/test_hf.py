@@ -13,6 +13,7 @@ import copy
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 transformers = pytest.importorskip("transformers", reason="the [hf] extra is not installed")
@@ -318,3 +319,62 @@ def test_load_a_saved_folder_and_refuse_missing_files(tmp_path, tokenizer, token
     (d / "model.safetensors").unlink()
     with pytest.raises(InputError, match="no weights file"):
         attnprobe.load(d)
+
+
+# --- against a peer tool: inseq 0.7.1 on the shared trained Marian --------------------
+
+
+@pytest.fixture(scope="module")
+def marian(request):
+    root = Path(__file__).resolve().parent.parent.parent / "shared"
+    model_dir = root / "models" / "marian-enfr-multi30k"
+    reference = root / "data" / "reference-outputs" / "inseq-marian" / "reference_attributions.json"
+    if not (model_dir.is_dir() and reference.is_file()):
+        pytest.skip(f"the shared Marian model or inseq's reference is not under {root}")
+    return attnprobe.load(model_dir), json.loads(reference.read_text())
+
+
+@pytest.mark.slow
+def test_attention_and_gradients_equal_inseqs(marian):
+    """Pairs 0-2 of Multi30k test_2016_flickr, batched (padding: inseq ran them one by one).
+
+    inseq attributes the probability of the forced token to the encoder's input
+    embeddings; its unnormalised L2 norm over the hidden size (saliency, input x
+    gradient) and signed sum (input x gradient) are compared. Integrated gradients
+    is not: inseq keeps EOS's own embedding in the baseline, attnprobe has no such
+    option (its baseline replaces every position).
+    """
+    from attnprobe.runs.attribution import attribute_batch
+
+    model, ref = marian
+    pairs = ref["pairs"]
+    batch = model.encode(
+        [p["source_text"].split() for p in pairs], [p["target_text"].split() for p in pairs]
+    )
+    with attnprobe.capture(model) as cap:
+        logits = model(batch.src, batch.src_lens, batch.tgt_in).logits
+    probs = logits.softmax(-1).gather(2, batch.tgt_out[..., None])[..., 0]  # [B, T]
+    runs = {
+        ("saliency", "vnorm_unnormalised_tgt_x_src"): ("saliency", "l2"),
+        ("input_x_gradient", "vnorm_unnormalised_tgt_x_src"): ("input_x_gradient", "l2"),
+        ("input_x_gradient", "sum_over_hidden_tgt_x_src"): ("input_x_gradient", "signed_sum"),
+    }
+    got = {
+        key: attribute_batch(model, batch, method, target="prob", aggregate=agg).matrices
+        for key, (method, agg) in runs.items()
+    }
+    for b, p in enumerate(pairs):
+        S, T = int(batch.src_lens[b]), int(batch.tgt_lens[b])
+        tokens = model.src_vocab.tokens
+        assert [tokens[i] for i in batch.src[b, :S]] == p["source_tokens"]
+        assert [tokens[i] for i in batch.tgt_in[b, :T]] + ["</s>"] == p["target_tokens"]
+        np.testing.assert_allclose(
+            probs[b, :T].detach(), p["hf_forward_target_probs"], atol=1e-5, rtol=0
+        )
+        want = np.array(p["methods"]["attention"]["raw_tgt_x_src_layer_head"])  # [T, S, L, H]
+        mine = np.stack([cap.trace.attention[s.key][b, :, :T, :S] for s in model.sites])
+        np.testing.assert_allclose(mine.transpose(2, 3, 0, 1), want, atol=1e-5, rtol=0)
+        for (method, key), matrices in got.items():
+            np.testing.assert_allclose(
+                matrices[b], np.array(p["methods"][method][key]), atol=1e-5, rtol=0
+            )
