@@ -1,0 +1,181 @@
+"""Hugging Face adapter speed on the shared trained MarianMT, against inseq's measured figures.
+
+On the shared ``marian-enfr-multi30k`` model and Multi30k test_2016_flickr
+pairs 1-50 en->fr (teacher forcing on the reference translation), the setting
+of the inseq table in ``../shared/models/README.md``, it reports sentences per
+second and peak resident memory above the starting level for
+
+* ``forward``: the model's own batched forward (its own attention
+  implementation, no gradient): the limit, as in inseq's table;
+* ``attention``: ``attnprobe.capture`` of every cross-attention layer and head
+  around the adapter's batched forward (eager attention), with its ratio to
+  ``forward`` measured in the same run, interleaved repetition by repetition
+  (the median ratio counts);
+* ``saliency`` and ``input_x_gradient``: :func:`attnprobe.runs.attribution.attribute_batch`
+  (the probability of the forced token, L2 over the hidden size), batches of
+  ``--batch-size``;
+* ``integrated_gradients`` (50 Gauss-Legendre points) on the first
+  ``--ig-sentences`` pairs only (it is slow), when ``--ig-sentences`` > 0.
+
+inseq is not installed by attnprobe; when it can be imported the same
+attention and saliency runs are timed with it, else the figures are compared
+with the table (inseq 0.7.1, transformers 5.24, 2 CPU cores, 2 torch threads):
+attention 105-113 sent/s, saliency 11.0-11.4, IG 0.40-0.43 (best settings).
+
+Run it by hand (it needs ``../shared`` beside the checkout and the [hf] extra)::
+
+    .venv/bin/python -m benchmarks.bench_hf [--threads 2] [--reps 5] [--batch-size 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+import attnprobe
+from attnprobe.runs.attribution import attribute_batch
+from benchmarks.bench_attribution import PeakMemory
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+MODEL = SHARED / "models" / "marian-enfr-multi30k"
+CORPUS = SHARED / "data" / "corpora" / "multi30k" / "tok"
+INSEQ_TABLE = {"attention": "105-113", "saliency": "11.0-11.4", "integrated_gradients": "0.40-0.43"}
+
+
+def pairs(n: int) -> tuple[list[list[str]], list[list[str]]]:
+    """The first ``n`` lowercased, tokenised test_2016_flickr pairs (html-unescaped)."""
+    import html
+
+    def read(lang):
+        path = CORPUS / f"test_2016_flickr.lc.norm.tok.{lang}"
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            return [html.unescape(next(f)).split() for _ in range(n)]
+
+    return read("en"), read("fr")
+
+
+def timed(fn, reps: int) -> float:
+    """The best wall time of ``reps`` runs."""
+    best = float("inf")
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench(args) -> None:
+    torch.set_num_threads(args.threads)
+    model = attnprobe.load(MODEL)
+    src, tgt = pairs(args.sentences)
+    batch = model.encode(src, tgt)
+    n = len(src)
+    print(
+        f"model: {MODEL.name}; {n} pairs, {int(batch.src_lens.sum())} source / "
+        f"{int(batch.tgt_lens.sum())} target tokens; torch threads {args.threads}; "
+        f"tokenisation mismatches {model.card()['tokenisation_mismatches']}"
+    )
+    mask = (torch.arange(batch.src.shape[1])[None, :] < batch.src_lens[:, None]).long()
+
+    @torch.no_grad()
+    def forward():
+        model.hf(input_ids=batch.src, attention_mask=mask, decoder_input_ids=batch.tgt_in)
+
+    @torch.no_grad()
+    def attention():
+        with attnprobe.capture(model) as cap:
+            model(batch.src, batch.src_lens, batch.tgt_in)
+        return cap.trace
+
+    forward(), attention()  # warm up
+    ratios, times = [], {"forward": [], "attention": []}
+    for r in range(args.reps):
+        order = ("forward", "attention") if r % 2 == 0 else ("attention", "forward")
+        t = {name: timed({"forward": forward, "attention": attention}[name], 1) for name in order}
+        ratios.append(t["attention"] / t["forward"])
+        for name in t:
+            times[name].append(t[name])
+    print(f"{'what':<24} {'sent/s':>8} {'peak MiB':>9}  inseq (table)")
+    rates: dict[str, float] = {}
+    for name, fn in (("forward", forward), ("attention", attention)):
+        with PeakMemory() as mem:
+            fn()
+        rate = n / statistics.median(times[name])
+        print(f"{name:<24} {rate:>8.1f} {mem.mib:>9.1f}  {INSEQ_TABLE.get(name, '270-283')}")
+        rates[name] = rate
+    print(f"attention / forward time: {statistics.median(ratios):.2f} (median of {args.reps})")
+    print("inseq's table, as shares of its forward: attention 0.39, saliency 0.040, IG 0.0015")
+    attribute_batch(model, model.encode(src[:2], tgt[:2]), "saliency", target="prob")  # warm up
+    for method in ("saliency", "input_x_gradient"):
+        rows = [
+            range(k, min(n, k + args.batch_size)) for k in range(0, n, args.batch_size)
+        ]  # batches of consecutive pairs
+
+        def run(method=method, rows=rows):
+            for idx in rows:
+                part = model.encode([src[i] for i in idx], [tgt[i] for i in idx])
+                attribute_batch(model, part, method, target="prob")
+
+        with PeakMemory() as mem:
+            seconds = timed(run, 1)
+        # the machine's speed drifts: the share of forward is measured around this run
+        around = statistics.mean(timed(forward, 1) for _ in range(3))
+        rate = n / seconds
+        share = f"({around / seconds:.3f} of forward)"
+        print(f"{method:<24} {rate:>8.2f} {mem.mib:>9.1f}  {INSEQ_TABLE['saliency']}  {share}")
+    if args.ig_sentences:
+        part = model.encode(src[: args.ig_sentences], tgt[: args.ig_sentences])
+        with PeakMemory() as mem:
+            seconds = timed(
+                lambda: attribute_batch(model, part, "integrated_gradients", target="prob"), 1
+            )
+        rate = args.ig_sentences / seconds
+        ig = f"integrated_gradients ({args.ig_sentences})"
+        print(f"{ig:<24} {rate:>8.3f} {mem.mib:>9.1f}  {INSEQ_TABLE['integrated_gradients']}")
+    bench_inseq(src, tgt, n / statistics.median(times["forward"]))
+
+
+def bench_inseq(src, tgt, forward_rate: float) -> None:
+    """inseq's attention and saliency on the same pairs, when it can be imported.
+
+    To measure it without adding it to the project's environment::
+
+        pip install --target DIR --no-deps inseq==0.7.1 jaxtyping wadler_lindig \\
+            typeguard==2.13.3 treescope
+        PYTHONPATH=DIR .venv/bin/python -m benchmarks.bench_hf
+    """
+    try:
+        import inseq
+    except ImportError:
+        print("inseq is not installed: compare with the table (../shared/models/README.md)")
+        return
+    texts = [" ".join(s) for s in src], [" ".join(t) for t in tgt]
+    for method in ("attention", "saliency"):
+        model = inseq.load_model(str(MODEL), method)
+        seconds = timed(lambda m=model: m.attribute(*texts, show_progress=False, batch_size=1), 1)
+        rate = len(src) / seconds
+        print(f"inseq {method:<18} {rate:>8.2f}   ({rate / forward_rate:.3f} of forward)")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentences", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=10, help="pairs per attribution batch")
+    parser.add_argument("--ig-sentences", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not MODEL.is_dir():
+        print(f"the shared Marian model is not at {MODEL}: nothing to measure")
+        return
+    bench(args)
+
+
+if __name__ == "__main__":
+    main()
