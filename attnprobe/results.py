@@ -9,11 +9,13 @@ the report free of torch (the report never touches the model).
 
 The output directory is written to a temporary sibling folder and renamed into
 place at the end, so a crash or Ctrl-C leaves either the whole report or nothing.
+The report modules never import this one (:func:`quantize` lives in
+:mod:`attnprobe.report.quantized` and is re-exported here), so the import graph
+has no cycle: results -> report, never back.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -22,11 +24,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from attnprobe.alignment import Alignment, write_pharaoh
 from attnprobe.errors import InputError
 from attnprobe.fileio import write_text_atomic
+from attnprobe.report.quantized import dequantize, quantize
 
 __all__ = ["Results", "quantize", "dequantize", "OUTPUT_FILES"]
 
@@ -34,37 +35,6 @@ log = logging.getLogger("attnprobe")
 
 #: the files of an output directory (besides alignments/ and figures/)
 OUTPUT_FILES = ("report.html", "metrics.json", "sentences.jsonl")
-
-
-def quantize(matrix) -> dict:
-    """A ``[T, S]`` matrix of weights in [0, 1] as 8-bit levels, base64: ``{"shape", "q8"}``.
-
-    Level ``k`` stands for ``k / 255`` (error at most 0.002): enough to draw a
-    heatmap and read a weight to two decimals, at one byte a cell.
-
-    Examples
-    --------
-    >>> q = quantize([[0.0, 1.0], [0.5, 0.25]])
-    >>> q["shape"], dequantize(q).round(3).tolist()
-    ([2, 2], [[0.0, 1.0], [0.502, 0.251]])
-    """
-    a = np.asarray(matrix, dtype=np.float64)
-    if a.ndim != 2:
-        raise InputError(f"expected a [T, S] matrix, got shape {a.shape}")
-    levels = np.rint(np.clip(a, 0.0, 1.0) * 255).astype(np.uint8)
-    return {"shape": list(a.shape), "q8": base64.b64encode(levels.tobytes()).decode("ascii")}
-
-
-def dequantize(q: dict) -> np.ndarray:
-    """Inverse of :func:`quantize`: float64 ``[T, S]`` in [0, 1].
-
-    Examples
-    --------
-    >>> dequantize({"shape": [1, 2], "q8": "AP8="}).tolist()
-    [[0.0, 1.0]]
-    """
-    raw = np.frombuffer(base64.b64decode(q["q8"]), dtype=np.uint8)
-    return raw.reshape(q["shape"]).astype(np.float64) / 255
 
 
 def _links(pairs) -> frozenset:
