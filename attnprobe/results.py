@@ -26,7 +26,7 @@ from pathlib import Path
 
 from attnprobe.alignment import Alignment, write_pharaoh
 from attnprobe.errors import InputError
-from attnprobe.fileio import write_text_atomic
+from attnprobe.fileio import apply_umask, output_error, write_text_atomic
 from attnprobe.report.quantized import dequantize, quantize
 
 __all__ = ["Results", "quantize", "dequantize", "OUTPUT_FILES"]
@@ -187,9 +187,13 @@ class Results:
         renamed into place at the end; on any error (Ctrl-C included) it is removed
         and ``out_dir`` is untouched.
 
+        Files get the modes the umask allows (0644 under umask 022), like files
+        made with ``open()``; the umask itself is left alone.
+
         Raises
         ------
-        InputError : ``out_dir`` exists and ``force`` is false.
+        InputError : ``out_dir`` exists and ``force`` is false, or writing failed
+            (full disk, no permission: an ``OSError``), naming ``out_dir``.
 
         Examples
         --------
@@ -201,26 +205,39 @@ class Results:
         out = Path(out_dir)
         if out.exists() and not force:
             raise InputError("already exists", path=out, fix="pass --force to replace it")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+        tmp = old = None
         try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+            log.info("writing %s", out)
             self._write_all(tmp, figures)
-            _chmod_tree(tmp)
-            if out.exists():
+            apply_umask(tmp)
+            if out.exists():  # --force: keep the old folder until the new one is in place
                 old = out.with_name(f".{out.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
+                _remove(old)
                 os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            os.replace(tmp, out)
+            tmp = None
+        except OSError as exc:
+            raise output_error(out, exc) from exc
+        except InputError as exc:
+            if isinstance(exc.__cause__, OSError):  # from a file inside the temporary folder
+                raise output_error(out, exc.__cause__) from exc.__cause__
             raise
+        finally:  # also on Ctrl-C: no temporary folder stays, and the old folder comes back
+            if tmp is not None:
+                _remove(tmp)
+            if old is not None:
+                if out.exists():
+                    _remove(old)
+                else:
+                    os.replace(old, out)
         return out
 
     def _write_all(self, d: Path, figures: bool) -> None:
+        log.info("writing metrics.json and sentences.jsonl (%d sentences)", self.n_sentences)
         self.to_json(d)
+        log.info("writing alignments/")
         (d / "alignments").mkdir()
         for key in (self.metrics.get("alignment") or {}).get("keys", []):
             site, method = key.rsplit("/", 1)
@@ -234,7 +251,9 @@ class Results:
         if figures:
             from attnprobe.report.figures import write_figures
 
+            log.info("drawing figures/")
             write_figures(self.metrics, d / "figures")
+        log.info("writing report.html")
         self.to_html(d / "report.html")
 
 
@@ -245,10 +264,9 @@ def _read_json(path: Path, text: str, line: int | None = None):
         raise InputError(f"not valid JSON ({exc.msg})", path=path, line=line) from None
 
 
-def _chmod_tree(root: Path) -> None:
-    """Give the folder and its files the modes the umask allows (mkdtemp/mkstemp make 0700/0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(root, 0o777 & ~mask)
-    for p in root.rglob("*"):
-        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
+def _remove(path: Path) -> None:
+    """Remove a folder (or a file) of ours, ignoring what is already gone."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
