@@ -31,7 +31,9 @@ def modes(root) -> dict[str, int]:
     return out
 
 
-@pytest.mark.parametrize("mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700)])
+@pytest.mark.parametrize(
+    "mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700)]
+)
 def test_saved_folder_has_the_umask_modes_and_the_umask_is_unchanged(
     tmp_path, umask, monkeypatch, mask, file_mode, dir_mode
 ):
@@ -99,4 +101,3 @@ def test_save_logs_its_stages(tmp_path, caplog):
         "writing alignments/",
         "writing report.html",
     ]
-
