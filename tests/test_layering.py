@@ -20,6 +20,7 @@ A case that fails because of code being rewritten elsewhere is marked
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,27 @@ def test_capturing_imports_no_model_family(name):
 def test_only_the_cli_imports_the_pipeline(name):
     found = sorted(m for m in ours(every_import(name)) if in_room(m, "attnprobe.pipeline"))
     assert found == [], f"{name} imports {found}"
+
+
+def test_the_readme_needs_only_import_attnprobe():
+    """Users reach everything through the public API: the README imports no internal module."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    internal = []
+    for block in blocks:
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.Import):
+                internal += [a.name for a in node.names if a.name.startswith("attnprobe.")]
+            elif isinstance(node, ast.ImportFrom) and in_room(node.module or "", "attnprobe"):
+                internal.append(node.module)
+    assert blocks and internal == []
+
+
+def test_every_public_name_resolves():
+    import attnprobe
+
+    for name in attnprobe.__all__:
+        assert getattr(attnprobe, name) is not None, name
+    assert attnprobe.edits.uniform and "edits" in dir(attnprobe)
 
 
 def test_the_lazy_public_api_names_the_pipeline_without_importing_it():
