@@ -220,3 +220,11 @@ def test_ctrl_c_while_writing_leaves_nothing_and_exits_130(
     )
     assert r.exit_code == 130 and r.stderr.splitlines()[-1] == "attnprobe: interrupted"
     assert r.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_report_names_what_is_missing_before_checking_where_to_write(tmp_path):
+    r = invoke("report", tmp_path / "none", "-o", tmp_path / "no" / "r.html")
+    assert r.exit_code == 2 and r.stderr == (
+        f"attnprobe: error: {tmp_path / 'none' / 'metrics.json'}: not found "
+        "(fix: give a folder written by `attnprobe analyze`)\n"
+    )

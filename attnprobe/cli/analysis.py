@@ -248,8 +248,8 @@ def report(directory, out):
     from attnprobe.fileio import check_output
     from attnprobe.results import Results
 
-    target = check_output(out or Path(directory) / "report.html", force=True)
     log.info("reading %s", directory)
     results = Results.from_json(directory)
+    target = check_output(out or Path(directory) / "report.html", force=True)
     log.info("writing %s", target)
     click.echo(str(results.to_html(target)))
