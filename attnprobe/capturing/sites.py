@@ -244,14 +244,32 @@ def _returns_weights(path: str, module, parent) -> Candidate | None:
     return Candidate(site, f"{what}, per step (edits need read='softmax')")
 
 
+def _positional_arity(fn) -> tuple[int, int] | None:
+    """(required, optional) positional parameters of a bound method; None with ``*args``."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params):
+        return None
+    required = sum(p.kind in positional and p.default is p.empty for p in params)
+    optional = sum(p.kind in positional and p.default is not p.empty for p in params)
+    return required, optional
+
+
 def _tutorial_decoder(path: str, module, parent) -> Candidate | None:
+    # the two PyTorch tutorials differ in the shape of the forward's signature, not in the
+    # names (which users rename): the step is (input, hidden, encoder_outputs), all
+    # required; the loop is (encoder_outputs, encoder_hidden, target_tensor=None). A wrong
+    # guess fails loudly: the weights' number of dimensions must fit the layout.
     if type(module).__name__ != "AttnDecoderRNN":
         return None
-    params = list(inspect.signature(module.forward).parameters)
-    if params[:3] == ["input", "hidden", "encoder_outputs"]:
+    arity = _positional_arity(module.forward)
+    if arity == (3, 0):
         site = Site(path, read=2, layout="BS")
         return Candidate(site, "PyTorch-tutorial decoder step: returns (output, hidden, weights)")
-    if params[:1] == ["encoder_outputs"]:
+    if arity is not None and arity[0] == 2 and arity[1] >= 1:
         site = Site(path, read=2, pattern="full", layout="BTS")
         return Candidate(site, "PyTorch-tutorial decoder loop: returns (outputs, hidden, weights)")
     return None
@@ -343,7 +361,7 @@ def find_sites(model) -> list[Candidate]:
     found: list[Candidate] = []
     covered: list[str] = []  # paths of matched modules: their children are not listed again
     for path, module in model.named_modules():
-        if any(path.startswith(f"{c}.") for c in covered):
+        if any(c == "" or path.startswith(f"{c}.") for c in covered):  # "": the root
             continue
         match = None
         for spec, matcher in BUILTIN_SITES.items():
