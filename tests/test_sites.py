@@ -126,3 +126,17 @@ def test_tutorial_decoder_specs_go_by_the_signatures_shape_not_its_names():
             return inputs
 
     assert builtin_site(AttnDecoderRNN(), "") is None
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        Site("a"),
+        Site("", read=2, layout="BS"),
+        Site("dec.attn", read="softmax", pattern="full", role="decoder-self", call=1),
+        Site("m", read="weights", name="w"),
+    ],
+)
+def test_site_as_code_rebuilds_the_site(site):
+    assert eval(site.to_code(), {"Site": Site}) == site  # noqa: S307
+    assert "pattern" not in site.to_code() or site.pattern != "per_step"

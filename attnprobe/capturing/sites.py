@@ -24,6 +24,13 @@ sentence, ``[B, S]``) or ``full`` (one call gives all rows, ``[B, T, S]`` or
 are not in that order (fairseq's LSTM attention returns ``[S, B]``: ``"SB"``).
 Inside a :class:`attnprobe.capturing.trace.Trace` every site is ``[B, H, T, S]``.
 
+Finding sites (:func:`find_sites`) never trusts a name alone. Built-in specs
+recognise known modules by type or class name and read them by position, never
+by the names of a forward's parameters (users rename them). Any other module is
+judged by what it does: its code (a forward that returns a softmax result, or
+computes one). Modules whose attention runs in a fused kernel have no weights to
+read: :func:`find_unreadable` lists them.
+
 Examples
 --------
 >>> Site("decoder.attention.hook_weights", name="decoder.attention").key
@@ -34,9 +41,12 @@ Examples
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
+import textwrap
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import NamedTuple
 
 from attnprobe.errors import InputError, UnknownNameError
@@ -44,11 +54,14 @@ from attnprobe.errors import InputError, UnknownNameError
 __all__ = [
     "Site",
     "Candidate",
+    "Skipped",
     "PATTERNS",
     "ROLES",
     "READ_MODES",
     "BUILTIN_SITES",
     "find_sites",
+    "find_unreadable",
+    "FUSED",
     "builtin_site",
     "resolve_module",
 ]
@@ -160,6 +173,22 @@ class Site:
             return self.layout if len(self.layout) == ndim else None
         table = _DEFAULT_LAYOUTS["states" if self.role == "states" else self.pattern]
         return table.get(ndim)
+
+    def to_code(self) -> str:
+        """This site as Python code, with the fields that differ from the defaults.
+
+        Examples
+        --------
+        >>> Site("dec.attn", read=1, layout="SB").to_code()
+        "Site('dec.attn', read=1, layout='SB')"
+        """
+        default = Site(self.path)
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)[1:]
+            if getattr(self, f.name) != getattr(default, f.name)
+        ]
+        return f"Site({', '.join([repr(self.path), *changed])})"
 
     def to_dict(self) -> dict:
         """Plain-JSON form (stored with a Trace).
@@ -286,6 +315,177 @@ BUILTIN_SITES: dict[str, Callable] = {
 _ATTENTION_WORDS = ("attn", "attention", "align")
 
 
+# ---------------------------------------------------------------------------
+# reading a module's code (nothing is run): does its forward compute a softmax,
+# return one, or run a fused kernel that never materialises the weights?
+
+#: functions that compute attention without handing its weights to Python code
+FUSED = {
+    "scaled_dot_product_attention": "torch.nn.functional.scaled_dot_product_attention, a fused "
+    "kernel that never materialises the attention weights",
+    "multi_head_attention_forward": "torch.nn.functional.multi_head_attention_forward, whose "
+    "softmax capture cannot see",
+}
+
+
+class _Code(NamedTuple):
+    """What the source of a module's forward (and the methods it calls on ``self``) shows."""
+
+    softmaxes: int  # softmax calls written there
+    returned: int | str | None  # where forward returns a softmax result: index, key, "output"
+    fused: str | None  # a key of FUSED it calls
+
+
+def _called(node) -> str | None:
+    """The called function's last name (``F.softmax(...)``, ``x.softmax(...)``: 'softmax')."""
+    if not isinstance(node, ast.Call):
+        return None
+    f = node.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+
+
+def _method_called(node, cls):
+    """The function behind ``self.name(...)`` when ``name`` is a method of ``cls`` (a
+    submodule called as ``self.attn(...)`` is not: its own code is read on its own)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    target = node.func.value
+    if not (isinstance(target, ast.Name) and target.id == "self"):
+        return None
+    fn = inspect.getattr_static(cls, node.func.attr, None)
+    return fn if inspect.isfunction(fn) else None
+
+
+def _parse(fn) -> ast.FunctionDef | None:
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):  # no source: a builtin, a REPL, a C extension
+        return None
+    node = tree.body[0] if tree.body else None
+    return node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+
+
+def _scan(fn, cls, depth: int = 0) -> tuple[_Code, bool]:
+    """Read ``fn``: its :class:`_Code`, and whether its whole return value is a softmax."""
+    node = _parse(fn)
+    if node is None:
+        return _Code(0, None, None), False
+    softmaxes, fused, helpers = 0, None, {}
+    for sub in ast.walk(node):
+        name = _called(sub)
+        softmaxes += name == "softmax"
+        fused = fused or (name if name in FUSED else None)
+        method = _method_called(sub, cls)
+        if method is not None and method is not fn and depth < 3 and method not in helpers:
+            helpers[method] = _scan(method, cls, depth + 1)
+    for code, _ in helpers.values():
+        softmaxes += code.softmaxes
+        fused = fused or code.fused
+
+    weights: set[str] = set()  # local names that hold a softmax result
+
+    def is_weights(expr) -> bool:
+        if _called(expr) == "softmax" or (isinstance(expr, ast.Name) and expr.id in weights):
+            return True
+        method = _method_called(expr, cls)
+        return method in helpers and helpers[method][1]
+
+    returned, whole = None, False
+    statements = [
+        n for n in ast.walk(node) if isinstance(n, ast.Assign | ast.AnnAssign | ast.Return)
+    ]
+    for st in sorted(statements, key=lambda n: (n.lineno, n.col_offset)):  # source order
+        value = st.value
+        if value is None:
+            continue
+        if isinstance(st, ast.Return):
+            if is_weights(value):
+                returned, whole = "output", True
+            elif isinstance(value, ast.Tuple):
+                hits = [i for i, e in enumerate(value.elts) if is_weights(e)]
+                returned = hits[0] if hits else returned
+            elif isinstance(value, ast.Dict):
+                hits = [
+                    k.value
+                    for k, v in zip(value.keys, value.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str) and is_weights(v)
+                ]
+                returned = hits[0] if hits else returned
+            continue
+        targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+        for t in targets:
+            if not isinstance(t, ast.Name):
+                continue
+            mentions = any(isinstance(n, ast.Name) and n.id in weights for n in ast.walk(value))
+            # a softmax result stays one through dropout, masking, reshaping (x = f(x))
+            if is_weights(value) or (t.id in weights and mentions):
+                weights.add(t.id)
+            else:
+                weights.discard(t.id)
+    return _Code(softmaxes, returned, fused), whole
+
+
+@functools.lru_cache(maxsize=256)
+def _read_code(cls) -> _Code | None:
+    """What the code of ``cls.forward`` shows; None for torch's own modules (their code is
+    known: the built-in specs cover nn.MultiheadAttention) and for code without source."""
+    if cls.__module__.split(".")[0] == "torch" or not inspect.isfunction(
+        getattr(cls, "forward", None)
+    ):
+        return None
+    return _scan(cls.forward, cls)[0]
+
+
+def _from_code(path: str, module) -> Candidate | None:
+    code = _read_code(type(module))
+    if code is None or code.softmaxes == 0:
+        return None
+    kind = type(module).__name__
+    also = ""
+    if code.fused:
+        also = f"; it also calls F.{code.fused}: when it takes that path, there are no weights"
+    if code.returned is not None:
+        r = code.returned
+        where = (
+            "as its output"
+            if r == "output"
+            else f"at index {r}"
+            if isinstance(r, int)
+            else f"under the key {r!r}"
+        )
+        site = Site(path, read=code.returned)
+        reason = (
+            f"{kind}: its forward returns a softmax {where}; per step [B, S] assumed (check "
+            "pattern, layout and role, or let find_sites(model, example=...) measure them)"
+        )
+    else:
+        site = Site(path, read="softmax")
+        several = "" if code.softmaxes == 1 else " (pick one with Site(..., call=k))"
+        reason = (
+            f"{kind}: its forward computes {code.softmaxes} softmax(es){several} and does not "
+            "return it; read it inside the forward (check pattern, layout and role)"
+        )
+    return Candidate(site, reason + also, "code")
+
+
+def _walk(model):
+    """``(path, module, built-in candidate or None)`` for every module, in order; the
+    modules inside a module a built-in spec matched are skipped (the spec covers them)."""
+    parents = _parents(model)
+    covered: list[str] = []
+    for path, module in model.named_modules():
+        if any(c == "" or path.startswith(f"{c}.") for c in covered):  # "": the root
+            continue
+        match = None
+        for spec, matcher in BUILTIN_SITES.items():
+            match = matcher(path, module, parents[path])
+            if match is not None:
+                match = match._replace(spec=spec)
+                covered.append(path)
+                break
+        yield path, module, match
+
+
 def _parents(model) -> dict[str, object]:
     """path -> parent module, for every module of ``model``."""
     modules = dict(model.named_modules())
@@ -331,12 +531,67 @@ def resolve_module(model, path: str):
     return modules[path]
 
 
+# ---------------------------------------------------------------------------
+# finding sites
+
+
+class Skipped(NamedTuple):
+    """An attention-like module that capture does not read, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '<root>'}: {self.reason}"
+
+
+def find_unreadable(model) -> list[Skipped]:
+    """Modules whose attention cannot be read: their forward runs a fused kernel only.
+
+    Read from each module's code, nothing is run: a forward that calls
+    ``F.scaled_dot_product_attention`` (or ``F.multi_head_attention_forward``)
+    and no softmax never hands the attention weights to Python.
+    ``nn.MultiheadAttention`` is not listed: capture reads it (``read="mha"``).
+
+    Examples
+    --------
+    >>> import torch.nn.functional as F
+    >>> from torch import nn
+    >>> class Fused(nn.Module):
+    ...     def forward(self, q, k, v):
+    ...         return F.scaled_dot_product_attention(q, k, v)
+    >>> [s.path for s in find_unreadable(nn.ModuleDict({"cross": Fused()}))]
+    ['cross']
+    """
+    found = []
+    for path, module, match in _walk(model):
+        code = None if match is not None else _read_code(type(module))
+        if code is not None and code.fused and code.softmaxes == 0:
+            what = f"{type(module).__name__} runs {FUSED[code.fused]}"
+            found.append(Skipped(path, what))
+    return found
+
+
 def find_sites(model) -> list[Candidate]:
     """List candidate attention sites of ``model``, each with a one-line reason.
 
-    Built-in specs (:data:`BUILTIN_SITES`) are tried on every module; modules
-    whose name suggests attention but that no spec knows are listed with
-    ``read="softmax"`` and a reason that says to check them. Nothing is run.
+    Two kinds of evidence, whatever the modules are called:
+
+    1. Built-in specs (:data:`BUILTIN_SITES`, ``spec`` = its key) are tried on every
+       module; they know the module and how to read it, and are what
+       ``capture(model)`` uses without sites.
+    2. The code of each other module's ``forward`` (and of the methods it calls on
+       ``self``) is read (``spec="code"``): a forward that returns a softmax result
+       (``return context, weights``) is read there (``read=index``); one that
+       computes a softmax and keeps or stores it is read inside the forward
+       (``read="softmax"``). Nothing is run, so the pattern (per step or full),
+       the layout and the role are assumed: check them.
+
+    Modules that are merely named like attention (``attn``, ``attention``,
+    ``align``) and for which there is no other evidence are listed with
+    ``read="softmax"`` and ``spec="name"``: a guess to check. Modules that compute
+    their attention in a fused kernel are not sites: :func:`find_unreadable` lists
+    them.
 
     Parameters
     ----------
@@ -344,7 +599,7 @@ def find_sites(model) -> list[Candidate]:
 
     Returns
     -------
-    list of :class:`Candidate` ``(site, reason)``, in module order.
+    list of :class:`Candidate` ``(site, reason, spec)``, in module order.
 
     Examples
     --------
@@ -356,29 +611,29 @@ def find_sites(model) -> list[Candidate]:
     encoder-self encoder.layers.0.self_attn
     decoder-self decoder.layers.0.self_attn
     cross decoder.layers.0.multihead_attn
+
+    An attention module called ``scorer`` that returns ``(context, weights)``:
+
+    >>> import torch
+    >>> class Dot(nn.Module):
+    ...     def forward(self, query, keys):                   # [B, D], [B, S, D]
+    ...         weights = torch.softmax((keys @ query[:, :, None])[..., 0], -1)  # [B, S]
+    ...         return (weights[:, :, None] * keys).sum(1), weights
+    >>> model = nn.ModuleDict({"scorer": Dot()})
+    >>> [(c.site.path, c.site.read, c.spec) for c in find_sites(model)]
+    [('scorer', 1, 'code')]
     """
-    parents = _parents(model)
     found: list[Candidate] = []
-    covered: list[str] = []  # paths of matched modules: their children are not listed again
-    for path, module in model.named_modules():
-        if any(c == "" or path.startswith(f"{c}.") for c in covered):  # "": the root
-            continue
-        match = None
-        for spec, matcher in BUILTIN_SITES.items():
-            match = matcher(path, module, parents[path])
-            if match is not None:
-                match = match._replace(spec=spec)
-                break
-        if match is not None:
-            found.append(match)
-            covered.append(path)
-            continue
+    for path, module, match in _walk(model):
+        here = match or _from_code(path, module)
         leaf = path.rsplit(".", 1)[-1].lower()
-        if path and any(w in leaf for w in _ATTENTION_WORDS):
+        if here is None and path and any(w in leaf for w in _ATTENTION_WORDS):
             site = Site(path, read="softmax")
             reason = (
                 f"{type(module).__name__} named like attention; no built-in spec: assumed to "
                 "compute one softmax in its forward (check read, pattern and role)"
             )
-            found.append(Candidate(site, reason))
+            here = Candidate(site, reason)
+        if here is not None:
+            found.append(here)
     return found
