@@ -39,6 +39,11 @@ hooks are registered here, what they do with a call's output lives in
 Gradients dL/d(weights) are recorded by tensor hooks on the weights each call
 produced, when the user calls ``backward()`` inside the ``with`` block.
 
+:func:`probe` is the other user of hooks: ``find_sites(model, example=...)`` runs
+the model once under a pre-hook and hook on every module and a mode that sees
+each softmax, and reads what looked like attention; all of it is removed in
+``finally``.
+
 Output edits (``edits={"decoder.hook_init": attnprobe.capturing.edits.detach()}``: a key
 that names a module rather than an attention site) are forward hooks that
 replace what that module returns, registered before every recorder so that a
@@ -60,14 +65,23 @@ from attnprobe.capturing.readers import (
     _describe,
     _mha_output,
     _OutputEdit,
+    _Probe,
+    _ProbeMode,
     _Recorder,
     _SoftmaxMode,
 )
-from attnprobe.capturing.sites import BUILTIN_SITES, Site, builtin_site, find_sites, resolve_module
+from attnprobe.capturing.sites import (
+    BUILTIN_SITES,
+    Observation,
+    Site,
+    builtin_site,
+    find_sites,
+    resolve_module,
+)
 from attnprobe.capturing.trace import Trace
 from attnprobe.errors import AttnprobeError, InputError, SiteError, UnknownNameError
 
-__all__ = ["capture", "Capture"]
+__all__ = ["capture", "Capture", "probe"]
 
 log = logging.getLogger("attnprobe")
 
@@ -646,6 +660,64 @@ def _mha_post(rec: _Recorder, module, args, kwargs, output):
     if new is not weights or rec.want_grads:
         out = _mha_output(module, args[2], new, rec.where)
     return out, (None if not need else new.mean(1) if average else new)
+
+
+def _probe_enter(p: _Probe, path: str, module, args):
+    p.enter(path)
+
+
+def _probe_leave(p: _Probe, path: str, module, args, output):
+    p.leave(path, output)  # output is None when the forward raised
+
+
+def probe(
+    model: nn.Module, run: Callable[[], object], *, src_len: int | None = None
+) -> tuple[list[Observation], dict[str, int]]:
+    """Run ``run()`` once and report every distribution computed or returned by a module.
+
+    The engine of ``find_sites(model, example=...)``: a forward pre-hook and hook on
+    every module track which forward is running, and a ``TorchFunctionMode`` sees
+    each softmax. The model runs in ``eval()`` mode without gradients; the hooks,
+    the mode and every module's ``training`` flag are put back also when ``run``
+    raises.
+
+    Parameters
+    ----------
+    model : the ``nn.Module`` whose modules are watched.
+    run : a function of no arguments that runs it.
+    src_len : only distributions over an axis of this size count (None: size >= 2).
+
+    Returns
+    -------
+    (observations, calls) : the :class:`~attnprobe.capturing.sites.Observation` list,
+        and how often each module ran (``{path: n}``, modules that ran).
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = nn.ModuleDict({"norm": nn.Softmax(-1)})
+    >>> seen, calls = probe(model, lambda: model["norm"](torch.zeros(2, 4)))
+    >>> [(o.path, o.read, o.shape) for o in seen], calls
+    ([('norm', 'softmax', (2, 4))], {'norm': 1})
+    """
+    p = _Probe(src_len)
+    flags = [(m, m.training) for m in model.modules()]
+    handles = []
+    try:
+        model.eval()
+        for path, module in model.named_modules():
+            handles.append(module.register_forward_pre_hook(partial(_probe_enter, p, path)))
+            handles.append(
+                module.register_forward_hook(partial(_probe_leave, p, path), always_call=True)
+            )
+        with torch.no_grad(), _ProbeMode(p):
+            run()
+    finally:
+        for handle in handles:
+            handle.remove()
+        for m, training in flags:
+            m.train(training)
+    return p.observations(), dict(p.calls)
 
 
 # -- public ----------------------------------------------------------------------

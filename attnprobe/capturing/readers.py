@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
 from attnprobe.capturing.edits import EditInfo
-from attnprobe.capturing.sites import Site
+from attnprobe.capturing.sites import Observation, Site
 from attnprobe.errors import SiteError, UnknownNameError
 
 if TYPE_CHECKING:
@@ -287,3 +287,109 @@ def _mha_output(mha: nn.MultiheadAttention, value: Tensor, weights: Tensor, wher
     context = torch.matmul(weights, v).transpose(1, 2).reshape(B, T, E)  # [B, T, E]
     out = F.linear(context, mha.out_proj.weight, mha.out_proj.bias)  # [B, T, E]
     return out if mha.batch_first else out.transpose(0, 1)
+
+
+# -- probing: what find_sites(model, example=...) sees (hooks.probe registers the hooks)
+
+
+def _distribution_axis(x, src_len: int | None) -> int | None:
+    """The axis over which the float tensor ``x`` (2 dims or more) is a probability
+    distribution: non-negative, summing to 1 (the last axis first); None if none.
+    Only axes of size ``src_len``, or of size 2 or more when it is None, count."""
+    if not isinstance(x, Tensor) or not x.is_floating_point() or x.dim() < 2 or not x.numel():
+        return None
+    x = x.detach().double()
+    if not bool(torch.isfinite(x).all()) or float(x.min()) < -1e-6:
+        return None
+    for axis in (x.dim() - 1, *range(x.dim() - 1)):
+        n = x.shape[axis]
+        if (n != src_len) if src_len is not None else n < 2:
+            continue
+        if float((x.sum(axis) - 1).abs().max()) <= 1e-4:
+            return axis
+    return None
+
+
+class _Frame:
+    """One module call in progress during a probe."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.softmaxes = 0  # softmaxes computed while it runs (also inside its submodules)
+        self.found: list[Observation] = []  # softmaxes computed by it (innermost), first call
+
+
+class _Probe:
+    """What one example run shows: distributions computed or returned by each module.
+
+    Only a module's first call is examined (its later calls are counted); a tensor is
+    reported once, by the innermost module that produced it, so that a decoder that
+    returns its attention module's weights is not reported for them again.
+    """
+
+    def __init__(self, src_len: int | None):
+        self.src_len = src_len
+        self.frames: list[_Frame] = []
+        self.calls: dict[str, int] = {}
+        self.seen: list[Observation] = []
+        self.tensors: list[Tensor] = []  # those reported (kept alive so that ids stay unique)
+
+    def _reported(self, x: Tensor) -> bool:
+        return any(x is t for t in self.tensors)
+
+    def enter(self, path: str) -> None:
+        self.frames.append(_Frame(path))
+
+    def softmax(self, out) -> None:
+        if not self.frames:  # computed outside every module (in the example's own code)
+            return
+        top = self.frames[-1]
+        k = top.softmaxes
+        for frame in self.frames:  # a site's softmax mode counts those of submodules too
+            frame.softmaxes += 1
+        if self.calls.get(top.path, 0) > 0 or not isinstance(out, Tensor):
+            return
+        axis = _distribution_axis(out, self.src_len)
+        if axis is not None:
+            top.found.append(Observation(top.path, "softmax", tuple(out.shape), axis, call=k))
+            self.tensors.append(out)
+
+    def leave(self, path: str, output) -> None:
+        frame = self.frames.pop()
+        first = path not in self.calls
+        self.calls[path] = self.calls.get(path, 0) + 1
+        if output is None or not first:  # raised, or seen before
+            return
+        self.seen += [o._replace(softmaxes=frame.softmaxes) for o in frame.found]
+        if isinstance(output, Mapping):
+            items = list(output.items())
+        elif isinstance(output, tuple | list):
+            items = list(enumerate(output))
+        else:
+            items = [("output", output)]
+        for read, value in items:
+            if not isinstance(read, int | str) or not isinstance(value, Tensor):
+                continue
+            if self._reported(value):
+                continue
+            axis = _distribution_axis(value, self.src_len)
+            if axis is not None:
+                self.seen.append(Observation(path, read, tuple(value.shape), axis))
+                self.tensors.append(value)
+
+    def observations(self) -> list[Observation]:
+        return [o._replace(calls=self.calls[o.path]) for o in self.seen]
+
+
+class _ProbeMode(TorchFunctionMode):
+    """Active for a whole probe run: passes each softmax's output to the probe."""
+
+    def __init__(self, probe: _Probe):
+        super().__init__()
+        self.probe = probe
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func in _SOFTMAX:
+            self.probe.softmax(out)
+        return out

@@ -28,8 +28,10 @@ Finding sites (:func:`find_sites`) never trusts a name alone. Built-in specs
 recognise known modules by type or class name and read them by position, never
 by the names of a forward's parameters (users rename them). Any other module is
 judged by what it does: its code (a forward that returns a softmax result, or
-computes one). Modules whose attention runs in a fused kernel have no weights to
-read: :func:`find_unreadable` lists them.
+computes one), or, given an example input, what it computed while that example
+ran (a softmax over the source axis, an output that sums to 1). Modules whose
+attention runs in a fused kernel have no weights to read: :func:`find_unreadable`
+lists them.
 
 Examples
 --------
@@ -55,6 +57,7 @@ __all__ = [
     "Site",
     "Candidate",
     "Skipped",
+    "Observation",
     "PATTERNS",
     "ROLES",
     "READ_MODES",
@@ -532,6 +535,95 @@ def resolve_module(model, path: str):
 
 
 # ---------------------------------------------------------------------------
+# what an example run showed (find_sites(model, example=...); the run is in hooks.probe)
+
+
+class Observation(NamedTuple):
+    """A probability distribution seen while an example ran (see :func:`find_sites`).
+
+    Made by :func:`attnprobe.capturing.hooks.probe`: a softmax computed inside a
+    module's forward (``read="softmax"``), or an element of what a module returned
+    (``read`` = its index or key; ``"output"``: the whole output), on the module's
+    first call. ``axis`` is the axis whose sums are 1.
+    """
+
+    path: str
+    read: int | str
+    shape: tuple[int, ...]
+    axis: int
+    call: int = 0  # read="softmax": which softmax of that forward call (0-based)
+    softmaxes: int = 0  # read="softmax": how many that forward call computed in all
+    calls: int = 1  # how many times the module ran in the example
+
+
+def _layout_guess(ndim: int, axis: int, pattern: str) -> str | None | bool:
+    """The layout of a tensor whose ``axis`` is the source: None (the default for its
+    dimension), a layout string, or False (no layout fits)."""
+    if axis == ndim - 1:
+        return None if ndim in (2, 3, 4) else False
+    others = {2: "B", 3: "BT" if pattern == "full" else "BH", 4: "BHT"}.get(ndim)
+    if others is None:
+        return False
+    return others[:axis] + "S" + others[axis:]
+
+
+def _from_observations(path: str, module, seen: list[Observation]) -> list[Candidate]:
+    from torch import nn
+
+    kind = type(module).__name__
+    groups: dict[tuple, list[Observation]] = {}
+    for o in seen:
+        groups.setdefault((o.read, o.shape, o.axis), []).append(o)
+    found = []
+    for (read, shape, axis), same in groups.items():
+        o = same[0]
+        pattern = "per_step" if o.calls > 1 or len(shape) < 3 else "full"
+        layout = _layout_guess(len(shape), axis, pattern)
+        if layout is False:
+            continue
+        if read != "softmax":
+            site = Site(path, read=read, pattern=pattern, layout=layout)
+            what = "its output" if read == "output" else f"its output {read!r}"
+        elif isinstance(module, nn.Softmax):
+            site = Site(path, read="output", pattern=pattern, layout=layout)
+            what = "its output (an nn.Softmax)"
+        else:
+            call = o.call if o.softmaxes > 1 else None
+            site = Site(path, read="softmax", pattern=pattern, layout=layout, call=call)
+            what = "a softmax in its forward" + ("" if call is None else f" (call {call})")
+        runs = f"{o.calls} call{'s' if o.calls > 1 else ''}"
+        reason = (
+            f"{kind}: {what} is a tensor {list(shape)} that sums to 1 over axis {axis}; "
+            f"{runs} in the example: {pattern} (role assumed cross: check it)"
+        )
+        if read == "softmax" and len(same) > 1:
+            reason += (
+                f"; its forward computed {len(same)} such softmaxes in one call (a loop over "
+                "steps?): read='softmax' reads one per call; read them where they are returned"
+            )
+        found.append(Candidate(site, reason, "example"))
+    return found
+
+
+def _runner(model, example) -> Callable[[], object]:
+    if isinstance(example, tuple):
+        if (
+            len(example) == 2
+            and isinstance(example[0], tuple | list)
+            and isinstance(example[1], dict)
+        ):
+            args, kwargs = example
+            return lambda: model(*args, **kwargs)
+    elif callable(example) and not hasattr(example, "parameters"):  # a function, not a module
+        return example
+    raise InputError(
+        f"find_sites: example must be (args, kwargs) or a function of no arguments that runs "
+        f"the model, got {type(example).__name__}",
+        fix="e.g. example=((src, src_lens, tgt_in), {}) or example=lambda: my_decode(model)",
+    )
+
+
+# ---------------------------------------------------------------------------
 # finding sites
 
 
@@ -572,20 +664,27 @@ def find_unreadable(model) -> list[Skipped]:
     return found
 
 
-def find_sites(model) -> list[Candidate]:
+def find_sites(model, example=None, *, src_len: int | None = None) -> list[Candidate]:
     """List candidate attention sites of ``model``, each with a one-line reason.
 
-    Two kinds of evidence, whatever the modules are called:
+    Three kinds of evidence, whatever the modules are called:
 
     1. Built-in specs (:data:`BUILTIN_SITES`, ``spec`` = its key) are tried on every
        module; they know the module and how to read it, and are what
        ``capture(model)`` uses without sites.
-    2. The code of each other module's ``forward`` (and of the methods it calls on
-       ``self``) is read (``spec="code"``): a forward that returns a softmax result
-       (``return context, weights``) is read there (``read=index``); one that
-       computes a softmax and keeps or stores it is read inside the forward
-       (``read="softmax"``). Nothing is run, so the pattern (per step or full),
-       the layout and the role are assumed: check them.
+    2. Without ``example``, the code of each other module's ``forward`` (and of the
+       methods it calls on ``self``) is read (``spec="code"``): a forward that
+       returns a softmax result (``return context, weights``) is read there
+       (``read=index``); one that computes a softmax and keeps or stores it is read
+       inside the forward (``read="softmax"``). Nothing is run, so the pattern
+       (per step or full), the layout and the role are assumed: check them.
+    3. With ``example``, the model runs once (in ``eval()`` mode, without gradients,
+       under temporary hooks that are removed afterwards, also when it raises)
+       and every distribution that appears is reported (``spec="example"``):
+       each softmax computed inside a module's forward (the innermost module whose
+       forward was running), and each element of a module's output that is
+       non-negative and sums to 1 over an axis, unless it is a tensor already
+       reported. The number of calls and the shape give the pattern and layout.
 
     Modules that are merely named like attention (``attn``, ``attention``,
     ``align``) and for which there is no other evidence are listed with
@@ -596,10 +695,19 @@ def find_sites(model) -> list[Candidate]:
     Parameters
     ----------
     model : a ``torch.nn.Module``.
+    example : ``(args, kwargs)`` for one call ``model(*args, **kwargs)``, or a function
+        of no arguments that runs the model (a decoding loop). It should run as
+        the capture will: per-step modules then run more than once.
+    src_len : with ``example``, the source length: only distributions over an axis
+        of that size are reported (default: any axis of size 2 or more).
 
     Returns
     -------
     list of :class:`Candidate` ``(site, reason, spec)``, in module order.
+
+    Raises
+    ------
+    InputError : an ``example`` of the wrong form, or ``src_len`` without one.
 
     Examples
     --------
@@ -622,18 +730,43 @@ def find_sites(model) -> list[Candidate]:
     >>> model = nn.ModuleDict({"scorer": Dot()})
     >>> [(c.site.path, c.site.read, c.spec) for c in find_sites(model)]
     [('scorer', 1, 'code')]
+    >>> q, k = torch.randn(2, 4), torch.randn(2, 3, 4)
+    >>> (c,) = find_sites(model, example=lambda: model["scorer"](q, k))
+    >>> c.site.read, c.site.pattern, c.spec
+    ('softmax', 'per_step', 'example')
     """
+    if src_len is not None and (example is None or not isinstance(src_len, int) or src_len < 1):
+        raise InputError(
+            f"src_len={src_len!r} needs an example run and must be a positive int",
+            fix="pass example=(args, kwargs) with it, or leave src_len out",
+        )
+    ran: dict[str, int] | None = None
+    by_path: dict[str, list[Observation]] = {}
+    if example is not None:
+        from attnprobe.capturing.hooks import probe
+
+        seen, ran = probe(model, _runner(model, example), src_len=src_len)
+        for o in seen:
+            by_path.setdefault(o.path, []).append(o)
     found: list[Candidate] = []
     for path, module, match in _walk(model):
-        here = match or _from_code(path, module)
+        if match is not None:
+            found.append(match)
+            continue
+        if ran is None:
+            here = [c for c in [_from_code(path, module)] if c is not None]
+        else:
+            here = _from_observations(path, module, by_path.get(path, []))
         leaf = path.rsplit(".", 1)[-1].lower()
-        if here is None and path and any(w in leaf for w in _ATTENTION_WORDS):
+        named = path and any(w in leaf for w in _ATTENTION_WORDS)
+        if not here and named and (ran is None or path not in ran):
             site = Site(path, read="softmax")
             reason = (
                 f"{type(module).__name__} named like attention; no built-in spec: assumed to "
                 "compute one softmax in its forward (check read, pattern and role)"
             )
-            here = Candidate(site, reason)
-        if here is not None:
-            found.append(here)
+            if ran is not None:
+                reason += "; it did not run in the example"
+            here = [Candidate(site, reason)]
+        found.extend(here)
     return found
