@@ -15,6 +15,13 @@ in ``eval()`` mode (dropout would corrupt what is measured; every module's own
 ``training`` flag is restored), and PyTorch's fused ``nn.MultiheadAttention``
 fast path is switched off while an ``nn.MultiheadAttention`` site is captured.
 
+Without ``sites`` (and a model that declares none), capture reads what a built-in
+spec knows (:func:`attnprobe.capturing.sites.find_sites`) and nothing it would have
+to guess: every other attention-like module, and every module that runs a fused
+kernel, is listed in ``Capture.skipped`` with the reason, logged as a warning and
+kept in the trace's ``meta["skipped"]``; finding no cross-attention is an error
+that names them and the fix.
+
 One mechanism per way of reading a site (:mod:`attnprobe.capturing.sites`); the
 hooks are registered here, what they do with a call's output lives in
 :mod:`attnprobe.capturing.readers`:
@@ -74,8 +81,10 @@ from attnprobe.capturing.sites import (
     BUILTIN_SITES,
     Observation,
     Site,
+    Skipped,
     builtin_site,
     find_sites,
+    find_unreadable,
     resolve_module,
 )
 from attnprobe.capturing.trace import Trace
@@ -107,6 +116,8 @@ class Capture:
         self._state = "planned"
         self._trace: Trace | None = None
         self._restore: list[Callable[[], None]] = []
+        #: zero-config only: attention-like modules not captured, and why
+        self.skipped: list[Skipped] = []
 
     # -- planning (no hooks) ---------------------------------------------------
 
@@ -151,14 +162,7 @@ class Capture:
         if self._sites_arg is None:
             if declared:
                 return declared, None
-            found = [c.site for c in find_sites(root) if c.spec in BUILTIN_SITES]
-            if not found:
-                return [], SiteError(
-                    f"no attention sites known for {type(root).__name__}: pass "
-                    "sites=[attnprobe.Site(path, read=...)]; attnprobe.find_sites(model) lists "
-                    "candidates (a model without attention: capture its states with states=True)",
-                )
-            return found, None
+            return self._discover(root)
         if isinstance(self._sites_arg, Site | str):
             raise InputError(
                 "sites must be a list of Site objects or module paths",
@@ -189,6 +193,53 @@ class Capture:
                 fix="leave sites=None for the model's own sites",
             )
         return out, None
+
+    def _discover(self, root) -> tuple[list[Site], AttnprobeError | None]:
+        """Zero-config sites: those a built-in spec knows. Every other attention-like module
+        (found by its code or name, or running a fused kernel) is skipped, said so in
+        ``self.skipped``, the log and the trace; no cross-attention at all is an error."""
+        found, guesses = [], []
+        for c in find_sites(root):
+            (found if c.spec in BUILTIN_SITES else guesses).append(c)
+        declare = "not a built-in spec, so declare it to capture it: sites=[{}]"
+        self.skipped = find_unreadable(root) + [
+            Skipped(c.site.path, f"{c.reason}; {declare.format(c.site.to_code())}") for c in guesses
+        ]
+        sites = [c.site for c in found]
+        if self.skipped:
+            log.warning(
+                "capture(%s): skipped %d attention-like module(s) without a built-in spec:\n  %s",
+                type(root).__name__,
+                len(self.skipped),
+                "\n  ".join(map(str, self.skipped)),
+            )
+        if not sites and not self.skipped:
+            return [], SiteError(
+                f"no attention sites known for {type(root).__name__}: pass "
+                "sites=[attnprobe.Site(path, read=...)]; attnprobe.find_sites(model) lists "
+                "candidates (a model without attention: capture its states with states=True)",
+            )
+        if not any(s.role == "cross" for s in sites):
+            raise SiteError(self._no_cross_message(root, sites))
+        return sites, None
+
+    def _no_cross_message(self, root, sites: list[Site]) -> str:
+        """One line (the CLI shows errors as one line): what was found, skipped, the fix."""
+        parts = [f"capture({type(root).__name__}) found no cross-attention to capture"]
+        if sites:
+            parts.append("found only " + ", ".join(f"{s.key} ({s.role})" for s in sites))
+        if self.skipped:
+            listed = " ".join(f"[{s}]" for s in self.skipped)
+            parts.append(f"skipped {len(self.skipped)} module(s) no built-in spec reads: {listed}")
+        fix = (
+            "fix: declare the cross-attention, sites=[attnprobe.Site(path, read=...)] "
+            "(attnprobe.find_sites(model, example=...) measures candidates), or compute it "
+            "without a fused kernel (a softmax, or nn.MultiheadAttention) so that its weights "
+            "exist; to capture only encoder states or output edits, pass sites=[]"
+        )
+        if sites:
+            fix += f"; to capture only what was found, name it: sites={[s.key for s in sites]}"
+        return "; ".join(parts) + ". " + fix[0].upper() + fix[1:]
 
     def _resolve_edits(self, root, sites: list[Site]) -> dict[str, Callable]:
         """Split ``edits`` into attention-weight edits (returned, by site key) and output
@@ -552,6 +603,7 @@ class Capture:
             "model": type(self._root()).__name__,
             "grads": self.grads,
             "edits": edits,
+            "skipped": [s._asdict() for s in self.skipped],
         }
 
 
@@ -764,11 +816,15 @@ def capture(
     Returns
     -------
     Capture : a context manager; ``cap.trace`` is the frozen Trace after the block,
-        ``cap.live(key)`` the non-detached tensor of a full or states site inside it.
+        ``cap.live(key)`` the non-detached tensor of a full or states site inside it,
+        ``cap.skipped`` (with ``sites=None``) the attention-like modules it did not
+        capture, each with the reason (also logged, and in ``trace.meta["skipped"]``).
 
     Raises
     ------
-    SiteError : a site that cannot be read, never fired, or an edit that cannot work.
+    SiteError : a site that cannot be read, never fired, or an edit that cannot work;
+        with ``sites=None``, a model in which no cross-attention was found (the
+        message names what was found and skipped).
     UnknownNameError : an unknown module path or site key ("did you mean").
 
     Notes

@@ -31,7 +31,7 @@ judged by what it does: its code (a forward that returns a softmax result, or
 computes one), or, given an example input, what it computed while that example
 ran (a softmax over the source axis, an output that sums to 1). Modules whose
 attention runs in a fused kernel have no weights to read: :func:`find_unreadable`
-lists them.
+lists them, and ``capture(model)`` without sites says it skipped them.
 
 Examples
 --------
