@@ -5,7 +5,10 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PIP     = $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: venv demo test lint fixtures bench clean
+.PHONY: venv demo test lint format fixtures bench clean
+
+# what ruff checks and formats (CI runs `make test`, which runs `make lint` first)
+LINTED = attnprobe tests benchmarks fixtures
 
 DEMO_SENTENCE = the black cat does not see the small dog near the house
 
@@ -20,14 +23,16 @@ demo: venv  ## analyse the bundled En->Fr fixture model (report-enfr/report.html
 	$(BIN)/attnprobe analyze fixtures/models/enfr-bahdanau.pt -o report-enfr --force
 	$(BIN)/attnprobe translate fixtures/models/enfr-bahdanau.pt "$(DEMO_SENTENCE)"
 
-test: venv  ## run the whole test suite (what CI runs)
-	$(BIN)/ruff check attnprobe tests benchmarks fixtures
-	$(BIN)/ruff format --check attnprobe tests benchmarks fixtures
+test: lint  ## run the whole test suite (what CI runs): lint, then pytest
 	$(BIN)/pytest
 
-lint: venv
-	$(BIN)/ruff check attnprobe tests benchmarks fixtures
-	$(BIN)/ruff format --check attnprobe tests benchmarks fixtures
+lint: venv  ## ruff: lint rules and formatting (`make format` fixes most of it)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+format: venv  ## apply ruff's formatting and safe lint fixes
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 fixtures: venv  ## regenerate the toy data and retrain every fixture model (see fixtures/README.md)
 	$(BIN)/python -m fixtures.build

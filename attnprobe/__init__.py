@@ -53,11 +53,13 @@ _EXPORTS: dict[str, str] = {
     "save": "attnprobe.models.checkpoint",
     "Vocab": "attnprobe.data",
     "ParallelCorpus": "attnprobe.data",
+    "make_batch": "attnprobe.data",
     "ToyExample": "attnprobe.data.toy",
     "compare": "attnprobe.pipeline.comparison",
     "format_comparison": "attnprobe.pipeline.comparison",
     "analyze": "attnprobe.pipeline.driver",
     "ANALYSES": "attnprobe.pipeline.driver",
+    "default_corpus": "attnprobe.pipeline.common",
     "Results": "attnprobe.results",
     "agreement": "attnprobe.analyses.agreement",
     "agreement_table": "attnprobe.analyses.agreement",
@@ -78,14 +80,21 @@ _EXPORTS: dict[str, str] = {
     "Wrapped": "attnprobe.models.wrap",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+# public name -> a module that is itself public (``attnprobe.edits.uniform()``)
+_MODULES: dict[str, str] = {
+    "edits": "attnprobe.capturing.edits",
+}
+
+__all__ = ["__version__", *_EXPORTS, *_MODULES]
 
 
 def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    else:
         raise AttributeError(f"module 'attnprobe' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # cache: the next lookup skips __getattr__
     return value
 

@@ -9,11 +9,13 @@ the report free of torch (the report never touches the model).
 
 The output directory is written to a temporary sibling folder and renamed into
 place at the end, so a crash or Ctrl-C leaves either the whole report or nothing.
+The report modules never import this one (:func:`quantize` lives in
+:mod:`attnprobe.report.quantized` and is re-exported here), so the import graph
+has no cycle: results -> report, never back.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -22,11 +24,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from attnprobe.alignment import Alignment, write_pharaoh
 from attnprobe.errors import InputError
-from attnprobe.fileio import write_text_atomic
+from attnprobe.fileio import apply_umask, output_error, write_text_atomic
+from attnprobe.report.quantized import dequantize, quantize
 
 __all__ = ["Results", "quantize", "dequantize", "OUTPUT_FILES"]
 
@@ -34,37 +35,6 @@ log = logging.getLogger("attnprobe")
 
 #: the files of an output directory (besides alignments/ and figures/)
 OUTPUT_FILES = ("report.html", "metrics.json", "sentences.jsonl")
-
-
-def quantize(matrix) -> dict:
-    """A ``[T, S]`` matrix of weights in [0, 1] as 8-bit levels, base64: ``{"shape", "q8"}``.
-
-    Level ``k`` stands for ``k / 255`` (error at most 0.002): enough to draw a
-    heatmap and read a weight to two decimals, at one byte a cell.
-
-    Examples
-    --------
-    >>> q = quantize([[0.0, 1.0], [0.5, 0.25]])
-    >>> q["shape"], dequantize(q).round(3).tolist()
-    ([2, 2], [[0.0, 1.0], [0.502, 0.251]])
-    """
-    a = np.asarray(matrix, dtype=np.float64)
-    if a.ndim != 2:
-        raise InputError(f"expected a [T, S] matrix, got shape {a.shape}")
-    levels = np.rint(np.clip(a, 0.0, 1.0) * 255).astype(np.uint8)
-    return {"shape": list(a.shape), "q8": base64.b64encode(levels.tobytes()).decode("ascii")}
-
-
-def dequantize(q: dict) -> np.ndarray:
-    """Inverse of :func:`quantize`: float64 ``[T, S]`` in [0, 1].
-
-    Examples
-    --------
-    >>> dequantize({"shape": [1, 2], "q8": "AP8="}).tolist()
-    [[0.0, 1.0]]
-    """
-    raw = np.frombuffer(base64.b64decode(q["q8"]), dtype=np.uint8)
-    return raw.reshape(q["shape"]).astype(np.float64) / 255
 
 
 def _links(pairs) -> frozenset:
@@ -217,9 +187,13 @@ class Results:
         renamed into place at the end; on any error (Ctrl-C included) it is removed
         and ``out_dir`` is untouched.
 
+        Files get the modes the umask allows (0644 under umask 022), like files
+        made with ``open()``; the umask itself is left alone.
+
         Raises
         ------
-        InputError : ``out_dir`` exists and ``force`` is false.
+        InputError : ``out_dir`` exists and ``force`` is false, or writing failed
+            (full disk, no permission: an ``OSError``), naming ``out_dir``.
 
         Examples
         --------
@@ -231,26 +205,39 @@ class Results:
         out = Path(out_dir)
         if out.exists() and not force:
             raise InputError("already exists", path=out, fix="pass --force to replace it")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+        tmp = old = None
         try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+            log.info("writing %s", out)
             self._write_all(tmp, figures)
-            _chmod_tree(tmp)
-            if out.exists():
+            apply_umask(tmp)
+            if out.exists():  # --force: keep the old folder until the new one is in place
                 old = out.with_name(f".{out.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
+                _remove(old)
                 os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            os.replace(tmp, out)
+            tmp = None
+        except OSError as exc:
+            raise output_error(out, exc) from exc
+        except InputError as exc:
+            if isinstance(exc.__cause__, OSError):  # from a file inside the temporary folder
+                raise output_error(out, exc.__cause__) from exc.__cause__
             raise
+        finally:  # also on Ctrl-C: no temporary folder stays, and the old folder comes back
+            if tmp is not None:
+                _remove(tmp)
+            if old is not None:
+                if out.exists():
+                    _remove(old)
+                else:
+                    os.replace(old, out)
         return out
 
     def _write_all(self, d: Path, figures: bool) -> None:
+        log.info("writing metrics.json and sentences.jsonl (%d sentences)", self.n_sentences)
         self.to_json(d)
+        log.info("writing alignments/")
         (d / "alignments").mkdir()
         for key in (self.metrics.get("alignment") or {}).get("keys", []):
             site, method = key.rsplit("/", 1)
@@ -264,7 +251,9 @@ class Results:
         if figures:
             from attnprobe.report.figures import write_figures
 
+            log.info("drawing figures/")
             write_figures(self.metrics, d / "figures")
+        log.info("writing report.html")
         self.to_html(d / "report.html")
 
 
@@ -275,10 +264,9 @@ def _read_json(path: Path, text: str, line: int | None = None):
         raise InputError(f"not valid JSON ({exc.msg})", path=path, line=line) from None
 
 
-def _chmod_tree(root: Path) -> None:
-    """Give the folder and its files the modes the umask allows (mkdtemp/mkstemp make 0700/0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(root, 0o777 & ~mask)
-    for p in root.rglob("*"):
-        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
+def _remove(path: Path) -> None:
+    """Remove a folder (or a file) of ours, ignoring what is already gone."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -67,7 +67,7 @@ class PeakMemory:
 
 def load_model(path: Path | None):
     import attnprobe
-    from attnprobe.pipeline.driver import default_corpus
+    from attnprobe.pipeline.common import default_corpus
 
     if path is not None:
         model = attnprobe.load(path)
@@ -120,7 +120,7 @@ def captum_loop(model, corpus: ParallelCorpus, n_steps: int) -> list[np.ndarray]
 
 
 def bench(path: Path | None, args, opts: dict) -> None:
-    from attnprobe.pipeline.driver import _spread
+    from attnprobe.pipeline.common import _spread
 
     model, corpus, name = load_model(path)
     n = min(args.sentences, len(corpus))

@@ -137,7 +137,7 @@ def fixture_model():
     """The En-Fr Bahdanau fixture checkpoint in float64, on 3 short test pairs."""
     from conftest import FIXTURES
 
-    from attnprobe.pipeline.driver import default_corpus
+    from attnprobe.pipeline.common import default_corpus
 
     model = attnprobe.load(FIXTURES / "models" / "enfr-bahdanau.pt").double().eval()
     corpus, _ = default_corpus(model)

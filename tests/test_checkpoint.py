@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
+import sys
+import types
+
 import pytest
 import torch
 
@@ -49,26 +53,80 @@ def test_truncated_file_is_a_clear_error(model, tmp_path):
         load(path)
 
 
-def test_not_a_checkpoint(tmp_path):
-    (tmp_path / "t.txt").write_text("hello")
-    with pytest.raises(CheckpointError, match="cannot be read"):
-        load(tmp_path / "t.txt")
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty file (0 bytes)"),
+        (bytes(range(7, 250)) * 8, "not a torch checkpoint (neither a zip archive nor a pickle)"),
+        (b"hello", "not a torch checkpoint (neither a zip archive nor a pickle)"),
+        (pickle.dumps({"a": 1}, protocol=4), "a plain Python pickle, not a torch checkpoint"),
+    ],
+)
+@pytest.mark.parametrize("trust", [False, True])
+def test_files_that_are_no_torch_checkpoint(tmp_path, content, message, trust):
+    (tmp_path / "m.pt").write_bytes(content)
+    with pytest.raises(CheckpointError) as info:
+        load(tmp_path / "m.pt", trust=trust)
+    assert str(info.value).startswith(f"{tmp_path / 'm.pt'}: {message} (fix: ")
+    assert "trust" not in str(info.value)  # trusting would not help: no such advice
+
+
+def test_not_an_attnprobe_checkpoint(tmp_path):
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="not an attnprobe checkpoint"):
         load(tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="file not found"):
         load(tmp_path / "missing.pt")
+    with pytest.raises(CheckpointError, match="is a folder, not a checkpoint file"):
+        load(tmp_path)
 
 
-def test_pickled_module_needs_trust(model, tmp_path):
-    torch.save(model, tmp_path / "pickled.pt")
-    with pytest.raises(CheckpointError, match="pickled Python objects.*trust"):
-        load(tmp_path / "pickled.pt")
-    trusted = load(tmp_path / "pickled.pt", trust=True)
-    assert trusted.cfg == model.cfg
+@pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy-format"])
+def test_pickled_module_needs_trust(model, tmp_path, legacy):
+    path = tmp_path / "pickled.pt"
+    torch.save(model, path, _use_new_zipfile_serialization=not legacy)
+    with pytest.raises(CheckpointError) as info:
+        load(path)
+    assert str(info.value) == (
+        f"{path}: holds an attnprobe Seq2Seq module; unpickling it runs code stored in the file "
+        "(fix: pass trust=True (CLI: --trust-pickle) only if you trust its source, "
+        "or re-save it with attnprobe.save)"
+    )
+    trusted = load(path, trust=True)
+    assert trusted.cfg == model.cfg and not trusted.training
+
+
+def test_a_pickled_foreign_module_gets_no_trust_advice(tmp_path):
     torch.save(torch.nn.Linear(2, 2), tmp_path / "linear.pt")
-    with pytest.raises(CheckpointError, match="pickled Linear, not an attnprobe model"):
-        load(tmp_path / "linear.pt", trust=True)
+    for trust in (False, True):
+        with pytest.raises(CheckpointError) as info:
+            load(tmp_path / "linear.pt", trust=trust)
+        assert str(info.value) == (
+            f"{tmp_path / 'linear.pt'}: holds a pickled torch.nn.modules.linear.Linear, not an "
+            "attnprobe checkpoint (fix: load it in Python yourself and pass the module to "
+            "attnprobe.wrap(...))"
+        )
+
+
+def test_trusted_pickle_that_cannot_be_unpickled_is_one_error(tmp_path, monkeypatch):
+    gone = types.ModuleType("attnprobe_test_gone")
+
+    class Thing:
+        pass
+
+    Thing.__module__, Thing.__qualname__ = gone.__name__, "Thing"
+    gone.Thing = Thing
+    monkeypatch.setitem(sys.modules, gone.__name__, gone)
+    torch.save({"format": FORMAT, "extra": Thing()}, tmp_path / "m.pt")
+    monkeypatch.delitem(sys.modules, gone.__name__)  # the code it needs is not installed
+    with pytest.raises(CheckpointError, match="Python objects besides tensors.*trust=True"):
+        load(tmp_path / "m.pt")
+    with pytest.raises(CheckpointError) as info:
+        load(tmp_path / "m.pt", trust=True)
+    assert str(info.value).startswith(
+        f"{tmp_path / 'm.pt'}: cannot be unpickled (ModuleNotFoundError: No module named "
+        "'attnprobe_test_gone')"
+    )
 
 
 def test_failed_save_leaves_no_file(model, tmp_path):

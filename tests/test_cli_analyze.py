@@ -73,3 +73,158 @@ def test_a_file_that_is_not_a_checkpoint(tmp_path):
     (tmp_path / "x.pt").write_text("not a model")
     r = invoke("analyze", tmp_path / "x.pt", "--out", tmp_path / "rep")
     assert r.exit_code == 2 and "x.pt" in r.output and not (tmp_path / "rep").exists()
+
+
+def data_args(d):
+    return ["--src", d / "t.src", "--tgt", d / "t.tgt"]
+
+
+@pytest.fixture
+def fake_analysis(monkeypatch):
+    """Replace the pipeline's analyze() by a stand-in that logs one of its two warnings.
+
+    Keeps these tests about the command (logging, output folder, exit codes), and
+    independent of how the pipeline reports what it found.
+    """
+    import logging
+
+    import attnprobe.pipeline.driver as driver
+    from tests.report_data import hand_made_results
+
+    calls = []
+
+    def analyze(model, corpus, gold, **options):
+        calls.append(len(corpus))
+        logging.getLogger("attnprobe").warning("logged and listed")
+        results = hand_made_results()
+        results.metrics["warnings"] = ["logged and listed", "only listed"]
+        return results
+
+    monkeypatch.setattr(driver, "analyze", analyze)
+    return calls
+
+
+def test_each_warning_is_printed_once(tiny_checkpoint, tmp_path, fake_analysis):
+    r = invoke(
+        "analyze", tiny_checkpoint / "m.pt", *data_args(tiny_checkpoint), "-o", tmp_path / "r"
+    )
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines() == [
+        "attnprobe: warning: logged and listed",
+        "attnprobe: warning: only listed",
+    ]
+    report = tmp_path / "r" / "report.html"
+    assert r.stdout == f"3 sentences, AER 0.125 (argmax-target on dec, offset 0) -> {report}\n"
+
+
+def test_the_real_unknown_word_warning_is_printed_once(tiny_checkpoint, tmp_path):
+    (tmp_path / "q.src").write_text("q r\nr s q\ns\n")  # no word the model knows
+    args = ["--src", tmp_path / "q.src", "--tgt", tiny_checkpoint / "t.tgt"]
+    r = invoke("analyze", tiny_checkpoint / "m.pt", *args, "-o", tmp_path / "r")
+    assert r.exit_code == 0, r.output
+    assert r.stderr.count("100% of the source words are unknown") == 1, r.stderr
+    assert all(line.startswith("attnprobe: warning: ") for line in r.stderr.splitlines())
+
+
+def test_verbose_shows_the_stages_of_analyze(tiny_checkpoint, tmp_path):
+    d, out = tiny_checkpoint, tmp_path / "r"
+    r = invoke("-v", "analyze", d / "m.pt", *data_args(d), "--gold", d / "t.gold", "-o", out)
+    assert r.exit_code == 0, r.output
+    info = [x for x in r.stderr.splitlines() if x.startswith("attnprobe: info: ")]
+    for stage in (
+        f"corpus {d / 't.src'} / {d / 't.tgt'}: 3 sentence pairs, with gold alignments",
+        f"loading model {d / 'm.pt'}",
+        "running analyses: alignment, quality",
+        f"writing {out}",
+        "writing metrics.json and sentences.jsonl (3 sentences)",
+        "drawing figures/",
+        "writing report.html",
+    ):
+        assert f"attnprobe: info: {stage}" in info, r.stderr
+    assert "attnprobe: debug:" not in r.stderr
+    vv = invoke("-vv", "analyze", d / "m.pt", *data_args(d), "-o", out, "--force")
+    assert vv.exit_code == 0 and "attnprobe: debug: loaded " in vv.stderr
+    # matplotlib draws the figures, but its font debugging stays out: only attnprobe's logger
+    assert all(x.startswith("attnprobe: ") for x in vv.stderr.splitlines()), vv.stderr
+
+
+def test_attribution_methods_without_the_attribution_analysis(tiny_checkpoint, tmp_path):
+    r = invoke(
+        "analyze", tiny_checkpoint / "m.pt", *data_args(tiny_checkpoint),
+        "--attribution", "saliency", "-o", tmp_path / "r",
+    )  # fmt: skip
+    assert r.exit_code == 2 and r.stderr == (
+        "attnprobe: error: --attribution picks the methods of the attribution analysis, which "
+        "--analyses leaves out (alignment,quality) "
+        "(fix: add it: --analyses alignment,quality,attribution)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_output_folder_is_checked_before_any_work(
+    tiny_checkpoint, tmp_path, fake_analysis, monkeypatch
+):
+    import attnprobe.fileio as fileio
+
+    m, data = tiny_checkpoint / "m.pt", data_args(tiny_checkpoint)
+    r = invoke("analyze", m, *data, "-o", tmp_path / "no" / "r")
+    assert r.exit_code == 2 and r.stderr == (
+        f"attnprobe: error: {tmp_path / 'no'}: folder not found "
+        "(fix: create it first, or choose another output path)\n"
+    )
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", refuse)
+    r = invoke("analyze", m, *data, "-o", tmp_path / "r")
+    assert r.exit_code == 2 and r.stderr == (
+        f"attnprobe: error: {tmp_path}: cannot write: Permission denied "
+        "(fix: choose a folder you may write to)\n"
+    )
+    assert fake_analysis == [] and list(tmp_path.iterdir()) == []  # nothing ran
+
+
+def test_a_full_disk_while_writing_is_one_line(
+    tiny_checkpoint, tmp_path, fake_analysis, monkeypatch
+):
+    import errno
+
+    import attnprobe.results as results
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(results, "write_text_atomic", full)
+    r = invoke(
+        "analyze", tiny_checkpoint / "m.pt", *data_args(tiny_checkpoint), "-o", tmp_path / "r"
+    )
+    assert r.exit_code == 2 and r.stderr.splitlines()[-1] == (
+        f"attnprobe: error: {tmp_path / 'r'}: cannot write: No space left on device "
+        "(fix: free some space or write elsewhere)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_writing_leaves_nothing_and_exits_130(
+    tiny_checkpoint, tmp_path, fake_analysis, monkeypatch
+):
+    import attnprobe.report.figures as figures
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(figures, "write_figures", interrupt)
+    r = invoke(
+        "analyze", tiny_checkpoint / "m.pt", *data_args(tiny_checkpoint), "-o", tmp_path / "r"
+    )
+    assert r.exit_code == 130 and r.stderr.splitlines()[-1] == "attnprobe: interrupted"
+    assert r.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_report_names_what_is_missing_before_checking_where_to_write(tmp_path):
+    r = invoke("report", tmp_path / "none", "-o", tmp_path / "no" / "r.html")
+    assert r.exit_code == 2 and r.stderr == (
+        f"attnprobe: error: {tmp_path / 'none' / 'metrics.json'}: not found "
+        "(fix: give a folder written by `attnprobe analyze`)\n"
+    )

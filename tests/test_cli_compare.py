@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
+import pytest
 from click.testing import CliRunner
 
 from attnprobe.cli.main import cli
@@ -60,12 +63,26 @@ def test_compare_refuses_unknown_methods_and_negative_gradients(tmp_path):
     assert r.exit_code == 2
 
 
-def test_compare_plots_exact_match_by_length(tmp_path):
+@pytest.fixture
+def umask_027():
+    saved = os.umask(0o027)
+    yield
+    os.umask(saved)
+
+
+def test_compare_plots_exact_match_by_length(tmp_path, umask_027):
     paths, data = checkpoints(tmp_path)
     r = invoke("compare", *paths, *data, "--plot", tmp_path / "bottleneck.svg")
     assert r.exit_code == 0, r.output
+    # written through a temporary file (0600), then given the umask's mode like open() would
+    assert stat.S_IMODE((tmp_path / "bottleneck.svg").stat().st_mode) == 0o640
     svg = (tmp_path / "bottleneck.svg").read_text()
     assert "greedy exact match" in svg and "bahdanau" in svg and "none" in svg
     r = invoke("compare", paths[0], *data, "--plot", tmp_path / "bottleneck.pdf")
     assert r.exit_code == 2 and ".png or .svg" in r.output
     assert not (tmp_path / "bottleneck.pdf").exists()
+    r = invoke("compare", paths[0], *data, "--json", tmp_path / "no" / "rows.json")
+    assert r.exit_code == 2 and r.stderr == (
+        f"attnprobe: error: {tmp_path / 'no'}: folder not found "
+        "(fix: create it first, or choose another output path)\n"
+    )

@@ -87,5 +87,5 @@ def test_unknown_edit_and_attentionless_model_are_refused(model):
         TrainConfig(max_steps=1),
         progress=False,
     ).model
-    with pytest.raises(InputError, match="no attention site"):
+    with pytest.raises(InputError, match="no cross-attention site"):
         run_edits(plain, data)

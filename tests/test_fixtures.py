@@ -15,8 +15,8 @@ import pytest
 from attnprobe.analyses.bottleneck import BUCKETS, bucket_of
 from attnprobe.data import ParallelCorpus
 from attnprobe.models.checkpoint import load
-from attnprobe.pipeline.driver import attention_aer, default_corpus
-from attnprobe.runs.evaluate import run_corpus
+from attnprobe.pipeline.common import attention_aer, default_corpus
+from attnprobe.runs.forward import run_corpus
 from fixtures.build import FIXTURES, MODELS
 
 ENFR_ATTENTION = [n for n, (pair, arch) in FIXTURES.items() if pair == "enfr" and arch != "none"]

@@ -8,7 +8,8 @@ import pytest
 
 from attnprobe.data import ParallelCorpus, Vocab
 from attnprobe.models.reference.rnn import ModelConfig, build_model
-from attnprobe.pipeline.driver import ANALYSES, _spread, analyze
+from attnprobe.pipeline.common import _spread
+from attnprobe.pipeline.driver import ANALYSES, analyze
 from attnprobe.report.figures import FIGURES, figure_svgs
 from attnprobe.report.html import render_report
 

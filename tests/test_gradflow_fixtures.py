@@ -15,7 +15,7 @@ import pytest
 from attnprobe.analyses.gradflow import gradient_profile, gradient_ratio
 from attnprobe.data import ParallelCorpus
 from attnprobe.models.checkpoint import load
-from attnprobe.pipeline.driver import FAR, default_corpus, word_masks
+from attnprobe.pipeline.common import FAR, default_corpus, word_masks
 from attnprobe.runs.gradients import gradient_matrices
 from fixtures.build import MODELS
 

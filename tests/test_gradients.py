@@ -10,6 +10,7 @@ from torch import nn
 from attnprobe.analyses.gradflow import decompose_paths
 from attnprobe.data import ParallelCorpus, Vocab, make_batch
 from attnprobe.errors import InputError, UnknownNameError
+from attnprobe.models.interface import CapabilityError
 from attnprobe.models.reference.rnn import ModelConfig, build_model
 from attnprobe.runs.gradients import gradient_matrices, path_gradients
 
@@ -104,7 +105,7 @@ def test_gradient_wrt_states_and_errors():
         gradient_matrices(model, CORPUS, wrt="embedings")
     with pytest.raises(UnknownNameError):
         gradient_matrices(model, CORPUS, stop="inti")
-    with pytest.raises(InputError, match="reference Seq2Seq"):
+    with pytest.raises(CapabilityError, match="recurrent computation graph"):
         gradient_matrices(nn.Linear(2, 2), CORPUS)
 
 

@@ -492,7 +492,8 @@ def test_encoder_fast_path_is_switched_off_while_capturing():
     layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
     enc = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False).eval()
     x = torch.randn(2, 3, 8)
-    with torch.no_grad(), attnprobe.capture(enc) as cap:  # eval + no_grad: the fused path
+    site = "layers.0.self_attn"  # named: zero-config capture wants a cross-attention
+    with torch.no_grad(), attnprobe.capture(enc, sites=[site]) as cap:  # the fused path
         enc(x)
     assert cap.trace.attention["layers.0.self_attn"].shape == (2, 2, 3, 3)
     assert torch.backends.mha.get_fastpath_enabled()

@@ -41,7 +41,7 @@ def analysed(tiny):
 def direct(tiny):
     """Attention and attribution computed without the pipeline, in the same batches."""
     from attnprobe.runs.attribution import attribute
-    from attnprobe.runs.evaluate import run_corpus
+    from attnprobe.runs.forward import run_corpus
 
     model, corpus, _ = tiny
     attention = [r.attention for r in run_corpus(model, corpus, batch_size=5, decode=False)]
@@ -72,7 +72,7 @@ def test_agreement_numbers_equal_the_agreement_module_on_attribute_output(analys
 
 def test_attention_and_attribution_aer_on_the_same_gold(tiny, analysed, direct):
     from attnprobe.analyses.agreement import attribution_aer
-    from attnprobe.pipeline.driver import attention_aer
+    from attnprobe.pipeline.common import attention_aer
 
     _, _, gold = tiny
     attention, mats = direct

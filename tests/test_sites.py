@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import discovery_zoo
 import pytest
 from attention_zoo import AttentionLayer, AttnDecoderRNN, GlobalAttention
 from torch import nn
@@ -107,3 +108,35 @@ def test_resolve_module_did_you_mean():
     assert isinstance(resolve_module(layer, "multihead_attn"), nn.MultiheadAttention)
     with pytest.raises(UnknownNameError, match="did you mean 'multihead_attn'"):
         resolve_module(layer, "multihead_atn")
+
+
+def test_a_spec_matched_at_the_root_covers_its_submodules():
+    dec = AttnDecoderRNN(4, 5, max_length=3)  # its `attn` layer is named like attention
+    assert [c.site for c in find_sites(dec)] == [Site("", read=2, layout="BS")]
+
+
+def test_tutorial_decoder_specs_go_by_the_signatures_shape_not_its_names():
+    step = discovery_zoo.renamed_step_decoder(4, 5, max_length=3)  # (token, state, memory)
+    assert builtin_site(step, "") == Site("", read=2, layout="BS")
+    loop = discovery_zoo.AttnDecoderRNN(4, 5, steps=2)  # (memory, h0, teacher=None)
+    assert builtin_site(loop, "") == Site("", read=2, pattern="full", layout="BTS")
+
+    class AttnDecoderRNN(nn.Module):  # the class name, but neither tutorial's signature
+        def forward(self, *inputs):
+            return inputs
+
+    assert builtin_site(AttnDecoderRNN(), "") is None
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        Site("a"),
+        Site("", read=2, layout="BS"),
+        Site("dec.attn", read="softmax", pattern="full", role="decoder-self", call=1),
+        Site("m", read="weights", name="w"),
+    ],
+)
+def test_site_as_code_rebuilds_the_site(site):
+    assert eval(site.to_code(), {"Site": Site}) == site  # noqa: S307
+    assert "pattern" not in site.to_code() or site.pattern != "per_step"

@@ -5,7 +5,7 @@ attention, which must squeeze the source into one vector, degrades on long
 sentences while an attentional one holds up. :func:`quality_by_length` buckets
 a test set by source length and reports, per bucket, greedy exact match,
 teacher-forced token accuracy, per-token negative log-likelihood and BLEU.
-Pure: it takes per-sentence numbers, not a model (see :mod:`attnprobe.runs.evaluate`).
+Pure: it takes per-sentence numbers, not a model (see :mod:`attnprobe.runs.forward`).
 """
 
 from __future__ import annotations

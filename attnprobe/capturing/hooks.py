@@ -15,7 +15,16 @@ in ``eval()`` mode (dropout would corrupt what is measured; every module's own
 ``training`` flag is restored), and PyTorch's fused ``nn.MultiheadAttention``
 fast path is switched off while an ``nn.MultiheadAttention`` site is captured.
 
-One mechanism per way of reading a site (:mod:`attnprobe.capturing.sites`):
+Without ``sites`` (and a model that declares none), capture reads what a built-in
+spec knows (:func:`attnprobe.capturing.sites.find_sites`) and nothing it would have
+to guess: every other attention-like module, and every module that runs a fused
+kernel, is listed in ``Capture.skipped`` with the reason, logged as a warning and
+kept in the trace's ``meta["skipped"]``; finding no cross-attention is an error
+that names them and the fix.
+
+One mechanism per way of reading a site (:mod:`attnprobe.capturing.sites`); the
+hooks are registered here, what they do with a call's output lives in
+:mod:`attnprobe.capturing.readers`:
 
 - ``"output"``, an index or a key: a forward hook reads the module's output;
   for ``"output"`` it may return edited weights, which the model then uses.
@@ -37,6 +46,11 @@ One mechanism per way of reading a site (:mod:`attnprobe.capturing.sites`):
 Gradients dL/d(weights) are recorded by tensor hooks on the weights each call
 produced, when the user calls ``backward()`` inside the ``with`` block.
 
+:func:`probe` is the other user of hooks: ``find_sites(model, example=...)`` runs
+the model once under a pre-hook and hook on every module and a mode that sees
+each softmax, and reads what looked like attention; all of it is removed in
+``finally``.
+
 Output edits (``edits={"decoder.hook_init": attnprobe.capturing.edits.detach()}``: a key
 that names a module rather than an attention site) are forward hooks that
 replace what that module returns, registered before every recorder so that a
@@ -51,274 +65,34 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.overrides import TorchFunctionMode
 
 from attnprobe.capturing.edits import Edit, EditInfo
-from attnprobe.capturing.sites import BUILTIN_SITES, Site, builtin_site, find_sites, resolve_module
+from attnprobe.capturing.readers import (
+    _describe,
+    _mha_output,
+    _OutputEdit,
+    _Probe,
+    _ProbeMode,
+    _Recorder,
+    _SoftmaxMode,
+)
+from attnprobe.capturing.sites import (
+    BUILTIN_SITES,
+    Observation,
+    Site,
+    Skipped,
+    builtin_site,
+    find_sites,
+    find_unreadable,
+    resolve_module,
+)
 from attnprobe.capturing.trace import Trace
 from attnprobe.errors import AttnprobeError, InputError, SiteError, UnknownNameError
 
-__all__ = ["capture", "Capture"]
+__all__ = ["capture", "Capture", "probe"]
 
 log = logging.getLogger("attnprobe")
-
-ATTENTION_AXES = "BHTS"  # canonical attention layout
-STATES_AXES = "BSD"  # canonical encoder-state layout
-
-# the functions through which a softmax is computed at the top level of a forward
-_SOFTMAX = frozenset({torch.softmax, F.softmax, torch._C.TensorBase.softmax, torch.special.softmax})
-# functions whose softmax happens out of the mode's sight
-_HIDDEN_SOFTMAX = {
-    F.scaled_dot_product_attention: "torch.nn.functional.scaled_dot_product_attention, a fused "
-    "kernel that never materialises the attention weights",
-    F.multi_head_attention_forward: "torch.nn.functional.multi_head_attention_forward, whose "
-    "softmax a TorchFunctionMode cannot see (declare the nn.MultiheadAttention as a site "
-    "with read='mha')",
-}
-
-
-def _describe(x) -> str:
-    if isinstance(x, Tensor):
-        return f"Tensor {list(x.shape)}"
-    if isinstance(x, tuple | list):
-        return f"{type(x).__name__} of {len(x)} ({', '.join(_describe(v) for v in x)})"
-    return type(x).__name__
-
-
-def _to_canonical(x: Tensor, layout: str, axes: str) -> Tensor:
-    """Permute ``x`` (axes named by ``layout``) to ``axes``, adding missing axes of size 1."""
-    letters = list(layout)
-    for a in axes:
-        if a not in letters:
-            x = x.unsqueeze(-1)
-            letters.append(a)
-    return x.permute([letters.index(a) for a in axes])
-
-
-def _from_canonical(c: Tensor, layout: str, axes: str, shape) -> Tensor:
-    """Inverse of :func:`_to_canonical`: back to ``layout`` and the original ``shape``."""
-    letters = list(layout) + [a for a in axes if a not in layout]
-    return c.permute([axes.index(a) for a in letters]).reshape(shape)
-
-
-class _Recorder:
-    """Per-site state of one capture: the records and what to do on each call."""
-
-    def __init__(self, cap: Capture, site: Site, module: nn.Module, edit):
-        self.cap, self.site, self.module, self.edit = cap, site, module, edit
-        self.axes = STATES_AXES if site.role == "states" else ATTENTION_AXES
-        self.want_grads = cap.grads if site.role != "states" else cap.state_grads
-        self.calls: list[Tensor] = []  # canonical, detached copies, one per call
-        self.grads: dict[int, Tensor] = {}  # call index -> canonical gradient
-        self.checked = False
-        self.modes: list[_SoftmaxMode] = []  # softmax modes entered and not yet left
-        self.flags: list[tuple[bool, bool]] = []  # mha: what each open call asked for
-        self.live: list[Tensor] = []  # what the model used, not detached (cleared on exit)
-
-    @property
-    def where(self) -> str:
-        return f"site {self.site.key!r} ({type(self.module).__name__} at {self.site.path!r})"
-
-    # -- reading -----------------------------------------------------------
-
-    def pick(self, output):
-        """The weights tensor in a module's output, as ``Site.read`` says."""
-        read = self.site.read
-        if read == "output":
-            value = output
-        elif isinstance(read, int):
-            if not isinstance(output, tuple | list):
-                raise SiteError(
-                    f"{self.where}: read={read} indexes the module's output, but it returned "
-                    f"a {_describe(output)}",
-                )
-            if read >= len(output):
-                raise SiteError(
-                    f"{self.where}: read={read}, but the output has {len(output)} elements: "
-                    f"{_describe(output)}"
-                )
-            value = output[read]
-        elif isinstance(output, Mapping):
-            if read not in output:
-                raise UnknownNameError(f"output key of {self.where}", read, list(output))
-            value = output[read]
-        elif hasattr(output, read):
-            value = getattr(output, read)
-        else:
-            raise SiteError(f"{self.where}: its output ({_describe(output)}) has no {read!r}")
-        if not isinstance(value, Tensor) or not value.is_floating_point():
-            hint = " (was the module asked not to return weights?)" if value is None else ""
-            what = "encoder states" if self.site.role == "states" else "attention weights"
-            raise SiteError(
-                f"{self.where}: expected {what} (a float tensor) at read={read!r}, "
-                f"found {_describe(value)}{hint}; fix: pick the tensor with Site(..., read=index)",
-            )
-        return value
-
-    def _layout(self, raw: Tensor) -> str:
-        layout = self.site.layout_for(raw.dim())
-        if layout is None:
-            declared = f" and layout {self.site.layout!r}" if self.site.layout else ""
-            raise SiteError(
-                f"{self.where}: got a tensor {list(raw.shape)}, which does not fit pattern "
-                f"{self.site.pattern!r}{declared}",
-            )
-        return layout
-
-    def _check_values(self, c: Tensor) -> None:
-        """On the first call: are these probabilities (rows summing to at most 1)?"""
-        if self.site.role == "states":
-            return
-        tol = 1e-4 if c.dtype in (torch.float32, torch.float64) else 1e-2
-        c = c.detach()
-        lo, hi = float(c.min()), float(c.sum(-1).max())
-        if lo < -tol or hi > 1 + tol or hi != hi:
-            raise SiteError(
-                f"{self.where}: the values read are not attention weights (min {lo:.3g}, "
-                f"largest row sum {hi:.3g}; expected probabilities with rows summing to at "
-                "most 1)",
-            )
-
-    # -- one call ------------------------------------------------------------
-
-    def process(self, raw: Tensor) -> Tensor:
-        """Record (and maybe edit) the weights of one call; returns what the model should use."""
-        layout = self._layout(raw)
-        c = _to_canonical(raw, layout, self.axes)
-        if self.site.pattern == "per_step" and self.axes == ATTENTION_AXES and c.shape[2] != 1:
-            raise SiteError(
-                f"{self.where}: a per-step call gives one row per sentence, got "
-                f"{c.shape[2]} rows ({list(raw.shape)})",
-            )
-        if not self.checked:
-            self._check_values(c)
-            self.checked = True
-        step = len(self.calls)
-        if self.edit is not None:
-            per_step = self.site.pattern == "per_step"
-            rows = slice(step, step + 1) if per_step else slice(0, c.shape[2])
-            info = EditInfo(self.site.key, step, rows, self.cap._key_mask(self.site, c))
-            new = self.edit(c, info)
-            if new is not c:
-                if not isinstance(new, Tensor) or new.shape != c.shape:
-                    raise SiteError(
-                        f"{self.where}: the edit returned {_describe(new)}, expected a tensor "
-                        f"{list(c.shape)} [B, H, T, S] like its input",
-                    )
-                raw = _from_canonical(new, layout, self.axes, raw.shape)
-                c = new
-        if self.want_grads:
-            raw = self._track(raw)
-            self.cap._tensor_handles.append(raw.register_hook(partial(self._on_grad, step, layout)))
-        self.calls.append(c.detach().clone())
-        self.live.append(raw)
-        return raw
-
-    def _track(self, raw: Tensor) -> Tensor:
-        """``raw``, made to require grad where it is safe, or a clear error."""
-        if raw.requires_grad:
-            return raw
-        if not torch.is_grad_enabled():
-            raise SiteError(
-                f"{self.where}: grads=True, but the forward runs under torch.no_grad()",
-            )
-        if self.site.read not in ("output", "softmax", "mha"):
-            raise SiteError(
-                f"{self.where}: grads=True, but the weights were computed without gradient "
-                "tracking and are only returned, not used downstream; declare the site "
-                "with read='softmax'",
-            )
-        return raw.detach().requires_grad_()
-
-    def _on_grad(self, step: int, layout: str, grad: Tensor) -> None:
-        g = _to_canonical(grad, layout, self.axes).detach().clone()
-        self.grads[step] = self.grads[step] + g if step in self.grads else g
-
-
-class _OutputEdit:
-    """An edit of what one module returns (any module, not only an attention site)."""
-
-    def __init__(self, path: str, module: nn.Module, fn: Callable, read="output"):
-        self.path, self.module, self.fn, self.read = path, module, fn, read
-        self.calls = 0
-
-    @property
-    def where(self) -> str:
-        return f"output edit of {type(self.module).__name__} at {self.path!r}"
-
-    def pick(self, output):
-        read = self.read
-        indexed = isinstance(read, int) and isinstance(output, tuple | list) and read < len(output)
-        keyed = isinstance(read, str) and isinstance(output, Mapping) and read in output
-        value = output if read == "output" else output[read] if indexed or keyed else None
-        if not isinstance(value, Tensor):
-            raise SiteError(
-                f"{self.where}: read={read!r} found {_describe(output)}, not a tensor; fix: "
-                "key the edit with Site(path, read=index) to edit one element of a tuple",
-            )
-        return value
-
-    def put(self, output, new: Tensor):
-        if self.read == "output":
-            return new
-        if isinstance(output, Mapping):
-            return {**output, self.read: new}
-        items = list(output)
-        items[self.read] = new
-        if hasattr(output, "_replace"):  # a NamedTuple
-            return type(output)(*items)
-        return type(output)(items)
-
-
-class _SoftmaxMode(TorchFunctionMode):
-    """Active only inside one site module's forward: reads / replaces its softmax."""
-
-    def __init__(self, rec: _Recorder):
-        super().__init__()
-        self.rec = rec
-        self.softmaxes = 0
-        self.hidden: list[str] = []
-        self.deferred: SiteError | None = None
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        if func in _SOFTMAX:
-            k, self.softmaxes = self.softmaxes, self.softmaxes + 1
-            want = self.rec.site.call
-            if want is not None and k == want:
-                out = self.rec.process(out)
-            elif want is None and k == 0:
-                # the only softmax, unless a second one follows: then neither is read,
-                # and the forward hook reports the count (not this softmax's shape)
-                try:
-                    out = self.rec.process(out)
-                except SiteError as exc:
-                    self.deferred = exc
-        elif func in _HIDDEN_SOFTMAX:
-            self.hidden.append(_HIDDEN_SOFTMAX[func])
-        return out
-
-
-def _mha_output(mha: nn.MultiheadAttention, value: Tensor, weights: Tensor, where: str) -> Tensor:
-    """``out_proj(weights @ V)``: the module's output recomputed from weights [B, H, T, S]."""
-    if mha.bias_v is not None or mha.add_zero_attn:
-        raise SiteError(
-            f"{where}: edits and gradients need an nn.MultiheadAttention without "
-            "bias_kv or add_zero_attn"
-        )
-    E, H = mha.embed_dim, mha.num_heads
-    v = value if mha.batch_first else value.transpose(0, 1)  # [B, S, Ev]
-    w_v = mha.in_proj_weight[2 * E :] if mha._qkv_same_embed_dim else mha.v_proj_weight
-    b_v = None if mha.in_proj_bias is None else mha.in_proj_bias[2 * E :]
-    B, S, _ = v.shape
-    v = F.linear(v, w_v, b_v).view(B, S, H, E // H).transpose(1, 2)  # [B, H, S, E/H]
-    T = weights.shape[2]
-    context = torch.matmul(weights, v).transpose(1, 2).reshape(B, T, E)  # [B, T, E]
-    out = F.linear(context, mha.out_proj.weight, mha.out_proj.bias)  # [B, T, E]
-    return out if mha.batch_first else out.transpose(0, 1)
-
 
 _MHA_SIGNATURE = inspect.signature(nn.MultiheadAttention.forward)
 
@@ -342,6 +116,8 @@ class Capture:
         self._state = "planned"
         self._trace: Trace | None = None
         self._restore: list[Callable[[], None]] = []
+        #: zero-config only: attention-like modules not captured, and why
+        self.skipped: list[Skipped] = []
 
     # -- planning (no hooks) ---------------------------------------------------
 
@@ -389,14 +165,7 @@ class Capture:
         if self._sites_arg is None:
             if declared:
                 return declared, None
-            found = [c.site for c in find_sites(root) if c.spec in BUILTIN_SITES]
-            if not found:
-                return [], SiteError(
-                    f"no attention sites known for {type(root).__name__}: pass "
-                    "sites=[attnprobe.Site(path, read=...)]; attnprobe.find_sites(model) lists "
-                    "candidates (a model without attention: capture its states with states=True)",
-                )
-            return found, None
+            return self._discover(root)
         if isinstance(self._sites_arg, Site | str):
             raise InputError(
                 "sites must be a list of Site objects or module paths",
@@ -427,6 +196,53 @@ class Capture:
                 fix="leave sites=None for the model's own sites",
             )
         return out, None
+
+    def _discover(self, root) -> tuple[list[Site], AttnprobeError | None]:
+        """Zero-config sites: those a built-in spec knows. Every other attention-like module
+        (found by its code or name, or running a fused kernel) is skipped, said so in
+        ``self.skipped``, the log and the trace; no cross-attention at all is an error."""
+        found, guesses = [], []
+        for c in find_sites(root):
+            (found if c.spec in BUILTIN_SITES else guesses).append(c)
+        declare = "not a built-in spec, so declare it to capture it: sites=[{}]"
+        self.skipped = find_unreadable(root) + [
+            Skipped(c.site.path, f"{c.reason}; {declare.format(c.site.to_code())}") for c in guesses
+        ]
+        sites = [c.site for c in found]
+        if self.skipped:
+            log.warning(
+                "capture(%s): skipped %d attention-like module(s) without a built-in spec:\n  %s",
+                type(root).__name__,
+                len(self.skipped),
+                "\n  ".join(map(str, self.skipped)),
+            )
+        if not sites and not self.skipped:
+            return [], SiteError(
+                f"no attention sites known for {type(root).__name__}: pass "
+                "sites=[attnprobe.Site(path, read=...)]; attnprobe.find_sites(model) lists "
+                "candidates (a model without attention: capture its states with states=True)",
+            )
+        if not any(s.role == "cross" for s in sites):
+            raise SiteError(self._no_cross_message(root, sites))
+        return sites, None
+
+    def _no_cross_message(self, root, sites: list[Site]) -> str:
+        """One line (the CLI shows errors as one line): what was found, skipped, the fix."""
+        parts = [f"capture({type(root).__name__}) found no cross-attention to capture"]
+        if sites:
+            parts.append("found only " + ", ".join(f"{s.key} ({s.role})" for s in sites))
+        if self.skipped:
+            listed = " ".join(f"[{s}]" for s in self.skipped)
+            parts.append(f"skipped {len(self.skipped)} module(s) no built-in spec reads: {listed}")
+        fix = (
+            "fix: declare the cross-attention, sites=[attnprobe.Site(path, read=...)] "
+            "(attnprobe.find_sites(model, example=...) measures candidates), or compute it "
+            "without a fused kernel (a softmax, or nn.MultiheadAttention) so that its weights "
+            "exist; to capture only encoder states or output edits, pass sites=[]"
+        )
+        if sites:
+            fix += f"; to capture only what was found, name it: sites={[s.key for s in sites]}"
+        return "; ".join(parts) + ". " + fix[0].upper() + fix[1:]
 
     def _resolve_edits(self, root, sites: list[Site]) -> dict[str, Callable]:
         """Split ``edits`` into attention-weight edits (returned, by site key) and output
@@ -581,6 +397,10 @@ class Capture:
                 )
             else:
                 add(m.register_forward_hook(partial(_read_output, rec)))
+
+    def _watch_grad(self, tensor: Tensor, fn: Callable[[Tensor], None]) -> None:
+        """Call ``fn(grad)`` when a gradient reaches ``tensor`` (removed with the other hooks)."""
+        self._tensor_handles.append(tensor.register_hook(fn))
 
     def _cleanup(self) -> None:
         for handle in [*self._handles, *self._tensor_handles]:
@@ -788,6 +608,7 @@ class Capture:
             "model": type(self._root()).__name__,
             "grads": self.grads,
             "edits": edits,
+            "skipped": [s._asdict() for s in self.skipped],
         }
 
 
@@ -898,6 +719,64 @@ def _mha_post(rec: _Recorder, module, args, kwargs, output):
     return out, (None if not need else new.mean(1) if average else new)
 
 
+def _probe_enter(p: _Probe, path: str, module, args):
+    p.enter(path)
+
+
+def _probe_leave(p: _Probe, path: str, module, args, output):
+    p.leave(path, output)  # output is None when the forward raised
+
+
+def probe(
+    model: nn.Module, run: Callable[[], object], *, src_len: int | None = None
+) -> tuple[list[Observation], dict[str, int]]:
+    """Run ``run()`` once and report every distribution computed or returned by a module.
+
+    The engine of ``find_sites(model, example=...)``: a forward pre-hook and hook on
+    every module track which forward is running, and a ``TorchFunctionMode`` sees
+    each softmax. The model runs in ``eval()`` mode without gradients; the hooks,
+    the mode and every module's ``training`` flag are put back also when ``run``
+    raises.
+
+    Parameters
+    ----------
+    model : the ``nn.Module`` whose modules are watched.
+    run : a function of no arguments that runs it.
+    src_len : only distributions over an axis of this size count (None: size >= 2).
+
+    Returns
+    -------
+    (observations, calls) : the :class:`~attnprobe.capturing.sites.Observation` list,
+        and how often each module ran (``{path: n}``, modules that ran).
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = nn.ModuleDict({"norm": nn.Softmax(-1)})
+    >>> seen, calls = probe(model, lambda: model["norm"](torch.zeros(2, 4)))
+    >>> [(o.path, o.read, o.shape) for o in seen], calls
+    ([('norm', 'softmax', (2, 4))], {'norm': 1})
+    """
+    p = _Probe(src_len)
+    flags = [(m, m.training) for m in model.modules()]
+    handles = []
+    try:
+        model.eval()
+        for path, module in model.named_modules():
+            handles.append(module.register_forward_pre_hook(partial(_probe_enter, p, path)))
+            handles.append(
+                module.register_forward_hook(partial(_probe_leave, p, path), always_call=True)
+            )
+        with torch.no_grad(), _ProbeMode(p):
+            run()
+    finally:
+        for handle in handles:
+            handle.remove()
+        for m, training in flags:
+            m.train(training)
+    return p.observations(), dict(p.calls)
+
+
 # -- public ----------------------------------------------------------------------
 
 
@@ -942,11 +821,15 @@ def capture(
     Returns
     -------
     Capture : a context manager; ``cap.trace`` is the frozen Trace after the block,
-        ``cap.live(key)`` the non-detached tensor of a full or states site inside it.
+        ``cap.live(key)`` the non-detached tensor of a full or states site inside it,
+        ``cap.skipped`` (with ``sites=None``) the attention-like modules it did not
+        capture, each with the reason (also logged, and in ``trace.meta["skipped"]``).
 
     Raises
     ------
-    SiteError : a site that cannot be read, never fired, or an edit that cannot work.
+    SiteError : a site that cannot be read, never fired, or an edit that cannot work;
+        with ``sites=None``, a model in which no cross-attention was found (the
+        message names what was found and skipped).
     UnknownNameError : an unknown module path or site key ("did you mean").
 
     Notes

@@ -24,6 +24,15 @@ sentence, ``[B, S]``) or ``full`` (one call gives all rows, ``[B, T, S]`` or
 are not in that order (fairseq's LSTM attention returns ``[S, B]``: ``"SB"``).
 Inside a :class:`attnprobe.capturing.trace.Trace` every site is ``[B, H, T, S]``.
 
+Finding sites (:func:`find_sites`) never trusts a name alone. Built-in specs
+recognise known modules by type or class name and read them by position, never
+by the names of a forward's parameters (users rename them). Any other module is
+judged by what it does: its code (a forward that returns a softmax result, or
+computes one), or, given an example input, what it computed while that example
+ran (a softmax over the source axis, an output that sums to 1). Modules whose
+attention runs in a fused kernel have no weights to read: :func:`find_unreadable`
+lists them, and ``capture(model)`` without sites says it skipped them.
+
 Examples
 --------
 >>> Site("decoder.attention.hook_weights", name="decoder.attention").key
@@ -34,9 +43,12 @@ Examples
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
+import textwrap
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import NamedTuple
 
 from attnprobe.errors import InputError, UnknownNameError
@@ -44,11 +56,15 @@ from attnprobe.errors import InputError, UnknownNameError
 __all__ = [
     "Site",
     "Candidate",
+    "Skipped",
+    "Observation",
     "PATTERNS",
     "ROLES",
     "READ_MODES",
     "BUILTIN_SITES",
     "find_sites",
+    "find_unreadable",
+    "FUSED",
     "builtin_site",
     "resolve_module",
 ]
@@ -161,6 +177,22 @@ class Site:
         table = _DEFAULT_LAYOUTS["states" if self.role == "states" else self.pattern]
         return table.get(ndim)
 
+    def to_code(self) -> str:
+        """This site as Python code, with the fields that differ from the defaults.
+
+        Examples
+        --------
+        >>> Site("dec.attn", read=1, layout="SB").to_code()
+        "Site('dec.attn', read=1, layout='SB')"
+        """
+        default = Site(self.path)
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)[1:]
+            if getattr(self, f.name) != getattr(default, f.name)
+        ]
+        return f"Site({', '.join([repr(self.path), *changed])})"
+
     def to_dict(self) -> dict:
         """Plain-JSON form (stored with a Trace).
 
@@ -244,14 +276,32 @@ def _returns_weights(path: str, module, parent) -> Candidate | None:
     return Candidate(site, f"{what}, per step (edits need read='softmax')")
 
 
+def _positional_arity(fn) -> tuple[int, int] | None:
+    """(required, optional) positional parameters of a bound method; None with ``*args``."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params):
+        return None
+    required = sum(p.kind in positional and p.default is p.empty for p in params)
+    optional = sum(p.kind in positional and p.default is not p.empty for p in params)
+    return required, optional
+
+
 def _tutorial_decoder(path: str, module, parent) -> Candidate | None:
+    # the two PyTorch tutorials differ in the shape of the forward's signature, not in the
+    # names (which users rename): the step is (input, hidden, encoder_outputs), all
+    # required; the loop is (encoder_outputs, encoder_hidden, target_tensor=None). A wrong
+    # guess fails loudly: the weights' number of dimensions must fit the layout.
     if type(module).__name__ != "AttnDecoderRNN":
         return None
-    params = list(inspect.signature(module.forward).parameters)
-    if params[:3] == ["input", "hidden", "encoder_outputs"]:
+    arity = _positional_arity(module.forward)
+    if arity == (3, 0):
         site = Site(path, read=2, layout="BS")
         return Candidate(site, "PyTorch-tutorial decoder step: returns (output, hidden, weights)")
-    if params[:1] == ["encoder_outputs"]:
+    if arity is not None and arity[0] == 2 and arity[1] >= 1:
         site = Site(path, read=2, pattern="full", layout="BTS")
         return Candidate(site, "PyTorch-tutorial decoder loop: returns (outputs, hidden, weights)")
     return None
@@ -266,6 +316,177 @@ BUILTIN_SITES: dict[str, Callable] = {
 }
 
 _ATTENTION_WORDS = ("attn", "attention", "align")
+
+
+# ---------------------------------------------------------------------------
+# reading a module's code (nothing is run): does its forward compute a softmax,
+# return one, or run a fused kernel that never materialises the weights?
+
+#: functions that compute attention without handing its weights to Python code
+FUSED = {
+    "scaled_dot_product_attention": "torch.nn.functional.scaled_dot_product_attention, a fused "
+    "kernel that never materialises the attention weights",
+    "multi_head_attention_forward": "torch.nn.functional.multi_head_attention_forward, whose "
+    "softmax capture cannot see",
+}
+
+
+class _Code(NamedTuple):
+    """What the source of a module's forward (and the methods it calls on ``self``) shows."""
+
+    softmaxes: int  # softmax calls written there
+    returned: int | str | None  # where forward returns a softmax result: index, key, "output"
+    fused: str | None  # a key of FUSED it calls
+
+
+def _called(node) -> str | None:
+    """The called function's last name (``F.softmax(...)``, ``x.softmax(...)``: 'softmax')."""
+    if not isinstance(node, ast.Call):
+        return None
+    f = node.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+
+
+def _method_called(node, cls):
+    """The function behind ``self.name(...)`` when ``name`` is a method of ``cls`` (a
+    submodule called as ``self.attn(...)`` is not: its own code is read on its own)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    target = node.func.value
+    if not (isinstance(target, ast.Name) and target.id == "self"):
+        return None
+    fn = inspect.getattr_static(cls, node.func.attr, None)
+    return fn if inspect.isfunction(fn) else None
+
+
+def _parse(fn) -> ast.FunctionDef | None:
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):  # no source: a builtin, a REPL, a C extension
+        return None
+    node = tree.body[0] if tree.body else None
+    return node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+
+
+def _scan(fn, cls, depth: int = 0) -> tuple[_Code, bool]:
+    """Read ``fn``: its :class:`_Code`, and whether its whole return value is a softmax."""
+    node = _parse(fn)
+    if node is None:
+        return _Code(0, None, None), False
+    softmaxes, fused, helpers = 0, None, {}
+    for sub in ast.walk(node):
+        name = _called(sub)
+        softmaxes += name == "softmax"
+        fused = fused or (name if name in FUSED else None)
+        method = _method_called(sub, cls)
+        if method is not None and method is not fn and depth < 3 and method not in helpers:
+            helpers[method] = _scan(method, cls, depth + 1)
+    for code, _ in helpers.values():
+        softmaxes += code.softmaxes
+        fused = fused or code.fused
+
+    weights: set[str] = set()  # local names that hold a softmax result
+
+    def is_weights(expr) -> bool:
+        if _called(expr) == "softmax" or (isinstance(expr, ast.Name) and expr.id in weights):
+            return True
+        method = _method_called(expr, cls)
+        return method in helpers and helpers[method][1]
+
+    returned, whole = None, False
+    statements = [
+        n for n in ast.walk(node) if isinstance(n, ast.Assign | ast.AnnAssign | ast.Return)
+    ]
+    for st in sorted(statements, key=lambda n: (n.lineno, n.col_offset)):  # source order
+        value = st.value
+        if value is None:
+            continue
+        if isinstance(st, ast.Return):
+            if is_weights(value):
+                returned, whole = "output", True
+            elif isinstance(value, ast.Tuple):
+                hits = [i for i, e in enumerate(value.elts) if is_weights(e)]
+                returned = hits[0] if hits else returned
+            elif isinstance(value, ast.Dict):
+                hits = [
+                    k.value
+                    for k, v in zip(value.keys, value.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str) and is_weights(v)
+                ]
+                returned = hits[0] if hits else returned
+            continue
+        targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+        for t in targets:
+            if not isinstance(t, ast.Name):
+                continue
+            mentions = any(isinstance(n, ast.Name) and n.id in weights for n in ast.walk(value))
+            # a softmax result stays one through dropout, masking, reshaping (x = f(x))
+            if is_weights(value) or (t.id in weights and mentions):
+                weights.add(t.id)
+            else:
+                weights.discard(t.id)
+    return _Code(softmaxes, returned, fused), whole
+
+
+@functools.lru_cache(maxsize=256)
+def _read_code(cls) -> _Code | None:
+    """What the code of ``cls.forward`` shows; None for torch's own modules (their code is
+    known: the built-in specs cover nn.MultiheadAttention) and for code without source."""
+    if cls.__module__.split(".")[0] == "torch" or not inspect.isfunction(
+        getattr(cls, "forward", None)
+    ):
+        return None
+    return _scan(cls.forward, cls)[0]
+
+
+def _from_code(path: str, module) -> Candidate | None:
+    code = _read_code(type(module))
+    if code is None or code.softmaxes == 0:
+        return None
+    kind = type(module).__name__
+    also = ""
+    if code.fused:
+        also = f"; it also calls F.{code.fused}: when it takes that path, there are no weights"
+    if code.returned is not None:
+        r = code.returned
+        where = (
+            "as its output"
+            if r == "output"
+            else f"at index {r}"
+            if isinstance(r, int)
+            else f"under the key {r!r}"
+        )
+        site = Site(path, read=code.returned)
+        reason = (
+            f"{kind}: its forward returns a softmax {where}; per step [B, S] assumed (check "
+            "pattern, layout and role, or let find_sites(model, example=...) measure them)"
+        )
+    else:
+        site = Site(path, read="softmax")
+        several = "" if code.softmaxes == 1 else " (pick one with Site(..., call=k))"
+        reason = (
+            f"{kind}: its forward computes {code.softmaxes} softmax(es){several} and does not "
+            "return it; read it inside the forward (check pattern, layout and role)"
+        )
+    return Candidate(site, reason + also, "code")
+
+
+def _walk(model):
+    """``(path, module, built-in candidate or None)`` for every module, in order; the
+    modules inside a module a built-in spec matched are skipped (the spec covers them)."""
+    parents = _parents(model)
+    covered: list[str] = []
+    for path, module in model.named_modules():
+        if any(c == "" or path.startswith(f"{c}.") for c in covered):  # "": the root
+            continue
+        match = None
+        for spec, matcher in BUILTIN_SITES.items():
+            match = matcher(path, module, parents[path])
+            if match is not None:
+                match = match._replace(spec=spec)
+                covered.append(path)
+                break
+        yield path, module, match
 
 
 def _parents(model) -> dict[str, object]:
@@ -313,20 +534,180 @@ def resolve_module(model, path: str):
     return modules[path]
 
 
-def find_sites(model) -> list[Candidate]:
+# ---------------------------------------------------------------------------
+# what an example run showed (find_sites(model, example=...); the run is in hooks.probe)
+
+
+class Observation(NamedTuple):
+    """A probability distribution seen while an example ran (see :func:`find_sites`).
+
+    Made by :func:`attnprobe.capturing.hooks.probe`: a softmax computed inside a
+    module's forward (``read="softmax"``), or an element of what a module returned
+    (``read`` = its index or key; ``"output"``: the whole output), on the module's
+    first call. ``axis`` is the axis whose sums are 1.
+    """
+
+    path: str
+    read: int | str
+    shape: tuple[int, ...]
+    axis: int
+    call: int = 0  # read="softmax": which softmax of that forward call (0-based)
+    softmaxes: int = 0  # read="softmax": how many that forward call computed in all
+    calls: int = 1  # how many times the module ran in the example
+
+
+def _layout_guess(ndim: int, axis: int, pattern: str) -> str | None | bool:
+    """The layout of a tensor whose ``axis`` is the source: None (the default for its
+    dimension), a layout string, or False (no layout fits)."""
+    if axis == ndim - 1:
+        return None if ndim in (2, 3, 4) else False
+    others = {2: "B", 3: "BT" if pattern == "full" else "BH", 4: "BHT"}.get(ndim)
+    if others is None:
+        return False
+    return others[:axis] + "S" + others[axis:]
+
+
+def _from_observations(path: str, module, seen: list[Observation]) -> list[Candidate]:
+    from torch import nn
+
+    kind = type(module).__name__
+    groups: dict[tuple, list[Observation]] = {}
+    for o in seen:
+        groups.setdefault((o.read, o.shape, o.axis), []).append(o)
+    found = []
+    for (read, shape, axis), same in groups.items():
+        o = same[0]
+        pattern = "per_step" if o.calls > 1 or len(shape) < 3 else "full"
+        layout = _layout_guess(len(shape), axis, pattern)
+        if layout is False:
+            continue
+        if read != "softmax":
+            site = Site(path, read=read, pattern=pattern, layout=layout)
+            what = "its output" if read == "output" else f"its output {read!r}"
+        elif isinstance(module, nn.Softmax):
+            site = Site(path, read="output", pattern=pattern, layout=layout)
+            what = "its output (an nn.Softmax)"
+        else:
+            call = o.call if o.softmaxes > 1 else None
+            site = Site(path, read="softmax", pattern=pattern, layout=layout, call=call)
+            what = "a softmax in its forward" + ("" if call is None else f" (call {call})")
+        runs = f"{o.calls} call{'s' if o.calls > 1 else ''}"
+        reason = (
+            f"{kind}: {what} is a tensor {list(shape)} that sums to 1 over axis {axis}; "
+            f"{runs} in the example: {pattern} (role assumed cross: check it)"
+        )
+        if read == "softmax" and len(same) > 1:
+            reason += (
+                f"; its forward computed {len(same)} such softmaxes in one call (a loop over "
+                "steps?): read='softmax' reads one per call; read them where they are returned"
+            )
+        found.append(Candidate(site, reason, "example"))
+    return found
+
+
+def _runner(model, example) -> Callable[[], object]:
+    if isinstance(example, tuple):
+        if (
+            len(example) == 2
+            and isinstance(example[0], tuple | list)
+            and isinstance(example[1], dict)
+        ):
+            args, kwargs = example
+            return lambda: model(*args, **kwargs)
+    elif callable(example) and not hasattr(example, "parameters"):  # a function, not a module
+        return example
+    raise InputError(
+        f"find_sites: example must be (args, kwargs) or a function of no arguments that runs "
+        f"the model, got {type(example).__name__}",
+        fix="e.g. example=((src, src_lens, tgt_in), {}) or example=lambda: my_decode(model)",
+    )
+
+
+# ---------------------------------------------------------------------------
+# finding sites
+
+
+class Skipped(NamedTuple):
+    """An attention-like module that capture does not read, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '<root>'}: {self.reason}"
+
+
+def find_unreadable(model) -> list[Skipped]:
+    """Modules whose attention cannot be read: their forward runs a fused kernel only.
+
+    Read from each module's code, nothing is run: a forward that calls
+    ``F.scaled_dot_product_attention`` (or ``F.multi_head_attention_forward``)
+    and no softmax never hands the attention weights to Python.
+    ``nn.MultiheadAttention`` is not listed: capture reads it (``read="mha"``).
+
+    Examples
+    --------
+    >>> import torch.nn.functional as F
+    >>> from torch import nn
+    >>> class Fused(nn.Module):
+    ...     def forward(self, q, k, v):
+    ...         return F.scaled_dot_product_attention(q, k, v)
+    >>> [s.path for s in find_unreadable(nn.ModuleDict({"cross": Fused()}))]
+    ['cross']
+    """
+    found = []
+    for path, module, match in _walk(model):
+        code = None if match is not None else _read_code(type(module))
+        if code is not None and code.fused and code.softmaxes == 0:
+            what = f"{type(module).__name__} runs {FUSED[code.fused]}"
+            found.append(Skipped(path, what))
+    return found
+
+
+def find_sites(model, example=None, *, src_len: int | None = None) -> list[Candidate]:
     """List candidate attention sites of ``model``, each with a one-line reason.
 
-    Built-in specs (:data:`BUILTIN_SITES`) are tried on every module; modules
-    whose name suggests attention but that no spec knows are listed with
-    ``read="softmax"`` and a reason that says to check them. Nothing is run.
+    Three kinds of evidence, whatever the modules are called:
+
+    1. Built-in specs (:data:`BUILTIN_SITES`, ``spec`` = its key) are tried on every
+       module; they know the module and how to read it, and are what
+       ``capture(model)`` uses without sites.
+    2. Without ``example``, the code of each other module's ``forward`` (and of the
+       methods it calls on ``self``) is read (``spec="code"``): a forward that
+       returns a softmax result (``return context, weights``) is read there
+       (``read=index``); one that computes a softmax and keeps or stores it is read
+       inside the forward (``read="softmax"``). Nothing is run, so the pattern
+       (per step or full), the layout and the role are assumed: check them.
+    3. With ``example``, the model runs once (in ``eval()`` mode, without gradients,
+       under temporary hooks that are removed afterwards, also when it raises)
+       and every distribution that appears is reported (``spec="example"``):
+       each softmax computed inside a module's forward (the innermost module whose
+       forward was running), and each element of a module's output that is
+       non-negative and sums to 1 over an axis, unless it is a tensor already
+       reported. The number of calls and the shape give the pattern and layout.
+
+    Modules that are merely named like attention (``attn``, ``attention``,
+    ``align``) and for which there is no other evidence are listed with
+    ``read="softmax"`` and ``spec="name"``: a guess to check. Modules that compute
+    their attention in a fused kernel are not sites: :func:`find_unreadable` lists
+    them.
 
     Parameters
     ----------
     model : a ``torch.nn.Module``.
+    example : ``(args, kwargs)`` for one call ``model(*args, **kwargs)``, or a function
+        of no arguments that runs the model (a decoding loop). It should run as
+        the capture will: per-step modules then run more than once.
+    src_len : with ``example``, the source length: only distributions over an axis
+        of that size are reported (default: any axis of size 2 or more).
 
     Returns
     -------
-    list of :class:`Candidate` ``(site, reason)``, in module order.
+    list of :class:`Candidate` ``(site, reason, spec)``, in module order.
+
+    Raises
+    ------
+    InputError : an ``example`` of the wrong form, or ``src_len`` without one.
 
     Examples
     --------
@@ -338,29 +719,54 @@ def find_sites(model) -> list[Candidate]:
     encoder-self encoder.layers.0.self_attn
     decoder-self decoder.layers.0.self_attn
     cross decoder.layers.0.multihead_attn
+
+    An attention module called ``scorer`` that returns ``(context, weights)``:
+
+    >>> import torch
+    >>> class Dot(nn.Module):
+    ...     def forward(self, query, keys):                   # [B, D], [B, S, D]
+    ...         weights = torch.softmax((keys @ query[:, :, None])[..., 0], -1)  # [B, S]
+    ...         return (weights[:, :, None] * keys).sum(1), weights
+    >>> model = nn.ModuleDict({"scorer": Dot()})
+    >>> [(c.site.path, c.site.read, c.spec) for c in find_sites(model)]
+    [('scorer', 1, 'code')]
+    >>> q, k = torch.randn(2, 4), torch.randn(2, 3, 4)
+    >>> (c,) = find_sites(model, example=lambda: model["scorer"](q, k))
+    >>> c.site.read, c.site.pattern, c.spec
+    ('softmax', 'per_step', 'example')
     """
-    parents = _parents(model)
+    if src_len is not None and (example is None or not isinstance(src_len, int) or src_len < 1):
+        raise InputError(
+            f"src_len={src_len!r} needs an example run and must be a positive int",
+            fix="pass example=(args, kwargs) with it, or leave src_len out",
+        )
+    ran: dict[str, int] | None = None
+    by_path: dict[str, list[Observation]] = {}
+    if example is not None:
+        from attnprobe.capturing.hooks import probe
+
+        seen, ran = probe(model, _runner(model, example), src_len=src_len)
+        for o in seen:
+            by_path.setdefault(o.path, []).append(o)
     found: list[Candidate] = []
-    covered: list[str] = []  # paths of matched modules: their children are not listed again
-    for path, module in model.named_modules():
-        if any(path.startswith(f"{c}.") for c in covered):
-            continue
-        match = None
-        for spec, matcher in BUILTIN_SITES.items():
-            match = matcher(path, module, parents[path])
-            if match is not None:
-                match = match._replace(spec=spec)
-                break
+    for path, module, match in _walk(model):
         if match is not None:
             found.append(match)
-            covered.append(path)
             continue
+        if ran is None:
+            here = [c for c in [_from_code(path, module)] if c is not None]
+        else:
+            here = _from_observations(path, module, by_path.get(path, []))
         leaf = path.rsplit(".", 1)[-1].lower()
-        if path and any(w in leaf for w in _ATTENTION_WORDS):
+        named = path and any(w in leaf for w in _ATTENTION_WORDS)
+        if not here and named and (ran is None or path not in ran):
             site = Site(path, read="softmax")
             reason = (
                 f"{type(module).__name__} named like attention; no built-in spec: assumed to "
                 "compute one softmax in its forward (check read, pattern and role)"
             )
-            found.append(Candidate(site, reason))
+            if ran is not None:
+                reason += "; it did not run in the example"
+            here = [Candidate(site, reason)]
+        found.extend(here)
     return found

@@ -6,7 +6,16 @@ import sys
 
 import click
 
-from attnprobe.cli.options import _analyses_option, _data_options, _load_model, _read_data
+from attnprobe.cli.options import (
+    _analyses_option,
+    _data_options,
+    _given,
+    _load_model,
+    _log_corpus,
+    _read_data,
+    log,
+    warn,
+)
 from attnprobe.errors import InputError
 
 
@@ -76,21 +85,34 @@ def analyze(
       attnprobe analyze model.pt --src test.en --tgt test.fr --gold test.gold
           --gold-one-based --limit 500 -o report
     """
-    from pathlib import Path
-
-    from attnprobe.errors import InputError
-    from attnprobe.pipeline.driver import DEFAULT_METHODS, _check_analyses, _check_attribution
+    from attnprobe.fileio import check_output
+    from attnprobe.pipeline.driver import (
+        DEFAULT_METHODS,
+        _check_analyses,
+        _check_attribution,
+        default_corpus,
+    )
     from attnprobe.pipeline.driver import analyze as run_analysis
 
-    names = _check_analyses([a.strip() for a in analyses.split(",") if a.strip()])
-    attribution_list = [a.strip() for a in attribution.split(",") if a.strip()]
-    if "attribution" in names:  # before any file is read
+    # every check that needs no data comes first: a mistake costs no waiting
+    names = _check_analyses(_split(analyses))
+    attribution_list = _split(attribution)
+    if "attribution" in names:
         _check_attribution(attribution_list)
-    if Path(out_dir).exists() and not force:
-        raise InputError("already exists", path=out_dir, fix="pass --force to replace it")
+    elif _given(click.get_current_context(), "attribution"):
+        raise InputError(
+            "--attribution picks the methods of the attribution analysis, which --analyses "
+            f"leaves out ({','.join(names)})",
+            fix=f"add it: --analyses {','.join([*names, 'attribution'])}",
+        )
+    out = check_output(out_dir, force)
     corpus, gold = _read_data(**data)
     m = _load_model(model, trust_pickle)
-    method_list = DEFAULT_METHODS if methods is None else [x.strip() for x in methods.split(",")]
+    if corpus is None:
+        corpus, gold = default_corpus(m)
+        _log_corpus(corpus, gold)
+    method_list = DEFAULT_METHODS if methods is None else _split(methods)
+    log.info("running analyses: %s", ", ".join(names))
     results = run_analysis(
         m,
         corpus,
@@ -103,9 +125,8 @@ def analyze(
         progress=None if sys.stderr.isatty() else False,
         attribution=attribution_list,
     )
-    out = results.save(out_dir, force=force)
-    for w in results.metrics["warnings"]:
-        click.echo(f"attnprobe: warning: {w}", err=True)
+    warn(results.metrics.get("warnings") or [])
+    out = results.save(out, force=force)
     line = f"{results.n_sentences} sentences"
     if results.scores:
         best = results.score()
@@ -113,6 +134,11 @@ def analyze(
             f", AER {best['aer']:.3f} ({best['method']} on {best['site']}, offset {best['offset']})"
         )
     click.echo(f"{line} -> {out / 'report.html'}")
+
+
+def _split(names: str) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``."""
+    return [x.strip() for x in names.split(",") if x.strip()]
 
 
 def _methods_help() -> str:
@@ -163,7 +189,7 @@ def compare(models, methods, gradients, batch_size, markdown, json_out, plot, tr
     """
     import json
 
-    from attnprobe.fileio import atomic_path, write_text_atomic
+    from attnprobe.fileio import atomic_path, check_output, write_text_atomic
     from attnprobe.pipeline.comparison import COMPARE_METHODS, format_comparison
     from attnprobe.pipeline.comparison import compare as run_compare
 
@@ -172,11 +198,13 @@ def compare(models, methods, gradients, batch_size, markdown, json_out, plot, tr
             f"--plot {plot}: not a .png or .svg file name",
             fix="give a file name ending in .png or .svg",
         )
+    for path in (json_out, plot):
+        if path:
+            check_output(path, force=True)  # replaced if it exists, as before
     corpus, gold = _read_data(**data)
-    method_list = (
-        COMPARE_METHODS if methods is None else [x.strip() for x in methods.split(",") if x.strip()]
-    )
+    method_list = COMPARE_METHODS if methods is None else _split(methods)
     loaded = [_load_model(path, trust_pickle) for path in models]
+    log.info("comparing %d models", len(loaded))
     rows = run_compare(
         loaded,
         corpus,
@@ -187,10 +215,12 @@ def compare(models, methods, gradients, batch_size, markdown, json_out, plot, tr
         gradients=gradients,
     )
     if json_out:
+        log.info("writing %s", json_out)
         write_text_atomic(json_out, json.dumps([r.to_dict() for r in rows], indent=1) + "\n")
     if plot:
         from attnprobe.report.figures import plot_bottleneck
 
+        log.info("drawing %s", plot)
         fig = plot_bottleneck([r.to_dict() for r in rows])
         with atomic_path(plot) as tmp:
             fig.savefig(tmp, format=plot.rsplit(".", 1)[-1].lower(), dpi=120)
@@ -203,10 +233,23 @@ def compare(models, methods, gradients, batch_size, markdown, json_out, plot, tr
     "-o", "--out", type=click.Path(dir_okay=False), help="HTML file [default: DIR/report.html]."
 )
 def report(directory, out):
-    """Re-render the HTML report from the JSON files of an `attnprobe analyze` folder."""
+    """Re-render the HTML report from the JSON files of an `attnprobe analyze` folder.
+
+    Reads DIR/metrics.json and DIR/sentences.jsonl (no model, no torch) and
+    writes report.html again, e.g. after editing the JSON or updating attnprobe.
+
+    \b
+    Examples:
+      attnprobe report report-enfr
+      attnprobe report report-enfr -o /tmp/enfr.html
+    """
     from pathlib import Path
 
+    from attnprobe.fileio import check_output
     from attnprobe.results import Results
 
-    path = Results.from_json(directory).to_html(out or Path(directory) / "report.html")
-    click.echo(str(path))
+    log.info("reading %s", directory)
+    results = Results.from_json(directory)
+    target = check_output(out or Path(directory) / "report.html", force=True)
+    log.info("writing %s", target)
+    click.echo(str(results.to_html(target)))

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from attnprobe.cli.options import _load_model
+from attnprobe.cli.options import _load_model, log
 
 _ARCH_HELP = (
     "Architecture: bahdanau (additive score on the previous state), luong-dot, luong-general, "
@@ -128,17 +128,16 @@ def train(
           --min-freq 2 --max-len 30 --time-limit 600 -o de-en.pt
     """
     import dataclasses
-    from pathlib import Path
 
     from attnprobe.data import ParallelCorpus, Vocab
     from attnprobe.errors import InputError
+    from attnprobe.fileio import check_output
     from attnprobe.models.checkpoint import save
     from attnprobe.models.reference.rnn import ModelConfig, arch_fields
     from attnprobe.models.reference.train import TrainConfig
     from attnprobe.models.reference.train import train as run_training
 
-    if Path(out).exists() and not force:
-        raise InputError("already exists", path=out, fix="pass --force to overwrite it")
+    check_output(out, force)  # before training: a full disk or a typo costs no waiting
     fields = arch_fields(arch)
     if bool(toy_pair) == bool(train_files):
         raise InputError("give the data as either --toy PAIR or --train SRC TGT (and --dev)")
@@ -170,7 +169,16 @@ def train(
     if fields.get("score") == "location" and not model_opts["max_src_len"]:
         model_opts["max_src_len"] = max(max(train_data.lengths), max(dev_data.lengths)) + 1
     model_cfg = ModelConfig(len(src_vocab), len(tgt_vocab), **fields, **model_opts)
+    log.info(
+        "training %s on %d pairs (dev %d), vocabularies %d / %d",
+        arch,
+        len(train_data),
+        len(dev_data),
+        len(src_vocab),
+        len(tgt_vocab),
+    )
     result = run_training(model_cfg, train_data, dev_data, train_cfg, src_vocab, tgt_vocab)
+    log.info("writing %s", out)
     save(result.model, out, data=data, train=result.metadata(train_cfg))
     click.echo(
         f"{out}: {arch}, {result.steps} steps in {result.seconds:.0f}s ({result.stopped}), "
@@ -210,10 +218,22 @@ def translate(model, sentences, beam, show_attention, trust_pickle):
     import torch
 
     from attnprobe.data import EOS
+    from attnprobe.errors import InputError
     from attnprobe.report.text import attention_grid
 
+    for k, line in enumerate(sentences, 1):
+        if not line.split():
+            raise InputError(
+                f"sentence {k} of {len(sentences)} is empty: there is nothing to translate",
+                fix='give the source words, e.g. "the black cat sees a dog"',
+            )
     m = _load_model(model, trust_pickle)
     lines = list(sentences) or [line for line in sys.stdin.read().splitlines() if line.strip()]
+    if not lines:
+        raise InputError(
+            "no sentence to translate: none given and standard input is empty",
+            fix='give a sentence as an argument, e.g. "the black cat sees a dog"',
+        )
     for line in lines:
         words = line.split()
         unknown = m.src_vocab.count_unknown(words)
@@ -233,7 +253,17 @@ def translate(model, sentences, beam, show_attention, trust_pickle):
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--trust-pickle", is_flag=True, help="Allow a pickled model file (trusted only).")
 def inspect(model, trust_pickle):
-    """Print MODEL's architecture, its attention sites and its checkpoint metadata."""
+    """Print MODEL's architecture, its attention sites and its checkpoint metadata.
+
+    The sites are where `attnprobe analyze` reads attention; candidates are
+    modules that look like attention but are not declared. The checkpoint part
+    shows the file's sha256 (as in a report's signature), its data and the
+    training record.
+
+    \b
+    Example:
+      attnprobe inspect fixtures/models/enfr-bahdanau.pt
+    """
     import json
 
     from attnprobe.capturing.sites import find_sites

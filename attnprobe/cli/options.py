@@ -1,14 +1,91 @@
-"""Options and helpers shared by several commands."""
+"""Options and helpers shared by several commands: data options, model loading, logging."""
 
 from __future__ import annotations
 
+import logging
+
 import click
+
+log = logging.getLogger("attnprobe")
+
+_HANDLER = "attnprobe.log_handler"  # key of the command's log handler in ctx.meta
+
+
+class _StderrHandler(logging.Handler):
+    """Prints ``attnprobe: LEVEL: message`` on the current stderr; remembers the warnings.
+
+    ``click.echo`` finds the stderr of the moment (a test's ``CliRunner`` swaps it),
+    and the warnings it printed let :func:`warn` skip those the library already logged.
+    """
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.warned: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.levelno >= logging.WARNING:
+                self.warned.add(message)
+            click.echo(f"attnprobe: {record.levelname.lower()}: {message}", err=True)
+        except Exception:  # noqa: BLE001 - logging must never break the command
+            self.handleError(record)
+
+
+def log_to_stderr(ctx: click.Context, verbose: int) -> None:
+    """Show the ``attnprobe`` logger on stderr while ``ctx`` runs, at WARNING less 10 per ``-v``.
+
+    Only the ``attnprobe`` logger gets the handler, and it does not propagate:
+    the root logger stays unconfigured, so other libraries' debug output (say,
+    matplotlib's font search) stays out, and no record is printed twice. The
+    logger's level, handlers and propagation are restored when ``ctx`` closes.
+    """
+    handler = _StderrHandler()
+    saved = log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(max(logging.DEBUG, logging.WARNING - 10 * verbose))
+    log.propagate = False
+    ctx.meta[_HANDLER] = handler
+
+    def restore() -> None:
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]
+
+    ctx.call_on_close(restore)
+
+
+def warn(messages) -> None:
+    """Log each warning the library has not logged already, so that each shows once."""
+    ctx = click.get_current_context(silent=True)
+    handler = ctx.meta.get(_HANDLER) if ctx is not None else None
+    shown = handler.warned if handler is not None else set()
+    for message in messages:
+        if message not in shown:
+            log.warning("%s", message)
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether option ``name`` was given (command line or environment), not defaulted."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) in (
+        ParameterSource.COMMANDLINE,
+        ParameterSource.ENVIRONMENT,
+    )
 
 
 def _load_model(path: str, trust: bool = False):
     from attnprobe.models.checkpoint import load
 
-    return load(path, trust=trust)
+    log.info("loading model %s", path)
+    model = load(path, trust=trust)
+    log.debug("loaded %s: %s, sha256 %s", path, type(model).__name__, _sha256(model))
+    return model
+
+
+def _sha256(model) -> str | None:
+    return (getattr(model, "meta", None) or {}).get("sha256")
 
 
 def _data_options(fn):
@@ -72,7 +149,17 @@ def _read_data(src, tgt, bitext, gold, gold_one_based, reverse_gold):
                 path=gold,
                 fix="give the gold alignment of exactly these sentence pairs, one line each",
             )
+    _log_corpus(corpus, alignments)
     return corpus, alignments
+
+
+def _log_corpus(corpus, gold) -> None:
+    log.info(
+        "corpus %s: %d sentence pairs%s",
+        corpus.name,
+        len(corpus),
+        ", with gold alignments" if gold is not None else "",
+    )
 
 
 def _analyses_option(fn):

@@ -12,13 +12,20 @@ loading it never runs code::
 
 A file holding a pickled ``nn.Module`` needs the unpickler to run code from
 the file: :func:`load` refuses it unless the caller passes ``trust=True``.
+Before anything is unpickled, the first bytes say what the file is (empty, a
+zip archive, a pickle, or neither), and the pickle opcodes say which class a
+pickled file holds, so that the error advises ``trust`` only where it helps: a
+pickled attnprobe model, or a checkpoint dict with extra Python objects.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
+import pickletools
+import zipfile
 from pathlib import Path
 
 import torch
@@ -81,8 +88,8 @@ def load(path: str | os.PathLike, trust: bool = False) -> Seq2Seq:
 
     Raises
     ------
-    CheckpointError : missing, truncated, not an attnprobe checkpoint, or pickled
-        without ``trust``.
+    CheckpointError : missing, empty, truncated, not a torch file, not an attnprobe
+        checkpoint, or a pickled module without ``trust`` (one line that says which).
 
     Examples
     --------
@@ -92,24 +99,36 @@ def load(path: str | os.PathLike, trust: bool = False) -> Seq2Seq:
     attnprobe.errors.CheckpointError: no/such/model.pt: file not found (fix: check the path)
     """
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(
+            "is a folder, not a checkpoint file", path=path, fix="give the .pt file"
+        )
     if not path.is_file():
         raise CheckpointError("file not found", path=path, fix="check the path")
+    kind = _sniff(path)
+    if kind == "empty":
+        raise CheckpointError(
+            "empty file (0 bytes)", path=path, fix="the download or save did not finish; redo it"
+        )
+    if kind == "unknown":
+        raise CheckpointError(
+            "not a torch checkpoint (neither a zip archive nor a pickle)",
+            path=path,
+            fix="give a .pt file written by `attnprobe train` or attnprobe.save",
+        )
+    if kind == "plain pickle":
+        raise CheckpointError(
+            "a plain Python pickle, not a torch checkpoint",
+            path=path,
+            fix="load it in Python yourself and pass the model to attnprobe.wrap(...)",
+        )
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if not trust:
-            raise CheckpointError(
-                "holds pickled Python objects, which run code when loaded "
-                f"({str(exc).splitlines()[0][:80]})",
-                path=path,
-                fix="pass trust=True (CLI: --trust-pickle) only if you trust its source, "
-                "or re-save it as an attnprobe checkpoint",
-            ) from None
-        blob = _load_trusted(path)
+    except pickle.UnpicklingError:
+        blob = _load_pickled(path, kind, trust)
     except Exception as exc:  # noqa: BLE001 - any failure to parse the file is the same error
         raise CheckpointError(
-            f"cannot be read as a torch file ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:80]})",
+            f"cannot be read as a torch file ({_describe(exc)})",
             path=path,
             fix="the file may be truncated or not a checkpoint; re-download or re-train it",
         ) from None
@@ -118,17 +137,106 @@ def load(path: str | os.PathLike, trust: bool = False) -> Seq2Seq:
     return _from_blob(blob, path)
 
 
-def _load_trusted(path: Path) -> Seq2Seq:
-    blob = torch.load(path, map_location="cpu", weights_only=False)
-    if isinstance(blob, dict):
-        return blob
-    if not isinstance(blob, Seq2Seq):
+#: the first pickle of torch's pre-1.6 (non-zip) format is this number
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+
+
+def _sniff(path: Path) -> str:
+    """What a file is, from its first bytes, without unpickling anything.
+
+    One of ``"empty"``, ``"zip"`` (torch's format since 1.6), ``"legacy"``
+    (torch's older format: a series of pickles), ``"plain pickle"`` (pickled with
+    :mod:`pickle`, never loadable by ``torch.load``) or ``"unknown"``.
+    """
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if not head:
+            return "empty"
+        if head.startswith(b"PK\x03\x04"):
+            return "zip"
+        if len(head) < 2 or head[0] != 0x80 or not 2 <= head[1] <= 5:  # pickle PROTO 2-5
+            return "unknown"
+        f.seek(0)
+        try:
+            first = [arg for op, arg, _ in pickletools.genops(f) if op.name.startswith("LONG")]
+        except Exception:  # noqa: BLE001 - not a well-formed pickle
+            return "unknown"
+    return "legacy" if first[:1] == [_LEGACY_MAGIC] else "plain pickle"
+
+
+def _pickled_class(path: Path, kind: str) -> str | None:
+    """``module.Name`` of the object a torch file pickles, or None for a dict, list, ...
+
+    Read from the pickle opcodes; nothing is unpickled, no code runs.
+    """
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(path) as z:
+                name = next(n for n in z.namelist() if n.rsplit("/", 1)[-1] == "data.pkl")
+                stream = io.BytesIO(z.read(name))
+        else:  # legacy: magic number, protocol version and system info come first
+            stream = open(path, "rb")  # noqa: SIM115 - closed below
+        with stream:
+            for _ in range(3 if kind == "legacy" else 0):
+                for _op in pickletools.genops(stream):
+                    pass
+            strings = []
+            for op, arg, _ in pickletools.genops(stream):
+                # MARK: the legacy format names a module's class in a ("module", cls, ...) tuple
+                if op.name in ("PROTO", "FRAME", "MEMOIZE", "BINPUT", "LONG_BINPUT", "PUT", "MARK"):
+                    continue
+                if "UNICODE" in op.name or "STRING" in op.name:
+                    strings.append(arg)
+                elif op.name == "GLOBAL":
+                    return arg.replace(" ", ".")
+                elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    return f"{strings[-2]}.{strings[-1]}"
+                else:
+                    return None
+    except Exception:  # noqa: BLE001 - an unreadable pickle names no class
+        return None
+    return None
+
+
+def _load_pickled(path: Path, kind: str, trust: bool) -> Seq2Seq | dict:
+    """A torch file with more than plain types and tensors: refuse it, or (trusted) load it."""
+    cls = _pickled_class(path, kind)
+    ours = cls is not None and cls.startswith("attnprobe.") and cls.endswith(".Seq2Seq")
+    if cls is not None and not ours:
         raise CheckpointError(
-            f"holds a pickled {type(blob).__name__}, not an attnprobe model",
+            f"holds a pickled {cls}, not an attnprobe checkpoint",
             path=path,
-            fix="wrap your own module with attnprobe.wrap(...) in Python instead",
+            fix="load it in Python yourself and pass the module to attnprobe.wrap(...)",
         )
-    return blob
+    if not trust:
+        what = "an attnprobe Seq2Seq module" if ours else "Python objects besides tensors"
+        raise CheckpointError(
+            f"holds {what}; unpickling it runs code stored in the file",
+            path=path,
+            fix="pass trust=True (CLI: --trust-pickle) only if you trust its source, "
+            "or re-save it with attnprobe.save",
+        )
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - the unpickler runs the file's code: anything goes
+        raise CheckpointError(
+            f"cannot be unpickled ({_describe(exc)})",
+            path=path,
+            fix="it needs code that is not installed here; re-save it as an attnprobe checkpoint",
+        ) from None
+    if isinstance(blob, dict | Seq2Seq):
+        return blob
+    raise CheckpointError(
+        f"holds a pickled {type(blob).__name__}, not an attnprobe model",
+        path=path,
+        fix="wrap your own module with attnprobe.wrap(...) in Python instead",
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: first line of the message`` (at most 80 characters of it)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:80]}" if lines else type(exc).__name__
 
 
 def _from_blob(blob, path: Path) -> Seq2Seq:

@@ -19,7 +19,7 @@ from attnprobe.analyses.bottleneck import BucketQuality, quality_by_length
 from attnprobe.analyses.gradflow import GradientProfile, gradient_profile
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.pipeline.driver import FAR, NEAR, attention_aer, default_corpus, word_masks
+from attnprobe.pipeline.common import FAR, NEAR, attention_aer, default_corpus, word_masks
 
 __all__ = ["COMPARE_METHODS", "ModelComparison", "compare", "format_comparison"]
 
@@ -125,8 +125,8 @@ def compare(
     True
     """
     from attnprobe.analyses.extraction import EXTRACTORS
-    from attnprobe.models.checkpoint import load
-    from attnprobe.runs.evaluate import run_corpus
+    from attnprobe.models.registry import load
+    from attnprobe.runs.forward import run_corpus
 
     for method in methods:
         if method not in EXTRACTORS:
@@ -156,16 +156,14 @@ def compare(
         entropy = eos_mass = None
         if has_attention:
             entropy, eos_mass = _attention_stats(attentions)
-        attention = model.decoder.attention
+        card = model.card()
         meta = getattr(model, "meta", {}) or {}
         rows.append(
             ModelComparison(
-                name=os.path.basename(meta.get("path", model.cfg.name)).removesuffix(".pt"),
-                arch=model.cfg.name,
-                parameters=sum(p.numel() for p in model.parameters()),
-                attention_parameters=0
-                if attention is None
-                else sum(p.numel() for p in attention.parameters()),
+                name=card["name"],
+                arch=card["arch"],
+                parameters=card["parameters"],
+                attention_parameters=card.get("attention_parameters"),
                 file_bytes=os.path.getsize(meta["path"]) if "path" in meta else None,
                 train_seconds=(meta.get("train") or {}).get("seconds"),
                 sentences=len(results),

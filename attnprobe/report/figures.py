@@ -1,9 +1,11 @@
-"""Figures of a report, drawn with matplotlib (Agg) from the metrics dict alone.
+"""Figures of a report, drawn with matplotlib's object API from the metrics dict alone.
 
 Each ``plot_*`` function takes the JSON-able metrics of a
 :class:`~attnprobe.results.Results` and returns a matplotlib Figure, or None
 when the data for it is absent; :data:`FIGURES` lists them by file name.
-matplotlib is imported when a figure is drawn, never at import time. SVGs keep
+matplotlib is imported when a figure is drawn, never at import time, and
+pyplot never: figures are plain ``matplotlib.figure.Figure`` objects, so the
+caller's backend and pyplot state are untouched. SVGs keep
 their text as text in a system font (``svg.fonttype = none``), so a figure
 inlined into the HTML report is small and requests nothing.
 """
@@ -30,13 +32,18 @@ __all__ = [
 ]
 
 
-def _pyplot():
-    import matplotlib
+def _subplots(figsize, nrows: int = 1, ncols: int = 1, **kwargs):
+    """A new ``(Figure, axes)`` that pyplot does not know about.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    matplotlib's object API: no backend is chosen or switched (a notebook's
+    ``%matplotlib inline`` stays as it was), nothing is registered in pyplot's
+    figure list (no ``close`` needed, no "too many figures" warning), and
+    ``savefig`` picks the renderer from the file format.
+    """
+    from matplotlib.figure import Figure
 
-    return plt
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def plot_quality_by_length(metrics: dict):
@@ -54,8 +61,7 @@ def plot_quality_by_length(metrics: dict):
     buckets = (metrics.get("quality") or {}).get("buckets") or []
     if not buckets:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = _subplots((5.5, 3.2))
     x = list(range(len(buckets)))
     ax.plot(x, [b["exact_match"] for b in buckets], "o-", label="exact match (greedy)")
     ax.plot(x, [b["token_accuracy"] for b in buckets], "s--", label="token accuracy (forced)")
@@ -86,8 +92,7 @@ def plot_bottleneck(rows: list[dict]):
     rows = [r for r in rows if r.get("buckets")]
     if not rows:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = _subplots((6, 3.6))
     labels = list(dict.fromkeys(b["label"] for r in rows for b in r["buckets"]))
     for r in rows:
         by_label = {b["label"]: b["exact_match"] for b in r["buckets"]}
@@ -119,11 +124,10 @@ def plot_aer_by_method(metrics: dict):
     rows = [r for r in (metrics.get("alignment") or {}).get("scores", []) if r["site"] == site]
     if not rows:
         return None
-    plt = _pyplot()
     methods = list(dict.fromkeys(r["method"] for r in rows))
     offsets = sorted({r["offset"] for r in rows})
     aer = {(r["method"], r["offset"]): r["aer"] for r in rows}
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = _subplots((5.5, 3.2))
     width = 0.8 / len(offsets)
     for k, off in enumerate(offsets):
         xs = [m + (k - (len(offsets) - 1) / 2) * width for m in range(len(methods))]
@@ -171,8 +175,7 @@ def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
     curves = {k: p for k, p in curves.items() if p and p.get("keys")}
     if not curves:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = _subplots((5.5, 3.2))
     for label, p in curves.items():
         pts = [(k, m) for k, m in zip(p["keys"], p["mean"], strict=True) if m and m > 0]
         ax.plot([k for k, _ in pts], [m for _, m in pts], "o-", ms=3, label=label)
@@ -200,8 +203,7 @@ def plot_path_length(metrics: dict):
     pl = _section_data(metrics, "gradflow").get("path_lengths")
     if not pl:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = _subplots((5.5, 3.2))
     for key, label, style in (("with", "with attention", "o-"), ("without", "without", "s--")):
         pts = [(d, v) for d, v in zip(pl["distance"], pl[key], strict=True) if v is not None]
         ax.plot([d for d, _ in pts], [v for _, v in pts], style, ms=3, label=label)
@@ -222,16 +224,10 @@ FIGURES: dict[str, Callable] = {
 
 
 def _drawn(metrics: dict):
-    plt = None
     for name, fn in FIGURES.items():
         fig = fn(metrics)
-        if fig is None:
-            continue
-        plt = plt or _pyplot()
-        try:
+        if fig is not None:
             yield name, fig
-        finally:
-            plt.close(fig)
 
 
 def figure_svgs(metrics: dict) -> dict[str, str]:
@@ -279,15 +275,6 @@ def write_figures(metrics: dict, directory: str | os.PathLike) -> list[Path]:
 # -- attention vs attribution (issue 5); each function takes results, not the metrics dict --
 
 
-def _agg_plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_attention_vs_attribution(attention, attributions: dict, src_tokens=None, tgt_tokens=None):
     """Heatmaps side by side: one sentence's attention ``[T, S]`` and its attribution matrices.
 
@@ -304,15 +291,13 @@ def plot_attention_vs_attribution(attention, attributions: dict, src_tokens=None
     """
     import numpy as np
 
-    plt = _agg_plt()
     panels = {
         "attention": np.asarray(attention),
         **{k: np.asarray(v) for k, v in attributions.items()},
     }
     T, S = panels["attention"].shape
-    fig, axes = plt.subplots(
-        1, len(panels), figsize=(2.2 + 0.35 * S * len(panels), 1.2 + 0.3 * T), squeeze=False
-    )
+    size = (2.2 + 0.35 * S * len(panels), 1.2 + 0.3 * T)
+    fig, axes = _subplots(size, nrows=1, ncols=len(panels), squeeze=False)
     for ax, (name, m) in zip(axes[0], panels.items(), strict=True):
         m = np.abs(m)
         ax.imshow(m / (m.max() or 1.0), cmap="Greys", vmin=0, vmax=1, aspect="auto")
@@ -337,8 +322,7 @@ def plot_tau_distribution(agreements: dict):
     """
     import numpy as np
 
-    plt = _agg_plt()
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = _subplots((5.5, 3.2))
     bins = np.linspace(-1, 1, 21)
     for label, a in agreements.items():
         tau = np.asarray(getattr(a, "tau", a), dtype=float)
@@ -372,13 +356,12 @@ def plot_faithfulness(summaries: dict, metric: str = "tvd"):
     >>> plot_faithfulness(s).axes[0].get_ylabel()
     'tvd'
     """
-    plt = _agg_plt()
     rows = []
     for name, s in summaries.items():
         d = s.to_dict() if hasattr(s, "to_dict") else s
         if d.get(metric):
             rows.append((name, d[metric]))
-    fig, ax = plt.subplots(figsize=(1.5 + 0.8 * max(len(rows), 1), 3.2))
+    fig, ax = _subplots((1.5 + 0.8 * max(len(rows), 1), 3.2))
     x = list(range(len(rows)))
     means = [r["mean"] for _, r in rows]
     err = [

@@ -7,8 +7,9 @@ document inside ``<script type="application/json">``, with ``<``, ``>`` and
 ``&`` written as ``\\u`` escapes so that no token can close the element; the
 script reads it with ``JSON.parse`` and writes tokens with ``textContent`` only.
 Heatmaps are drawn in the browser from 8-bit attention (see
-:func:`attnprobe.results.quantize`), which keeps a 1,000-sentence report at a
-few megabytes.
+:func:`attnprobe.report.quantized.quantize`), which keeps a 1,000-sentence
+report at a few megabytes. A ``Results`` is read through its attributes
+only; this module does not import :mod:`attnprobe.results`, which calls it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from attnprobe.results import Results, dequantize, quantize
+from attnprobe.report.quantized import dequantize, quantize
+
+if TYPE_CHECKING:  # for annotations only: results imports this module, never the reverse
+    from attnprobe.results import Results
 
 __all__ = ["render_report", "render_summary", "explorer_data", "SCORE_HELP", "json_for_script"]
 
@@ -104,6 +109,7 @@ def explorer_data(results: Results) -> dict:
 
     Examples
     --------
+    >>> from attnprobe.results import Results
     >>> r = Results({"primary": {"site": "s", "method": "m", "offset": 0},
     ...              "columns": [{"key": "aer", "label": "AER", "help": ""}]},
     ...             [{"index": 0, "src": ["a"], "tgt": ["x"], "src_len": 1, "tgt_len": 1,
@@ -181,6 +187,7 @@ def render_report(results: Results, figures: bool = True) -> str:
 
     Examples
     --------
+    >>> from attnprobe.results import Results
     >>> html = render_report(Results({"corpus": {"name": "<b>x</b>"}}, []), figures=False)
     >>> "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
     True
@@ -200,6 +207,7 @@ def render_summary(results: Results) -> str:
 
     Examples
     --------
+    >>> from attnprobe.results import Results
     >>> "<table" in render_summary(Results({"model": {"name": "m"}}, []))
     True
     """

@@ -70,9 +70,7 @@ It is refused there with an :class:`AttributionError`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -80,8 +78,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from attnprobe.data import PAD_ID, UNK_ID, ParallelCorpus, corpus_batches
+from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
+from attnprobe.models.interface import check_model
+from attnprobe.runs.forward import eval_mode, model_batches
 
 __all__ = [
     "METHODS",
@@ -109,7 +109,7 @@ TARGETS = ("log_prob", "prob", "logit")
 #: over the embedding dimension: L2 norm, sum of absolute values, plain (signed) sum
 AGGREGATIONS = ("l2", "sum", "signed_sum")
 #: the token whose embedding is the baseline (IG, GradientShap) or the replacement (occlusion)
-BASELINES = {"pad": PAD_ID, "unk": UNK_ID}
+BASELINES = ("pad", "unk")  # rows of the model's own embedding table (its special ids)
 #: integration rules of captum's approximation_parameters
 INTEGRATION = (
     "gausslegendre",
@@ -228,30 +228,19 @@ class Attribution:
 # -- running the model ------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    """Run ``model`` in eval() mode (no dropout), restoring every module's flag."""
-    flags = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, t in flags:
-            m.train(t)
-
-
-def _check_embedding(module: nn.Module, side: str) -> None:
-    """The ``side`` embedding must be an ``nn.Embedding`` padding with attnprobe's PAD id."""
+def _check_embedding(module: nn.Module, side: str, pad_id: int) -> None:
+    """The ``side`` embedding must be an ``nn.Embedding`` padding with the model's PAD id."""
     if not isinstance(module, nn.Embedding):
         raise AttributionError(
             f"the {side} embedding is a {type(module).__name__}, not an nn.Embedding; the "
             "baselines of attribution are rows of the embedding table (PAD, UNK)",
             fix="declare the nn.Embedding as source_embedding",
         )
-    if module.padding_idx not in (None, PAD_ID):
+    if module.padding_idx not in (None, pad_id):
         raise AttributionError(
-            f"the {side} embedding has padding_idx={module.padding_idx}; attnprobe pads with "
-            f"id {PAD_ID}",
+            f"the {side} embedding has padding_idx={module.padding_idx}, but the model's "
+            f"vocabulary pads with id {pad_id}",
+            fix="give wrap() the model's own vocabulary and its pad token",
         )
 
 
@@ -279,13 +268,14 @@ class _Runner:
         if target not in TARGETS:
             raise UnknownNameError("attribution target", target, TARGETS)
         self.model, self.target, self.vectorize = model, target, vectorize
+        self.ids = dict(model.special_ids)  # the model's own pad / unk ids
         self.src_emb = model.source_embedding
-        _check_embedding(self.src_emb, "source")
+        _check_embedding(self.src_emb, "source", self.ids["pad"])
         self.src_path = _module_path(model, self.src_emb)
         self.tgt_emb = self.tgt_path = None
         if target_share:
             self.tgt_emb = _target_embedding(model)
-            _check_embedding(self.tgt_emb, "target")
+            _check_embedding(self.tgt_emb, "target", self.ids["pad"])
             self.tgt_path = _module_path(model, self.tgt_emb)
             if self.tgt_path == self.src_path:
                 raise AttributionError(
@@ -300,10 +290,10 @@ class _Runner:
 
     @property
     def sweeps(self) -> bool:
-        """True for a reference Seq2Seq: its decoder can be unrolled step by step."""
-        from attnprobe.models.reference.rnn import Seq2Seq
+        """True when the model's decoder can be unrolled step by step (a capability)."""
+        from attnprobe.models.interface import has_capability
 
-        return isinstance(self.model, Seq2Seq)
+        return has_capability(self.model, "step_decoder")
 
     def edits(self, x: Tensor, y: Tensor | None) -> dict:
         """Output edits that make the model run from embeddings ``x`` (and ``y``)."""
@@ -321,7 +311,7 @@ class _Runner:
         from attnprobe.capturing.hooks import capture
 
         # ids only mark real positions (the padding mask); the embeddings come from x
-        src = torch.where(src_mask, UNK_ID, PAD_ID)
+        src = torch.where(src_mask, self.ids["unk"], self.ids["pad"])
         with capture(self.model, sites=[], edits=self.edits(x, y)):
             out = self.model(src, lens, tgt_in)
         return out[0] if isinstance(out, tuple) else out.logits
@@ -479,7 +469,7 @@ def _sweep(run, points: list[Tensor], mask, lens, tgt_in, tgt_out) -> list[Tenso
 
     model, dec = run.model, run.model.decoder
     x, y = points[0], (points[1] if len(points) > 1 else None)
-    src = torch.where(mask, UNK_ID, PAD_ID)
+    src = torch.where(mask, run.ids["unk"], run.ids["pad"])
     T = tgt_in.shape[1]
     with capture(model, sites=[], edits=run.edits(x, y)):
         enc = model.encoder(src, lens)
@@ -585,10 +575,10 @@ def _chunks(n: int, batch_rows: int, per_chunk_rows: int | None) -> list[range]:
 def _inputs(run: _Runner, batch: _Batch, baseline: str) -> tuple[list[Tensor], list[Tensor]]:
     """Embeddings and baseline embeddings: [source] or [source, decoder input]."""
     xs = [run.embed(batch.src)]
-    base = [run.embed(torch.full_like(batch.src, BASELINES[baseline]))]
+    base = [run.embed(torch.full_like(batch.src, run.ids[baseline]))]
     if run.tgt_emb is not None:
         xs.append(run.embed(batch.tgt_in, "tgt"))
-        base.append(run.embed(torch.full_like(batch.tgt_in, BASELINES[baseline]), "tgt"))
+        base.append(run.embed(torch.full_like(batch.tgt_in, run.ids[baseline]), "tgt"))
     return xs, base
 
 
@@ -686,7 +676,7 @@ def _plain_gradients(run, batch, opts, times_input: bool) -> list[Tensor]:
 def _occlusion(run, batch, opts) -> Tensor:
     """``f(x) - f(x with source position s replaced)``: [T, N, S], one forward row per (s, n)."""
     N, S = batch.src.shape
-    replace = BASELINES[opts["baseline"]]
+    replace = run.ids[opts["baseline"]]
     variants = batch.src[None].repeat(S, 1, 1)  # [S, N, S]: variant s replaces position s
     pos = torch.arange(S)
     variants[pos, :, pos] = torch.where(batch.src_mask.T, replace, batch.src.T)
@@ -721,7 +711,7 @@ def _deeplift(run, batch, opts) -> list[Tensor]:
     def forward(src, lens, tgt_in, tgt_out, t):
         return _select(run.model(src, lens, tgt_in)[0], tgt_out, run.target)[:, t]
 
-    base = torch.full_like(batch.src, BASELINES[opts["baseline"]])
+    base = torch.full_like(batch.src, run.ids[opts["baseline"]])
     dl = LayerDeepLift(run.model, run.src_emb)
     dl.forward_func = forward
     rows = [
@@ -779,7 +769,7 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
     b = _Batch(batch.src, batch.src_lens, batch.tgt_in, batch.tgt_out, batch.tgt_lens)
     run = _Runner(model, opts["target"], opts["target_share"], opts["vectorize"])
     delta = gain = None
-    with _eval_mode(model):
+    with eval_mode(model):
         if method == "integrated_gradients":
             attrs, delta, gain = _integrated_gradients(run, b, opts)
         elif method == "gradient_shap":
@@ -943,11 +933,7 @@ def attribute(
     (8, (3, 3))
     """
     opts = _options(method, options)
-    if getattr(model, "src_vocab", None) is None or getattr(model, "tgt_vocab", None) is None:
-        raise InputError(
-            "the model has no vocabularies",
-            fix="load it with attnprobe.load, or train it with attnprobe.models.reference.train",
-        )
+    check_model(model)
     if batch_size < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}")
     n = len(corpus)
@@ -955,7 +941,7 @@ def attribute(
     deltas: list | None = [None] * n if method == "integrated_gradients" else None
     shares: list | None = [None] * n if opts["target_share"] else None
     gains: list | None = [None] * n if method == "integrated_gradients" else None
-    for batch in corpus_batches(corpus, model.src_vocab, model.tgt_vocab, batch_size):
+    for batch in model_batches(model, corpus, batch_size):
         part = attribute_batch(model, batch, method, **opts)
         for row, i in enumerate(batch.index.tolist()):
             matrices[i] = part.matrices[row]

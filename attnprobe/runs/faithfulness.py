@@ -24,8 +24,9 @@ import numpy as np
 import torch
 
 from attnprobe.analyses.faithfulness import EditSummary, summarize_edit
-from attnprobe.data import ParallelCorpus, corpus_batches
+from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
+from attnprobe.runs.forward import model_batches
 
 __all__ = ["EDITS", "Faithfulness", "run_edits", "leave_one_out"]
 
@@ -60,30 +61,38 @@ def _edit(name: str, seed: int, attention: torch.Tensor, lens: torch.Tensor):
     if name == "zero_top":
         return edits.zero_topk(1)
     # other_step: row t takes the original row t - 1 (row 0 takes row 1, when there is one)
-    B, T, _ = attention.shape
+    B, H, T, _ = attention.shape
     src = torch.arange(T) - 1
     src[0] = 1 if T > 1 else 0
-    other = attention[:, src.clamp(max=T - 1)].clone()  # [B, T, S]
+    other = attention[:, :, src.clamp(max=T - 1)].clone()  # [B, H, T, S]
     short = lens < 2  # one-step sentences keep their row
     other[short] = attention[short]
     return edits.replace(other)
 
 
-def _probs(model, batch, edit=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _site(model) -> str:
+    """The site the edits replace: the model's first cross-attention site."""
+    return next(s.key for s in model.sites if s.role == "cross")
+
+
+def _probs(model, batch, edit=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Next-word distributions [B, T, V] and the site's attention [B, H, T, S] as captured."""
     from attnprobe.capturing.hooks import capture
 
-    site = model.sites[0].key
-    with torch.no_grad(), capture(model, edits=None if edit is None else {site: edit}):
-        out = model(batch.src, batch.src_lens, batch.tgt_in)
-    return torch.softmax(out.logits.double(), -1), out.attention
+    site = _site(model)
+    edits = None if edit is None else {site: edit}
+    lens = {"src_lens": batch.src_lens, "tgt_lens": batch.tgt_lens}
+    with torch.no_grad(), capture(model, [site], edits=edits, **lens) as cap:
+        logits = model(batch.src, batch.src_lens, batch.tgt_in).logits
+    return torch.softmax(logits.double(), -1), cap.trace.weights(site)
 
 
 def _greedy(model, batch, edit=None) -> list[list[int]]:
     from attnprobe.capturing.hooks import capture
 
-    site = model.sites[0].key
-    edits = None if edit is None else {site: edit}
-    with capture(model, edits=edits, src_lens=batch.src_lens):
+    if edit is None:
+        return [h.tokens for h in model.greedy(batch.src, batch.src_lens)]
+    with capture(model, edits={_site(model): edit}, src_lens=batch.src_lens):
         return [h.tokens for h in model.greedy(batch.src, batch.src_lens)]
 
 
@@ -130,15 +139,15 @@ def run_edits(
     unknown = [e for e in edits if e not in EDITS]
     if unknown:
         raise UnknownNameError("attention edit", unknown[0], EDITS)
-    if not getattr(model, "sites", None):
-        raise InputError("the model has no attention site to edit (attention='none'?)")
+    if not any(s.role == "cross" for s in getattr(model, "sites", ())):
+        raise InputError("the model has no cross-attention site to edit (attention='none'?)")
     runs = [(e, s) for e in edits for s in (seeds if e == "permute" else (0,))]
     keys = [f"permute(seed={s})" if e == "permute" else e for e, s in runs]
     n = len(corpus)
     original, gold = [None] * n, [None] * n
     edited = {k: [None] * n for k in keys}
     changed = {k: [None] * n for k in keys}
-    for batch in corpus_batches(corpus, model.src_vocab, model.tgt_vocab, batch_size):
+    for batch in model_batches(model, corpus, batch_size):
         p, attention = _probs(model, batch)
         base = _greedy(model, batch) if greedy else None
         rows = list(zip(batch.index.tolist(), batch.tgt_lens.tolist(), strict=True))

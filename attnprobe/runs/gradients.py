@@ -42,8 +42,9 @@ import torch
 
 from attnprobe.capturing.edits import detach
 from attnprobe.capturing.sites import Site
-from attnprobe.data import ParallelCorpus, corpus_batches
+from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
+from attnprobe.runs.forward import model_batches
 
 __all__ = [
     "WRT",
@@ -70,22 +71,18 @@ METHODS = ("replicate", "loop")
 
 
 def _check(model, wrt: str, stop: str | None, method: str) -> None:
-    from attnprobe.models.reference.rnn import Seq2Seq
+    from attnprobe.models.interface import require
 
     if wrt not in WRT:
         raise UnknownNameError("gradient target", wrt, WRT)
     if method not in METHODS:
         raise UnknownNameError("gradient method", method, METHODS)
-    if not isinstance(model, Seq2Seq):
-        raise InputError(
-            f"gradient flow needs a reference Seq2Seq model, got {type(model).__name__}",
-            fix="load a checkpoint with attnprobe.load(path)",
-        )
+    require(model, "recurrent_graph", "gradient flow")
     if stop is None:
         return
     if stop not in STOPS:
         raise UnknownNameError("stop-gradient path", stop, STOPS)
-    if model.decoder.attention is None:
+    if not any(s.role == "cross" for s in model.sites):
         raise InputError(
             f"stop={stop!r}: a model without attention has one path from the source (its "
             "initial state); there is nothing to decompose",
@@ -183,7 +180,7 @@ def gradient_matrices(
     """
     _check(model, wrt, stop, method)
     out: list[np.ndarray | None] = [None] * len(corpus)
-    for batch in corpus_batches(corpus, model.src_vocab, model.tgt_vocab, batch_size):
+    for batch in model_batches(model, corpus, batch_size):
         for i, g in zip(
             batch.index.tolist(), _batch_vectors(model, batch, wrt, stop, method), strict=True
         ):

@@ -7,7 +7,7 @@ from torch.nn import functional as F
 
 from attnprobe.data import ParallelCorpus, Vocab, make_batch
 from attnprobe.models.reference.rnn import ModelConfig, build_model
-from attnprobe.runs.evaluate import run_corpus
+from attnprobe.runs.forward import run_corpus
 
 CORPUS = ParallelCorpus([["a", "b", "c"], ["b"], ["c", "a"]], [["x", "y"], ["y", "y", "x"], ["x"]])
 
@@ -33,7 +33,7 @@ def test_each_sentence_matches_a_one_sentence_run():
         assert abs(r.nll - float(nll)) < 1e-5
         assert r.correct == int((out.logits[0].argmax(-1) == b.tgt_out[0]).sum())
         torch.testing.assert_close(
-            torch.from_numpy(r.attention), out.attention[0], atol=1e-6, rtol=0
+            torch.from_numpy(r.attention), out.attention[0].double(), atol=1e-6, rtol=0
         )
         assert r.hypothesis == m.tgt_vocab.decode(hyp.tokens)
         assert r.exact(r.hypothesis) and not r.exact(["not", "it"])

@@ -1,0 +1,191 @@
+"""What the analysis steps share: the run's context, one batch's capture, small helpers.
+
+Each step of :func:`attnprobe.pipeline.driver.analyze` is a module of its own
+in this package (``alignment``, ``quality``, ``patterns``, ``gradflow``,
+``attribution``, ``faithfulness``): a class with ``name``, ``requires`` (the
+steps whose results it reads), ``update(CapturedBatch)`` called once per batch
+and ``finish(done) -> dict`` called once, in the driver's fixed order, with
+the finished results of the steps it requires. Steps never write into a shared
+context, so results do not depend on the order a user lists them in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from attnprobe.alignment import Alignment, score_alignments
+from attnprobe.analyses.extraction import extract_alignment
+from attnprobe.data import ParallelCorpus
+from attnprobe.errors import InputError
+
+log = logging.getLogger("attnprobe")
+
+#: target offsets tried when scoring attention against gold (see DESIGN.md, Offsets)
+OFFSETS = (0, -1)
+#: distances (|target step - source position|) summarised as "near" and "far" gradient
+NEAR, FAR = (0, 2), (20, None)
+
+
+def default_corpus(model) -> tuple[ParallelCorpus, list[Alignment] | None]:
+    """The corpus a checkpoint names as its own: a toy pair's test split with gold.
+
+    Examples
+    --------
+    >>> class M: meta = {"data": {"toy": "enfr"}}
+    >>> corpus, gold = default_corpus(M())
+    >>> len(corpus) == len(gold) >= 1000
+    True
+    """
+    data = (getattr(model, "meta", None) or {}).get("data") or {}
+    if "toy" not in data:
+        raise InputError(
+            "the model names no built-in test data",
+            fix="give a corpus (Python: corpus=...; CLI: --src/--tgt or --bitext)",
+        )
+    from attnprobe.data.toy import split_corpus
+
+    return split_corpus(data["toy"], "test")
+
+
+def word_masks(src_len: int, tgt_len: int) -> dict:
+    """Masks that drop the source EOS column and the target EOS position.
+
+    A teacher-forced attention matrix is ``[tgt_len + 1, src_len + 1]``: the
+    last row is the step that predicts EOS, the last column the source EOS.
+
+    Examples
+    --------
+    >>> {k: v.tolist() for k, v in word_masks(2, 1).items()}
+    {'src_mask': [True, True, False], 'tgt_mask': [True, False]}
+    """
+    src = np.ones(src_len + 1, bool)
+    src[-1] = False
+    tgt = np.ones(tgt_len + 1, bool)
+    tgt[-1] = False
+    return {"src_mask": src, "tgt_mask": tgt}
+
+
+def attention_aer(
+    attentions: Sequence[np.ndarray],
+    gold: Sequence[Alignment],
+    offsets=OFFSETS,
+    method: str = "argmax-target",
+) -> dict[int, float]:
+    """AER of the alignment that ``method`` extracts from the attention, per offset.
+
+    ``attentions`` are teacher-forced ``[T, S]`` matrices (EOS row and column
+    included, as :func:`attnprobe.runs.forward.run_corpus` returns them); ``method``
+    is a key of :data:`attnprobe.analyses.extraction.EXTRACTORS` (default: the
+    one-to-one argmax, one link per target word).
+
+    Examples
+    --------
+    >>> att = [np.array([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1], [0.1, 0.5, 0.4]])]
+    >>> gold = [Alignment.from_links([(0, 1), (1, 0)], src_len=2, tgt_len=2)]
+    >>> attention_aer(att, gold)   # offset 0 gives exactly the crossing gold links
+    {0: 0.0, -1: 1.0}
+    >>> attention_aer(att, gold, offsets=(0,), method="argmax-source")
+    {0: 0.0}
+    """
+    out = {}
+    for offset in offsets:
+        hyp = [
+            extract_alignment(
+                a, method, offset=offset, **word_masks(a.shape[1] - 1, a.shape[0] - 1)
+            )
+            for a in attentions
+        ]
+        out[offset] = float(score_alignments(list(gold), hyp).aer)
+    return out
+
+
+@dataclass
+class AnalysisContext:
+    """What every analysis may read: the model, the data and the run's options."""
+
+    model: object
+    corpus: ParallelCorpus
+    gold: Sequence[Alignment] | None
+    sites: list[str]  # cross-attention site keys, capture order
+    methods: tuple[str, ...]
+    offsets: tuple[int, ...]
+    seed: int
+    batch_size: int
+    sentences: list[dict]  # the per-sentence records, in corpus order (filled while streaming)
+    attribution: tuple[str, ...] = ()  # attribution methods (attnprobe.runs.attribution.METHODS)
+
+
+@dataclass
+class CapturedBatch:
+    """One batch after its forward pass: tokens, attention per site, records to fill.
+
+    ``attention[site][b]`` is sentence b's ``[T, S]`` float64 matrix (heads
+    averaged; T = target words + 1, S = source words + 1); ``records[b]`` is its
+    per-sentence dict, where analyses add their numbers.
+    """
+
+    positions: list[int]  # indices into AnalysisContext.sentences
+    batch: object  # the attnprobe.data.Batch (tensors), for analyses that run the model
+    attention: dict[str, list[np.ndarray]]
+    records: list[dict]
+
+
+def _clean(x) -> float | int | None:
+    if isinstance(x, int | np.integer):
+        return int(x)
+    x = float(x)
+    return None if np.isnan(x) else round(x, 6)
+
+
+def _score_dict(sc) -> dict:
+    return {
+        "aer": _clean(sc.aer),
+        "precision": _clean(sc.precision),
+        "recall": _clean(sc.recall),
+        "f1": _clean(sc.f1),
+        "links": int(sc.links),
+        "sure": int(sc.sure),
+    }
+
+
+def _spread(lengths: Sequence[int], n: int) -> list[int]:
+    """``n`` positions spread evenly over the length-sorted corpus (shortest to longest).
+
+    Examples
+    --------
+    >>> _spread([5, 1, 9, 3, 7], 3)         # lengths 1, 5, 9
+    [1, 0, 2]
+    """
+    order = sorted(range(len(lengths)), key=lambda k: (lengths[k], k))
+    if len(order) <= n:
+        return order
+    picks = np.linspace(0, len(order) - 1, n).round().astype(int)
+    return [order[k] for k in dict.fromkeys(picks.tolist())]
+
+
+def _finite_max(m: np.ndarray) -> float | None:
+    m = m[np.isfinite(m)]
+    return float(m.max()) if m.size else None
+
+
+def _finite_mean(m: np.ndarray) -> float | None:
+    m = m[np.isfinite(m)]
+    return float(m.mean()) if m.size else None
+
+
+def _interval(iv) -> str:
+    """``mean [low, high]`` of a bootstrap interval (``-`` when not measured).
+
+    Examples
+    --------
+    >>> from attnprobe.analyses.faithfulness import Interval
+    >>> _interval(Interval(0.25, 0.2, 0.3125, 0.95)), _interval(None)
+    ('0.250 [0.200, 0.312]', '-')
+    """
+    if iv is None or iv.mean != iv.mean:
+        return "-"
+    return f"{iv.mean:.3f} [{iv.low:.3f}, {iv.high:.3f}]"
