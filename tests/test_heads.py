@@ -72,7 +72,7 @@ def test_row_words_and_errors():
         head_table([ATT_A[:, :, :2]], [SRC_A], [TGT_A], [GOLD_A])
     with pytest.raises(InputError, match="one of each per sentence"):
         head_table([ATT_A], [SRC_A], [TGT_A], [])
-    with pytest.raises(InputError, match="layers x heads"):
+    with pytest.raises(InputError, match="different layers x heads"):
         head_table([ATT_A, ATT_A[:1]], [SRC_A] * 2, [TGT_A] * 2, [GOLD_A] * 2)
 
 

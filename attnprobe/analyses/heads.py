@@ -37,7 +37,17 @@ from attnprobe.alignment.subwords import POOLING, pool_matrix
 from attnprobe.analyses.extraction import extract_alignment
 from attnprobe.errors import InputError, UnknownNameError
 
-__all__ = ["SCHEDULES", "HeadTable", "HeadChoice", "row_words", "head_table", "select_head"]
+__all__ = [
+    "SCHEDULES",
+    "HeadTable",
+    "HeadChoice",
+    "SentenceLinks",
+    "row_words",
+    "sentence_links",
+    "score_links",
+    "head_table",
+    "select_head",
+]
 
 #: which target word a decoder step's attention row aligns
 SCHEDULES = {
@@ -149,6 +159,78 @@ def _extract(w: np.ndarray, method: str, n_src: int, n_tgt: int) -> Alignment:
     )
 
 
+@dataclass(frozen=True)
+class SentenceLinks:
+    """One sentence's extracted links: per head ``[L][H]``, per layer ``[L]``, averaged."""
+
+    heads: tuple[tuple[Alignment, ...], ...]
+    layers: tuple[Alignment, ...]
+    average: Alignment
+
+
+def sentence_links(
+    attention,
+    src_words: Sequence[int],
+    tgt_words: Sequence[int],
+    n_src: int,
+    n_tgt: int,
+    schedule: str = "naive",
+    method: str = "argmax-target",
+) -> SentenceLinks:
+    """Extract one sentence's links from every head, layer and the average (see :func:`head_table`).
+
+    Examples
+    --------
+    >>> w = np.array([[[[0.9, 0.1], [0.2, 0.8]]]])         # [L=1, H=1, T=2, S=2]
+    >>> sorted(sentence_links(w, [0, -1], [0, -1], 1, 1).heads[0][0].sure)
+    [(0, 0)]
+    """
+    a = np.asarray(attention, dtype=np.float64)
+    if a.ndim != 4 or a.shape[2:] != (len(tgt_words), len(src_words)):
+        raise InputError(
+            f"attention {a.shape} does not fit [L, H, T={len(tgt_words)}, S={len(src_words)}]",
+            fix="pass one [L, H, T, S] array per sentence, trimmed to its lengths",
+        )
+    L, H = a.shape[:2]
+    w = pool_matrix(a, src_words, row_words(tgt_words, schedule), n_src, n_tgt)  # [L, H, m, n]
+    layer_mean = w.mean(1)  # [L, n_tgt, n_src]
+    return SentenceLinks(
+        tuple(tuple(_extract(w[l, h], method, n_src, n_tgt) for h in range(H)) for l in range(L)),
+        tuple(_extract(layer_mean[l], method, n_src, n_tgt) for l in range(L)),
+        _extract(layer_mean.mean(0), method, n_src, n_tgt),
+    )
+
+
+def score_links(
+    links: Sequence[SentenceLinks],
+    gold: Sequence[Alignment],
+    schedule: str = "naive",
+    method: str = "argmax-target",
+) -> HeadTable:
+    """Micro-averaged AER of every head, layer and the average over sentences' links."""
+    if len(links) != len(gold):
+        raise InputError(f"{len(links)} sentences of links, {len(gold)} gold alignments")
+    if not links:
+        raise InputError("no sentences to score")
+    shapes = {(len(x.heads), len(x.heads[0]) if x.heads else 0) for x in links}
+    if len(shapes) > 1:
+        raise InputError(f"sentences with different layers x heads: {sorted(shapes)}")
+    (L, H), gold = shapes.pop(), list(gold)
+
+    def aer(hyps) -> float:
+        return float(score_alignments(gold, list(hyps)).aer)
+
+    heads = np.array([[aer(x.heads[l][h] for x in links) for h in range(H)] for l in range(L)])
+    layers = np.array([aer(x.layers[l] for x in links) for l in range(L)])
+    signature = {
+        "schedule": schedule,
+        "pooling": dict(POOLING),
+        "extraction": method,
+        "aer": "micro-averaged over sentences",
+    }
+    return HeadTable(heads, layers, aer(x.average for x in links), schedule, len(links), signature)
+
+
 def head_table(
     attention: Sequence,
     src_words: Sequence[Sequence[int]],
@@ -165,7 +247,8 @@ def head_table(
         every layer and head, trimmed to the sentence's steps and positions).
     src_words : per sentence, the word of each source position (``-1``: special).
     tgt_words : per sentence, the word each step outputs (``-1``: special).
-    gold : per sentence, the gold word alignment (source word, target word).
+    gold : per sentence, the gold word alignment (source word, target word); its
+        lengths, when known, give the numbers of words.
     schedule : ``"naive"`` or ``"shift"`` (:data:`SCHEDULES`).
     method : the extraction method (:data:`attnprobe.analyses.extraction.EXTRACTORS`).
 
@@ -195,46 +278,18 @@ def head_table(
             f"{n} attention arrays, {len(src_words)} source and {len(tgt_words)} target "
             f"word lists, {len(gold)} gold alignments: one of each per sentence"
         )
-    if n == 0:
-        raise InputError("no sentences to score")
-    shape = None
-    per_head, per_layer, overall = [], [], []
+    links = []
     for k in range(n):
-        a = np.asarray(attention[k], dtype=np.float64)
-        if a.ndim != 4 or a.shape[2:] != (len(tgt_words[k]), len(src_words[k])):
-            raise InputError(
-                f"sentence {k}: attention {a.shape} does not fit [L, H, T={len(tgt_words[k])}, "
-                f"S={len(src_words[k])}]",
-                fix="pass one [L, H, T, S] array per sentence, trimmed to its lengths",
-            )
-        if shape is not None and a.shape[:2] != shape:
-            raise InputError(f"sentence {k} has {a.shape[:2]} layers x heads, the first {shape}")
-        shape = a.shape[:2]
         n_src, n_tgt = _lengths(gold[k], src_words[k], tgt_words[k])
-        rows = row_words(tgt_words[k], schedule)
-        w = pool_matrix(a, src_words[k], rows, n_src, n_tgt)  # [L, H, n_tgt, n_src]
-        L, H = shape
-        per_head.append(
-            [[_extract(w[l, h], method, n_src, n_tgt) for h in range(H)] for l in range(L)]
-        )
-        layer_mean = w.mean(1)  # [L, n_tgt, n_src]
-        per_layer.append([_extract(layer_mean[l], method, n_src, n_tgt) for l in range(L)])
-        overall.append(_extract(layer_mean.mean(0), method, n_src, n_tgt))
-    L, H = shape
-    gold = list(gold)
-
-    def aer(hyps) -> float:
-        return float(score_alignments(gold, hyps).aer)
-
-    heads = np.array([[aer([s[l][h] for s in per_head]) for h in range(H)] for l in range(L)])
-    layers = np.array([aer([s[l] for s in per_layer]) for l in range(L)])
-    signature = {
-        "schedule": schedule,
-        "pooling": dict(POOLING),
-        "extraction": method,
-        "aer": "micro-averaged over sentences",
-    }
-    return HeadTable(heads, layers, aer(overall), schedule, n, signature)
+        try:
+            links.append(
+                sentence_links(
+                    attention[k], src_words[k], tgt_words[k], n_src, n_tgt, schedule, method
+                )
+            )
+        except InputError as exc:
+            raise InputError(f"sentence {k}: {exc.message}", fix=exc.fix) from None
+    return score_links(links, gold, schedule, method)
 
 
 def select_head(dev: HeadTable, test: HeadTable) -> HeadChoice:
