@@ -84,3 +84,63 @@ def test_select_on_dev_report_on_test():
     with pytest.raises(InputError, match="differ"):
         select_head(table("naive"), test)
     assert HeadTable(**{**dev.__dict__}).to_dict()["heads"] == dev.heads.tolist()
+
+
+# --- the pipeline step -------------------------------------------------------------
+
+
+def _check_against_alignment_step(res):
+    """The heads-averaged naive AER of each layer is what the alignment step (its own pooling
+    and extraction code) finds for that site with argmax-target at offset 0."""
+    section = res.metrics["sections"]["heads"]
+    naive = section["data"]["naive"]["all"]
+    scores = {
+        r["site"]: r["aer"]
+        for r in res.metrics["alignment"]["scores"]
+        if r["method"] == "argmax-target" and r["offset"] == 0
+    }
+    assert len(naive["layers"]) == len(scores)
+    for k, site in enumerate(res.metrics["sites"]):
+        assert naive["layers"][k] == pytest.approx(scores[site], abs=1e-6)
+    return section
+
+
+def test_pipeline_step_on_a_reference_model(tiny_checkpoint):
+    from attnprobe.alignment import read_alignments
+    from attnprobe.data import ParallelCorpus
+    from attnprobe.pipeline.driver import analyze
+
+    d = tiny_checkpoint
+    corpus = ParallelCorpus.read(d / "t.src", d / "t.tgt")
+    gold = read_alignments(d / "t.gold")
+    res = analyze(d / "m.pt", corpus, gold, analyses=["alignment", "heads"], progress=False)
+    section = _check_against_alignment_step(res)
+    assert [t["columns"] for t in section["tables"]] == [["layer", "head 0", "heads averaged"]] * 2
+    assert {m["label"].split(":")[0] for m in section["metrics"]} == {"naive", "shift"}
+    # without gold there is nothing to score
+    res = analyze(d / "m.pt", corpus, None, analyses=["heads"], progress=False)
+    assert res.metrics["sections"]["heads"]["skipped"]
+
+
+@pytest.mark.slow
+def test_pipeline_step_on_the_shared_marian(shared_data):
+    pytest.importorskip("transformers", reason="the [hf] extra is not installed")
+    from attnprobe.alignment import read_alignments
+    from attnprobe.data import ParallelCorpus
+    from attnprobe.pipeline.driver import analyze
+
+    model = shared_data.parent / "models" / "marian-enfr-multi30k"
+    if not model.is_dir():
+        pytest.skip(f"the shared Marian model is not at {model}")
+    folder = shared_data / "gold" / "awesome-align"
+    bitext = ParallelCorpus.read_bitext(folder / "enfr.src-tgt")
+    lower = (
+        [[w.lower() for w in s] for s in bitext.src],
+        [[w.lower() for w in t] for t in bitext.tgt],
+    )
+    corpus = ParallelCorpus(*lower, name="hansards-lc")
+    gold = read_alignments(folder / "enfr.gold", one_based=True)
+    res = analyze(model, corpus, gold, analyses=["alignment", "heads"], limit=40, progress=False)
+    section = _check_against_alignment_step(res)
+    assert [len(t["rows"]) for t in section["tables"]] == [3, 3]  # 3 layers of 4 heads
+    assert len(section["tables"][0]["columns"]) == 6

@@ -32,6 +32,7 @@ from attnprobe.pipeline.common import (
 )
 from attnprobe.pipeline.faithfulness import FaithfulnessAnalysis
 from attnprobe.pipeline.gradflow import GradflowAnalysis
+from attnprobe.pipeline.heads import HeadsAnalysis
 from attnprobe.pipeline.patterns import PatternsAnalysis
 from attnprobe.pipeline.quality import QualityAnalysis
 
@@ -81,6 +82,7 @@ ANALYSES: dict[str, Callable[[AnalysisContext], object]] = {
     "gradflow": GradflowAnalysis,
     "attribution": AttributionAnalysis,
     "faithfulness": FaithfulnessAnalysis,
+    "heads": HeadsAnalysis,
 }
 
 #: analyses whose modules have not landed yet: name -> what provides them

@@ -1,0 +1,115 @@
+"""Step ``heads``: alignment quality of every cross-attention layer x head (Transformers).
+
+Per batch the model runs once more inside :func:`attnprobe.capture` to read
+every head of every cross-attention site (the shared pass keeps only their
+average); each sentence's links are extracted at once
+(:func:`attnprobe.analyses.heads.sentence_links`) under both schedules
+(Naive-Att and Shift-Att), so only links are kept. ``finish`` scores them
+against the gold and picks the best head and layer on the even-numbered
+sentences (dev) and reports them on the odd-numbered ones (test): the number
+shown was not chosen on the sentences it is measured on.
+"""
+
+from __future__ import annotations
+
+from attnprobe.analyses.heads import SCHEDULES, score_links, select_head, sentence_links
+from attnprobe.pipeline.common import AnalysisContext, CapturedBatch, _clean
+
+
+class HeadsAnalysis:
+    """AER per cross-attention layer x head, per layer and averaged; best head on dev."""
+
+    title = "Layers and heads"
+    requires: tuple[str, ...] = ()
+
+    def __init__(self, ctx: AnalysisContext):
+        self.ctx = ctx
+        self.links = {s: [None] * len(ctx.sentences) for s in SCHEDULES}
+
+    def update(self, cb: CapturedBatch) -> None:
+        import torch
+
+        from attnprobe.capturing.hooks import capture
+
+        ctx, batch = self.ctx, cb.batch
+        if ctx.gold is None or not ctx.sites:
+            return
+        with (
+            torch.no_grad(),
+            capture(ctx.model, ctx.sites, src_lens=batch.src_lens, tgt_lens=batch.tgt_lens) as cap,
+        ):
+            ctx.model(batch.src, batch.src_lens, batch.tgt_in)
+        w = torch.stack([cap.trace.weights(k) for k in ctx.sites], 1)  # [B, L, H, T, S]
+        for b, pos in enumerate(cb.positions):
+            s, t = int(batch.src_lens[b]), int(batch.tgt_lens[b])
+            src_words = batch.src_words[b][:s] if batch.src_words else [*range(s - 1), -1]
+            tgt_words = batch.tgt_words[b][:t] if batch.tgt_words else [*range(t - 1), -1]
+            a = w[b, :, :, :t, :s].double().numpy()  # [L, H, t, s]
+            rec = cb.records[b]
+            for schedule in SCHEDULES:
+                self.links[schedule][pos] = sentence_links(
+                    a, src_words, tgt_words, rec["src_len"], rec["tgt_len"], schedule
+                )
+
+    def finish(self, done: dict) -> dict:
+        ctx = self.ctx
+        if ctx.gold is None:
+            return {
+                "title": self.title,
+                "description": "No gold alignments: nothing to score.",
+                "skipped": True,
+            }
+        n = len(ctx.sentences)
+        dev, test = list(range(0, n, 2)), list(range(1, n, 2)) or [0]
+        tables, metrics, data = [], [], {}
+        for schedule, what in SCHEDULES.items():
+            links = self.links[schedule]
+
+            def table(rows, links=links, schedule=schedule):
+                return score_links([links[k] for k in rows], [ctx.gold[k] for k in rows], schedule)
+
+            full, choice = table(range(n)), select_head(table(dev), table(test))
+            L, H = full.heads.shape
+            tables.append(
+                {
+                    "title": f"AER per layer x head, {schedule}: {what} (all sentences)",
+                    "columns": ["layer", *[f"head {h}" for h in range(H)], "heads averaged"],
+                    "rows": [
+                        [l, *[_clean(x) for x in full.heads[l]], _clean(full.layers[l])]
+                        for l in range(L)
+                    ],
+                }
+            )
+            layer, head = choice.head
+            metrics += [
+                {
+                    "label": f"{schedule}: best head on dev, AER on test",
+                    "value": _clean(choice.head_test),
+                    "help": f"layer {layer} head {head} (dev AER {choice.head_dev:.3f})",
+                },
+                {
+                    "label": f"{schedule}: best layer on dev, AER on test",
+                    "value": _clean(choice.layer_test),
+                    "help": f"layer {choice.layer}, heads averaged (dev AER "
+                    f"{choice.layer_dev:.3f})",
+                },
+                {
+                    "label": f"{schedule}: all layers and heads averaged, AER on test",
+                    "value": _clean(choice.average_test),
+                    "help": "",
+                },
+            ]
+            data[schedule] = {"all": full.to_dict(), "choice": choice.to_dict()}
+        return {
+            "title": self.title,
+            "description": (
+                "Alignment error rate of every cross-attention head, of each layer (heads "
+                "averaged) and of all of them averaged, argmax per target word after pooling "
+                "pieces to words (sum over source pieces, mean over target pieces). The best "
+                f"head and layer are chosen on the {len(dev)} even-numbered sentences and "
+                f"scored on the {len(test)} odd-numbered ones."
+            ),
+            "metrics": metrics,
+            "tables": tables,
+            "data": data,
+        }
