@@ -378,3 +378,26 @@ def test_attention_and_gradients_equal_inseqs(marian):
             np.testing.assert_allclose(
                 matrices[b], np.array(p["methods"][method][key]), atol=1e-5, rtol=0
             )
+
+
+@pytest.mark.slow
+def test_analyze_a_hugging_face_folder_from_the_command_line(tmp_path, tokenizer):
+    from click.testing import CliRunner
+
+    from attnprobe.cli.main import cli
+
+    model = tiny_model("marian", tokenizer).eval()
+    d = tmp_path / "tiny-marian"
+    model.save_pretrained(d)
+    tokenizer.save_pretrained(d)
+    (tmp_path / "t.txt").write_text("the black cat ||| le chat noir\ntwo dogs ||| deux chiens\n")
+    (tmp_path / "t.gold").write_text("0-0 1-2 2-1\n0-0 1-1\n")
+    out = tmp_path / "report"
+    args = ["analyze", str(d), "--bitext", str(tmp_path / "t.txt"), "--gold"]
+    args += [str(tmp_path / "t.gold"), "--analyses", "alignment,heads", "-o", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    heads = metrics["sections"]["heads"]
+    assert [len(t["rows"]) for t in heads["tables"]] == [2, 2]  # 2 layers, each schedule
+    assert metrics["model"]["family"] == "huggingface"

@@ -20,7 +20,7 @@ from attnprobe.errors import InputError
 
 
 @click.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
 @_data_options
 @_analyses_option
 @click.option(

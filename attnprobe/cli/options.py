@@ -76,7 +76,12 @@ def _given(ctx: click.Context, name: str) -> bool:
 
 
 def _load_model(path: str, trust: bool = False):
-    from attnprobe.models.checkpoint import load
+    import os
+
+    if os.path.isdir(path):  # a Hugging Face folder (or another family's): the registry
+        from attnprobe.models.registry import load
+    else:
+        from attnprobe.models.checkpoint import load
 
     log.info("loading model %s", path)
     model = load(path, trust=trust)

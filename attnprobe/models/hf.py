@@ -156,6 +156,24 @@ class HFSeq2Seq(nn.Module):
     tokenisation_mismatches : ``{"src": [...], "tgt": [...]}`` sentence numbers whose
         per-word tokenisation differs from the sentence's own.
 
+    Examples
+    --------
+    The shared trained Marian (beside the checkout; needs the [hf] extra):
+
+    >>> import pytest, attnprobe
+    >>> _ = pytest.importorskip("transformers")
+    >>> model = attnprobe.load("../shared/models/marian-enfr-multi30k")
+    >>> b = model.encode([["a", "man", "starring", "."]], [["un", "homme", "."]])
+    >>> [model.src_vocab.tokens[i] for i in b.src[0]], b.src_words[0]
+    (['▁a', '▁man', '▁star', 'r', 'ing', '▁.', '</s>'], [0, 1, 2, 2, 2, 3, -1])
+    >>> [model.tgt_vocab.tokens[i] for i in b.tgt_in[0]], b.tgt_words[0]  # step t outputs
+    (['<pad>', '▁un', '▁homme', '▁.'], [0, 1, 2, -1])
+    >>> with attnprobe.capture(model) as cap:
+    ...     logits = model(b.src, b.src_lens, b.tgt_in).logits
+    >>> [tuple(cap.trace.attention[s.key].shape) for s in model.sites]   # [B, H, T, S]
+    [(1, 4, 4, 7), (1, 4, 4, 7), (1, 4, 4, 7)]
+    >>> model.decode_ids(model.greedy(b.src, b.src_lens)[0].tokens)
+    ['un', 'homme', 'regardant', 'la', 'regarde', '.']
     """
 
     capabilities = ()
