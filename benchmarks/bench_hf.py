@@ -74,6 +74,13 @@ def bench(args) -> None:
     torch.set_num_threads(args.threads)
     model = attnprobe.load(MODEL)
     src, tgt = pairs(args.sentences)
+    if "own" not in args.skip.split(","):
+        bench_own(model, src, tgt, args)
+    bench_inseq(model, src, tgt, args)
+
+
+def bench_own(model, src, tgt, args) -> None:
+    """attnprobe alone: forward, attention, attribution, each against the forward."""
     batch = model.encode(src, tgt)
     n = len(src)
     print(
@@ -138,13 +145,15 @@ def bench(args) -> None:
         rate = args.ig_sentences / seconds
         ig = f"integrated_gradients ({args.ig_sentences})"
         print(f"{ig:<24} {rate:>8.3f} {mem.mib:>9.1f}  {INSEQ_TABLE['integrated_gradients']}")
-    bench_inseq(src, tgt, n / statistics.median(times["forward"]))
 
 
-def bench_inseq(src, tgt, forward_rate: float) -> None:
-    """inseq's attention and saliency on the same pairs, when it can be imported.
+def bench_inseq(model, src, tgt, args) -> None:
+    """inseq against attnprobe on the same pairs, when inseq can be imported.
 
-    To measure it without adding it to the project's environment::
+    Attention (every layer and head) and saliency, each timed for inseq and for
+    attnprobe alternately (``--inseq-sentences`` pairs, ``--inseq-reps`` rounds),
+    so that the machine's drifting load cancels out of the ratio. To measure it
+    without adding inseq to the project's environment::
 
         pip install --target DIR --no-deps inseq==0.7.1 jaxtyping wadler_lindig \\
             typeguard==2.13.3 treescope
@@ -155,12 +164,37 @@ def bench_inseq(src, tgt, forward_rate: float) -> None:
     except ImportError:
         print("inseq is not installed: compare with the table (../shared/models/README.md)")
         return
+    src, tgt = src[: args.inseq_sentences], tgt[: args.inseq_sentences]
+    n = len(src)
     texts = [" ".join(s) for s in src], [" ".join(t) for t in tgt]
+    batch = model.encode(src, tgt)
+
+    @torch.no_grad()
+    def attention():
+        with attnprobe.capture(model) as cap:
+            model(batch.src, batch.src_lens, batch.tgt_in)
+        return cap.trace
+
+    def saliency():
+        for k in range(0, n, args.batch_size):
+            part = model.encode(src[k : k + args.batch_size], tgt[k : k + args.batch_size])
+            attribute_batch(model, part, "saliency", target="prob")
+
+    ours = {"attention": attention, "saliency": saliency}
     for method in ("attention", "saliency"):
-        model = inseq.load_model(str(MODEL), method)
-        seconds = timed(lambda m=model: m.attribute(*texts, show_progress=False, batch_size=1), 1)
-        rate = len(src) / seconds
-        print(f"inseq {method:<18} {rate:>8.2f}   ({rate / forward_rate:.3f} of forward)")
+        peer = inseq.load_model(str(MODEL), method)
+        theirs, mine = [], []
+        for _ in range(args.inseq_reps):
+            theirs.append(
+                timed(lambda p=peer: p.attribute(*texts, show_progress=False, batch_size=1), 1)
+            )
+            mine.append(timed(ours[method], 1))
+        ratio = statistics.median(t / m for t, m in zip(theirs, mine, strict=True))
+        print(
+            f"{method} on {n} pairs: inseq {n / min(theirs):.2f} sent/s, attnprobe "
+            f"{n / min(mine):.2f} sent/s; attnprobe is {ratio:.1f}x faster "
+            f"(median of {args.inseq_reps} alternating rounds)"
+        )
 
 
 def main(argv=None) -> None:
@@ -170,6 +204,9 @@ def main(argv=None) -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=10, help="pairs per attribution batch")
     parser.add_argument("--ig-sentences", type=int, default=0)
+    parser.add_argument("--inseq-sentences", type=int, default=20)
+    parser.add_argument("--inseq-reps", type=int, default=3)
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: own")
     args = parser.parse_args(argv)
     if not MODEL.is_dir():
         print(f"the shared Marian model is not at {MODEL}: nothing to measure")
