@@ -22,6 +22,14 @@ attention and saliency runs are timed with it, else the figures are compared
 with the table (inseq 0.7.1, transformers 5.24, 2 CPU cores, 2 torch threads):
 attention 105-113 sent/s, saliency 11.0-11.4, IG 0.40-0.43 (best settings).
 
+Measured 2026-12-06 (2 shared CPU cores, torch threads 2, wall clock, a quiet
+moment; transformers 5.18): forward 131 sent/s, attention capture 132 sent/s
+(ratio to the forward 1.00, median of 7), saliency 1.7 and input x gradient
+4.7 sent/s (batches of 10), IG-50 0.37 sent/s (3 pairs). Against inseq 0.7.1 in
+the same run, alternating, 20 pairs: attention 136 vs 46 sent/s (4.0x),
+saliency 4.9 vs 1.3 sent/s (3.5x). Under heavy load from other jobs the same
+ratios came out 2.8x and 2.4x.
+
 Run it by hand (it needs ``../shared`` beside the checkout and the [hf] extra)::
 
     .venv/bin/python -m benchmarks.bench_hf [--threads 2] [--reps 5] [--batch-size 10]
