@@ -19,7 +19,7 @@ import numpy as np
 
 from attnprobe.alignment import Alignment
 from attnprobe.data import ParallelCorpus
-from attnprobe.errors import InputError, UnknownNameError
+from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.models.interface import CapabilityError
 from attnprobe.pipeline.alignment import AlignmentAnalysis
 from attnprobe.pipeline.attribution import DEFAULT_ATTRIBUTION, AttributionAnalysis
@@ -390,7 +390,7 @@ def analyze(
             log.info("analyze: finishing %s", name)
             try:
                 finished[name] = runner.finish({k: finished.get(k) for k in runner.requires})
-            except CapabilityError as exc:  # this step cannot run on this model: say so
+            except (CapabilityError, SiteError) as exc:  # it cannot run on this model: say so
                 log.warning("%s: %s", name, exc)
                 warnings_.append(f"{name}: {exc}")
                 finished[name] = {"title": runner.title, "description": str(exc), "skipped": True}

@@ -745,12 +745,13 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
     --------
     >>> import torch
     >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
-    >>> from attnprobe.data import Vocab, make_batch
+    >>> from attnprobe.data import Vocab
     >>> v = Vocab.build([["a", "b"]])
     >>> cfg = ModelConfig(len(v), len(v), attention="luong", score="general", emb_dim=4,
     ...                   enc_dim=4, hidden_dim=8)      # smooth (Bahdanau's maxout is not)
     >>> model = build_model(cfg, seed=0).double()
-    >>> b = make_batch([["a", "b"], ["b"]], [["b"], ["a", "a"]], v, v)
+    >>> model.src_vocab = model.tgt_vocab = v
+    >>> b = model.encode([["a", "b"], ["b"]], [["b"], ["a", "a"]])
     >>> r = attribute_batch(model, b, "integrated_gradients", n_steps=64)
     >>> [tuple(x.shape) for x in r.matrices], float(max(abs(d).max() for d in r.delta)) < 1e-4
     ([(2, 3), (3, 2)], True)
