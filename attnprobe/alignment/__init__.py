@@ -1,30 +1,29 @@
-"""Word alignments: the :class:`Alignment` type, its file formats, and AER scoring.
+"""Word alignments: types, file formats, sentence matching, scoring, symmetrisation.
 
 Inside attnprobe a link is ``(i, j)`` = (source index, target index), 0-based,
 as in Pharaoh ``i-j``. Index base and direction are converted once, at the file
 boundary, by explicit options. Possible links include the sure ones (S ⊆ P).
 
-Two representations, one for people and one for speed:
+The package follows the data flow; every public name is importable from here:
 
-* :class:`Alignment` holds one sentence pair as frozensets of links; it is what
-  extraction and symmetrisation return and what a researcher inspects.
-* :class:`LinkTable` holds a whole corpus as flat numpy arrays (links grouped by
-  sentence, sure links first). Scoring runs on tables, so that a million
-  sentences are scored in vectorised passes instead of a Python loop over sets.
+* :mod:`.types`: :class:`Alignment` (one sentence) and :class:`LinkTable` (a corpus).
+* :mod:`.formats`: Pharaoh and NAACL readers and writers, the text line reader.
+* :mod:`.matching`: which sentence of one file pairs with which of another.
+* :mod:`.scoring`: AER, precision, recall, F1.
+* :mod:`.symmetrize` and :mod:`.subwords`: combining directions, subword to word links.
 
-Scoring follows the standard definitions (Och & Ney 2003) as the reference
-scorers implement them, micro-averaged over the corpus: precision
-``|A∩P|/|A|``, recall ``|A∩S|/|S|``, ``AER = 1 - (|A∩S| + |A∩P|) / (|A| + |S|)``.
-
-The code lives in :mod:`.types` (Alignment, LinkTable), :mod:`.formats`
-(readers, writers) and :mod:`.scoring` (AER etc.); every public name is
-importable from here.
+Examples
+--------
+>>> from attnprobe.alignment import Alignment, score_alignments
+>>> score_alignments([Alignment.from_links([(0, 0)])], [Alignment.from_links([(0, 0)])]).aer
+0.0
 """
 
 from __future__ import annotations
 
 from attnprobe.alignment.formats import (
     FORMATS,
+    NULL_LINKS,
     detect_format,
     file_format,
     format_naacl,
@@ -32,30 +31,36 @@ from attnprobe.alignment.formats import (
     read_alignments,
     read_bitext_lengths,
     read_link_table,
+    read_text_lines,
     write_naacl,
     write_pharaoh,
 )
+from attnprobe.alignment.matching import MATCHING
 from attnprobe.alignment.scoring import (
     AlignmentScores,
     SentenceScores,
     score_alignments,
     score_files,
 )
-from attnprobe.alignment.types import Alignment, Link, LinkTable
+from attnprobe.alignment.types import MAX_INDEX, Alignment, Link, LinkTable
 
 __all__ = [
     "Alignment",
     "LinkTable",
     "Link",
+    "MAX_INDEX",
     "AlignmentScores",
     "SentenceScores",
     "FORMATS",
+    "NULL_LINKS",
+    "MATCHING",
     "format_pharaoh",
     "write_pharaoh",
     "format_naacl",
     "write_naacl",
     "detect_format",
     "file_format",
+    "read_text_lines",
     "read_alignments",
     "read_link_table",
     "read_bitext_lengths",

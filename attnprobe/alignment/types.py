@@ -3,11 +3,17 @@
 Inside attnprobe a link is ``(i, j)`` = (source index, target index), 0-based,
 as in Pharaoh ``i-j``. Possible links include the sure ones (S ⊆ P).
 
+Two representations, one for people and one for speed:
+
 * :class:`Alignment` holds one sentence pair as frozensets of links; it is what
   extraction and symmetrisation return and what a researcher inspects.
 * :class:`LinkTable` holds a whole corpus as flat numpy arrays (links grouped by
-  sentence, sure links first). Scoring runs on tables, so that a million
-  sentences are scored in vectorised passes instead of a Python loop over sets.
+  sentence, sure links first), with the sentence ids of its file when it had
+  any. Scoring runs on tables, so that a million sentences are scored in
+  vectorised passes instead of a Python loop over sets.
+
+Word positions are bounded by :data:`MAX_INDEX`, so that memory and time depend
+on the size of a corpus, never on the values written in it.
 """
 
 from __future__ import annotations
@@ -19,15 +25,25 @@ import numpy as np
 
 from attnprobe.errors import InputError
 
-__all__ = ["Alignment", "LinkTable", "Link"]
+__all__ = ["Alignment", "LinkTable", "Link", "MAX_INDEX"]
 
 Link = tuple[int, int]
 
+#: The largest word position attnprobe accepts (2**31 - 1); larger ones are input errors.
+MAX_INDEX = 2**31 - 1
+
 # Scoring marks the hypothesis links of a block of sentences in a dense byte array
-# of 2**_CELL_BITS cells and looks every gold link up in it: a few vectorised
-# passes over the corpus instead of a Python loop over sets.
+# of 2**_CELL_BITS cells and looks every gold link up in it (see scoring.py); a
+# table packs its links into those cells once, when it is made.
 _CELL_BITS = 24
 _MIN_BITS = 7  # sentences up to 128 words share one packing
+
+
+def _check_index(i: int, j: int) -> None:
+    if i < 0 or j < 0:
+        raise InputError(f"link {i}-{j} has a negative index")
+    if i > MAX_INDEX or j > MAX_INDEX:
+        raise InputError(f"link {i}-{j}: word positions must not exceed {MAX_INDEX}")
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,11 @@ class Alignment:
     possible : links that are acceptable; always a superset of ``sure``
         (the constructor adds the sure links).
     src_len, tgt_len : sentence lengths in words, when known; links must lie inside.
+
+    Raises
+    ------
+    InputError
+        A negative index, one above :data:`MAX_INDEX`, or a link outside the lengths.
 
     Examples
     --------
@@ -59,8 +80,7 @@ class Alignment:
         object.__setattr__(self, "sure", frozenset(self.sure))
         object.__setattr__(self, "possible", frozenset(self.possible) | self.sure)
         for i, j in self.possible:
-            if i < 0 or j < 0:
-                raise InputError(f"link {i}-{j} has a negative index")
+            _check_index(i, j)
             if (self.src_len is not None and i >= self.src_len) or (
                 self.tgt_len is not None and j >= self.tgt_len
             ):
@@ -123,7 +143,23 @@ def _int_array(values, name: str) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
         raise InputError(f"{name} must be a 1-D integer array, got shape {arr.shape} {arr.dtype}")
+    if arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max:
+        raise InputError(f"{name} holds values beyond int64")
     return arr.astype(np.int64, copy=False)
+
+
+def _id_tuple(ids, n: int) -> tuple[str, ...] | None:
+    """Sentence ids as a tuple of distinct strings, one per sentence (or None)."""
+    if ids is None:
+        return None
+    ids = tuple(str(i) for i in ids)
+    if len(ids) != n:
+        raise InputError(f"{len(ids)} sentence ids for {n} sentences")
+    if len(set(ids)) != n:
+        seen: set[str] = set()
+        dup = next(i for i in ids if i in seen or seen.add(i))
+        raise InputError(f"sentence id {dup[:40]!r} occurs twice", fix="give each sentence one id")
+    return ids
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,8 +169,8 @@ class LinkTable:
     Links are grouped by sentence (``offsets`` in CSR style); inside a sentence
     the sure links come first, then the possible-only ones, and no link occurs
     twice. Build tables with :meth:`from_links`, :meth:`from_alignments` or
-    :func:`read_link_table`, which establish these invariants; do not fill the
-    fields by hand.
+    :func:`~attnprobe.alignment.read_link_table`, which establish these
+    invariants; do not fill the fields by hand.
 
     Attributes
     ----------
@@ -142,6 +178,10 @@ class LinkTable:
     sure_end : int64 ``[N]``; links ``offsets[s]:sure_end[s]`` are sure, the rest possible-only.
     src, tgt : int64 ``[L]``; 0-based source and target indices.
     src_len, tgt_len : int64 ``[N]`` sentence lengths (-1 where unknown), or None.
+    ids : the sentence ids of the file (NAACL sentence numbers, ``id<TAB>``
+        prefixes), distinct strings, one per sentence; None when sentences are
+        known by position only. Scoring pairs sentences by id when both tables
+        have ids.
 
     Examples
     --------
@@ -159,6 +199,7 @@ class LinkTable:
     tgt: np.ndarray
     src_len: np.ndarray | None = None
     tgt_len: np.ndarray | None = None
+    ids: tuple[str, ...] | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -180,6 +221,7 @@ class LinkTable:
         n_sentences: int,
         src_len=None,
         tgt_len=None,
+        ids: Sequence[str] | None = None,
     ) -> LinkTable:
         """Build a table from parallel arrays, one entry per link.
 
@@ -192,12 +234,14 @@ class LinkTable:
         sure : bool array ``[L]``; default all sure.
         n_sentences : number of sentences ``N`` (sentences without links are empty).
         src_len, tgt_len : integer arrays ``[N]`` (-1 = unknown), or None.
+        ids : ``N`` distinct sentence ids, or None.
 
         Raises
         ------
         InputError
-            Negative indices, sentence numbers outside ``[0, N)``, links outside
-            the known lengths, or arrays of different lengths.
+            Negative indices or indices above :data:`MAX_INDEX`, sentence numbers
+            outside ``[0, N)``, links outside the known lengths, arrays of
+            different lengths, duplicate ids.
 
         Examples
         --------
@@ -218,14 +262,20 @@ class LinkTable:
             )
         if n_sentences < 0:
             raise InputError(f"n_sentences must be >= 0, got {n_sentences}")
+        ids = _id_tuple(ids, n_sentences)
         if n and (sentence.min() < 0 or sentence.max() >= n_sentences):
             raise InputError(
                 f"sentence numbers must lie in [0, {n_sentences}), "
                 f"found {sentence.min()}..{sentence.max()}"
             )
-        if n and min(src.min(), tgt.min()) < 0:
-            k = int(np.flatnonzero((src < 0) | (tgt < 0))[0])
-            raise InputError(f"sentence {sentence[k]}: link {src[k]}-{tgt[k]} has a negative index")
+        if n and (min(src.min(), tgt.min()) < 0 or max(src.max(), tgt.max()) > MAX_INDEX):
+            k = int(
+                np.flatnonzero((src < 0) | (tgt < 0) | (src > MAX_INDEX) | (tgt > MAX_INDEX))[0]
+            )
+            try:
+                _check_index(int(src[k]), int(tgt[k]))
+            except InputError as exc:
+                raise InputError(f"sentence {sentence[k]}: {exc.message}") from None
         src_len = None if src_len is None else _lengths(src_len, n_sentences, "src_len")
         tgt_len = None if tgt_len is None else _lengths(tgt_len, n_sentences, "tgt_len")
         bad = _outside(sentence, src, tgt, src_len, tgt_len)
@@ -249,17 +299,21 @@ class LinkTable:
         offsets = np.zeros(n_sentences + 1, np.int64)
         np.cumsum(counts, out=offsets[1:])
         sure_end = offsets[:-1] + np.bincount(sentence[sure], minlength=n_sentences)
-        return cls(offsets, sure_end, src, tgt, src_len, tgt_len)
+        return cls(offsets, sure_end, src, tgt, src_len, tgt_len, ids)
 
     @classmethod
-    def from_alignments(cls, alignments: Sequence[Alignment]) -> LinkTable:
-        """Build a table from one :class:`Alignment` per sentence.
+    def from_alignments(
+        cls, alignments: Sequence[Alignment], ids: Sequence[str] | None = None
+    ) -> LinkTable:
+        """Build a table from one :class:`Alignment` per sentence (and optional ids).
 
         Examples
         --------
         >>> t = LinkTable.from_alignments([Alignment.from_links([(0, 1)], src_len=1, tgt_len=2)])
         >>> t.to_alignments()[0] == Alignment.from_links([(0, 1)], src_len=1, tgt_len=2)
         True
+        >>> LinkTable.from_alignments([Alignment.from_links([])], ids=["s7"]).ids
+        ('s7',)
         """
         sentence: list[int] = []
         links: list[Link] = []
@@ -280,11 +334,14 @@ class LinkTable:
             n_sentences=len(alignments),
             src_len=None if max(src_len, default=-1) < 0 else src_len,
             tgt_len=None if max(tgt_len, default=-1) < 0 else tgt_len,
+            ids=ids,
         )
 
     @classmethod
     def concatenate(cls, tables: Sequence[LinkTable]) -> LinkTable:
         """One table with the sentences of ``tables`` one after the other.
+
+        The result has ids when every table has them (they must stay distinct).
 
         Examples
         --------
@@ -311,6 +368,11 @@ class LinkTable:
                 ]
             )
 
+        ids = None
+        if all(t.ids is not None for t in tables):
+            ids = _id_tuple([i for t in tables for i in t.ids], len(offsets) - 1)
+        elif any(t.ids is not None for t in tables):
+            raise InputError("cannot concatenate tables with sentence ids and tables without")
         return cls(
             offsets,
             sure_end,
@@ -318,6 +380,7 @@ class LinkTable:
             np.concatenate([t.tgt for t in tables]),
             lengths("src_len"),
             lengths("tgt_len"),
+            ids,
         )
 
     # ---- views
@@ -378,6 +441,35 @@ class LinkTable:
             self.tgt[a:b],
             cut(self.src_len),
             cut(self.tgt_len),
+            None if self.ids is None else self.ids[start:stop],
+        )
+
+    def _select(self, rows: np.ndarray) -> LinkTable:
+        """The sentences ``rows`` in that order; row -1 gives an empty sentence.
+
+        The result is known by position (no ids); lengths follow their rows (-1 for -1).
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        present = rows >= 0
+        safe = np.where(present, rows, 0)
+        counts = np.where(present, np.diff(self.offsets)[safe], 0)
+        sure_counts = np.where(present, (self.sure_end - self.offsets[:-1])[safe], 0)
+        offsets = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        # gather index of every kept link: its row's start plus its rank inside the row
+        starts = np.where(present, self.offsets[:-1][safe], 0)
+        take = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1] - starts, counts)
+
+        def lengths(values):
+            return None if values is None else np.where(present, values[safe], -1)
+
+        return LinkTable(
+            offsets,
+            offsets[:-1] + sure_counts,
+            self.src[take],
+            self.tgt[take],
+            lengths(self.src_len),
+            lengths(self.tgt_len),
         )
 
     def to_alignments(self) -> list[Alignment]:
@@ -399,12 +491,13 @@ class LinkTable:
         frozenset({(1, 2)})
         """
         return LinkTable(
-            self.offsets, self.sure_end, self.tgt, self.src, self.tgt_len, self.src_len
+            self.offsets, self.sure_end, self.tgt, self.src, self.tgt_len, self.src_len, self.ids
         )
 
     # ---- the packed form used by the scorer
 
     def _sentence_ids(self) -> np.ndarray:
+        """Int64 ``[L]``: the sentence number (row) of every link."""
         return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))
 
     def _max_index(self) -> int:
@@ -412,7 +505,7 @@ class LinkTable:
             self._cache["max"] = int(max(self.src.max(), self.tgt.max())) if self.n_links else 0
         return self._cache["max"]
 
-    def _cells(self, bits: int) -> np.ndarray:
+    def _cells(self, bits: int) -> np.ndarray | None:
         """Chunk-local cell numbers ``(s mod C) << 2b | src << b | tgt`` (cached per ``b``)."""
         key = ("cells", bits)
         if key not in self._cache and 2 * bits <= _CELL_BITS:
