@@ -44,7 +44,11 @@ def test_score_reverse_and_naacl(files):
     (files / "gold.wa").write_text("1 2 2 S\n1 1 1 S\n1 2 3 P\n")  # NAACL; no sentence 2
     (files / "rev.txt").write_text("0-0 2-1 2-2\n\n")  # target-source
     r = run("score", files / "gold.wa", files / "rev.txt", "--reverse-hyp", "--json")
-    assert json.loads(r.output)["aer"] == pytest.approx(0.4)
+    assert r.exit_code == 2 and "sentences carry ids (1) but" in r.stderr  # by id or line?
+    r = run(
+        "score", files / "gold.wa", files / "rev.txt", "--reverse-hyp", "--json", "--match", "line"
+    )
+    assert json.loads(r.stdout)["aer"] == pytest.approx(0.4)
 
 
 def test_score_with_text_checks_lengths(files):
@@ -112,7 +116,7 @@ def test_symmetrize_error_leaves_the_output_alone(tmp_path):
     (tmp_path / "rev").write_text("0-0\n")
     (tmp_path / "out").write_text("old\n")
     r = run("symmetrize", tmp_path / "fwd", tmp_path / "rev", "-o", tmp_path / "out")
-    assert r.exit_code == 2 and "rev:2: file ends after 1 sentences" in r.output
+    assert r.exit_code == 2 and "rev:2: file ends after 1 sentence lines" in r.output
     assert (tmp_path / "out").read_text() == "old\n"
     r = run("symmetrize", tmp_path / "fwd", tmp_path / "rev", "-o", tmp_path / "new")
     assert r.exit_code == 2 and not (tmp_path / "new").exists()
