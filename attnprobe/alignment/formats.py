@@ -556,7 +556,8 @@ def read_side(
         if n_sentences is not None and n_sentences != len(lengths):
             raise InputError(f"n_sentences={n_sentences}, but {len(lengths)} lengths were given")
         size = len(lengths)
-    lines = read_text_lines(path, allow_empty=size is not None)
+    # an empty file is an error, except a NAACL file (told so) for a corpus without any link
+    lines = read_text_lines(path, allow_empty=size is not None and format == "naacl")
     if format == "auto":
         format = detect_format(lines, path)
     shift = 1 if (format == "naacl" if one_based is None else one_based) else 0
@@ -692,8 +693,9 @@ def read_link_table(
         Naming the file and line: malformed links, bad indices (negative, not
         integers, above :data:`~attnprobe.alignment.MAX_INDEX`, outside the
         sentence), bad labels or field counts, ids given twice or on some lines
-        only, an undetectable format, encoding errors, an empty file, a sentence
-        count that differs from the corpus.
+        only, an undetectable format, encoding errors, an empty file (allowed
+        only as ``format="naacl"`` with a corpus size: a corpus without links),
+        a sentence count that differs from the corpus.
     UnknownNameError
         An unknown ``format``, ``null`` or ``match`` choice.
 
