@@ -431,7 +431,7 @@ def _parse_pharaoh(lines: list[str], path, shift: int) -> _Parsed:
                 fix="write each link as two word indices joined by '-', 'p' or '?'",
             )
         for i, mark, j in _PHARAOH_LINK.findall(body):
-            if len(i) > 10 or len(j) > 10:
+            if len(i) > 9 or len(j) > 9:  # could be above MAX_INDEX (10 digits)
                 if _too_big(i) or _too_big(j):
                     raise InputError(_pharaoh_problem(body), path=path, line=number)
                 i, j = i.lstrip("0") or "0", j.lstrip("0") or "0"

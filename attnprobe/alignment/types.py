@@ -450,18 +450,20 @@ class LinkTable:
         The result is known by position (no ids); lengths follow their rows (-1 for -1).
         """
         rows = np.asarray(rows, dtype=np.int64)
-        present = rows >= 0
-        safe = np.where(present, rows, 0)
-        counts = np.where(present, np.diff(self.offsets)[safe], 0)
-        sure_counts = np.where(present, (self.sure_end - self.offsets[:-1])[safe], 0)
+
+        def per_row(values, empty):  # values per sentence, plus one for row -1 at the end
+            return np.append(values, empty)[rows]
+
+        counts = per_row(np.diff(self.offsets), 0)
+        sure_counts = per_row(self.sure_end - self.offsets[:-1], 0)
+        starts = per_row(self.offsets[:-1], 0)
         offsets = np.zeros(len(rows) + 1, np.int64)
         np.cumsum(counts, out=offsets[1:])
         # gather index of every kept link: its row's start plus its rank inside the row
-        starts = np.where(present, self.offsets[:-1][safe], 0)
         take = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1] - starts, counts)
 
         def lengths(values):
-            return None if values is None else np.where(present, values[safe], -1)
+            return None if values is None else per_row(values, -1)
 
         return LinkTable(
             offsets,
