@@ -477,3 +477,17 @@ def test_odd_but_well_formed_input_is_scored_exactly(tmp_path, monkeypatch, file
             assert d[name] == (None if value is None else pytest.approx(value)), name
         assert len(notes) == expect.warnings
     assert all(n.startswith("attnprobe: warning: ") for n in notes[: expect.warnings]), notes
+
+
+def test_analyze_reads_a_naacl_gold_numbered_like_the_corpus(tmp_path):
+    from attnprobe.cli.options import _read_data
+
+    (tmp_path / "s.txt").write_text("a b\u2028c\nd\n")  # U+2028 stays inside the line
+    (tmp_path / "t.txt").write_text("x\ny z\n")
+    (tmp_path / "g.wa").write_text("0001 3 1 P\r\n2 1 2 S\r\n")  # ids 1..N: no doubt
+    corpus, gold = _read_data(
+        str(tmp_path / "s.txt"), str(tmp_path / "t.txt"), None, str(tmp_path / "g.wa"), None, False
+    )
+    assert len(corpus) == 2 and corpus.src[0] == ["a", "b", "c"]
+    assert [sorted(a.possible) for a in gold] == [[(2, 0)], [(0, 1)]]
+    assert gold[0].sure == frozenset() and gold[1].sure == {(0, 1)}

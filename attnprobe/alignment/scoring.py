@@ -250,7 +250,7 @@ class AlignmentScores:
         sums = np.zeros(len(bounds), np.int64)
         inside = bounds < len(self._hits)  # blocks starting at the end are empty
         if inside.any():
-            sums[inside] = np.add.reduceat(self._hits, bounds[inside], dtype=np.int64)
+            sums[inside] = np.add.reduceat(self._hits, bounds[inside], dtype=np.int32)
             sums[sizes == 0] = 0  # reduceat gives the element itself for an empty block
         hits_sure, hits_only = sums[0::2], sums[1::2]
         return SentenceScores(
