@@ -245,6 +245,7 @@ _LOOSE_LINK = re.compile(r"(-?[0-9.]+)([-p?])(-?[0-9.]+)")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _LABELS = ("S", "P", "s", "p")
 
+_NAACL_FIX = "give 'sentence i j', then optionally S or P and a confidence"
 _EXPECTED = {
     "pharaoh": "Pharaoh links 'i-j' (sure) or 'ipj' / 'i?j' (possible)",
     "naacl": "a NAACL line 'sentence i j [S|P] [confidence]'",
@@ -447,8 +448,8 @@ def _parse_naacl(lines: list[str], path, shift: int, null: str) -> _Parsed:
         if not fields:
             continue
 
-        def bad(message, fix="give 'sentence i j', then optionally S or P and a confidence"):
-            return InputError(message, path=path, line=number, fix=fix)  # noqa: B023
+        def bad(message, fix=_NAACL_FIX, number=number):
+            return InputError(message, path=path, line=number, fix=fix)
 
         if not 3 <= len(fields) <= 5:
             hint = " (a Pharaoh line in a NAACL file?)" if any(map(_loose_link, fields)) else ""
@@ -560,7 +561,9 @@ def read_side(
     lines = read_text_lines(path, allow_empty=size is not None and format == "naacl")
     if format == "auto":
         format = detect_format(lines, path)
-    shift = 1 if (format == "naacl" if one_based is None else one_based) else 0
+    if one_based is None:
+        one_based = format == "naacl"  # each format's own convention
+    shift = 1 if one_based else 0
     if format == "pharaoh":
         parsed = _parse_pharaoh(lines, path, shift)
     else:

@@ -75,6 +75,12 @@ class Side:
     path : the file, for error locations; None for data in memory.
     lines : the file line where each sentence starts (1-based), or None.
     end_line : for line-per-sentence files, the line after the last sentence.
+
+    Examples
+    --------
+    >>> side = Side(2, ("26", "29"), "g.wa", path="g.wa", lines=[1, 4])
+    >>> str(side.error("sentence id '29' is not in h.txt", row=1))
+    "g.wa:4: sentence id '29' is not in h.txt"
     """
 
     n: int
@@ -98,6 +104,12 @@ class Pairing:
 
     ``ids`` are the ids of the pairs when they were paired by id, else None.
     ``warnings`` are one-line notes on sentences read as empty.
+
+    Examples
+    --------
+    >>> p = pair_sentences(Side(2, ("7", "8"), "gold"), Side(1, ("8",), "hyp"))
+    >>> p.ids, p.rows_b.tolist()
+    (('7', '8'), [-1, 0])
     """
 
     rows_a: np.ndarray
