@@ -102,7 +102,7 @@ def _data_options(fn):
         ),
         click.option(
             "--gold",
-            type=click.Path(dir_okay=False),
+            type=click.Path(),
             help="Gold alignments (Pharaoh or NAACL), one sentence pair per line.",
         ),
         click.option(
