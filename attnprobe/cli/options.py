@@ -76,7 +76,7 @@ def _given(ctx: click.Context, name: str) -> bool:
 
 
 def _load_model(path: str, trust: bool = False):
-    from attnprobe.models.checkpoint import load
+    from attnprobe.models.registry import load
 
     log.info("loading model %s", path)
     model = load(path, trust=trust)
@@ -91,13 +91,11 @@ def _sha256(model) -> str | None:
 def _data_options(fn):
     """The corpus and gold options shared by the commands that read a test set."""
     options = [
-        click.option(
-            "--src", type=click.Path(dir_okay=False), help="Source file, one sentence a line."
-        ),
-        click.option("--tgt", type=click.Path(dir_okay=False), help="Target file (with --src)."),
+        click.option("--src", type=click.Path(), help="Source file, one sentence a line."),
+        click.option("--tgt", type=click.Path(), help="Target file (with --src)."),
         click.option(
             "--bitext",
-            type=click.Path(dir_okay=False),
+            type=click.Path(),
             help='"source ||| target" lines (instead of --src/--tgt).',
         ),
         click.option(
@@ -111,13 +109,23 @@ def _data_options(fn):
             help="GOLD word positions start at 1 / at 0 [default: by format].",
         ),
         click.option("--reverse-gold", is_flag=True, help="GOLD lists target-source links: swap."),
+        click.option(
+            "--gold-match",
+            type=click.Choice(["auto", "line", "position"]),
+            default="auto",
+            show_default=True,
+            help="How GOLD's sentences pair with the corpus lines: auto (by position; a "
+            "gold with sentence ids must number them 1..N in order), line (an id is a "
+            "corpus line number: sentences without links may be missing), position "
+            "(ignore ids). See `attnprobe score --help`.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-def _read_data(src, tgt, bitext, gold, gold_one_based, reverse_gold):
+def _read_data(src, tgt, bitext, gold, gold_one_based, reverse_gold, gold_match="auto"):
     """(corpus, gold) from the data options; (None, None) when none is given."""
     from attnprobe.alignment import read_alignments
     from attnprobe.data import ParallelCorpus
@@ -142,6 +150,7 @@ def _read_data(src, tgt, bitext, gold, gold_one_based, reverse_gold):
             one_based=gold_one_based,
             reverse=reverse_gold,
             lengths=[(len(s), len(t)) for s, t in zip(corpus.src, corpus.tgt, strict=True)],
+            match=gold_match,
         )
         if len(alignments) != len(corpus):
             raise InputError(

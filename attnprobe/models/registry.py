@@ -56,7 +56,7 @@ def load(path: str | os.PathLike, trust: bool = False):
     >>> load("no/such/model.pt")
     Traceback (most recent call last):
     ...
-    attnprobe.errors.InputError: no/such/model.pt: no such file or folder ...
+    attnprobe.errors.InputError: no/such/model.pt: file not found (fix: check the path)
     """
     p = Path(path)
     if not p.exists():
