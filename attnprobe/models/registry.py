@@ -60,7 +60,7 @@ def load(path: str | os.PathLike, trust: bool = False):
     """
     p = Path(path)
     if not p.exists():
-        raise InputError("no such file or folder", path=p, fix="give an attnprobe checkpoint (.pt)")
+        raise InputError("file not found", path=p, fix="check the path")
     for detect, loader in LOADERS.values():
         if detect(p):
             return loader(p, trust)
