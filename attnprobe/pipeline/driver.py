@@ -40,6 +40,8 @@ __all__ = [
     "default_corpus",
     "attention_aer",
     "analyze",
+    "check_analyses",
+    "check_attribution",
     "ANALYSES",
     "DEFAULT_ANALYSES",
     "DEFAULT_METHODS",
@@ -125,7 +127,16 @@ COLUMNS = [
 ]
 
 
-def _check_analyses(names) -> tuple[str, ...]:
+def check_analyses(names) -> tuple[str, ...]:
+    """The steps to run for ``names`` (None: :data:`DEFAULT_ANALYSES`), checked (did you mean).
+
+    Adds the steps they require and puts them in :data:`ANALYSES` order.
+
+    Examples
+    --------
+    >>> check_analyses(["patterns"])
+    ('alignment', 'patterns')
+    """
     names = tuple(DEFAULT_ANALYSES if names is None else names)
     for name in names:
         if name in PLANNED_ANALYSES and name not in ANALYSES:
@@ -145,7 +156,7 @@ def _check_analyses(names) -> tuple[str, ...]:
     # the order the user lists the steps in
 
 
-def _check_attribution(methods) -> tuple[str, ...]:
+def check_attribution(methods) -> tuple[str, ...]:
     """The attribution methods of the ``attribution`` analysis, checked (did you mean)."""
     from attnprobe.runs.attribution import METHODS as ATTRIBUTION_METHODS
 
@@ -270,14 +281,14 @@ def analyze(
     from attnprobe.results import Results, quantize
     from attnprobe.runs.forward import cross_sites, eval_mode, model_batches, teacher_forced
 
-    names = _check_analyses(analyses)
+    names = check_analyses(analyses)
     methods = tuple(methods)
     for m in methods:
         if m not in EXTRACTORS:
             raise UnknownNameError("extraction method", m, EXTRACTORS)
     if not methods:
         raise InputError("give at least one extraction method")
-    attribution = _check_attribution(attribution) if "attribution" in names else tuple(attribution)
+    attribution = check_attribution(attribution) if "attribution" in names else tuple(attribution)
     if limit is not None and limit < 1:
         raise InputError(f"limit must be at least 1, got {limit}")
     if batch_size < 1:
