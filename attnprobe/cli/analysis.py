@@ -88,17 +88,17 @@ def analyze(
     from attnprobe.fileio import check_output
     from attnprobe.pipeline.driver import (
         DEFAULT_METHODS,
-        _check_analyses,
-        _check_attribution,
+        check_analyses,
+        check_attribution,
         default_corpus,
     )
     from attnprobe.pipeline.driver import analyze as run_analysis
 
     # every check that needs no data comes first: a mistake costs no waiting
-    names = _check_analyses(_split(analyses))
+    names = check_analyses(_split(analyses))
     attribution_list = _split(attribution)
     if "attribution" in names:
-        _check_attribution(attribution_list)
+        check_attribution(attribution_list)
     elif _given(click.get_current_context(), "attribution"):
         raise InputError(
             "--attribution picks the methods of the attribution analysis, which --analyses "

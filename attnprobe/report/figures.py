@@ -144,8 +144,14 @@ def plot_aer_by_method(metrics: dict):
 
 #: file name (without extension) -> figure function
 def _section_data(metrics: dict, name: str) -> dict:
-    """The ``data`` of plug-in section ``name`` in a report's metrics ({} without it)."""
-    return ((metrics.get("sections") or {}).get(name) or {}).get("data") or {}
+    """The data step ``name`` stored in a report's metrics ({} without it, or skipped).
+
+    Folders written before the steps returned data only keep it under the section's ``data``.
+    """
+    d = (metrics.get("sections") or {}).get(name) or {}
+    if d.get("skipped"):
+        return {}
+    return (d.get("data") or {}) if "title" in d else d
 
 
 def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
@@ -159,8 +165,8 @@ def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
 
     Examples
     --------
-    >>> m = {"sections": {"gradflow": {"data": {"profile": {"keys": [0, 1, 2],
-    ...      "mean": [1.0, 0.5, 0.25], "count": [3, 2, 1]}}}}}
+    >>> m = {"sections": {"gradflow": {"profile": {"keys": [0, 1, 2],
+    ...      "mean": [1.0, 0.5, 0.25], "count": [3, 2, 1]}}}}
     >>> ax = plot_gradient_by_distance(m, {"none": {"keys": [0, 1], "mean": [1.0, 0.1]}}).axes[0]
     >>> ax.get_yscale(), len(ax.lines)
     ('log', 2)
@@ -193,8 +199,8 @@ def plot_path_length(metrics: dict):
 
     Examples
     --------
-    >>> m = {"sections": {"gradflow": {"data": {"path_lengths": {"distance": [0, 1],
-    ...      "with": [3.0, 3.0], "without": [23.0, 23.0]}}}}}
+    >>> m = {"sections": {"gradflow": {"path_lengths": {"distance": [0, 1],
+    ...      "with": [3.0, 3.0], "without": [23.0, 23.0]}}}}
     >>> plot_path_length(m).axes[0].get_ylabel()
     'shortest path (edges)'
     >>> plot_path_length({}) is None
@@ -384,7 +390,7 @@ def report_tau_distribution(metrics: dict):
     --------
     >>> report_tau_distribution({}) is None
     True
-    >>> m = {"sections": {"attribution": {"data": {"tau": {"saliency": [0.5, None]}}}}}
+    >>> m = {"sections": {"attribution": {"tau": {"saliency": [0.5, None]}}}}
     >>> report_tau_distribution(m).axes[0].get_ylabel()
     'density'
     """
