@@ -25,6 +25,7 @@ from attnprobe.runs.attribution import (
     _row,
     attribute,
     attribute_batch,
+    attribute_methods,
 )
 from attnprobe.runs.sweep import Runner
 
@@ -221,6 +222,46 @@ def test_saliency_and_input_x_gradient_equal_captum(which, request):
         model, batch, lambda src, args: ixg.attribute(src, additional_forward_args=args)
     )
     _check(model, batch, "input_x_gradient", want)
+
+
+def test_methods_share_one_sweep_on_a_padded_batch(trained, monkeypatch):
+    """Saliency and input x gradient from one sweep; the encoder pass vectorised per length."""
+    from captum.attr import LayerGradientXActivation
+
+    import attnprobe.runs.attribution as A
+    import attnprobe.runs.sweep as W
+
+    model, batch = trained
+    assert len(set(batch.src_lens.tolist())) > 1  # padded
+    calls = {"sweep": 0, "encoder": 0}
+
+    def count(name, fn):
+        def wrapped(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(A, "sweep", count("sweep", A.sweep))
+    monkeypatch.setattr(W, "_backward_rows", count("encoder", W._backward_rows))
+    got = attribute_methods(model, batch, ["saliency", "input_x_gradient"], aggregate="signed_sum")
+    # one sweep; one vmapped encoder backward per source length, none per target step
+    assert calls == {"sweep": 1, "encoder": len(set(batch.src_lens.tolist()))}
+    for method, multiply in (("saliency", False), ("input_x_gradient", True)):
+        lga = LayerGradientXActivation(
+            _step_fn(model), model.source_embedding, multiply_by_inputs=multiply
+        )
+        want = _captum_loop(
+            model,
+            batch,
+            lambda src, args, lga=lga: lga.attribute(src, additional_forward_args=args),
+        )
+        if method == "saliency":
+            want = [w.abs() for w in want]
+        for g, w in zip(got[method].matrices, want, strict=True):
+            np.testing.assert_allclose(g, w.sum(-1).numpy(), atol=1e-10)
+    with pytest.raises(UnknownNameError):
+        attribute_methods(model, batch, ["saliency", "salience"])
 
 
 @pytest.mark.slow

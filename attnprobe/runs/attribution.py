@@ -71,6 +71,7 @@ It is refused there with an :class:`AttributionError`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -100,6 +101,7 @@ __all__ = [
     "BatchAttribution",
     "attribute",
     "attribute_batch",
+    "attribute_methods",
 ]
 
 log = logging.getLogger("attnprobe")
@@ -370,9 +372,16 @@ def _gradient_shap(run, batch, opts, alphas: Tensor | None = None) -> list[Tenso
     )
 
 
-def _plain_gradients(run, batch, opts, times_input: bool) -> list[Tensor]:
-    xs, _ = _inputs(run, batch, "pad")
-    grads = _gradients_at(run, batch, xs)
+def _plain_gradients(run, batch, times_input: bool, shared: dict) -> list[Tensor]:
+    """Saliency ``|df/dx|`` or input x gradient ``x * df/dx``, per step: [T, N, L, E] each.
+
+    Both are the same gradient at the input: the first method of a call computes it
+    (one sweep) and leaves it in ``shared`` for the other.
+    """
+    if "plain" not in shared:
+        xs, _ = _inputs(run, batch, "pad")
+        shared["plain"] = xs, _gradients_at(run, batch, xs)
+    xs, grads = shared["plain"]
     return [g * x[None] if times_input else g.abs() for g, x in zip(grads, xs, strict=True)]
 
 
@@ -459,6 +468,43 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
     >>> [tuple(x.shape) for x in r.matrices], float(max(abs(d).max() for d in r.delta)) < 1e-4
     ([(2, 3), (3, 2)], True)
     """
+    return _attribute_one(model, batch, method, options, {})
+
+
+def attribute_methods(
+    model: nn.Module, batch, methods: Sequence[str], **options
+) -> dict[str, BatchAttribution]:
+    """Several methods on one padded batch, sharing the gradients they have in common.
+
+    The same as one :func:`attribute_batch` call per method (same ``options``
+    for all), but saliency and input x gradient come from one sweep: input x
+    gradient is saliency's gradient times the input.
+
+    Returns
+    -------
+    ``{method: BatchAttribution}``, in the order of ``methods``.
+
+    Examples
+    --------
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
+    >>> from attnprobe.data import Vocab
+    >>> v = Vocab.build([["a", "b"]])
+    >>> model = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
+    >>> model.src_vocab = model.tgt_vocab = v
+    >>> b = model.encode([["a", "b"], ["b"]], [["b"], ["a", "a"]])
+    >>> r = attribute_methods(model, b, ["saliency", "input_x_gradient"])
+    >>> [m.shape for m in r["input_x_gradient"].matrices]
+    [(2, 3), (3, 2)]
+    """
+    methods = list(dict.fromkeys(methods))
+    for method in methods:  # every name and option checked before anything runs
+        _options(method, options)
+    shared: dict = {}
+    return {m: _attribute_one(model, batch, m, options, shared) for m in methods}
+
+
+def _attribute_one(model, batch, method: str, options: dict, shared: dict) -> BatchAttribution:
+    """One method on one batch; ``shared`` carries gradients between methods of one call."""
     opts = _options(method, options)
     N = batch.src.shape[0]
     if method in ("integrated_gradients", "gradient_shap") and N > 1:
@@ -479,7 +525,7 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
         elif method == "gradient_shap":
             attrs = _gradient_shap(run, b, opts)
         elif method in ("saliency", "input_x_gradient"):
-            attrs = _plain_gradients(run, b, opts, times_input=method == "input_x_gradient")
+            attrs = _plain_gradients(run, b, method == "input_x_gradient", shared)
         elif method == "deeplift":
             _check_deeplift(model)
             attrs = _deeplift(run, b, opts)
