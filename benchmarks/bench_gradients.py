@@ -15,11 +15,19 @@ reports
 * ``peak memory``: the growth of the peak resident set (``ru_maxrss``) of a
   fresh child process per method, from after loading the model to after the
   run (torch's allocator is invisible to ``tracemalloc``), and its ratio;
-* the largest relative difference between the two methods' matrices.
+* the largest relative difference between the two methods' matrices;
+* ``saliency``: the per-step gradients of one padded batch of the first
+  ``--saliency-batch`` (64) sentences by the engine (decoder sweep, encoder
+  pass vectorised per source length) against a naive loop of T backward
+  passes from one forward, and saliency plus input x gradient in one
+  :func:`~attnprobe.runs.attribution.attribute_methods` call against two
+  :func:`~attnprobe.runs.attribution.attribute_batch` calls (same medians of
+  interleaved ratios).
 
 Run it by hand::
 
     .venv/bin/python -m benchmarks.bench_gradients [--sentences 64] [--reps 5] [--model PATH]
+        [--saliency-batch 64]
 """
 
 from __future__ import annotations
@@ -74,6 +82,68 @@ def peak_mib(path: str | None, n: int, batch_size: int, method: str) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])["peak_mib"]
 
 
+def interleaved(cases: dict, reps: int) -> tuple[dict, list]:
+    """Median CPU seconds of each case and the per-repetition ratios second / first."""
+    times = {k: [] for k in cases}
+    ratios = []
+    names = list(cases)
+    for rep in range(reps):
+        for name in names if rep % 2 == 0 else names[::-1]:
+            start = time.thread_time()
+            cases[name]()
+            times[name].append(time.thread_time() - start)
+        ratios.append(times[names[1]][-1] / times[names[0]][-1])
+    return {k: statistics.median(v) for k, v in times.items()}, ratios
+
+
+def bench_saliency(model, corpus, n: int, reps: int) -> None:
+    from attnprobe.data import ParallelCorpus
+    from attnprobe.runs.attribution import (
+        _Batch,
+        _gradients_at,
+        _inputs,
+        attribute_batch,
+        attribute_methods,
+    )
+    from attnprobe.runs.forward import model_batches
+    from attnprobe.runs.sweep import Runner
+
+    sub = ParallelCorpus(corpus.src[:n], corpus.tgt[:n])
+    batch = next(model_batches(model, sub, n))
+    b = _Batch(batch.src, batch.src_lens, batch.tgt_in, batch.tgt_out, batch.tgt_lens)
+
+    class Looping(Runner):
+        sweeps = False  # the naive loop: one backward per step from one shared forward
+
+    engine, loop = Runner(model, "log_prob", False), Looping(model, "log_prob", False)
+    xs, _ = _inputs(engine, b, "pad")
+    T, lengths = b.tgt_in.shape[1], len(set(b.lens.tolist()))
+    med, ratios = interleaved(
+        {
+            "engine": lambda: _gradients_at(engine, b, xs),
+            "loop": lambda: _gradients_at(loop, b, xs),
+        },
+        reps,
+    )
+    print(
+        f"saliency gradients, one padded batch of {n} sentences x {T} steps ({lengths} source "
+        f"lengths): engine {med['engine']:.2f} s, loop of T backwards {med['loop']:.2f} s; "
+        f"loop / engine {statistics.median(ratios):.2f}x"
+    )
+    both = ["saliency", "input_x_gradient"]
+    med, ratios = interleaved(
+        {
+            "shared": lambda: attribute_methods(model, batch, both),
+            "separate": lambda: [attribute_batch(model, batch, m) for m in both],
+        },
+        reps,
+    )
+    print(
+        f"saliency + input x gradient: one call {med['shared']:.2f} s, two calls "
+        f"{med['separate']:.2f} s; two / one {statistics.median(ratios):.2f}x"
+    )
+
+
 def main(argv=None) -> None:
     from attnprobe.runs.gradients import gradient_matrices
 
@@ -82,6 +152,7 @@ def main(argv=None) -> None:
     parser.add_argument("--sentences", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--saliency-batch", type=int, default=64)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     model, corpus = load(args.model, args.sentences)
@@ -111,6 +182,7 @@ def main(argv=None) -> None:
         f"(per repetition {', '.join(f'{r:.2f}' for r in ratios)})"
     )
     print(f"max relative difference sweep vs replicate: {diff:.1e}")
+    bench_saliency(model, corpus, args.saliency_batch, args.reps)
     peaks = {m: peak_mib(args.model, args.sentences, args.batch_size, m) for m in times}
     print(
         f"peak memory growth (child process ru_maxrss): sweep {peaks['sweep']:.0f} MiB, "
