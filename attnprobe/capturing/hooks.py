@@ -87,7 +87,7 @@ from attnprobe.capturing.sites import (
     find_unreadable,
     resolve_module,
 )
-from attnprobe.capturing.trace import Trace
+from attnprobe.capturing.trace import LazyTokens, Trace
 from attnprobe.errors import AttnprobeError, InputError, SiteError, UnknownNameError
 
 __all__ = ["capture", "Capture", "probe"]
@@ -574,20 +574,31 @@ class Capture:
         return (none if src_lens is None else src_lens), (none if tgt_lens is None else tgt_lens)
 
     def _tokens(self, src, tgt, src_lens, tgt_lens):
+        """Token rows of both sides, spelled out only when the trace's tokens are first read.
+
+        Here the model spells each distinct id of the real positions once (a small
+        table); the trace keeps the ids and that table, never the model. The rows
+        are made from them on first read (:class:`~attnprobe.capturing.trace.LazyTokens`).
+        """
         iface = self._interface()
         if iface is None:
             return None, None
-        src_tokens = [
-            iface.token_strings(row[:n], "src")
-            for row, n in zip(src.tolist(), src_lens.tolist(), strict=True)
-        ]
-        tgt_tokens = [
-            iface.token_strings(row[:n], "tgt")
-            for row, n in zip(tgt.tolist(), tgt_lens.tolist(), strict=True)
-        ]
-        if None in src_tokens or None in tgt_tokens:  # a model without vocabularies
-            return None, None
-        return src_tokens, tgt_tokens
+
+        def rows(ids: Tensor, lens: Tensor, side: str) -> LazyTokens | None:
+            real = torch.arange(ids.shape[1]) < lens[:, None]  # [B, L] positions in the sentence
+            distinct = torch.unique(ids[real]).tolist()
+            names = iface.token_strings(distinct, side)
+            if names is None:  # a model without vocabularies
+                return None
+            table = dict(zip(distinct, names, strict=True))
+            return LazyTokens(
+                lambda: [
+                    [table[i] for i in row[:n]]
+                    for row, n in zip(ids.tolist(), lens.tolist(), strict=True)
+                ]
+            )
+
+        return rows(src, src_lens, "src"), rows(tgt, tgt_lens, "tgt")
 
     def _meta(self) -> dict:
         from attnprobe import __version__
