@@ -29,8 +29,9 @@ class AttributionResult:
     alignment source (``"attention"`` of ``site``, then each method) to its AER
     per offset (``str(offset)`` keys; empty without gold), ``precision`` and
     ``recall`` to its scores at its ``best_offset``; ``tau`` holds the per-step
-    Kendall tau of each method on ``site``; ``seconds`` the attribution time per
-    method over ``sentences`` sentences; ``max_delta`` and ``relative_delta``
+    Kendall tau of each method on ``site``; ``seconds`` the attribution time of all
+    methods together over ``sentences`` sentences (one call shares their gradients;
+    key: the methods joined by " + "); ``max_delta`` and ``relative_delta``
     the Integrated Gradients completeness gaps (None without IG);
     ``alignment_files`` maps the Pharaoh file names to the sentences' links keys.
     """
@@ -61,7 +62,7 @@ class AttributionAnalysis:
 
     Per batch, each method of ``AnalysisContext.attribution`` attributes every
     target step's log-probability to the source tokens
-    (:func:`attnprobe.runs.attribution.attribute_batch`, the same batches as the
+    (:func:`attnprobe.runs.attribution.attribute_methods`, the same batches as the
     forward pass); :mod:`attnprobe.analyses.agreement` compares the rows with
     the attention of every cross-attention site (Kendall tau, Spearman rho,
     JSD, top-1, top-3), and alignments are extracted from ``|attribution|``
@@ -81,7 +82,8 @@ class AttributionAnalysis:
         self.agree = {(s, m): [None] * n for s in ctx.sites for m in self.methods}
         sources = [*self.methods, *(["attention"] if ctx.sites else [])]
         self.hyp = {(src, o): [None] * n for src in sources for o in ctx.offsets}
-        self.seconds = dict.fromkeys(self.methods, 0.0)
+        self.timed = " + ".join(self.methods)  # timed together: they share one sweep
+        self.seconds = {self.timed: 0.0}
         self.max_delta: float | None = None
         self.gaps = [0.0, 0.0]  # IG: sum |delta|, sum |f(x) - f(x')|
 
@@ -90,7 +92,7 @@ class AttributionAnalysis:
 
         from attnprobe.analyses.agreement import agreement
         from attnprobe.results import quantize
-        from attnprobe.runs.attribution import attribute_batch
+        from attnprobe.runs.attribution import attribute_methods
 
         ctx = self.ctx
         for b, pos in enumerate(cb.positions):
@@ -101,10 +103,11 @@ class AttributionAnalysis:
                     self.hyp["attention", o][pos] = extract_alignment(
                         cb.attention[ctx.sites[0]][b], self.extraction, offset=o, **masks
                     )
+        start = time.perf_counter()  # one call: the methods share their gradients
+        results = attribute_methods(ctx.model, cb.batch, self.methods)
+        self.seconds[self.timed] += time.perf_counter() - start
         for method in self.methods:
-            start = time.perf_counter()
-            mats, delta, _, gain = attribute_batch(ctx.model, cb.batch, method)
-            self.seconds[method] += time.perf_counter() - start
+            mats, delta, _, gain = results[method]
             if delta is not None:
                 worst = max(float(np.abs(d).max()) for d in delta)
                 self.max_delta = max(worst, self.max_delta or 0.0)

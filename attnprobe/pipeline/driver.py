@@ -197,6 +197,7 @@ def analyze(
     seed: int = 0,
     progress: bool | None = None,
     attribution: Sequence[str] = DEFAULT_ATTRIBUTION,
+    threads: int | None = 1,
 ):
     """Analyse a model on a corpus: alignment scores, per-sentence numbers, quality.
 
@@ -220,6 +221,8 @@ def analyze(
     attribution : attribution methods of the ``attribution`` analysis (names
         from :data:`attnprobe.runs.attribution.METHODS`; default
         :data:`DEFAULT_ATTRIBUTION`; ``integrated_gradients`` uses 50 steps).
+    threads : torch CPU threads while it runs (the caller's count is restored after;
+        None: leave it). One is fastest for these small models on a shared machine.
 
     Returns
     -------
@@ -248,7 +251,13 @@ def analyze(
     from attnprobe.models.interface import check_model
     from attnprobe.models.registry import load
     from attnprobe.results import Results, quantize
-    from attnprobe.runs.forward import cross_sites, eval_mode, model_batches, teacher_forced
+    from attnprobe.runs.forward import (
+        cross_sites,
+        eval_mode,
+        model_batches,
+        teacher_forced,
+        torch_threads,
+    )
 
     names = check_analyses(analyses)
     methods = tuple(methods)
@@ -341,7 +350,7 @@ def analyze(
         disable=None if progress is None else not progress,
     )
     log.info("analyze: %d sentence pairs, steps %s", len(data), ", ".join(names))
-    with eval_mode(model), torch.random.fork_rng(devices=[]):
+    with torch_threads(threads), eval_mode(model), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:
             for batch in model_batches(model, data, batch_size):
