@@ -14,6 +14,7 @@ from attnprobe.analyses.gradflow import (
     gradient_profile,
     gradient_ratio,
     median_estimate,
+    path_length_range,
     path_lengths,
     relative_reach,
     shortcut_profile,
@@ -231,3 +232,27 @@ def test_graph_errors():
     with pytest.raises(InputError, match="at least one"):
         dependency_graph(NONE, 0, 2)
     assert np.isinf(path_lengths(NONE, 1, 1)).sum() == 0
+
+
+def test_path_length_range_by_hand():
+    # distance 0: 3, 5, 7; distance 1: 4, 4, 6, 6; distance 2: 5, 5; an unreachable pair dropped
+    L = [[3.0, 4.0, 5.0], [4.0, 5.0, 6.0], [5.0, 6.0, 7.0]]
+    r = path_length_range(L)
+    assert r == {
+        "distance": [0, 1, 2],
+        "min": [3.0, 4.0, 5.0],
+        "median": [5.0, 5.0, 5.0],
+        "max": [7.0, 6.0, 5.0],
+    }
+    r = path_length_range([[math.inf, 2.0]])  # 1 step x 2 words
+    assert r["min"] == [None, 2.0] and r["max"] == [None, 2.0]
+
+
+def test_path_length_range_without_attention_is_wide():
+    # a 20-word Bahdanau model without its attention edges: at distance 0 the path
+    # runs from 3 (t = s = 0) to 3 + 19 + 19 = 41 edges
+    L = path_lengths(
+        {"attention": "bahdanau", "bidirectional": True}, 20, 20, attention_edges=False
+    )
+    r = path_length_range(L)
+    assert (r["min"][0], r["max"][0]) == (3.0, 41.0)

@@ -57,6 +57,7 @@ __all__ = [
     "decompose_paths",
     "dependency_graph",
     "path_lengths",
+    "path_length_range",
 ]
 
 #: what a gradient profile groups the matrix entries by
@@ -609,4 +610,35 @@ def path_lengths(cfg, src_len: int, tgt_len: int, *, attention_edges: bool = Tru
         reach = nx.single_source_shortest_path_length(g, ("e", s))
         for t in range(tgt_len):
             out[t, s] = reach.get(("y", t), np.inf)
+    return out
+
+
+def path_length_range(lengths) -> dict[str, list]:
+    """Shortest path lengths ``L[t, s]`` summarised per distance ``|t - s|``: min, median, max.
+
+    Without attention the path from a source word to a target step depends on
+    where both lie, not only on their distance (``s + 3 + t`` for Bahdanau's
+    initial state), so an average per distance hides a wide range.
+    Unreachable pairs (``inf``) are left out; a distance without a finite
+    entry gets None.
+
+    Examples
+    --------
+    >>> L = path_lengths({"attention": "bahdanau", "bidirectional": True}, 3, 3,
+    ...                  attention_edges=False)        # s + 3 + t
+    >>> r = path_length_range(L)
+    >>> r["distance"], r["min"], r["median"], r["max"]
+    ([0, 1, 2], [3.0, 4.0, 5.0], [5.0, 5.0, 5.0], [7.0, 6.0, 5.0])
+    """
+    m = np.asarray(lengths, dtype=np.float64)
+    if m.ndim != 2:
+        raise InputError(f"path lengths must be one [T, S] matrix, got shape {m.shape}")
+    T, S = m.shape
+    dist = np.abs(np.arange(T)[:, None] - np.arange(S)[None, :])  # [T, S]
+    out: dict[str, list] = {"distance": [], "min": [], "median": [], "max": []}
+    for d in range(max(T, S)):
+        v = m[(dist == d) & np.isfinite(m)]
+        out["distance"].append(d)
+        for name, f in (("min", np.min), ("median", np.median), ("max", np.max)):
+            out[name].append(float(f(v)) if v.size else None)
     return out
