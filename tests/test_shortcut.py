@@ -131,3 +131,29 @@ def test_command_writes_table_json_and_figure(tmp_path):
     assert data["signature"]["source_lengths"] == [12]
     assert set(data["untrained"]) == {"bahdanau", "none"}
     assert fig.read_text().lstrip().startswith("<?xml")
+
+
+@pytest.mark.slow
+def test_attention_keeps_far_more_gradient_at_initialisation():
+    """At t + s >= 40 an untrained Bahdanau model keeps far more of its near gradient.
+
+    This replaces the old check on the trained fixtures (attention / none > 1 at
+    |t - s| >= 20 on 11 sentences), which measured how confident the two trained
+    models are more than which path the gradient takes. Measured with exactly
+    these settings (seeds 0 and 1, 6 sentences of 12-60 words) on 2026-12-06:
+    Bahdanau keeps 0.176 / 0.223 of its near gradient, the model without
+    attention 0.00180 / 0.00203, a ratio of 87 / 124. The bounds sit an order of
+    magnitude inside those values (ratio > 10, Bahdanau > 0.05, none < 0.02), so
+    that float differences between machines pass while a missing shortcut
+    (ratio near 1, as between two no-attention models) fails.
+    """
+    run = measure_shortcut(["bahdanau", "none"], [0, 1], 6, n_boot=200)
+    for seed in (0, 1):
+        ratio = run.ratios["bahdanau"][seed]["path"][-1]
+        att = run.profiles["bahdanau"][seed]["path"].estimates[-1]
+        none = run.profiles["none"][seed]["path"].estimates[-1]
+        log.info(
+            "seed %d, t + s >= 40: %.3g vs %.3g (%.3gx)", seed, att.value, none.value, ratio.value
+        )
+        assert ratio.value > 10
+        assert att.value > 0.05 and none.value < 0.02
