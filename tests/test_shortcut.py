@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shlex
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from attnprobe.analyses.gradflow import Estimate, ShortcutProfile
 from attnprobe.cli.main import cli
@@ -157,3 +159,26 @@ def test_attention_keeps_far_more_gradient_at_initialisation():
         )
         assert ratio.value > 10
         assert att.value > 0.05 and none.value < 0.02
+
+
+DOC = ROOT / "docs" / "gradient-shortcut.md"
+
+
+def test_the_doc_command_runs(tmp_path):
+    """docs/gradient-shortcut.md's command runs as written, with small settings added."""
+    commands = [
+        line
+        for block in re.findall(r"```bash\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+        for line in block.splitlines()
+        if line.startswith("attnprobe shortcut")
+    ]
+    assert len(commands) == 1
+    args = shlex.split(commands[0])[1:]
+    assert args[args.index("--plot") + 1] == "docs/gradient-shortcut.png"
+    assert (ROOT / "docs" / "gradient-shortcut.png").is_file()  # the committed figure
+    args[args.index("--plot") + 1] = str(tmp_path / "figure.png")
+    # later options win: one seed, one 12-word sentence, few resamples
+    r = invoke(*args, "--seeds", "0", "--sentences", "1", "--bootstrap", "20")
+    assert r.exit_code == 0, r.output
+    assert "luong-general / none" in r.output
+    assert (tmp_path / "figure.png").read_bytes()[:4] == b"\x89PNG"
