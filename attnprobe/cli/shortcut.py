@@ -38,7 +38,7 @@ def _ints(text: str, option: str) -> list[int]:
     default=24,
     show_default=True,
     help="Toy test sentences, spread evenly over 12-60 words (each costs one backward "
-    "pass per target word; 24 take about a minute per model on one busy CPU).",
+    "pass per target word; 24 took 1-3 minutes per model on a busy 2-core machine).",
 )
 @click.option(
     "--pair", default="enfr", show_default=True, help="Toy language pair the sentences come from."
