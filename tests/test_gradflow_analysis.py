@@ -51,8 +51,11 @@ def test_gradflow_section(results):
         "without": [2 * n + 3.0 for n in (5, 10, 20, 40)],
     }
     pl = data["path_lengths"]
-    # distance 0 in a 20-word sentence (21 positions): 2s + 3 for s = 0..20, mean 3 + 2 * 10
+    # distance 0 in a 20-word sentence (21 positions): 2s + 3 for s = 0..20: median 23,
+    # range 3..43 (an average would hide it); with attention 3 everywhere
     assert pl["with"][0] == 3.0 and pl["without"][0] == 23.0
+    assert (pl["without_min"][0], pl["without_max"][0]) == (3.0, 43.0)
+    assert pl["with_min"][0] == pl["with_max"][0] == 3.0
     counts = data["profile"]["count"]
     # word entries only: sum over sentences of src words x tgt words
     assert sum(counts) == sum(len(s) * len(t) for s, t in zip(SRC, TGT, strict=True))

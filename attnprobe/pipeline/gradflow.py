@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from attnprobe.analyses.gradflow import gradient_profile
+from attnprobe.analyses.gradflow import gradient_profile, path_length_range
 from attnprobe.data import ParallelCorpus
 from attnprobe.pipeline.common import (
     FAR,
@@ -14,7 +14,6 @@ from attnprobe.pipeline.common import (
     AnalysisContext,
     CapturedBatch,
     _finite_max,
-    _finite_mean,
     _spread,
     word_masks,
 )
@@ -35,8 +34,9 @@ class GradflowResult:
     (None: no entry that far); ``paths`` is the attention / recurrent split
     (:meth:`PathDecomposition.to_dict`, None without attention); ``longest_path``
     holds, per sentence length in ``words``, the longest shortest gradient path
-    ``with`` and ``without`` attention edges; ``path_lengths`` the mean shortest
-    path by distance in a 20-word graph.
+    ``with`` and ``without`` attention edges; ``path_lengths`` the median shortest
+    path by distance in a 20-word graph (``with``, ``without``) and its range
+    (``with_min``, ``with_max``, ``without_min``, ``without_max``).
     """
 
     sentences: int
@@ -107,9 +107,8 @@ class GradflowAnalysis:
             longest["without"].append(
                 _finite_max(model.path_lengths(n + 1, n + 1, attention_edges=False))
             )
-        dist = np.abs(np.arange(21)[:, None] - np.arange(21)[None, :])
-        graph20 = {
-            name: model.path_lengths(21, 21, attention_edges=edges)
+        ranges = {  # per distance: min, median and max, not an average that hides the range
+            name: path_length_range(model.path_lengths(21, 21, attention_edges=edges))
             for name, edges in (("with", True), ("without", False))
         }
         return GradflowResult(
@@ -121,11 +120,9 @@ class GradflowAnalysis:
             paths=paths,
             longest_path=longest,
             path_lengths={
-                "distance": list(range(21)),
-                **{
-                    name: [_finite_mean(m[dist == k]) for k in range(21)]
-                    for name, m in graph20.items()
-                },
+                "distance": ranges["with"]["distance"],
+                **{name: r["median"] for name, r in ranges.items()},
+                **{f"{name}_{k}": r[k] for name, r in ranges.items() for k in ("min", "max")},
             },
         )
 

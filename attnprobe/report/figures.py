@@ -195,7 +195,8 @@ def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
 
 def plot_path_length(metrics: dict):
     """Shortest gradient path (edges) from ``e_s`` to ``y_t`` by distance, with and without
-    attention edges (the unrolled dependency graph of a 20-word sentence).
+    attention edges (the unrolled dependency graph of a 20-word sentence): the median
+    per distance, and the range (min to max) shaded where the data has it.
 
     Examples
     --------
@@ -212,7 +213,20 @@ def plot_path_length(metrics: dict):
     fig, ax = _subplots((5.5, 3.2))
     for key, label, style in (("with", "with attention", "o-"), ("without", "without", "s--")):
         pts = [(d, v) for d, v in zip(pl["distance"], pl[key], strict=True) if v is not None]
-        ax.plot([d for d, _ in pts], [v for _, v in pts], style, ms=3, label=label)
+        (line,) = ax.plot([d for d, _ in pts], [v for _, v in pts], style, ms=3, label=label)
+        lo, hi = pl.get(f"{key}_min"), pl.get(f"{key}_max")
+        if lo and hi:  # the range per distance (older folders have the middle line only)
+            band = [(d, a, b) for d, a, b in zip(pl["distance"], lo, hi, strict=True) if a]
+            ax.fill_between(
+                [d for d, _, _ in band],
+                [a for _, a, _ in band],
+                [b for _, _, b in band],
+                color=line.get_color(),
+                alpha=0.15,
+                linewidth=0,
+                label=f"{label}: min-max",
+            )
+    ax.set_title("shortest gradient path, 20-word sentence")
     ax.set_xlabel("distance |t - s| (words)")
     ax.set_ylabel("shortest path (edges)")
     ax.set_ylim(bottom=0)
