@@ -13,6 +13,7 @@ from attnprobe.cli.options import (
     _load_model,
     _log_corpus,
     _read_data,
+    check_extra_outputs,
     log,
     warn,
 )
@@ -205,19 +206,12 @@ def compare(
     """
     import json
 
-    from attnprobe.fileio import atomic_path, check_output, write_text_atomic
+    from attnprobe.fileio import atomic_path, write_text_atomic
     from attnprobe.pipeline.comparison import COMPARE_METHODS, format_comparison
     from attnprobe.pipeline.comparison import compare as run_compare
     from attnprobe.runs.forward import torch_threads
 
-    if plot and not plot.lower().endswith((".png", ".svg")):
-        raise InputError(
-            f"--plot {plot}: not a .png or .svg file name",
-            fix="give a file name ending in .png or .svg",
-        )
-    for path in (json_out, plot):
-        if path:
-            check_output(path, force=True)  # replaced if it exists, as before
+    check_extra_outputs(json_out, plot)
     corpus, gold = _read_data(**data)
     method_list = COMPARE_METHODS if methods is None else _split(methods)
     loaded = [_load_model(path, trust_pickle) for path in models]

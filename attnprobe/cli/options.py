@@ -84,6 +84,21 @@ def _load_model(path: str, trust: bool = False):
     return model
 
 
+def check_extra_outputs(json_out: str | None, plot: str | None) -> None:
+    """Check ``--json`` and ``--plot`` files before any work (each is replaced if it exists)."""
+    from attnprobe.errors import InputError
+    from attnprobe.fileio import check_output
+
+    if plot and not plot.lower().endswith((".png", ".svg")):
+        raise InputError(
+            f"--plot {plot}: not a .png or .svg file name",
+            fix="give a file name ending in .png or .svg",
+        )
+    for path in (json_out, plot):
+        if path:
+            check_output(path, force=True)
+
+
 def _sha256(model) -> str | None:
     return (getattr(model, "meta", None) or {}).get("sha256")
 

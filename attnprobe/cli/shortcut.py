@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from attnprobe.cli.options import _load_model, log
+from attnprobe.cli.options import _load_model, check_extra_outputs, log
 from attnprobe.errors import InputError
 
 
@@ -91,17 +91,10 @@ def shortcut(archs, seeds, sentences, pair, checkpoints, json_out, plot, bootstr
     """
     import json
 
-    from attnprobe.fileio import atomic_path, check_output, write_text_atomic
+    from attnprobe.fileio import atomic_path, write_text_atomic
     from attnprobe.runs.shortcut import format_shortcut, measure_shortcut, plot_shortcut
 
-    if plot and not plot.lower().endswith((".png", ".svg")):
-        raise InputError(
-            f"--plot {plot}: not a .png or .svg file name",
-            fix="give a file name ending in .png or .svg",
-        )
-    for path in (json_out, plot):
-        if path:
-            check_output(path, force=True)
+    check_extra_outputs(json_out, plot)
     arch_list = [a.strip() for a in archs.split(",") if a.strip()]
     loaded = {path: _load_model(path) for path in checkpoints}
     run = measure_shortcut(
