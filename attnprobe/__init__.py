@@ -70,7 +70,7 @@ _EXPORTS: dict[str, str] = {
     "AttributionError": "attnprobe.runs.attribution",
     "TrainConfig": "attnprobe.models.reference.train",
     "Site": "attnprobe.capturing.sites",
-    "find_sites": "attnprobe.capturing.sites",
+    "find_sites": "attnprobe.capturing.discovery",
     "capture": "attnprobe.capturing.hooks",
     "Capture": "attnprobe.capturing.hooks",
     "Trace": "attnprobe.capturing.trace",

@@ -48,7 +48,8 @@ class Results:
     ``metrics`` keys: ``signature`` (versions, checkpoint hash, options, seed),
     ``model``, ``corpus``, ``primary`` (the site / method / offset the explorer
     shows), ``alignment`` (scores per site x method x offset), ``quality``,
-    ``sections`` (one entry per plug-in analysis), ``warnings``, ``skipped``.
+    ``sections`` (the data of every further step, worded by
+    :mod:`attnprobe.report.sections`), ``warnings``, ``skipped``.
     Each sentence record has ``index``, ``src``, ``tgt``, its numbers, ``gold``
     links, predicted ``links`` per ``site/method`` and the quantised
     ``attention`` of the primary site.

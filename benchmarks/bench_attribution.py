@@ -33,7 +33,8 @@ import numpy as np
 import torch
 
 from attnprobe.data import PAD_ID, ParallelCorpus, Vocab, make_batch
-from attnprobe.runs.attribution import _select, attribute
+from attnprobe.runs.attribution import attribute
+from attnprobe.runs.sweep import select as _select
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = os.sysconf("SC_PAGE_SIZE")

@@ -174,7 +174,8 @@ def pytest_configure(config):
     several times slower (and subprocesses started by tests inherit the setting)."""
     import os
 
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    threads = os.environ.get("ATTNPROBE_TEST_THREADS", "1")  # for measuring the choice
+    os.environ.setdefault("OMP_NUM_THREADS", threads)
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(threads))

@@ -77,11 +77,6 @@ def hand_made_results(n: int = 3) -> Results:
                 }
             ],
         },
-        "columns": [
-            {"key": "aer", "label": "AER", "help": "alignment error rate", "digits": 3},
-            {"key": "src_len", "label": "src", "help": "source words", "digits": 0},
-            {"key": "entropy", "label": "entropy", "help": "nats", "digits": 2},
-        ],
         "sections": {
             "demo": {
                 "title": "Plug-in <section>",

@@ -83,3 +83,25 @@ def test_attribution_aer_uses_absolute_values_and_eos_masks():
     gold = [Alignment.from_links([(1, 0), (0, 1)], src_len=2, tgt_len=2)]
     # the EOS column (5.0) and the EOS row are masked; |-0.9| wins row 0
     assert attribution_aer([m], gold, offsets=(0,)) == {0: 0.0}
+
+
+def test_vectorised_ranks_equal_scipy_on_random_rows_with_ties():
+    """Every row at once == scipy's spearmanr / kendalltau / rankdata row by row, to 1e-12."""
+    from scipy.stats import kendalltau, rankdata, spearmanr
+
+    from attnprobe.analyses.agreement import rank_rows, rows_agreement
+
+    rng = np.random.default_rng(0)
+    for S in (2, 3, 7, 40):
+        # few distinct values: many ties, also in both rows at once
+        a = rng.integers(0, 4, (60, S)).astype(float) * rng.choice([1.0, -1.0], (60, S))
+        b = rng.integers(0, 3, (60, S)) + rng.random((60, S)) * (rng.random((60, S)) < 0.3)
+        np.testing.assert_array_equal(rank_rows(np.abs(a)), rankdata(np.abs(a), axis=-1))
+        got = rows_agreement(a, b, k=2)
+        for r in range(60):
+            x, y = np.abs(a[r]), np.abs(b[r])
+            if np.ptp(x) == 0 or np.ptp(y) == 0:
+                assert np.isnan(got["rho"][r]) and np.isnan(got["tau"][r])
+                continue
+            assert got["rho"][r] == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
+            assert got["tau"][r] == pytest.approx(kendalltau(x, y).statistic, abs=1e-12)

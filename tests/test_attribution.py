@@ -23,10 +23,11 @@ from attnprobe.runs.attribution import (
     _Batch,
     _gradient_shap,
     _row,
-    _Runner,
     attribute,
     attribute_batch,
+    attribute_methods,
 )
+from attnprobe.runs.sweep import Runner
 
 SRC = [["a", "b", "c"], ["b"], ["c", "a"], ["a", "c", "b", "a"]]
 TGT = [["x", "y", "z"], ["y"], ["z", "x"], ["x", "z", "y", "x"]]
@@ -151,7 +152,7 @@ MODELS = ["trained", pytest.param("fixture_model", marks=pytest.mark.slow)]
 
 
 def _step_fn(model):
-    from attnprobe.runs.attribution import _select
+    from attnprobe.runs.sweep import select as _select
 
     def f(src, lens, tgt_in, tgt_out, t):
         return _select(model(src, lens, tgt_in).logits, tgt_out, "log_prob")[:, t]
@@ -223,6 +224,46 @@ def test_saliency_and_input_x_gradient_equal_captum(which, request):
     _check(model, batch, "input_x_gradient", want)
 
 
+def test_methods_share_one_sweep_on_a_padded_batch(trained, monkeypatch):
+    """Saliency and input x gradient from one sweep; the encoder pass vectorised per length."""
+    from captum.attr import LayerGradientXActivation
+
+    import attnprobe.runs.attribution as A
+    import attnprobe.runs.sweep as W
+
+    model, batch = trained
+    assert len(set(batch.src_lens.tolist())) > 1  # padded
+    calls = {"sweep": 0, "encoder": 0}
+
+    def count(name, fn):
+        def wrapped(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(A, "sweep", count("sweep", A.sweep))
+    monkeypatch.setattr(W, "_backward_rows", count("encoder", W._backward_rows))
+    got = attribute_methods(model, batch, ["saliency", "input_x_gradient"], aggregate="signed_sum")
+    # one sweep; one vmapped encoder backward per source length, none per target step
+    assert calls == {"sweep": 1, "encoder": len(set(batch.src_lens.tolist()))}
+    for method, multiply in (("saliency", False), ("input_x_gradient", True)):
+        lga = LayerGradientXActivation(
+            _step_fn(model), model.source_embedding, multiply_by_inputs=multiply
+        )
+        want = _captum_loop(
+            model,
+            batch,
+            lambda src, args, lga=lga: lga.attribute(src, additional_forward_args=args),
+        )
+        if method == "saliency":
+            want = [w.abs() for w in want]
+        for g, w in zip(got[method].matrices, want, strict=True):
+            np.testing.assert_allclose(g, w.sum(-1).numpy(), atol=1e-10)
+    with pytest.raises(UnknownNameError):
+        attribute_methods(model, batch, ["saliency", "salience"])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("which", MODELS)
 def test_gradient_shap_equals_captum(which, request, monkeypatch):
@@ -240,7 +281,7 @@ def test_gradient_shap_equals_captum(which, request, monkeypatch):
         return drawn[-1]
 
     monkeypatch.setattr(np.random, "uniform", record)
-    run = _Runner(model, "log_prob", False)
+    run = Runner(model, "log_prob", False)
 
     def f(x, lens, tgt_in, tgt_out, t):
         mask = torch.ones(x.shape[:2], dtype=torch.bool)
@@ -305,7 +346,7 @@ SWEEP_ARCHS = [
 @pytest.mark.parametrize("arch", SWEEP_ARCHS, ids=lambda a: "-".join(map(str, a.values())))
 @pytest.mark.parametrize("padded", [False, True], ids=["one-length", "padded"])
 def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
-    import attnprobe.runs.attribution as A
+    import attnprobe.runs.sweep as A
     from attnprobe.models.reference.rnn import build_model
     from attnprobe.runs.attribution import _gradients_at, _inputs
 
@@ -320,16 +361,16 @@ def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
     batch = _Batch(b.src, b.src_lens, b.tgt_in, b.tgt_out, b.tgt_lens)
     for share, budget in ((False, A.SWEEP_ELEMENTS), (True, 1)):  # 1: one adjoint per pass
         monkeypatch.setattr(A, "SWEEP_ELEMENTS", budget)
-        run = _Runner(model, "log_prob", share)
+        run = Runner(model, "log_prob", share)
         xs, base = _inputs(run, batch, "pad")
         points = [torch.cat([x, 0.5 * (x + b)]) for x, b in zip(xs, base, strict=True)]
         assert run.sweeps
         swept = _gradients_at(run, batch, points)
-        monkeypatch.setattr(_Runner, "sweeps", property(lambda self: False))
+        monkeypatch.setattr(Runner, "sweeps", property(lambda self: False))
         looped = _gradients_at(run, batch, points)
         run.vectorize = True  # all steps in one vmapped backward, through the whole model
         vectorized = _gradients_at(run, batch, points)
-        monkeypatch.setattr(_Runner, "sweeps", property(lambda self: True))
+        monkeypatch.setattr(Runner, "sweeps", property(lambda self: True))
         assert len(swept) == len(looped) == len(vectorized) == 1 + share
         for g, want, v in zip(swept, looped, vectorized, strict=True):
             assert g.shape == want.shape == v.shape

@@ -228,3 +228,41 @@ def test_report_names_what_is_missing_before_checking_where_to_write(tmp_path):
         f"attnprobe: error: {tmp_path / 'none' / 'metrics.json'}: not found "
         "(fix: give a folder written by `attnprobe analyze`)\n"
     )
+
+
+@pytest.mark.parametrize("args,want", [((), 1), (("--threads", "2"), 2)])
+def test_analyze_and_compare_run_torch_on_the_threads_asked_then_restore(
+    tiny_checkpoint, tmp_path, monkeypatch, args, want
+):
+    import torch
+
+    import attnprobe.pipeline.comparison as comparison
+    import attnprobe.pipeline.driver as driver
+    from tests.report_data import hand_made_results
+
+    seen = []
+
+    def analyze(model, corpus, gold, **options):
+        seen.append(torch.get_num_threads())
+        return hand_made_results()
+
+    def compare(models, corpus, gold, **options):
+        seen.append(torch.get_num_threads())
+        return []
+
+    monkeypatch.setattr(driver, "analyze", analyze)
+    monkeypatch.setattr(comparison, "compare", compare)
+    monkeypatch.setattr(comparison, "format_comparison", lambda rows, markdown: "table")
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)  # the caller's own setting, different from both
+    try:
+        d = tiny_checkpoint
+        r = invoke("analyze", d / "m.pt", *data_args(d), "-o", tmp_path / "r", *args)
+        assert r.exit_code == 0, r.output
+        r = invoke("compare", d / "m.pt", *data_args(d), *args)
+        assert r.exit_code == 0, r.output
+        assert seen == [want, want] and torch.get_num_threads() == 3
+        r = invoke("compare", d / "m.pt", *data_args(d), "--threads", "0")
+        assert r.exit_code == 2 and "--threads" in r.output
+    finally:
+        torch.set_num_threads(before)

@@ -44,7 +44,11 @@ def test_score_reverse_and_naacl(files):
     (files / "gold.wa").write_text("1 2 2 S\n1 1 1 S\n1 2 3 P\n")  # NAACL; no sentence 2
     (files / "rev.txt").write_text("0-0 2-1 2-2\n\n")  # target-source
     r = run("score", files / "gold.wa", files / "rev.txt", "--reverse-hyp", "--json")
-    assert json.loads(r.output)["aer"] == pytest.approx(0.4)
+    assert r.exit_code == 2 and "sentences carry ids (1) but" in r.stderr  # by id or line?
+    r = run(
+        "score", files / "gold.wa", files / "rev.txt", "--reverse-hyp", "--json", "--match", "line"
+    )
+    assert json.loads(r.stdout)["aer"] == pytest.approx(0.4)
 
 
 def test_score_with_text_checks_lengths(files):
@@ -90,6 +94,25 @@ def test_score_help_explains_formats_and_bases():
     assert "attnprobe score enfr.gold" in r.output
 
 
+def test_score_help_states_the_matching_rules():
+    text = " ".join(run("score", "--help").output.split())
+    assert "--match [auto|line|position]" in text
+    assert "by id when both files carry ids" in text and "by position when neither does" in text
+    assert "a sentence of GOLD missing from HYP is read as having no links" in text
+    assert "an id of HYP that GOLD lacks, and an id used on two lines, are errors" in text
+    assert "never the largest id" in text and "null in JSON" in text
+
+
+def test_symmetrize_help_is_its_own():
+    r = run("symmetrize", "--help")
+    assert "GOLD" not in r.output and "--text" not in r.output and "--json" not in r.output
+    assert "a sentence of FWD missing from REV" in " ".join(r.output.split())
+    # the example survives copy-paste: each of its lines is printed as written
+    assert "    attnprobe symmetrize fwd.align rev.align --reverse-rev \\\n" in r.output
+    assert "        -m grow-diag-final-and -o sym.align\n" in r.output
+    assert "possible are ignored" in " ".join(r.output.split())
+
+
 def test_symmetrize_writes_pharaoh(tmp_path):
     (tmp_path / "fwd").write_text("0-0 1-1\n0-0\n")
     (tmp_path / "rev").write_text("0-0 2-1\n0-0\n")  # target-source
@@ -112,7 +135,7 @@ def test_symmetrize_error_leaves_the_output_alone(tmp_path):
     (tmp_path / "rev").write_text("0-0\n")
     (tmp_path / "out").write_text("old\n")
     r = run("symmetrize", tmp_path / "fwd", tmp_path / "rev", "-o", tmp_path / "out")
-    assert r.exit_code == 2 and "rev:2: file ends after 1 sentences" in r.output
+    assert r.exit_code == 2 and "rev:2: file ends after 1 sentence lines" in r.output
     assert (tmp_path / "out").read_text() == "old\n"
     r = run("symmetrize", tmp_path / "fwd", tmp_path / "rev", "-o", tmp_path / "new")
     assert r.exit_code == 2 and not (tmp_path / "new").exists()

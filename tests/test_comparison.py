@@ -11,7 +11,12 @@ from attnprobe.analyses.gradflow import gradient_profile
 from attnprobe.data import ParallelCorpus, Vocab
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.models.reference.rnn import ModelConfig, build_model
-from attnprobe.pipeline.comparison import ModelComparison, compare, format_comparison
+from attnprobe.pipeline.comparison import (
+    ModelComparison,
+    compare,
+    diagonal_aer,
+    format_comparison,
+)
 
 CORPUS = ParallelCorpus([["a", "b"], ["b"]], [["x", "y"], ["y"]])
 GOLD = [
@@ -47,6 +52,8 @@ def test_compare_reports_methods_entropy_and_gradients():
     assert 0.0 <= att.entropy <= math.log(2) + 1e-9
     assert 0.0 <= att.eos_mass <= 1.0
     assert none.aer_methods == {} and none.entropy is None and none.eos_mass is None
+    # equal lengths and gold on the diagonal: the diagonal baseline is perfect
+    assert att.diagonal_aer == 0.0 == none.diagonal_aer
     # 2-word sentence: 2 x 2 word entries (d = 0, 1, 1, 0); 1-word: 1 entry (d = 0)
     assert att.gradient.count == (3, 2) and none.gradient.count == (3, 2)
     d = att.to_dict()
@@ -61,11 +68,11 @@ def test_compare_checks_its_options():
         compare([tiny("none")], CORPUS, GOLD, gradients=-1)
 
 
-def row(name, arch, far_norm, near_norm):
+def row(name, arch, far_norm, near_norm, data=None):
     # one sentence: G with distance-0 entries near_norm and a distance-20 entry far_norm
     g = [[near_norm] + [0.0] * 19 + [far_norm]]
     return ModelComparison(
-        name, arch, 10, 0, None, None, 1, 1.0, 1.0, gradient=gradient_profile([g])
+        name, arch, 10, 0, None, None, 1, 1.0, 1.0, gradient=gradient_profile([g]), data=data
     )
 
 
@@ -100,3 +107,42 @@ def test_format_comparison_markdown_has_both_tables():
     first, second = text.split("\n\n")
     assert first.startswith("| model | arch |")
     assert second.splitlines()[2] == "| m | 0.500 |"
+
+
+def test_each_model_is_divided_by_the_baseline_of_its_own_data():
+    rows = [
+        row("enfr-att", "bahdanau", 0.5, 1.0, data="toy enfr test"),
+        row("enfr-none", "none", 0.01, 1.0, data="toy enfr test"),
+        row("enja-att", "bahdanau", 0.3, 1.0, data="toy enja test"),
+        row("enja-none", "none", 0.1, 1.0, data="toy enja test"),
+        row("other", "bahdanau", 0.2, 1.0, data="my corpus"),  # no baseline of its own
+    ]
+    table = format_comparison(rows).splitlines()
+    assert table[0].split()[-1] == "far/none"
+    ratios = {line.split()[0]: line.split()[-1] for line in table[1:]}
+    # 0.5 / 0.01, 0.01 / 0.01, 0.3 / 0.1 (not 0.3 / 0.01), 0.1 / 0.1, nothing to divide by
+    assert ratios == {
+        "enfr-att": "50.00",
+        "enfr-none": "1.00",
+        "enja-att": "3.00",
+        "enja-none": "1.00",
+        "other": "-",
+    }
+
+
+def test_diagonal_aer_by_hand():
+    # 2 source and 4 target words: the diagonal links 0-0 0-1 1-2 1-3; gold sure 0-0 1-1,
+    # possible 0-1. A & S = {0-0}, A & P = {0-0, 0-1}: AER = 1 - (1 + 2) / (4 + 2) = 0.5
+    corpus = ParallelCorpus([["a", "b"]], [["w", "x", "y", "z"]])
+    gold = [Alignment.from_links([(0, 0), (1, 1)], possible=[(0, 1)], src_len=2, tgt_len=4)]
+    assert diagonal_aer(corpus, gold) == pytest.approx(0.5)
+
+
+def test_diagonal_aer_column_beside_attention():
+    r = ModelComparison("m", "bahdanau", 1, 0, None, None, 1, 1.0, 1.0, aer={0: 0.1})
+    r.diagonal_aer = 0.54
+    head, cells = format_comparison([r]).splitlines()
+    assert "AER (offset)  diag AER" in head
+    # AER (offset), diag AER, H, EOS
+    assert cells.split()[-5:] == ["0.100", "(0)", "0.540", "-", "-"]
+    assert "diag AER" not in format_comparison([row("m", "none", 0.1, 1.0)])

@@ -38,3 +38,7 @@ def test_capture_doc_runs(capsys):
     printed = capsys.readouterr().out
     assert "argmax attention hits a gold link" in printed
     assert namespace["trace2"].attention["attention"].shape[0] == 64
+    results = namespace["results"]  # the full report of the user's own model
+    assert results.metrics["model"]["family"] == "wrapped nn.Module"
+    assert results.metrics["sections"]["gradflow"].get("skipped")
+    assert "report.html" in printed and "AER 0." in printed

@@ -16,6 +16,7 @@ from attnprobe.analyses.extraction import (
     EXTRACTORS,
     argmax_source,
     argmax_target,
+    diagonal_alignment,
     extract_alignment,
     itermax,
     max_weight_matching,
@@ -179,3 +180,30 @@ def test_extraction_does_not_import_torch():
         "sys.exit('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# --------------------------------------------------------------------------- diagonal baseline
+
+
+@pytest.mark.parametrize(
+    ("n_src", "n_tgt", "links"),
+    [
+        (3, 3, [(0, 0), (1, 1), (2, 2)]),  # equal lengths: the identity
+        # 5 source words, 2 target words: centres 0.5 * 5/2 = 1.25 -> 1, 1.5 * 5/2 = 3.75 -> 3
+        (5, 2, [(1, 0), (3, 1)]),
+        # 2 source words, 3 target words: 0.5 * 2/3 = 0.33 -> 0, 1.0 -> exactly word 1, 1.67 -> 1
+        (2, 3, [(0, 0), (1, 1), (1, 2)]),
+        (1, 1, [(0, 0)]),
+        (4, 0, []),
+        (0, 2, []),
+    ],
+)
+def test_diagonal_alignment_by_hand(n_src, n_tgt, links):
+    a = diagonal_alignment(n_src, n_tgt)
+    assert sorted(a.sure) == links and a.possible == a.sure
+    assert (a.src_len, a.tgt_len) == (n_src, n_tgt)
+
+
+def test_diagonal_alignment_refuses_negative_lengths():
+    with pytest.raises(InputError, match=">= 0"):
+        diagonal_alignment(-1, 2)

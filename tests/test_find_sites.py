@@ -26,8 +26,9 @@ from discovery_zoo import (
 from torch import nn
 
 import attnprobe
+from attnprobe.capturing.discovery import find_sites
 from attnprobe.capturing.hooks import probe
-from attnprobe.capturing.sites import Site, Skipped, find_sites, find_unreadable
+from attnprobe.capturing.sites import Site, Skipped, find_unreadable
 from attnprobe.errors import InputError
 
 

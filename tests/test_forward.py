@@ -41,3 +41,28 @@ def test_each_sentence_matches_a_one_sentence_run():
 
 def test_without_decoding_there_is_no_hypothesis():
     assert run_corpus(model(), CORPUS, decode=False, progress=False)[0].hypothesis is None
+
+
+def test_torch_threads_restores_the_callers_count_also_on_error():
+    import pytest
+
+    from attnprobe.errors import InputError
+    from attnprobe.runs.forward import torch_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with torch_threads(1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), torch_threads(1):
+            raise RuntimeError("boom")
+        assert torch.get_num_threads() == 2
+        with torch_threads(None):
+            assert torch.get_num_threads() == 2
+        for bad in (0, -1, 1.5, True):
+            with pytest.raises(InputError, match="threads"), torch_threads(bad):
+                pass
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

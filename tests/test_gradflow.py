@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 
 from attnprobe.analyses.gradflow import (
+    ShortcutProfile,
+    bucket_labels,
     dependency_graph,
     gradient_profile,
     gradient_ratio,
+    median_estimate,
+    path_length_range,
     path_lengths,
+    relative_reach,
+    shortcut_profile,
+    shortcut_ratio,
 )
 from attnprobe.errors import InputError, UnknownNameError
 
@@ -59,6 +66,86 @@ def test_ratio_and_errors():
         gradient_profile([[[-1.0]]])
     with pytest.raises(InputError, match="1 masks for 2"):
         gradient_profile([[[1.0]], [[1.0]]], masks=[{}])
+
+
+# --------------------------------------------------------------------------- shortcut, by hand
+
+# 2 words x 3 words, plus an EOS row and column (9s) that the masks drop
+G = [[1.0, 2.0, 3.0, 9.0], [4.0, 5.0, 6.0, 9.0], [9.0, 9.0, 9.0, 9.0]]
+WORDS = {"src_mask": [True, True, True, False], "tgt_mask": [True, True, False]}
+
+
+def test_relative_reach_by_path_length():
+    # t + s = [[0, 1, 2], [1, 2, 3]]; buckets 0-1 | 2 | >= 3
+    # near: 1, 2, 4 -> 7/3; t + s = 2: 3, 5 -> 4; t + s = 3: 6
+    got = relative_reach([G], "path", buckets=(0, 2, 3), masks=[WORDS])
+    assert got.shape == (1, 3)
+    assert got[0].tolist() == pytest.approx([1.0, 12 / 7, 18 / 7])
+
+
+def test_relative_reach_by_distance():
+    # |t - s| = [[0, 1, 2], [1, 0, 1]]: d0 1, 5 -> 3; d1 2, 4, 6 -> 4; d2 3
+    got = relative_reach([G], "distance", buckets=(0, 1, 2), masks=[WORDS])
+    assert got.shape == (1, 3)
+    assert got[0].tolist() == pytest.approx([1.0, 4 / 3, 1.0])
+
+
+def test_relative_reach_missing_bucket_and_zero_near_are_nan():
+    got = relative_reach([[[2.0, 1.0]], [[0.0, 1.0]]], buckets=(0, 1, 5))
+    assert got[0, :2].tolist() == [1.0, 0.5]
+    assert math.isnan(got[0, 2])  # a 2-word sentence never reaches t + s = 5
+    assert np.isnan(got[1]).all()  # no near gradient: nothing to divide by
+
+
+def test_bucket_labels():
+    assert bucket_labels((0, 3, 10, 20)) == ("0-2", "3-9", "10-19", ">= 20")
+    assert bucket_labels((0, 1)) == ("0", ">= 1")
+
+
+def test_median_estimate_by_hand():
+    e = median_estimate([5.0, 1.0, 3.0, float("nan")])
+    assert (e.value, e.n) == (3.0, 3)
+    assert 1.0 <= e.low <= 3.0 <= e.high <= 5.0
+    # two values 1 and 3: a resample's median is 1, 2 or 3 with probability 1/4, 1/2, 1/4,
+    # so the 2.5 % and 97.5 % quantiles of 1,000 resamples are 1 and 3
+    e = median_estimate([1.0, 3.0])
+    assert (e.value, e.low, e.high) == (2.0, 1.0, 3.0)
+    empty = median_estimate([float("nan")])
+    assert empty.n == 0 and math.isnan(empty.value)
+
+
+def test_shortcut_profile_medians():
+    # per sentence, t + s >= 1 over t + s = 0: 1/4, 2/2, 3/1 -> median 1
+    mats = [[[4.0, 1.0]], [[2.0, 2.0]], [[1.0, 3.0]]]
+    p = shortcut_profile(mats, buckets=(0, 1))
+    assert p.values == ((1.0, 0.25), (1.0, 1.0), (1.0, 3.0))
+    assert p.estimates[1].value == 1.0 and p.estimates[1].n == 3
+    assert p.to_dict()["buckets"] == ["0", ">= 1"]
+
+
+def test_shortcut_ratio_is_paired_and_skips_nan():
+    nan = float("nan")
+    a = ShortcutProfile("path", (0, 1), ((1.0, 0.3), (1.0, 0.1), (1.0, 0.5), (1.0, nan)), ())
+    b = ShortcutProfile("path", (0, 1), ((1.0, 0.003), (1.0, 0.001), (1.0, 0.005), (1.0, 9.0)), ())
+    near, far = shortcut_ratio(a, b)
+    assert (near.value, near.low, near.high, near.n) == (1.0, 1.0, 1.0, 4)
+    # the 4th sentence has no value for a; each of the other three is 100x: every
+    # paired resample gives 100 (an unpaired one would not)
+    assert far.n == 3
+    assert (far.value, far.low, far.high) == pytest.approx((100.0, 100.0, 100.0))
+
+
+def test_shortcut_errors():
+    with pytest.raises(UnknownNameError, match="did you mean"):
+        relative_reach([G], "pathh")
+    with pytest.raises(InputError, match="increasing"):
+        relative_reach([G], buckets=(0, 0, 3))
+    with pytest.raises(InputError, match="non-negative"):
+        relative_reach([[[1.0, -1.0]]], buckets=(0, 1))
+    a = shortcut_profile([G], buckets=(0, 2))
+    b = shortcut_profile([G, G], buckets=(0, 2))
+    with pytest.raises(InputError, match="same sentences"):
+        shortcut_ratio(a, b)
 
 
 # --------------------------------------------------------------------------- graph, by hand
@@ -145,3 +232,27 @@ def test_graph_errors():
     with pytest.raises(InputError, match="at least one"):
         dependency_graph(NONE, 0, 2)
     assert np.isinf(path_lengths(NONE, 1, 1)).sum() == 0
+
+
+def test_path_length_range_by_hand():
+    # distance 0: 3, 5, 7; distance 1: 4, 4, 6, 6; distance 2: 5, 5; an unreachable pair dropped
+    L = [[3.0, 4.0, 5.0], [4.0, 5.0, 6.0], [5.0, 6.0, 7.0]]
+    r = path_length_range(L)
+    assert r == {
+        "distance": [0, 1, 2],
+        "min": [3.0, 4.0, 5.0],
+        "median": [5.0, 5.0, 5.0],
+        "max": [7.0, 6.0, 5.0],
+    }
+    r = path_length_range([[math.inf, 2.0]])  # 1 step x 2 words
+    assert r["min"] == [None, 2.0] and r["max"] == [None, 2.0]
+
+
+def test_path_length_range_without_attention_is_wide():
+    # a 20-word Bahdanau model without its attention edges: at distance 0 the path
+    # runs from 3 (t = s = 0) to 3 + 19 + 19 = 41 edges
+    L = path_lengths(
+        {"attention": "bahdanau", "bidirectional": True}, 20, 20, attention_edges=False
+    )
+    r = path_length_range(L)
+    assert (r["min"][0], r["max"][0]) == (3.0, 41.0)

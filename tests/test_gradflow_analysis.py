@@ -12,6 +12,7 @@ from attnprobe.pipeline.common import _spread
 from attnprobe.pipeline.driver import ANALYSES, analyze
 from attnprobe.report.figures import FIGURES, figure_svgs
 from attnprobe.report.html import render_report
+from attnprobe.report.sections import report_sections
 
 SRC = [["a"] * n for n in (1, 2, 3, 4, 6, 8)]
 TGT = [["x"] * n for n in (1, 3, 2, 4, 5, 8)]
@@ -33,25 +34,29 @@ def test_spread_picks_evenly_over_lengths():
 
 def test_gradflow_section(results):
     assert "gradflow" in ANALYSES
-    sec = results.metrics["sections"]["gradflow"]
-    assert sec["title"] == "Gradient flow"
-    metrics = {m["label"]: m["value"] for m in sec["metrics"]}
-    assert metrics["sentences"] == 6
+    data = results.metrics["sections"]["gradflow"]
+    assert data["sentences"] == 6
     # the longest pair (8 source, 8 target words) has distances up to 7: none >= 20
-    assert metrics["mean gradient norm, distance >= 20"] is None
-    assert metrics["mean gradient norm, distance 0-2"] > 0
+    assert data["far"] is None
+    assert data["near"] > 0
     # a clean cut: the two parts add up to the total, shares sum to 1
-    share = metrics["share through the attention"] + metrics["share through the initial state"]
+    share = data["paths"]["projection"]["attention"] + data["paths"]["projection"]["recurrent"]
     assert share == pytest.approx(1.0, abs=1e-5)
-    assert metrics["decomposition gap"] < 1e-5
+    assert data["paths"]["residual"] < 1e-5
     # Bahdanau, bidirectional: e_s -> f_s -> c_t -> y_t is 3 edges for every pair; without
     # attention e_s -> b_s ... b_0 -> s_0 ... -> y_t is s + 3 + t, at most 2n + 3 for n words
-    table = next(t for t in sec["tables"] if t["title"].startswith("longest"))
-    assert table["rows"] == [[n, 3.0, 2 * n + 3.0] for n in (5, 10, 20, 40)]
-    pl = sec["data"]["path_lengths"]
-    # distance 0 in a 20-word sentence (21 positions): 2s + 3 for s = 0..20, mean 3 + 2 * 10
+    assert data["longest_path"] == {
+        "words": [5, 10, 20, 40],
+        "with": [3.0] * 4,
+        "without": [2 * n + 3.0 for n in (5, 10, 20, 40)],
+    }
+    pl = data["path_lengths"]
+    # distance 0 in a 20-word sentence (21 positions): 2s + 3 for s = 0..20: median 23,
+    # range 3..43 (an average would hide it); with attention 3 everywhere
     assert pl["with"][0] == 3.0 and pl["without"][0] == 23.0
-    counts = sec["data"]["profile"]["count"]
+    assert (pl["without_min"][0], pl["without_max"][0]) == (3.0, 43.0)
+    assert pl["with_min"][0] == pl["with_max"][0] == 3.0
+    counts = data["profile"]["count"]
     # word entries only: sum over sentences of src words x tgt words
     assert sum(counts) == sum(len(s) * len(t) for s, t in zip(SRC, TGT, strict=True))
 
@@ -62,6 +67,9 @@ def test_report_draws_the_gradflow_figures(results):
     assert {"gradient_by_distance", "path_length"} <= set(svgs)
     html = render_report(results)
     assert 'id="section-gradflow"' in html and html.count("<svg") >= 2
+    # the report words the data: labels and the path-length table
+    assert "<h2>Gradient flow</h2>" in html and "mean gradient norm, distance 0-2" in html
+    assert "<th>without attention edges</th>" in html and "share through the attention" in html
 
 
 def test_model_without_attention_has_no_path_split():
@@ -71,7 +79,8 @@ def test_model_without_attention_has_no_path_split():
     model = build_model(cfg, 0)
     model.src_vocab, model.tgt_vocab = sv, tv
     res = analyze(model, corpus, analyses=["quality", "gradflow"], progress=False)
-    sec = res.metrics["sections"]["gradflow"]
-    labels = [m["label"] for m in sec["metrics"]]
-    assert "share through the attention" not in labels
-    assert not math.isnan(sec["data"]["profile"]["mean"][0])
+    data = res.metrics["sections"]["gradflow"]
+    assert "paths" not in data
+    labels = [m["label"] for m in report_sections(res.metrics)["gradflow"]["metrics"]]
+    assert "share through the attention" not in labels and "far / near" in labels
+    assert not math.isnan(data["profile"]["mean"][0])

@@ -65,9 +65,10 @@ def test_matrix_matches_direct_autograd(attention):
         np.testing.assert_allclose(G[i][t], direct_gradient(model, i, t), rtol=1e-5, atol=1e-8)
 
 
-def test_replicate_equals_loop():
+@pytest.mark.parametrize("method", ["sweep", "replicate"])
+def test_methods_equal_loop_in_float32(method):
     model = tiny("luong", score="general")
-    a = gradient_matrices(model, CORPUS, method="replicate")
+    a = gradient_matrices(model, CORPUS, method=method)
     b = gradient_matrices(model, CORPUS, method="loop")
     for x, y in zip(a, b, strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-8)
@@ -143,3 +144,49 @@ def test_context_stop_leaves_less_than_the_attention_stop():
         assert not np.allclose(a, c, atol=1e-7)
     with pytest.raises(InputError, match="zero by construction"):
         gradient_matrices(model, CORPUS, wrt="states", stop="attention")
+
+
+# -- the sweep engine == the per-step loop (no replication) -----------------------
+
+
+@pytest.mark.parametrize(
+    "attention,kw",
+    [
+        ("bahdanau", {}),
+        ("luong", {"score": "general", "cell": "lstm"}),
+        ("luong", {"score": "dot", "hidden_dim": 8, "layers": 2}),
+        ("none", {}),
+    ],
+)
+@pytest.mark.parametrize("stop", [None, "init", "scores", "attention", "context"])
+def test_sweep_equals_loop_in_float64(attention, kw, stop):
+    """Padded batches (batch_size=3 mixes source lengths 1-3): to 1e-10 in float64."""
+    if attention == "none" and stop is not None:
+        pytest.skip("a model without attention has no path to stop")
+    model = tiny(attention, **kw).double()
+    targets = ["embeddings"]
+    if attention != "none" and stop != "attention":
+        targets.append("states")
+    for wrt in targets:
+        want = gradient_matrices(model, CORPUS, wrt=wrt, stop=stop, method="loop", batch_size=3)
+        got = gradient_matrices(model, CORPUS, wrt=wrt, stop=stop, method="sweep", batch_size=3)
+        for g, w in zip(got, want, strict=True):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+def test_sweep_equals_loop_on_a_fixture():
+    """A trained fixture, float32, padded batches of real sentences: to 1e-5."""
+    from conftest import FIXTURES
+
+    import attnprobe
+    from attnprobe.pipeline.common import default_corpus
+
+    model = attnprobe.load(FIXTURES / "models" / "enfr-bahdanau.pt")
+    corpus, _ = default_corpus(model)
+    corpus = ParallelCorpus(corpus.src[:6], corpus.tgt[:6])
+    assert len(set(map(len, corpus.src))) > 1  # padded batches
+    want = gradient_matrices(model, corpus, method="loop", batch_size=6)
+    got = gradient_matrices(model, corpus, batch_size=6)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5 * float(np.abs(w).max()))

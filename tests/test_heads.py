@@ -91,9 +91,12 @@ def test_select_on_dev_report_on_test():
 
 def _check_against_alignment_step(res):
     """The heads-averaged naive AER of each layer is what the alignment step (its own pooling
-    and extraction code) finds for that site with argmax-target at offset 0."""
-    section = res.metrics["sections"]["heads"]
-    naive = section["data"]["naive"]["all"]
+    and extraction code) finds for that site with argmax-target at offset 0. Returns the
+    step's data and the report's section made from it."""
+    from attnprobe.report.sections import section
+
+    data = res.metrics["sections"]["heads"]
+    naive = data["schedules"]["naive"]["all"]
     scores = {
         r["site"]: r["aer"]
         for r in res.metrics["alignment"]["scores"]
@@ -102,7 +105,7 @@ def _check_against_alignment_step(res):
     assert len(naive["layers"]) == len(scores)
     for k, site in enumerate(res.metrics["sites"]):
         assert naive["layers"][k] == pytest.approx(scores[site], abs=1e-6)
-    return section
+    return data, section("heads", data)
 
 
 def test_pipeline_step_on_a_reference_model(tiny_checkpoint):
@@ -114,9 +117,10 @@ def test_pipeline_step_on_a_reference_model(tiny_checkpoint):
     corpus = ParallelCorpus.read(d / "t.src", d / "t.tgt")
     gold = read_alignments(d / "t.gold")
     res = analyze(d / "m.pt", corpus, gold, analyses=["alignment", "heads"], progress=False)
-    section = _check_against_alignment_step(res)
-    assert [t["columns"] for t in section["tables"]] == [["layer", "head 0", "heads averaged"]] * 2
-    assert {m["label"].split(":")[0] for m in section["metrics"]} == {"naive", "shift"}
+    data, shown = _check_against_alignment_step(res)
+    assert (data["dev"], data["test"]) == (2, 1)  # sentences 0, 2 choose; sentence 1 scores
+    assert [t["columns"] for t in shown["tables"]] == [["layer", "head 0", "heads averaged"]] * 2
+    assert {m["label"].split(":")[0] for m in shown["metrics"]} == {"naive", "shift"}
     # without gold there is nothing to score
     res = analyze(d / "m.pt", corpus, None, analyses=["heads"], progress=False)
     assert res.metrics["sections"]["heads"]["skipped"]
@@ -141,6 +145,6 @@ def test_pipeline_step_on_the_shared_marian(shared_data):
     corpus = ParallelCorpus(*lower, name="hansards-lc")
     gold = read_alignments(folder / "enfr.gold", one_based=True)
     res = analyze(model, corpus, gold, analyses=["alignment", "heads"], limit=40, progress=False)
-    section = _check_against_alignment_step(res)
-    assert [len(t["rows"]) for t in section["tables"]] == [3, 3]  # 3 layers of 4 heads
-    assert len(section["tables"][0]["columns"]) == 6
+    _, shown = _check_against_alignment_step(res)
+    assert [len(t["rows"]) for t in shown["tables"]] == [3, 3]  # 3 layers of 4 heads
+    assert len(shown["tables"][0]["columns"]) == 6

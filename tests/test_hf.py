@@ -279,11 +279,20 @@ def test_encode_word_ids_and_decoder_input(tokenizer):
     assert adapter.tokenisation_mismatches == {"src": [], "tgt": []}
 
 
-def test_target_lengths_count_padding_from_the_end(tokenizer):
+def test_target_padding_is_not_the_decoder_start(tokenizer):
+    """Marian starts the decoder with its padding id: the decoder input is padded with EOS,
+    so that capture counts the real steps of every row, a one-step target too."""
     adapter = HFSeq2Seq(tiny_model("marian", tokenizer), tokenizer)
-    pad = adapter.pad_id
-    tgt_in = torch.tensor([[pad, 5, 6, pad], [pad, pad, pad, pad], [pad, 7, pad, pad]])
-    assert adapter.target_lengths(tgt_in).tolist() == [3, 1, 2]
+    assert adapter.start_id == tokenizer.pad_token_id
+    assert adapter.pad_id("tgt") == tokenizer.eos_token_id
+    assert adapter.pad_id("src") == tokenizer.pad_token_id
+    b = adapter.encode([["the", "black", "cat"], ["dog"]], [["le", "chat", "noir"], []])
+    counted = (b.tgt_in != adapter.pad_id("tgt")).sum(1)
+    assert counted.tolist() == b.tgt_lens.tolist() and b.tgt_lens[1] == 1
+    with torch.no_grad(), attnprobe.capture(adapter) as cap:
+        adapter(b.src, b.src_lens, b.tgt_in)
+    assert cap.trace.tgt_lens.tolist() == b.tgt_lens.tolist()
+    assert cap.trace.src_lens.tolist() == b.src_lens.tolist()
 
 
 def test_greedy_and_decode(tokenizer):
@@ -398,6 +407,7 @@ def test_analyze_a_hugging_face_folder_from_the_command_line(tmp_path, tokenizer
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
-    heads = metrics["sections"]["heads"]
-    assert [len(t["rows"]) for t in heads["tables"]] == [2, 2]  # 2 layers, each schedule
+    heads = metrics["sections"]["heads"]["schedules"]
+    assert [len(heads[s]["all"]["heads"]) for s in ("naive", "shift")] == [2, 2]  # 2 layers
+    assert "Layers and heads" in (out / "report.html").read_text()
     assert metrics["model"]["family"] == "huggingface"

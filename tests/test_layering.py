@@ -169,12 +169,7 @@ def test_report_analyses_and_alignment_never_import_torch(name):
 # ---------------------------------------------------------------- capturing
 
 #: capturing/ modules that still import model families (being rewritten around the interface)
-CAPTURING_KNOWN = {
-    "attnprobe.capturing.sites": "attnprobe.capturing.sites imports "
-    "attnprobe.models.reference.attention (find_sites knows our Attention class)",
-    "attnprobe.capturing.hooks": "attnprobe.capturing.hooks imports "
-    "attnprobe.models.reference.rnn and attnprobe.models.wrap (capture() checks model types)",
-}
+CAPTURING_KNOWN: dict[str, str] = {}  # capture knows models only through the interface
 
 
 @pytest.mark.parametrize("name", xfail_for(rooms("attnprobe.capturing"), CAPTURING_KNOWN))

@@ -130,3 +130,40 @@ def test_gold_of_the_wrong_size_or_outside_the_sentence(tiny):
     bad = [Alignment.from_links([(40, 0)])] + list(gold[1:])
     with pytest.raises(InputError, match="outside sentence pair 1"):
         analyze(model, corpus, bad, progress=False)
+
+
+PROSE = {"title", "description", "metrics", "tables", "figures", "label", "help"}
+
+
+def test_steps_store_data_and_a_step_that_cannot_run_stores_why(tiny, monkeypatch):
+    from attnprobe.models.interface import CapabilityError
+    from attnprobe.report.sections import report_sections
+
+    class Unable:  # a step that needs a capability this model lacks
+        requires: tuple[str, ...] = ()
+
+        def __init__(self, ctx):
+            pass
+
+        def update(self, cb):
+            pass
+
+        def finish(self, done):
+            raise CapabilityError("gradient flow needs the model's recurrent graph")
+
+    monkeypatch.setitem(ANALYSES, "gradflow", Unable)
+    model, corpus, gold = tiny
+    res = analyze(model, corpus, gold, analyses=["patterns", "gradflow"], limit=4, progress=False)
+    sections = res.metrics["sections"]
+    assert sections["gradflow"] == {
+        "skipped": True,
+        "reason": "gradient flow needs the model's recurrent graph",
+    }
+    assert any(w.startswith("gradflow: gradient flow needs") for w in res.metrics["warnings"])
+    assert not PROSE & set(sections["patterns"]) and "columns" not in res.metrics
+    assert sections["patterns"]["site"] == res.metrics["sites"][0]
+    shown = report_sections(res.metrics)
+    assert shown["gradflow"]["description"] == (
+        "skipped: gradient flow needs the model's recurrent graph"
+    )
+    assert shown["patterns"]["title"] == "Attention patterns"

@@ -11,6 +11,8 @@ from conftest import tiny_toy_model
 
 from attnprobe.errors import UnknownNameError
 from attnprobe.pipeline.driver import analyze
+from attnprobe.report.html import explorer_data
+from attnprobe.report.sections import report_sections
 from tests.test_report_browser import browser  # noqa: F401  (fixture)
 
 METHODS = ("saliency", "input_x_gradient")
@@ -53,11 +55,12 @@ def test_agreement_numbers_equal_the_agreement_module_on_attribute_output(analys
     from attnprobe.analyses.agreement import agreement
 
     attention, mats = direct
-    section = analysed.metrics["sections"]["attribution"]
+    data = analysed.metrics["sections"]["attribution"]
+    section = report_sections(analysed.metrics)["attribution"]
     site = analysed.metrics["sites"][0]
     for m in METHODS:
         want = agreement(attention, mats[m]).summary()
-        got = section["data"]["agreement"][f"{site}/{m}"]
+        got = data["agreement"][f"{site}/{m}"]
         assert got["steps"] == want["steps"] == sum(len(a) for a in attention)
         for key in ("tau", "rho", "jsd", "top1", "topk"):
             assert got[key] == pytest.approx(want[key], abs=1e-6), (m, key)
@@ -67,7 +70,7 @@ def test_agreement_numbers_equal_the_agreement_module_on_attribute_output(analys
     for rec, att, mat in zip(analysed.sentences, attention, mats[METHODS[0]], strict=True):
         tau = agreement([att], [mat]).tau
         assert rec["attr_tau"] == pytest.approx(float(np.nanmean(tau)), abs=1e-5)
-    assert any(c["key"] == "attr_tau" for c in analysed.metrics["columns"])
+    assert any(c["key"] == "attr_tau" for c in explorer_data(analysed)["columns"])
 
 
 def test_attention_and_attribution_aer_on_the_same_gold(tiny, analysed, direct):
@@ -76,7 +79,7 @@ def test_attention_and_attribution_aer_on_the_same_gold(tiny, analysed, direct):
 
     _, _, gold = tiny
     attention, mats = direct
-    table = analysed.metrics["sections"]["attribution"]["tables"][1]
+    table = report_sections(analysed.metrics)["attribution"]["tables"][1]
     assert table["columns"][:4] == ["source", "extraction", "AER@0", "AER@-1"]
     rows = {r[0]: r for r in table["rows"]}
     want_att = attention_aer(attention, gold)
@@ -88,13 +91,13 @@ def test_attention_and_attribution_aer_on_the_same_gold(tiny, analysed, direct):
 
 
 def test_faithfulness_summary_has_intervals_and_a_zero_identity(analysed):
-    sec = analysed.metrics["sections"]["faithfulness"]
-    rows = {r[0]: r for r in sec["tables"][0]["rows"]}
+    data = analysed.metrics["sections"]["faithfulness"]
+    rows = {r[0]: r for r in report_sections(analysed.metrics)["faithfulness"]["tables"][0]["rows"]}
     assert set(rows) >= {"identity", "uniform", "zero_top", "other_step", "permute(seed=0)"}
     assert rows["identity"][1] == "0.000 [0.000, 0.000]"
-    tvd = sec["data"]["summaries"]["uniform"]["tvd"]
+    tvd = data["summaries"]["uniform"]["tvd"]
     assert 0 < tvd["low"] <= tvd["mean"] <= tvd["high"]
-    assert sec["data"]["summaries"]["uniform"]["greedy_change"] is not None
+    assert data["summaries"]["uniform"]["greedy_change"] is not None
 
 
 def test_saved_folder_has_attribution_alignments_heatmaps_and_sections(
@@ -109,7 +112,7 @@ def test_saved_folder_has_attribution_alignments_heatmaps_and_sections(
         path = out / "alignments" / f"attribution.{m}.argmax-target.txt"
         lines = path.read_text().splitlines()
         assert len(lines) == len(corpus)
-        offset = analysed.metrics["sections"]["attribution"]["data"]["best_offset"][m]
+        offset = analysed.metrics["sections"]["attribution"]["best_offset"][m]
         for line, mat in zip(lines, mats[m], strict=True):
             S, T = mat.shape[1] - 1, mat.shape[0] - 1
             src_mask, tgt_mask = np.arange(S + 1) < S, np.arange(T + 1) < T
@@ -151,6 +154,8 @@ def test_cli_analyze_with_attribution_and_faithfulness(tiny_checkpoint, tmp_path
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["signature"]["options"]["attribution"] == ["saliency", "occlusion"]
     assert set(metrics["sections"]) == {"attribution", "faithfulness"}
+    for data in metrics["sections"].values():  # numbers only: the report words them
+        assert not {"title", "description", "metrics", "tables"} & set(data)
     assert (out / "alignments" / "attribution.occlusion.argmax-target.txt").is_file()
     html = (out / "report.html").read_text()
     assert "Attention vs attribution" in html and "Faithfulness" in html
@@ -189,11 +194,11 @@ def test_erasure_comparison_equals_compare_erasure_on_direct_numbers(tiny, analy
     attention, mats = direct  # 12 sentences: all of them are used (fewer than the caps)
     occ = attribute(model, corpus, "occlusion", batch_size=5).matrices
     want = compare_erasure(occ, attention, mats[METHODS[0]], method=METHODS[0]).to_dict()
-    got = analysed.metrics["sections"]["faithfulness"]["data"]["erasure"]
+    got = analysed.metrics["sections"]["faithfulness"]["erasure"]
     assert got["method"] == METHODS[0]
     for key in ("attended", "attributed", "attributed_wins", "same_token"):
         assert got[key]["mean"] == pytest.approx(want[key]["mean"], abs=1e-6), key
-    html_rows = analysed.metrics["sections"]["faithfulness"]["tables"][1]["rows"]
+    html_rows = report_sections(analysed.metrics)["faithfulness"]["tables"][1]["rows"]
     assert html_rows[2][0] == "attributed token hurts more"
 
 
@@ -211,7 +216,7 @@ def test_integrated_gradients_gaps_are_reported(tiny):
         attribution=["integrated_gradients"],
         progress=False,
     )
-    data = res.metrics["sections"]["attribution"]["data"]
+    data = res.metrics["sections"]["attribution"]
     alone = attribute(model, sub, "integrated_gradients", delta_tolerance=float("inf"))
     assert data["max_delta"] == pytest.approx(alone.max_delta, rel=1e-6)
     assert data["relative_delta"] == pytest.approx(alone.relative_delta, rel=1e-6)

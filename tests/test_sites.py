@@ -7,7 +7,8 @@ import pytest
 from attention_zoo import AttentionLayer, AttnDecoderRNN, GlobalAttention
 from torch import nn
 
-from attnprobe.capturing.sites import Site, builtin_site, find_sites, resolve_module
+from attnprobe.capturing.discovery import find_sites
+from attnprobe.capturing.sites import Site, builtin_site, resolve_module
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.models.reference.rnn import ModelConfig, build_model
 

@@ -125,7 +125,24 @@ def test_heuristics_lie_between_intersection_and_union(forward, reverse):
 def test_files_of_different_length(tmp_path):
     (tmp_path / "f").write_text("0-0\n0-0\n")
     (tmp_path / "r").write_text("0-0\n")
-    with pytest.raises(InputError, match=r"r:2: file ends after 1 sentences"):
+    with pytest.raises(InputError, match=r"r:2: file ends after 1 sentence lines"):
+        symmetrize_files(tmp_path / "f", tmp_path / "r")
+
+
+def test_files_pair_by_id_and_keep_the_forward_ids(tmp_path):
+    (tmp_path / "f").write_text("b\t0-0\na\t1-1 2p2\n")
+    (tmp_path / "r").write_text("a\t1-1 1-2\n")  # no line for b: no reverse links there
+    notes: list[str] = []
+    out = symmetrize_files(tmp_path / "f", tmp_path / "r", "union", warnings=notes)
+    assert out.ids == ("b", "a")
+    assert [sorted(a.sure) for a in out.to_alignments()] == [[(0, 0)], [(1, 1), (1, 2)]]
+    assert notes == [
+        f"{tmp_path / 'f'}: 1 links marked possible were ignored "
+        "(symmetrisation combines sure links only)",
+        f"{tmp_path / 'r'}: no entry for 1 of 2 sentences; read as sentences without links",
+    ]
+    (tmp_path / "r").write_text("c\t0-0\n")
+    with pytest.raises(InputError, match=r"r:1: sentence id 'c' is not in .*f"):
         symmetrize_files(tmp_path / "f", tmp_path / "r")
 
 
@@ -135,11 +152,12 @@ def test_lilt_reference_files(shared_data, pair):
     forward = folder / f"test.{pair}.talp"
     reverse = folder / f"test.{pair}.reverse.talp"  # i = target: swap on reading
     for method in ("intersection", "union"):
-        ours = symmetrize_files(forward, reverse, method, reverse_reverse=True)
+        ours = symmetrize_files(forward, reverse, method, reverse_reverse=True).to_alignments()
         assert ours == read_alignments(folder / f"test.{pair}.{method}.talp")
     # The reference grow step is non-standard (diagonal neighbours only, both words
     # unaligned, set-order dependent): agreement is information, not a target.
     ours = symmetrize_files(forward, reverse, "grow-diag-final", reverse_reverse=True)
+    ours = ours.to_alignments()
     theirs = read_alignments(folder / f"test.{pair}.grow-diagonal-final.talp")
     agree = sum(a.sure == b.sure for a, b in zip(ours, theirs, strict=True))
     assert 0 < agree < len(ours)

@@ -14,6 +14,7 @@ from attnprobe.alignment import format_pharaoh
 from attnprobe.cli.main import cli
 from attnprobe.data import toy
 from attnprobe.data.toy import NP, PAIRS, SPLITS, Clause, Sentence, generate, translate
+from attnprobe.data.toy.corpus import _bucket
 from attnprobe.errors import InputError, UnknownNameError
 
 DATA = Path(__file__).resolve().parent.parent / "fixtures" / "data"
@@ -162,8 +163,8 @@ def test_splits_own_disjoint_hash_shares():
     assert sum(map(len, shares)) == 100
     dev, test = _sources("enfr", "dev"), _sources("enfr", "test")
     assert not dev & test
-    assert all(toy._bucket(s) in SPLITS["test"].buckets for s in test)
-    assert all(toy._bucket(s) in SPLITS["dev"].buckets for s in dev)
+    assert all(_bucket(s) in SPLITS["test"].buckets for s in test)
+    assert all(_bucket(s) in SPLITS["dev"].buckets for s in dev)
     # train is too big for a fast test; its first 600 sentences stay in its share
     spec = SPLITS["train"]
     head = generate("enfr", 600, spec.seed, split="train")

@@ -115,3 +115,31 @@ def test_a_captured_trace_keeps_no_reference_to_the_model():
     gc.collect()
     assert ref() is None
     assert trace.example(0).matrix().shape == (2, 3) and trace.states.shape == (1, 3, 8)
+
+
+def test_tokens_are_spelled_on_first_read_and_need_no_model():
+    from attnprobe.capturing.trace import LazyTokens
+    from attnprobe.data import Vocab, make_batch
+
+    src, tgt = [["a", "b", "c"], ["b"]], [["x", "y"], ["y", "x", "x"]]
+    v = Vocab.build(src + tgt)
+    model = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
+    model.src_vocab = model.tgt_vocab = v
+    b = make_batch(src, tgt, v, v)  # padded: source lengths 4 and 2
+    with attnprobe.capture(model, src_lens=b.src_lens, tgt_lens=b.tgt_lens) as cap:
+        model(b.src, b.src_lens, b.tgt_in)
+    trace = cap.trace
+    assert isinstance(trace.__dict__["_src_tokens"], LazyTokens)  # nothing spelled yet
+
+    # the expected rows: the vocabulary read directly, row by row
+    def spelled(ids, lens):
+        return tuple(tuple(v.tokens[i] for i in r[:n]) for r, n in zip(ids, lens, strict=True))
+
+    want_src, want_tgt = spelled(b.src.tolist(), [4, 2]), spelled(b.tgt_in.tolist(), [3, 4])
+    ref = weakref.ref(model)
+    del model, cap
+    gc.collect()
+    assert ref() is None  # the lazy tokens keep no model alive
+    assert trace.src_tokens == want_src and trace.tgt_tokens == want_tgt
+    assert trace.src_tokens[1] == ("b", "</s>") and trace.tgt_tokens[0][0] == "<s>"
+    assert trace.src_tokens is trace.src_tokens  # spelled once, then kept

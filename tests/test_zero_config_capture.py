@@ -17,7 +17,8 @@ from discovery_zoo import (
 from torch import nn
 
 import attnprobe
-from attnprobe.capturing.sites import Site, find_sites
+from attnprobe.capturing.discovery import find_sites
+from attnprobe.capturing.sites import Site
 from attnprobe.errors import SiteError
 
 SDPA = "torch.nn.functional.scaled_dot_product_attention"

@@ -26,12 +26,17 @@ file that lists ``target-source`` links with ``reverse=True``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
-from attnprobe.alignment import Alignment, Link
+from attnprobe.alignment.formats import read_side
+from attnprobe.alignment.matching import pair_sentences
+from attnprobe.alignment.types import Alignment, Link, LinkTable
 from attnprobe.errors import InputError, UnknownNameError
 
 __all__ = ["SYMMETRIZATIONS", "symmetrize", "symmetrize_corpus", "symmetrize_files"]
+
+log = logging.getLogger("attnprobe")
 
 _SIDE = ((-1, 0), (0, -1), (1, 0), (0, 1))
 _DIAGONAL = ((-1, -1), (-1, 1), (1, -1), (1, 1))
@@ -109,7 +114,8 @@ def symmetrize(
     """Combine a forward and a reverse alignment of one sentence pair.
 
     Follows fast_align's ``atools`` visiting order (see the module docstring).
-    Only sure links take part (a directional aligner makes no possible links).
+    Only sure links take part (a directional aligner makes no possible links;
+    :func:`symmetrize_files` says how many it ignored).
 
     Parameters
     ----------
@@ -192,17 +198,36 @@ def symmetrize_files(
     reverse_one_based: bool | None = None,
     reverse_forward: bool = False,
     reverse_reverse: bool = False,
-) -> list[Alignment]:
+    match: str = "auto",
+    warnings: list | None = None,
+) -> LinkTable:
     """Read a forward and a reverse alignment file and symmetrise them.
 
-    Both files are read with :func:`~attnprobe.alignment.read_alignments`;
+    Both files are read with :func:`~attnprobe.alignment.read_link_table`;
     ``reverse_reverse=True`` swaps the links of a reverse file that lists
     ``target-source`` links, so that both sides are ``(source, target)``.
+    Sentences pair up as in scoring (:mod:`attnprobe.alignment.matching`), the
+    forward file in the gold's role: by id when both files carry ids (a forward
+    sentence missing from the reverse file has no reverse links; a reverse id
+    the forward file lacks is an error), by position when neither does, and as
+    ``match`` says when one does. Links marked possible are ignored (a note
+    says how many): symmetrisation combines sure links.
+
+    Parameters
+    ----------
+    warnings : a list that collects one-line notes; without it they are logged.
+
+    Returns
+    -------
+    LinkTable
+        One sentence per pair, sure links only; with the forward file's ids
+        when the files were paired by id (write it with
+        :func:`~attnprobe.alignment.write_pharaoh` to keep them).
 
     Raises
     ------
     InputError
-        Naming the file and line: unreadable links, or files of different length.
+        Naming the file and line: unreadable links, sentences that do not pair up.
 
     Examples
     --------
@@ -214,25 +239,32 @@ def symmetrize_files(
     >>> sorted(out[0].sure)
     [(0, 0), (1, 1), (1, 2)]
     """
-    from attnprobe.alignment import read_alignments
-
     if method not in SYMMETRIZATIONS:
         raise UnknownNameError("symmetrisation method", method, SYMMETRIZATIONS)
-    fwd = read_alignments(
-        forward_path, format=format, one_based=forward_one_based, reverse=reverse_forward
-    )
-    rev = read_alignments(
-        reverse_path, format=format, one_based=reverse_one_based, reverse=reverse_reverse
-    )
-    if len(fwd) != len(rev):
-        short, long_ = (
-            (forward_path, reverse_path) if len(fwd) < len(rev) else (reverse_path, forward_path)
+    notes: list[str] = []
+    read = []
+    for path, one_based, reverse in (
+        (forward_path, forward_one_based, reverse_forward),
+        (reverse_path, reverse_one_based, reverse_reverse),
+    ):
+        table, side = read_side(
+            path, format=format, one_based=one_based, reverse=reverse, warnings=notes
         )
-        raise InputError(
-            f"file ends after {min(len(fwd), len(rev))} sentences, but {long_} has "
-            f"{max(len(fwd), len(rev))}",
-            path=short,
-            line=min(len(fwd), len(rev)) + 1,
-            fix="give both directions of the same corpus, one line per sentence",
-        )
-    return symmetrize_corpus(fwd, rev, method)
+        if table.n_links > table.n_sure:
+            notes.append(
+                f"{path}: {table.n_links - table.n_sure} links marked possible were ignored "
+                "(symmetrisation combines sure links only)"
+            )
+        read.append((table, side))
+    (fwd, fwd_side), (rev, rev_side) = read
+    pairing = pair_sentences(fwd_side, rev_side, match)
+    notes.extend(pairing.warnings)
+    forward = fwd._select(pairing.rows_a).to_alignments()
+    backward = rev._select(pairing.rows_b).to_alignments()
+    result = LinkTable.from_alignments(symmetrize_corpus(forward, backward, method), pairing.ids)
+    if warnings is None:
+        for note in notes:
+            log.warning(note)
+    else:
+        warnings.extend(notes)
+    return result

@@ -1,14 +1,16 @@
 """Does attention agree with attribution? Rank, distribution and top-token agreement, and AER.
 
-Pure functions on ``[T, S]`` matrices (numpy, scipy): one attention matrix and
+Pure functions on ``[T, S]`` matrices (numpy): one attention matrix and
 one attribution matrix per sentence, rows = target steps, columns = source
 tokens, as :mod:`attnprobe.runs.attribution` and a Trace give them. Attribution rows
 are compared by their absolute values (a strongly negative attribution is a
 token the model used, as a large attention weight is); nothing is modified in
 place. Per step:
 
-- Kendall tau and Spearman rho between the two rows (``nan`` for rows of one
-  token, or a constant row, where no rank order exists);
+- Kendall tau (tau-b) and Spearman rho between the two rows (``nan`` for rows
+  of one token, or a constant row, where no rank order exists), computed for
+  all rows of a sentence at once with numpy (average ranks for ties: the same
+  numbers as scipy's ``kendalltau`` and ``spearmanr``, tested);
 - Jensen-Shannon divergence (base 2, so in [0, 1]) between the rows normalised
   to sum to 1;
 - top-1 agreement (same argmax) and top-k overlap ``|top_k(a) & top_k(b)| / k``
@@ -31,7 +33,9 @@ from attnprobe.errors import InputError
 
 __all__ = [
     "js_divergence",
+    "rank_rows",
     "row_agreement",
+    "rows_agreement",
     "Agreement",
     "agreement",
     "agreement_table",
@@ -70,6 +74,85 @@ def _normalise(x) -> np.ndarray:
         return np.where(total > 0, x / np.where(total > 0, total, 1.0), uniform)
 
 
+def rank_rows(x) -> np.ndarray:
+    """Ranks (1-based) along the last axis, ties given their average rank, as scipy's
+    ``rankdata(method="average")`` row by row, but for all rows at once.
+
+    Examples
+    --------
+    >>> rank_rows([[0.5, 0.1, 0.5, 0.2], [3.0, 2.0, 1.0, 0.0]]).tolist()
+    [[3.5, 1.0, 3.5, 2.0], [4.0, 3.0, 2.0, 1.0]]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    flat = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+    R, S = flat.shape
+    order = np.argsort(flat, axis=-1, kind="stable")
+    ordered = np.take_along_axis(flat, order, -1)  # [R, S] each row ascending
+    starts = np.ones((R, S), dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]  # a new value begins a tie group
+    group = np.cumsum(starts, axis=-1) - 1 + (np.arange(R) * S)[:, None]  # [R, S] global id
+    positions = np.broadcast_to(np.arange(1, S + 1, dtype=np.float64), (R, S))
+    mean = np.bincount(group.ravel(), positions.ravel(), R * S) / np.maximum(
+        np.bincount(group.ravel(), minlength=R * S), 1
+    )  # the average position of each tie group
+    ranks = np.empty((R, S))
+    np.put_along_axis(ranks, order, mean[group], -1)
+    return ranks.reshape(x.shape)
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Spearman rho of each row pair: Pearson correlation of the average ranks. [R, S] -> [R]."""
+    ra, rb = rank_rows(a), rank_rows(b)
+    ra -= ra.mean(-1, keepdims=True)
+    rb -= rb.mean(-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (ra * rb).sum(-1) / np.sqrt((ra * ra).sum(-1) * (rb * rb).sum(-1))
+
+
+def _kendall(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Kendall tau-b of each row pair (scipy's default), from the signs of all pairs.
+
+    ``sum sign(a_i - a_j) sign(b_i - b_j)`` over pairs is concordant minus
+    discordant; ``sum |sign(a_i - a_j)|`` is the pairs not tied in ``a``.
+    """
+    sa = np.sign(a[:, :, None] - a[:, None, :])  # [R, S, S]
+    sb = np.sign(b[:, :, None] - b[:, None, :])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sa * sb).sum((1, 2)) / np.sqrt(np.abs(sa).sum((1, 2)) * np.abs(sb).sum((1, 2)))
+
+
+def rows_agreement(attention, attribution, k: int = 3) -> dict[str, np.ndarray]:
+    """:func:`row_agreement` for every row of two ``[R, S]`` matrices at once: arrays [R].
+
+    Examples
+    --------
+    >>> r = rows_agreement([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]], [[3.0, -1.0, 2.0], [1, 1, 1]], k=2)
+    >>> r["rho"].round(4).tolist(), r["top1"].tolist()
+    ([0.5, nan], [1.0, 0.0])
+    """
+    a = np.abs(np.asarray(attention, dtype=np.float64))
+    b = np.abs(np.asarray(attribution, dtype=np.float64))
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] == 0:
+        raise InputError(f"rows must be [R, S] of one shape, S > 0, got {a.shape} and {b.shape}")
+    R, S = a.shape
+    # no rank order in a row of one token or a constant row
+    ranked = (S > 1) & (np.ptp(a, axis=-1) > 0) & (np.ptp(b, axis=-1) > 0)  # [R]
+    tau = np.where(ranked, _kendall(a, b), np.nan)
+    rho = np.where(ranked, _spearman(a, b), np.nan)
+    kk = min(k, S)
+    rows = np.arange(R)[:, None]
+    top_a, top_b = np.zeros((R, S), bool), np.zeros((R, S), bool)
+    top_a[rows, np.argsort(-a, axis=-1, kind="stable")[:, :kk]] = True
+    top_b[rows, np.argsort(-b, axis=-1, kind="stable")[:, :kk]] = True
+    return {
+        "tau": tau,
+        "rho": rho,
+        "jsd": np.asarray(js_divergence(a, b), dtype=np.float64).reshape(R),
+        "top1": (np.argmax(a, -1) == np.argmax(b, -1)).astype(np.float64),
+        "topk": (top_a & top_b).sum(-1) / kk,
+    }
+
+
 def row_agreement(attention_row, attribution_row, k: int = 3) -> dict:
     """Agreement of one attention row and one attribution row (absolute values).
 
@@ -79,25 +162,10 @@ def row_agreement(attention_row, attribution_row, k: int = 3) -> dict:
     >>> round(r["tau"], 4), round(r["rho"], 4), r["top1"], r["topk"]
     (0.3333, 0.5, 1.0, 0.5)
     """
-    from scipy.stats import kendalltau, spearmanr
-
-    a = np.abs(np.asarray(attention_row, dtype=np.float64))
-    b = np.abs(np.asarray(attribution_row, dtype=np.float64))
+    a, b = np.asarray(attention_row), np.asarray(attribution_row)
     if a.shape != b.shape or a.ndim != 1 or a.size == 0:
         raise InputError(f"rows must be 1-D and of one length, got {a.shape} and {b.shape}")
-    ranked = a.size > 1 and np.ptp(a) > 0 and np.ptp(b) > 0
-    tau = float(kendalltau(a, b).statistic) if ranked else float("nan")
-    rho = float(spearmanr(a, b).statistic) if ranked else float("nan")
-    kk = min(k, a.size)
-    top_a = set(np.argsort(-a, kind="stable")[:kk].tolist())
-    top_b = set(np.argsort(-b, kind="stable")[:kk].tolist())
-    return {
-        "tau": tau,
-        "rho": rho,
-        "jsd": float(js_divergence(a, b)),
-        "top1": float(np.argmax(a) == np.argmax(b)),
-        "topk": len(top_a & top_b) / kk,
-    }
+    return {name: float(v[0]) for name, v in rows_agreement(a[None], b[None], k).items()}
 
 
 _METRICS = ("tau", "rho", "jsd", "top1", "topk")
@@ -203,14 +271,18 @@ def agreement(
                 f"sentence {i}: attention {att.shape} and attribution {attr.shape} must be "
                 "[T, S] matrices of one shape",
             )
-        for t in range(att.shape[0]):
-            r = row_agreement(att[t], attr[t], k)
-            rows["sentence"].append(i)
-            rows["step"].append(t)
+        T = att.shape[0]
+        rows["sentence"].append(np.full(T, i, np.int64))
+        rows["step"].append(np.arange(T, dtype=np.int64))
+        if T == 0:
             for name in _METRICS:
-                rows[name].append(r[name])
+                rows[name].append(np.zeros(0))
+            continue
+        r = rows_agreement(att, attr, k)  # every step of the sentence at once
+        for name in _METRICS:
+            rows[name].append(r[name])
     arrays = {
-        n: np.asarray(v, dtype=np.int64 if n in ("sentence", "step") else np.float64)
+        n: np.concatenate(v) if v else np.zeros(0, np.int64 if n in ("sentence", "step") else None)
         for n, v in rows.items()
     }
     return Agreement(site=site, method=method, k=k, **arrays)

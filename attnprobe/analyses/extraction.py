@@ -44,6 +44,7 @@ __all__ = [
     "itermax",
     "max_weight_matching",
     "top_p",
+    "diagonal_alignment",
 ]
 
 
@@ -373,6 +374,36 @@ def top_p(attention, p: float = 0.5, *, offset=0, src_mask=None, tgt_mask=None) 
     return _extractor(_top_p)(
         attention, offset=offset, src_mask=src_mask, tgt_mask=tgt_mask, p=float(p)
     )
+
+
+def diagonal_alignment(n_src: int, n_tgt: int) -> Alignment:
+    """The alignment that ignores the words: each target word linked to the diagonal.
+
+    Target word ``j`` is linked to the source word whose share of the sentence
+    holds the target word's centre, ``i = floor((j + 1/2) * n_src / n_tgt)``: one
+    link per target word, monotone, the identity when the lengths are equal. Its
+    AER is the baseline that attention's AER should be read against: it is what a
+    model that learned nothing but "go left to right" would score.
+
+    Raises
+    ------
+    InputError
+        A negative length.
+
+    Examples
+    --------
+    >>> sorted(diagonal_alignment(2, 4).sure)     # centres 0.25, 0.75, 1.25, 1.75
+    [(0, 0), (0, 1), (1, 2), (1, 3)]
+    >>> sorted(diagonal_alignment(3, 3).sure)
+    [(0, 0), (1, 1), (2, 2)]
+    """
+    if n_src < 0 or n_tgt < 0:
+        raise InputError(f"sentence lengths must be >= 0, got {n_src} and {n_tgt}")
+    if n_src == 0 or n_tgt == 0:
+        return Alignment(frozenset(), frozenset(), n_src, n_tgt)
+    # integer arithmetic: floor((2j + 1) * n_src / (2 n_tgt)), no rounding at exact halves
+    links = {((2 * j + 1) * n_src // (2 * n_tgt), j) for j in range(n_tgt)}
+    return Alignment(frozenset(links), frozenset(), n_src, n_tgt)
 
 
 #: Extraction methods by name; parameters (``value``, ``p``, ``alpha``, ...) pass through.

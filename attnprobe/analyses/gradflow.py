@@ -9,6 +9,13 @@ vanishing over long distances. Two pure views of that claim live here:
   the distance between target step and source position, or by the source
   position counted from the end of the sentence (:func:`gradient_profile`), and
   compared between models (:func:`gradient_ratio`).
+* **Shortcut**: the same matrices grouped by the length of the path through
+  the recurrence (``t + s``) or by distance, each sentence's gradient divided
+  by its own near gradient, as medians over sentences with bootstrap intervals
+  (:func:`shortcut_profile`), and the ratio of two models' medians with a
+  paired bootstrap (:func:`shortcut_ratio`). Dividing by the near gradient
+  makes untrained models of different architectures comparable: what is left
+  is how much of the gradient survives the long path.
 * **Structural**: the unrolled computation as a networkx graph built from a
   model configuration (:func:`dependency_graph`), and the shortest path from
   each output ``y_t`` back to each source embedding, with and without the
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -36,10 +44,20 @@ __all__ = [
     "GradientProfile",
     "gradient_profile",
     "gradient_ratio",
+    "SHORTCUT_KEYS",
+    "SHORTCUT_BUCKETS",
+    "Estimate",
+    "ShortcutProfile",
+    "bucket_labels",
+    "relative_reach",
+    "median_estimate",
+    "shortcut_profile",
+    "shortcut_ratio",
     "PathDecomposition",
     "decompose_paths",
     "dependency_graph",
     "path_lengths",
+    "path_length_range",
 ]
 
 #: what a gradient profile groups the matrix entries by
@@ -165,6 +183,229 @@ def gradient_ratio(a: GradientProfile, b: GradientProfile, lo: int, hi: int | No
         raise InputError(f"profiles group by different keys: {a.by!r} and {b.by!r}")
     den = b.mean_between(lo, hi)
     return a.mean_between(lo, hi) / den if den > 0 else float("nan")
+
+
+# --------------------------------------------------------------------------- shortcut
+
+#: what a shortcut profile groups entries by: ``"path"`` = ``t + s`` (target step
+#: plus source position: the steps a gradient walks back through the decoder and the
+#: backward encoder when it cannot take the attention), ``"distance"`` = ``|t - s|``
+SHORTCUT_KEYS = ("path", "distance")
+#: lower bounds of the buckets (the last is open-ended); the first bucket is the
+#: near band that every sentence's gradient is divided by
+SHORTCUT_BUCKETS = {"path": (0, 3, 10, 20, 30, 40), "distance": (0, 3, 10, 20)}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A median over sentences and its percentile bootstrap interval (``n`` sentences)."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "low": self.low, "high": self.high, "n": self.n}
+
+
+def bucket_labels(bounds: Sequence[int]) -> tuple[str, ...]:
+    """Labels of the buckets that start at ``bounds`` (the last is open-ended).
+
+    Examples
+    --------
+    >>> bucket_labels((0, 3, 10))
+    ('0-2', '3-9', '>= 10')
+    """
+    labels = [f"{lo}-{hi - 1}" if hi - 1 > lo else str(lo) for lo, hi in pairwise(bounds)]
+    return (*labels, f">= {bounds[-1]}")
+
+
+def _check_buckets(by: str, buckets) -> tuple[int, ...]:
+    if by not in SHORTCUT_KEYS:
+        raise UnknownNameError("shortcut key", by, SHORTCUT_KEYS)
+    bounds = tuple(int(b) for b in (SHORTCUT_BUCKETS[by] if buckets is None else buckets))
+    if len(bounds) < 2 or any(b >= c for b, c in pairwise(bounds)) or bounds[0] < 0:
+        raise InputError(
+            f"buckets must be at least two increasing lower bounds >= 0, got {bounds}",
+            fix="e.g. buckets=(0, 3, 10, 20); the first bucket is the near band",
+        )
+    return bounds
+
+
+def relative_reach(
+    matrices: Sequence, by: str = "path", *, buckets: Sequence[int] | None = None, masks=None
+) -> np.ndarray:
+    """Each sentence's mean gradient norm per bucket over its mean in the first bucket.
+
+    Parameters
+    ----------
+    matrices : per-sentence ``G[t, s]`` (target rows, source columns), non-negative.
+    by : ``"path"`` groups entry ``(t, s)`` by ``t + s``, ``"distance"`` by ``|t - s|``
+        (positions after the masks).
+    buckets : lower bounds of the buckets, increasing; the last is open-ended.
+        Default: :data:`SHORTCUT_BUCKETS`. The first bucket is the near band.
+    masks : one ``{"src_mask": ..., "tgt_mask": ...}`` per sentence, or None.
+
+    Returns
+    -------
+    ``[N, K]`` floats (sentences x buckets): 1 in the near bucket; NaN where a
+    sentence has no entry in a bucket or no near gradient.
+
+    Examples
+    --------
+    >>> g = [[4.0, 2.0, 1.0],      # t + s: 0 1 2
+    ...      [2.0, 1.0, 0.5]]      #        1 2 3
+    >>> relative_reach([g], buckets=(0, 2)).round(6).tolist()   # near 8/3, far 2.5/3
+    [[1.0, 0.3125]]
+    """
+    bounds = _check_buckets(by, buckets)
+    if masks is not None and len(masks) != len(matrices):
+        raise InputError(f"{len(masks)} masks for {len(matrices)} matrices")
+    out = np.full((len(matrices), len(bounds)), np.nan)
+    for k, g in enumerate(matrices):
+        wm = word_matrix(g, **(masks[k] if masks is not None else {}))
+        w = wm.weights  # [t, s]
+        if (w < 0).any():
+            raise InputError(f"gradient norms must be non-negative (sentence {k})")
+        t, s = wm.tgt_words[:, None], np.arange(w.shape[1])[None, :]
+        key = t + s if by == "path" else np.abs(t - s)  # [t, s]
+        bucket = np.searchsorted(bounds, key, side="right") - 1  # [t, s]
+        sums = np.bincount(bucket.ravel(), w.ravel(), minlength=len(bounds))
+        counts = np.bincount(bucket.ravel(), minlength=len(bounds))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        if means[0] > 0:
+            out[k] = means / means[0]
+    return out
+
+
+def _bootstrap(stat, n: int, n_boot: int, level: float, seed: int) -> tuple[float, float]:
+    if not 0 < level < 1:
+        raise InputError(f"level must be in (0, 1), got {level}")
+    pick = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))  # [n_boot, n]
+    lo, hi = np.quantile(stat(pick), [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def median_estimate(values, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> Estimate:
+    """Median of the finite ``values`` (one per sentence), bootstrap interval over sentences.
+
+    Examples
+    --------
+    >>> median_estimate([3.0, 1.0, float("nan"), 2.0]).value
+    2.0
+    >>> median_estimate([0.5, 0.5]).to_dict()
+    {'value': 0.5, 'low': 0.5, 'high': 0.5, 'n': 2}
+    """
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    lo, hi = _bootstrap(lambda pick: np.median(v[pick], axis=1), len(v), n_boot, level, seed)
+    return Estimate(float(np.median(v)), lo, hi, len(v))
+
+
+@dataclass(frozen=True)
+class ShortcutProfile:
+    """Relative gradient reach by bucket: per-sentence values and their medians.
+
+    ``values[k][j]`` is sentence ``k``'s mean gradient norm in bucket ``j``
+    divided by its mean in bucket 0 (the near band), NaN where it has none;
+    ``estimates[j]`` is the median over sentences with its bootstrap interval.
+    """
+
+    by: str
+    buckets: tuple[int, ...]
+    values: tuple[tuple[float, ...], ...]
+    estimates: tuple[Estimate, ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return bucket_labels(self.buckets)
+
+    def to_dict(self) -> dict:
+        return {
+            "by": self.by,
+            "buckets": list(self.labels),
+            "median": [e.to_dict() for e in self.estimates],
+            "per_sentence": [list(v) for v in self.values],
+        }
+
+
+def shortcut_profile(
+    matrices: Sequence,
+    by: str = "path",
+    *,
+    buckets: Sequence[int] | None = None,
+    masks=None,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> ShortcutProfile:
+    """:func:`relative_reach` of every sentence and its median per bucket.
+
+    Examples
+    --------
+    >>> g1 = [[4.0, 1.0]]                  # t + s: 0 1 -> near 4, far 1: 0.25
+    >>> g2 = [[2.0, 1.0]]                  # 0.5
+    >>> p = shortcut_profile([g1, g2], buckets=(0, 1))
+    >>> p.labels, p.estimates[1].value, p.estimates[1].n
+    (('0', '>= 1'), 0.375, 2)
+    """
+    values = relative_reach(matrices, by, buckets=buckets, masks=masks)  # [N, K]
+    bounds = _check_buckets(by, buckets)
+    estimates = tuple(
+        median_estimate(values[:, j], n_boot=n_boot, level=level, seed=seed)
+        for j in range(len(bounds))
+    )
+    rows = tuple(tuple(float(x) for x in row) for row in values)
+    return ShortcutProfile(by, bounds, rows, estimates)
+
+
+def shortcut_ratio(
+    a: ShortcutProfile,
+    b: ShortcutProfile,
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[Estimate, ...]:
+    """Per bucket: median of ``a`` over median of ``b``, paired bootstrap over sentences.
+
+    ``a`` and ``b`` must be measured on the same sentences (in the same order),
+    e.g. an attention model and one without attention; a resample draws the
+    same sentences for both. Sentences where either value is NaN are left out.
+
+    Examples
+    --------
+    >>> a = ShortcutProfile("path", (0, 1), ((1.0, 0.4), (1.0, 0.2), (1.0, 0.6)), ())
+    >>> b = ShortcutProfile("path", (0, 1), ((1.0, 0.002), (1.0, 0.001), (1.0, 0.003)), ())
+    >>> [(e.value, e.low, e.high) for e in shortcut_ratio(a, b)]   # 200x in every resample
+    [(1.0, 1.0, 1.0), (200.0, 200.0, 200.0)]
+    """
+    if (a.by, a.buckets) != (b.by, b.buckets) or len(a.values) != len(b.values):
+        raise InputError(
+            f"profiles differ: {a.by} {a.buckets} over {len(a.values)} sentences vs "
+            f"{b.by} {b.buckets} over {len(b.values)}",
+            fix="measure both models on the same sentences with the same buckets",
+        )
+    va, vb = np.asarray(a.values, np.float64), np.asarray(b.values, np.float64)  # [N, K]
+    out = []
+    for j in range(len(a.buckets)):
+        ok = np.isfinite(va[:, j]) & np.isfinite(vb[:, j])
+        x, y = va[ok, j], vb[ok, j]
+        if not ok.any() or np.median(y) <= 0:
+            out.append(Estimate(float("nan"), float("nan"), float("nan"), int(ok.sum())))
+            continue
+
+        def ratio(pick, x=x, y=y):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.median(x[pick], axis=1) / np.median(y[pick], axis=1)
+
+        lo, hi = _bootstrap(ratio, len(x), n_boot, level, seed)
+        out.append(Estimate(float(np.median(x) / np.median(y)), lo, hi, len(x)))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- path decomposition
@@ -369,4 +610,35 @@ def path_lengths(cfg, src_len: int, tgt_len: int, *, attention_edges: bool = Tru
         reach = nx.single_source_shortest_path_length(g, ("e", s))
         for t in range(tgt_len):
             out[t, s] = reach.get(("y", t), np.inf)
+    return out
+
+
+def path_length_range(lengths) -> dict[str, list]:
+    """Shortest path lengths ``L[t, s]`` summarised per distance ``|t - s|``: min, median, max.
+
+    Without attention the path from a source word to a target step depends on
+    where both lie, not only on their distance (``s + 3 + t`` for Bahdanau's
+    initial state), so an average per distance hides a wide range.
+    Unreachable pairs (``inf``) are left out; a distance without a finite
+    entry gets None.
+
+    Examples
+    --------
+    >>> L = path_lengths({"attention": "bahdanau", "bidirectional": True}, 3, 3,
+    ...                  attention_edges=False)        # s + 3 + t
+    >>> r = path_length_range(L)
+    >>> r["distance"], r["min"], r["median"], r["max"]
+    ([0, 1, 2], [3.0, 4.0, 5.0], [5.0, 5.0, 5.0], [7.0, 6.0, 5.0])
+    """
+    m = np.asarray(lengths, dtype=np.float64)
+    if m.ndim != 2:
+        raise InputError(f"path lengths must be one [T, S] matrix, got shape {m.shape}")
+    T, S = m.shape
+    dist = np.abs(np.arange(T)[:, None] - np.arange(S)[None, :])  # [T, S]
+    out: dict[str, list] = {"distance": [], "min": [], "median": [], "max": []}
+    for d in range(max(T, S)):
+        v = m[(dist == d) & np.isfinite(m)]
+        out["distance"].append(d)
+        for name, f in (("min", np.min), ("median", np.median), ("max", np.max)):
+            out[name].append(float(f(v)) if v.size else None)
     return out

@@ -16,7 +16,7 @@ in ``eval()`` mode (dropout would corrupt what is measured; every module's own
 fast path is switched off while an ``nn.MultiheadAttention`` site is captured.
 
 Without ``sites`` (and a model that declares none), capture reads what a built-in
-spec knows (:func:`attnprobe.capturing.sites.find_sites`) and nothing it would have
+spec knows (:func:`attnprobe.capturing.sites.candidates`) and nothing it would have
 to guess: every other attention-like module, and every module that runs a fused
 kernel, is listed in ``Capture.skipped`` with the reason, logged as a warning and
 kept in the trace's ``meta["skipped"]``; finding no cross-attention is an error
@@ -83,11 +83,11 @@ from attnprobe.capturing.sites import (
     Site,
     Skipped,
     builtin_site,
-    find_sites,
+    candidates,
     find_unreadable,
     resolve_module,
 )
-from attnprobe.capturing.trace import Trace
+from attnprobe.capturing.trace import LazyTokens, Trace
 from attnprobe.errors import AttnprobeError, InputError, SiteError, UnknownNameError
 
 __all__ = ["capture", "Capture", "probe"]
@@ -122,18 +122,17 @@ class Capture:
     # -- planning (no hooks) ---------------------------------------------------
 
     def _interface(self):
-        from attnprobe.models.reference.rnn import Seq2Seq
-        from attnprobe.models.wrap import Wrapped
-
-        if isinstance(self.model, Seq2Seq | Wrapped):
-            return self.model
-        # another family's adapter: it says how long its padded targets are
-        return self.model if callable(getattr(self.model, "target_lengths", None)) else None
+        """The model when it implements attnprobe's model interface (duck-typed: capture
+        knows no model family), else None: a bare ``nn.Module``."""
+        model = self.model
+        return (
+            model if callable(getattr(model, "encode", None)) and hasattr(model, "sites") else None
+        )
 
     def _root(self) -> nn.Module:
-        from attnprobe.models.wrap import Wrapped
-
-        return self.model.module if isinstance(self.model, Wrapped) else self.model
+        """The module that site paths are relative to (``site_root`` of an adapter)."""
+        iface = self._interface()
+        return getattr(iface, "site_root", None) or self.model
 
     def _plan(self) -> None:
         root = self._root()
@@ -202,7 +201,7 @@ class Capture:
         (found by its code or name, or running a fused kernel) is skipped, said so in
         ``self.skipped``, the log and the trace; no cross-attention at all is an error."""
         found, guesses = [], []
-        for c in find_sites(root):
+        for c in candidates(root):
             (found if c.spec in BUILTIN_SITES else guesses).append(c)
         declare = "not a built-in spec, so declare it to capture it: sites=[{}]"
         self.skipped = find_unreadable(root) + [
@@ -428,12 +427,9 @@ class Capture:
         src_lens, tgt_lens = self._user_lens
         if self._inputs:
             src, lens, tgt_in = self._inputs[-1]
-            from attnprobe.data import PAD_ID
-
             src_lens = lens if src_lens is None else src_lens
-            if tgt_lens is None:
-                lengths = getattr(self._interface(), "target_lengths", None)
-                tgt_lens = lengths(tgt_in) if lengths is not None else (tgt_in != PAD_ID).sum(1)
+            if tgt_lens is None:  # decoder inputs end at the model's target padding
+                tgt_lens = (tgt_in != self._interface().pad_id("tgt")).sum(1)
         return _as_lengths(src_lens), _as_lengths(tgt_lens)
 
     def _key_mask(self, site: Site, c: Tensor) -> Tensor:
@@ -578,19 +574,31 @@ class Capture:
         return (none if src_lens is None else src_lens), (none if tgt_lens is None else tgt_lens)
 
     def _tokens(self, src, tgt, src_lens, tgt_lens):
+        """Token rows of both sides, spelled out only when the trace's tokens are first read.
+
+        Here the model spells each distinct id of the real positions once (a small
+        table); the trace keeps the ids and that table, never the model. The rows
+        are made from them on first read (:class:`~attnprobe.capturing.trace.LazyTokens`).
+        """
         iface = self._interface()
-        sv, tv = getattr(iface, "src_vocab", None), getattr(iface, "tgt_vocab", None)
-        if sv is None or tv is None:
+        if iface is None:
             return None, None
-        src_tokens = [
-            [sv.tokens[i] for i in row[:n]]
-            for row, n in zip(src.tolist(), src_lens.tolist(), strict=True)
-        ]
-        tgt_tokens = [
-            [tv.tokens[i] for i in row[:n]]
-            for row, n in zip(tgt.tolist(), tgt_lens.tolist(), strict=True)
-        ]
-        return src_tokens, tgt_tokens
+
+        def rows(ids: Tensor, lens: Tensor, side: str) -> LazyTokens | None:
+            real = torch.arange(ids.shape[1]) < lens[:, None]  # [B, L] positions in the sentence
+            distinct = torch.unique(ids[real]).tolist()
+            names = iface.token_strings(distinct, side)
+            if names is None:  # a model without vocabularies
+                return None
+            table = dict(zip(distinct, names, strict=True))
+            return LazyTokens(
+                lambda: [
+                    [table[i] for i in row[:n]]
+                    for row, n in zip(ids.tolist(), lens.tolist(), strict=True)
+                ]
+            )
+
+        return rows(src, src_lens, "src"), rows(tgt, tgt_lens, "tgt")
 
     def _meta(self) -> dict:
         from attnprobe import __version__

@@ -1,4 +1,4 @@
-"""Where attention lives in a model: :class:`Site`, the built-in specs, :func:`find_sites`.
+"""Where attention lives in a model: :class:`Site`, the built-in specs, :func:`candidates`.
 
 A site is *data*, not a hook: a frozen description of one module call that
 produces attention weights and of how to read them. ``attnprobe.capture`` turns
@@ -24,7 +24,7 @@ sentence, ``[B, S]``) or ``full`` (one call gives all rows, ``[B, T, S]`` or
 are not in that order (fairseq's LSTM attention returns ``[S, B]``: ``"SB"``).
 Inside a :class:`attnprobe.capturing.trace.Trace` every site is ``[B, H, T, S]``.
 
-Finding sites (:func:`find_sites`) never trusts a name alone. Built-in specs
+Finding sites (``find_sites``) never trusts a name alone. Built-in specs
 recognise known modules by type or class name and read them by position, never
 by the names of a forward's parameters (users rename them). Any other module is
 judged by what it does: its code (a forward that returns a softmax result, or
@@ -62,7 +62,7 @@ __all__ = [
     "ROLES",
     "READ_MODES",
     "BUILTIN_SITES",
-    "find_sites",
+    "candidates",
     "find_unreadable",
     "FUSED",
     "builtin_site",
@@ -209,7 +209,7 @@ class Site:
 
 
 class Candidate(NamedTuple):
-    """A site :func:`find_sites` proposes, the reason in one line, and the spec that found it.
+    """A site ``find_sites`` proposes, the reason in one line, and the spec that found it.
 
     ``spec`` is a key of :data:`BUILTIN_SITES`, or ``"name"`` for a module that
     is only named like attention (a guess to check).
@@ -226,11 +226,13 @@ class Candidate(NamedTuple):
 # ---------------------------------------------------------------------------
 # built-in specs: plain functions (path, module, parent) -> Candidate | None
 
+#: the identity hook points of attnprobe's reference attention module
+_REFERENCE_HOOKS = ("hook_scores", "hook_weights", "hook_context")
+
 
 def _reference_attention(path: str, module, parent) -> Candidate | None:
-    from attnprobe.models.reference.attention import Attention
-
-    if not isinstance(module, Attention):
+    # attnprobe's reference attention, known by its hook points (capture imports no model)
+    if not all(callable(getattr(module, h, None)) for h in _REFERENCE_HOOKS):
         return None
     prefix = f"{path}." if path else ""
     site = Site(f"{prefix}hook_weights", read="output", name=path or "attention")
@@ -539,7 +541,7 @@ def resolve_module(model, path: str):
 
 
 class Observation(NamedTuple):
-    """A probability distribution seen while an example ran (see :func:`find_sites`).
+    """A probability distribution seen while an example ran (see ``find_sites``).
 
     Made by :func:`attnprobe.capturing.hooks.probe`: a softmax computed inside a
     module's forward (``read="softmax"``), or an element of what a module returned
@@ -664,88 +666,23 @@ def find_unreadable(model) -> list[Skipped]:
     return found
 
 
-def find_sites(model, example=None, *, src_len: int | None = None) -> list[Candidate]:
-    """List candidate attention sites of ``model``, each with a one-line reason.
-
-    Three kinds of evidence, whatever the modules are called:
-
-    1. Built-in specs (:data:`BUILTIN_SITES`, ``spec`` = its key) are tried on every
-       module; they know the module and how to read it, and are what
-       ``capture(model)`` uses without sites.
-    2. Without ``example``, the code of each other module's ``forward`` (and of the
-       methods it calls on ``self``) is read (``spec="code"``): a forward that
-       returns a softmax result (``return context, weights``) is read there
-       (``read=index``); one that computes a softmax and keeps or stores it is read
-       inside the forward (``read="softmax"``). Nothing is run, so the pattern
-       (per step or full), the layout and the role are assumed: check them.
-    3. With ``example``, the model runs once (in ``eval()`` mode, without gradients,
-       under temporary hooks that are removed afterwards, also when it raises)
-       and every distribution that appears is reported (``spec="example"``):
-       each softmax computed inside a module's forward (the innermost module whose
-       forward was running), and each element of a module's output that is
-       non-negative and sums to 1 over an axis, unless it is a tensor already
-       reported. The number of calls and the shape give the pattern and layout.
-
-    Modules that are merely named like attention (``attn``, ``attention``,
-    ``align``) and for which there is no other evidence are listed with
-    ``read="softmax"`` and ``spec="name"``: a guess to check. Modules that compute
-    their attention in a fused kernel are not sites: :func:`find_unreadable` lists
-    them.
-
-    Parameters
-    ----------
-    model : a ``torch.nn.Module``.
-    example : ``(args, kwargs)`` for one call ``model(*args, **kwargs)``, or a function
-        of no arguments that runs the model (a decoding loop). It should run as
-        the capture will: per-step modules then run more than once.
-    src_len : with ``example``, the source length: only distributions over an axis
-        of that size are reported (default: any axis of size 2 or more).
-
-    Returns
-    -------
-    list of :class:`Candidate` ``(site, reason, spec)``, in module order.
-
-    Raises
-    ------
-    InputError : an ``example`` of the wrong form, or ``src_len`` without one.
+def candidates(
+    model, observed: tuple[list[Observation], dict[str, int]] | None = None
+) -> list[Candidate]:
+    """Candidate sites of ``model``: :func:`attnprobe.capturing.discovery.find_sites` without
+    running anything, or with the ``observed`` result of one probed run
+    (:func:`attnprobe.capturing.hooks.probe`). ``capture(model)`` uses it without sites.
 
     Examples
     --------
     >>> from torch import nn
-    >>> model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1,
-    ...                        num_decoder_layers=1, dim_feedforward=16, batch_first=True)
-    >>> for c in find_sites(model):
-    ...     print(c.site.role, c.site.path)
-    encoder-self encoder.layers.0.self_attn
-    decoder-self decoder.layers.0.self_attn
-    cross decoder.layers.0.multihead_attn
-
-    An attention module called ``scorer`` that returns ``(context, weights)``:
-
-    >>> import torch
-    >>> class Dot(nn.Module):
-    ...     def forward(self, query, keys):                   # [B, D], [B, S, D]
-    ...         weights = torch.softmax((keys @ query[:, :, None])[..., 0], -1)  # [B, S]
-    ...         return (weights[:, :, None] * keys).sum(1), weights
-    >>> model = nn.ModuleDict({"scorer": Dot()})
-    >>> [(c.site.path, c.site.read, c.spec) for c in find_sites(model)]
-    [('scorer', 1, 'code')]
-    >>> q, k = torch.randn(2, 4), torch.randn(2, 3, 4)
-    >>> (c,) = find_sites(model, example=lambda: model["scorer"](q, k))
-    >>> c.site.read, c.site.pattern, c.spec
-    ('softmax', 'per_step', 'example')
+    >>> [c.site.path for c in candidates(nn.ModuleDict({"attn": nn.Softmax(-1)}))]
+    ['attn']
     """
-    if src_len is not None and (example is None or not isinstance(src_len, int) or src_len < 1):
-        raise InputError(
-            f"src_len={src_len!r} needs an example run and must be a positive int",
-            fix="pass example=(args, kwargs) with it, or leave src_len out",
-        )
     ran: dict[str, int] | None = None
     by_path: dict[str, list[Observation]] = {}
-    if example is not None:
-        from attnprobe.capturing.hooks import probe
-
-        seen, ran = probe(model, _runner(model, example), src_len=src_len)
+    if observed is not None:
+        seen, ran = observed
         for o in seen:
             by_path.setdefault(o.path, []).append(o)
     found: list[Candidate] = []

@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -51,7 +51,7 @@ from attnprobe.capturing.sites import Site
 from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.fileio import write_bytes_atomic, write_text_atomic
 
-__all__ = ["Trace", "Example", "load_trace", "FORMAT"]
+__all__ = ["Trace", "Example", "LazyTokens", "load_trace", "FORMAT"]
 
 FORMAT = "attnprobe-trace/1"
 
@@ -66,6 +66,38 @@ def _freeze_map(m: Mapping[str, Tensor] | None) -> Mapping[str, Tensor]:
 
 def _tokens(rows) -> tuple[tuple[str, ...], ...] | None:
     return None if rows is None else tuple(tuple(str(t) for t in row) for row in rows)
+
+
+class LazyTokens:
+    """Token rows computed on first use: ``make()`` returns the rows (or None).
+
+    :func:`attnprobe.capture` gives a trace its tokens this way, so that a pass
+    whose tokens nobody reads does not turn every id into a string. ``make``
+    must hold no module: it reads the ids and a table of their strings.
+    """
+
+    def __init__(self, make: Callable[[], Any]):
+        self.make = make
+
+
+class _TokenField:
+    """A Trace field of token rows: a value, or :class:`LazyTokens` resolved on first read
+    (then kept: the record stays frozen in what it shows)."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, obj, owner=None):
+        if obj is None:  # the dataclass asks for the field's default
+            return None
+        value = obj.__dict__.get(self.slot)
+        if isinstance(value, LazyTokens):
+            value = _tokens(value.make())
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.slot] = value if isinstance(value, LazyTokens) else _tokens(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,8 +168,8 @@ class Trace:
     state_grads: Tensor | None = None
     src: Tensor | None = None
     tgt: Tensor | None = None
-    src_tokens: tuple[tuple[str, ...], ...] | None = None
-    tgt_tokens: tuple[tuple[str, ...], ...] | None = None
+    src_tokens: tuple[tuple[str, ...], ...] | None = _TokenField()  # or LazyTokens
+    tgt_tokens: tuple[tuple[str, ...], ...] | None = _TokenField()
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -147,8 +179,6 @@ class Trace:
         put(self, "grads", _freeze_map(self.grads))
         for name in ("src_lens", "tgt_lens", "states", "state_grads", "src", "tgt"):
             put(self, name, _frozen_tensor(getattr(self, name)))
-        put(self, "src_tokens", _tokens(self.src_tokens))
-        put(self, "tgt_tokens", _tokens(self.tgt_tokens))
         put(self, "meta", MappingProxyType(dict(self.meta)))
         keys = [s.key for s in self.sites if s.role != "states"]
         if sorted(keys) != sorted(self.attention):

@@ -13,10 +13,20 @@ from attnprobe.cli.options import (
     _load_model,
     _log_corpus,
     _read_data,
+    check_extra_outputs,
     log,
     warn,
 )
 from attnprobe.errors import InputError
+
+_threads_option = click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Torch CPU threads. One is fastest for these small models on a shared machine; "
+    "more can help on a quiet one with many cores.",
+)
 
 
 @click.command()
@@ -52,6 +62,7 @@ from attnprobe.errors import InputError
 )
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 @click.option("--seed", default=0, show_default=True, help="Seed for analyses that sample.")
+@_threads_option
 @click.option(
     "--trust-pickle",
     is_flag=True,
@@ -67,6 +78,7 @@ def analyze(
     out_dir,
     force,
     seed,
+    threads,
     trust_pickle,
     **data,
 ):
@@ -88,17 +100,18 @@ def analyze(
     from attnprobe.fileio import check_output
     from attnprobe.pipeline.driver import (
         DEFAULT_METHODS,
-        _check_analyses,
-        _check_attribution,
+        check_analyses,
+        check_attribution,
         default_corpus,
     )
     from attnprobe.pipeline.driver import analyze as run_analysis
+    from attnprobe.runs.forward import torch_threads
 
     # every check that needs no data comes first: a mistake costs no waiting
-    names = _check_analyses(_split(analyses))
+    names = check_analyses(_split(analyses))
     attribution_list = _split(attribution)
     if "attribution" in names:
-        _check_attribution(attribution_list)
+        check_attribution(attribution_list)
     elif _given(click.get_current_context(), "attribution"):
         raise InputError(
             "--attribution picks the methods of the attribution analysis, which --analyses "
@@ -113,18 +126,19 @@ def analyze(
         _log_corpus(corpus, gold)
     method_list = DEFAULT_METHODS if methods is None else _split(methods)
     log.info("running analyses: %s", ", ".join(names))
-    results = run_analysis(
-        m,
-        corpus,
-        gold,
-        analyses=names,
-        methods=method_list,
-        limit=limit,
-        batch_size=batch_size,
-        seed=seed,
-        progress=None if sys.stderr.isatty() else False,
-        attribution=attribution_list,
-    )
+    with torch_threads(threads):
+        results = run_analysis(
+            m,
+            corpus,
+            gold,
+            analyses=names,
+            methods=method_list,
+            limit=limit,
+            batch_size=batch_size,
+            seed=seed,
+            progress=None if sys.stderr.isatty() else False,
+            attribution=attribution_list,
+        )
     warn(results.metrics.get("warnings") or [])
     out = results.save(out, force=force)
     line = f"{results.n_sentences} sentences"
@@ -174,8 +188,11 @@ def _methods_help() -> str:
     type=click.Path(dir_okay=False),
     help="Also draw exact match by source length, one line per model (.png or .svg).",
 )
+@_threads_option
 @click.option("--trust-pickle", is_flag=True, help="Allow pickled model files (trusted only).")
-def compare(models, methods, gradients, batch_size, markdown, json_out, plot, trust_pickle, **data):
+def compare(
+    models, methods, gradients, batch_size, markdown, json_out, plot, threads, trust_pickle, **data
+):
     """Compare MODELS on the same test set: quality by length, alignment, attention, gradients.
 
     Without data options each fixture checkpoint is evaluated on its own toy
@@ -189,31 +206,26 @@ def compare(models, methods, gradients, batch_size, markdown, json_out, plot, tr
     """
     import json
 
-    from attnprobe.fileio import atomic_path, check_output, write_text_atomic
+    from attnprobe.fileio import atomic_path, write_text_atomic
     from attnprobe.pipeline.comparison import COMPARE_METHODS, format_comparison
     from attnprobe.pipeline.comparison import compare as run_compare
+    from attnprobe.runs.forward import torch_threads
 
-    if plot and not plot.lower().endswith((".png", ".svg")):
-        raise InputError(
-            f"--plot {plot}: not a .png or .svg file name",
-            fix="give a file name ending in .png or .svg",
-        )
-    for path in (json_out, plot):
-        if path:
-            check_output(path, force=True)  # replaced if it exists, as before
+    check_extra_outputs(json_out, plot)
     corpus, gold = _read_data(**data)
     method_list = COMPARE_METHODS if methods is None else _split(methods)
     loaded = [_load_model(path, trust_pickle) for path in models]
     log.info("comparing %d models", len(loaded))
-    rows = run_compare(
-        loaded,
-        corpus,
-        gold,
-        batch_size=batch_size,
-        progress=None if sys.stderr.isatty() else False,
-        methods=method_list,
-        gradients=gradients,
-    )
+    with torch_threads(threads):
+        rows = run_compare(
+            loaded,
+            corpus,
+            gold,
+            batch_size=batch_size,
+            progress=None if sys.stderr.isatty() else False,
+            methods=method_list,
+            gradients=gradients,
+        )
     if json_out:
         log.info("writing %s", json_out)
         write_text_atomic(json_out, json.dumps([r.to_dict() for r in rows], indent=1) + "\n")

@@ -86,7 +86,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 def _add_commands() -> None:
-    from attnprobe.cli import alignments, analysis, models, toy
+    from attnprobe.cli import alignments, analysis, models, shortcut, toy
 
     for command in (
         analysis.analyze,
@@ -96,6 +96,7 @@ def _add_commands() -> None:
         models.translate,
         models.inspect,
         toy.toy,
+        shortcut.shortcut,
         alignments.score,
         alignments.symmetrize,
     ):

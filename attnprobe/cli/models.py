@@ -266,7 +266,7 @@ def inspect(model, trust_pickle):
     """
     import json
 
-    from attnprobe.capturing.sites import find_sites
+    from attnprobe.capturing.discovery import find_sites
     from attnprobe.models.reference.rnn import config_dict
 
     m = _load_model(model, trust_pickle)

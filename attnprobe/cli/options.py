@@ -76,17 +76,27 @@ def _given(ctx: click.Context, name: str) -> bool:
 
 
 def _load_model(path: str, trust: bool = False):
-    import os
-
-    if os.path.isdir(path):  # a Hugging Face folder (or another family's): the registry
-        from attnprobe.models.registry import load
-    else:
-        from attnprobe.models.checkpoint import load
+    from attnprobe.models.registry import load
 
     log.info("loading model %s", path)
     model = load(path, trust=trust)
     log.debug("loaded %s: %s, sha256 %s", path, type(model).__name__, _sha256(model))
     return model
+
+
+def check_extra_outputs(json_out: str | None, plot: str | None) -> None:
+    """Check ``--json`` and ``--plot`` files before any work (each is replaced if it exists)."""
+    from attnprobe.errors import InputError
+    from attnprobe.fileio import check_output
+
+    if plot and not plot.lower().endswith((".png", ".svg")):
+        raise InputError(
+            f"--plot {plot}: not a .png or .svg file name",
+            fix="give a file name ending in .png or .svg",
+        )
+    for path in (json_out, plot):
+        if path:
+            check_output(path, force=True)
 
 
 def _sha256(model) -> str | None:
@@ -96,18 +106,16 @@ def _sha256(model) -> str | None:
 def _data_options(fn):
     """The corpus and gold options shared by the commands that read a test set."""
     options = [
-        click.option(
-            "--src", type=click.Path(dir_okay=False), help="Source file, one sentence a line."
-        ),
-        click.option("--tgt", type=click.Path(dir_okay=False), help="Target file (with --src)."),
+        click.option("--src", type=click.Path(), help="Source file, one sentence a line."),
+        click.option("--tgt", type=click.Path(), help="Target file (with --src)."),
         click.option(
             "--bitext",
-            type=click.Path(dir_okay=False),
+            type=click.Path(),
             help='"source ||| target" lines (instead of --src/--tgt).',
         ),
         click.option(
             "--gold",
-            type=click.Path(dir_okay=False),
+            type=click.Path(),
             help="Gold alignments (Pharaoh or NAACL), one sentence pair per line.",
         ),
         click.option(
@@ -116,13 +124,23 @@ def _data_options(fn):
             help="GOLD word positions start at 1 / at 0 [default: by format].",
         ),
         click.option("--reverse-gold", is_flag=True, help="GOLD lists target-source links: swap."),
+        click.option(
+            "--gold-match",
+            type=click.Choice(["auto", "line", "position"]),
+            default="auto",
+            show_default=True,
+            help="How GOLD's sentences pair with the corpus lines: auto (by position; a "
+            "gold with sentence ids must number them 1..N in order), line (an id is a "
+            "corpus line number: sentences without links may be missing), position "
+            "(ignore ids). See `attnprobe score --help`.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-def _read_data(src, tgt, bitext, gold, gold_one_based, reverse_gold):
+def _read_data(src, tgt, bitext, gold, gold_one_based, reverse_gold, gold_match="auto"):
     """(corpus, gold) from the data options; (None, None) when none is given."""
     from attnprobe.alignment import read_alignments
     from attnprobe.data import ParallelCorpus
@@ -147,6 +165,7 @@ def _read_data(src, tgt, bitext, gold, gold_one_based, reverse_gold):
             one_based=gold_one_based,
             reverse=reverse_gold,
             lengths=[(len(s), len(t)) for s, t in zip(corpus.src, corpus.tgt, strict=True)],
+            match=gold_match,
         )
         if len(alignments) != len(corpus):
             raise InputError(

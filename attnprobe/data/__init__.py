@@ -160,16 +160,11 @@ class Vocab:
 
 
 def _read_lines(path: str | os.PathLike) -> list[str]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path, fix="check the path")
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError(
-            "not UTF-8 text", path=path, line=line, fix="convert it to UTF-8"
-        ) from None
+    """The lines of a UTF-8 text file, ending at ``\\n`` or ``\\r\\n`` only; an empty file is
+    an error (see :func:`attnprobe.alignment.read_text_lines`, the one line reader)."""
+    from attnprobe.alignment.formats import read_text_lines
+
+    return read_text_lines(Path(path))
 
 
 @dataclass

@@ -196,12 +196,12 @@ class HFSeq2Seq(nn.Module):
             embedding, _encoder_scale(encoder, embedding)
         )
         self.start_id = int(config.decoder_start_token_id)
-        self.pad_id = int(config.pad_token_id)
+        self.pad_token_id = int(config.pad_token_id)
         self.eos_id = int(config.eos_token_id)
         V = model.get_output_embeddings().weight.shape[0]
         tokens = _token_list(tokenizer, max(V, len(tokenizer)))
         specials = {
-            "pad": tokens[self.pad_id],
+            "pad": tokens[self.pad_token_id],
             "unk": tokens[tokenizer.unk_token_id],
             "bos": tokens[self.start_id],
             "eos": tokens[self.eos_id],
@@ -311,15 +311,19 @@ class HFSeq2Seq(nn.Module):
             )
         return Seq2SeqOutput(out.logits, None)
 
-    def target_lengths(self, tgt_in: Tensor) -> Tensor:
-        """[B] real decoder steps of ``tgt_in``: up to the last non-padding id, at least 1.
+    def pad_id(self, side: str) -> int:
+        """The id that pads ``side`` ("src" or "tgt"): the model's padding id, except on
+        the decoder input when the decoder starts with it (Marian, T5): there EOS pads,
+        which no real decoder input holds. (The decoder is causal: what follows the
+        real steps never changes them.)"""
+        if side == "tgt" and self.start_id == self.pad_token_id:
+            return self.eos_id
+        return self.pad_token_id
 
-        The decoder start token may be the padding id (Marian, T5), so padding is
-        counted from the end only.
-        """
-        T = tgt_in.shape[1]
-        real = (tgt_in != self.pad_id).long() * torch.arange(1, T + 1, device=tgt_in.device)
-        return real.max(1).values.clamp_min(1)
+    def token_strings(self, ids: Sequence[int], side: str) -> list[str]:
+        """The tokens of ``ids`` as the tokenizer spells them (specials included)."""
+        vocab = self.src_vocab if side == "src" else self.tgt_vocab
+        return [vocab.tokens[int(i)] for i in ids]
 
     @torch.no_grad()
     def check(self, batch: Batch | None = None, atol: float = CHECK_ATOL) -> float:
@@ -364,16 +368,16 @@ class HFSeq2Seq(nn.Module):
 
     def _probe_batch(self) -> Batch:
         g = torch.Generator().manual_seed(0)
-        specials = set(self.tokenizer.all_special_ids) | {self.pad_id, self.start_id}
+        specials = set(self.tokenizer.all_special_ids) | {self.pad_token_id, self.start_id}
         pool = torch.tensor([i for i in range(min(len(self.tokenizer), 500)) if i not in specials])
         S, T = 7, 6
         src = pool[torch.randint(len(pool), (2, S), generator=g)]
         src[:, -1] = self.eos_id
         src[1, 4] = self.eos_id
-        src[1, 5:] = self.pad_id
+        src[1, 5:] = self.pad_id("src")
         tgt = pool[torch.randint(len(pool), (2, T), generator=g)]
         tgt[:, 0] = self.start_id
-        tgt[1, 3:] = self.pad_id
+        tgt[1, 3:] = self.pad_id("tgt")
         lens = torch.tensor([S, 5])
         tgt_lens = torch.tensor([T, 3])
         return Batch(src, lens, tgt, None, tgt_lens, torch.arange(2))
@@ -488,9 +492,9 @@ class HFSeq2Seq(nn.Module):
         B = len(rows)
         S = max(len(r[0]) for r in rows)
         T = max(len(r[2]) for r in rows)
-        src_t = torch.full((B, S), self.pad_id, dtype=torch.long)
-        tgt_in = torch.full((B, T), self.pad_id, dtype=torch.long)
-        tgt_out = torch.full((B, T), self.pad_id, dtype=torch.long)
+        src_t = torch.full((B, S), self.pad_id("src"), dtype=torch.long)
+        tgt_in = torch.full((B, T), self.pad_id("tgt"), dtype=torch.long)
+        tgt_out = torch.full((B, T), self.pad_token_id, dtype=torch.long)
         for b, (src, _, tgt, _) in enumerate(rows):
             src_t[b, : len(src)] = torch.tensor(src)
             tgt_in[b, : len(tgt)] = torch.tensor([self.start_id, *tgt[:-1]])

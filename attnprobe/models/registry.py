@@ -67,11 +67,11 @@ def load(path: str | os.PathLike, trust: bool = False):
     >>> load("no/such/model.pt")
     Traceback (most recent call last):
     ...
-    attnprobe.errors.InputError: no/such/model.pt: no such file or folder ...
+    attnprobe.errors.InputError: no/such/model.pt: file not found (fix: check the path)
     """
     p = Path(path)
     if not p.exists():
-        raise InputError("no such file or folder", path=p, fix="give an attnprobe checkpoint (.pt)")
+        raise InputError("file not found", path=p, fix="check the path")
     for detect, loader in LOADERS.values():
         if detect(p):
             return loader(p, trust)

@@ -66,6 +66,18 @@ class WordVocabularies:
         v = self._vocab("src")
         return {"pad": v.pad_id, "unk": v.unk_id, "bos": v.bos_id, "eos": v.eos_id}
 
+    def pad_id(self, side: str) -> int:
+        """The padding id of the ``side`` ("src" or "tgt") vocabulary (without one: 0, the
+        layout of :meth:`attnprobe.data.Vocab.build`)."""
+        vocab = self.src_vocab if side == "src" else self.tgt_vocab
+        return 0 if vocab is None else vocab.pad_id
+
+    def token_strings(self, ids: Sequence[int], side: str) -> list[str] | None:
+        """The tokens of ``ids`` as the model spells them (specials included); None
+        while the model has no vocabulary (an untrained model built in code)."""
+        vocab = self.src_vocab if side == "src" else self.tgt_vocab
+        return None if vocab is None else [vocab.tokens[i] for i in ids]
+
     def count_unknown(self, words: Sequence[str], side: str) -> int:
         """How many of ``words`` the ``side`` ("src" or "tgt") vocabulary does not know."""
         return self._vocab(side).count_unknown(words)

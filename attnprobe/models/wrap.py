@@ -75,6 +75,11 @@ class Wrapped(WordVocabularies, nn.Module):
         self.name = name
         self.meta: dict = {}
 
+    @property
+    def site_root(self) -> nn.Module:
+        """The user's module: site paths are relative to it, as in its ``named_modules()``."""
+        return self.module
+
     def card(self) -> dict:
         """The report's model card: family, class, sizes, vocabularies, sites."""
         return {

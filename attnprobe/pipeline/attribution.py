@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 
 from attnprobe.alignment import score_alignments
@@ -18,12 +20,49 @@ from attnprobe.pipeline.common import (
 DEFAULT_ATTRIBUTION = ("saliency", "input_x_gradient")
 
 
+@dataclass(frozen=True)
+class AttributionResult:
+    """What the ``attribution`` step found (numbers only; the report words them).
+
+    ``agreement`` maps ``"site/method"`` to the corpus means of
+    :meth:`attnprobe.analyses.agreement.Agreement.summary`; ``aer`` maps each
+    alignment source (``"attention"`` of ``site``, then each method) to its AER
+    per offset (``str(offset)`` keys; empty without gold), ``precision`` and
+    ``recall`` to its scores at its ``best_offset``; ``tau`` holds the per-step
+    Kendall tau of each method on ``site``; ``seconds`` the attribution time of all
+    methods together over ``sentences`` sentences (one call shares their gradients;
+    key: the methods joined by " + "); ``max_delta`` and ``relative_delta``
+    the Integrated Gradients completeness gaps (None without IG);
+    ``alignment_files`` maps the Pharaoh file names to the sentences' links keys.
+    """
+
+    methods: list[str]
+    extraction: str  # the extraction method of every alignment compared
+    site: str | None  # the primary cross-attention site (None: the model has none)
+    offsets: list[int]
+    sentences: int
+    agreement: dict[str, dict]
+    aer: dict[str, dict[str, float | None]]
+    precision: dict[str, float | None]
+    recall: dict[str, float | None]
+    best_offset: dict[str, int]
+    tau: dict[str, list[float | None]]
+    seconds: dict[str, float]
+    max_delta: float | None
+    relative_delta: float | None
+    alignment_files: dict[str, str]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able data."""
+        return asdict(self)
+
+
 class AttributionAnalysis:
     """Attention vs gradient attribution (:mod:`attnprobe.runs.attribution`, issue 5).
 
     Per batch, each method of ``AnalysisContext.attribution`` attributes every
     target step's log-probability to the source tokens
-    (:func:`attnprobe.runs.attribution.attribute_batch`, the same batches as the
+    (:func:`attnprobe.runs.attribution.attribute_methods`, the same batches as the
     forward pass); :mod:`attnprobe.analyses.agreement` compares the rows with
     the attention of every cross-attention site (Kendall tau, Spearman rho,
     JSD, top-1, top-3), and alignments are extracted from ``|attribution|``
@@ -33,7 +72,6 @@ class AttributionAnalysis:
     matrix (rows scaled to their largest ``|value|``) for the explorer.
     """
 
-    title = "Attention vs attribution"
     requires: tuple[str, ...] = ()
 
     def __init__(self, ctx: AnalysisContext):
@@ -44,7 +82,8 @@ class AttributionAnalysis:
         self.agree = {(s, m): [None] * n for s in ctx.sites for m in self.methods}
         sources = [*self.methods, *(["attention"] if ctx.sites else [])]
         self.hyp = {(src, o): [None] * n for src in sources for o in ctx.offsets}
-        self.seconds = dict.fromkeys(self.methods, 0.0)
+        self.timed = " + ".join(self.methods)  # timed together: they share one sweep
+        self.seconds = {self.timed: 0.0}
         self.max_delta: float | None = None
         self.gaps = [0.0, 0.0]  # IG: sum |delta|, sum |f(x) - f(x')|
 
@@ -53,7 +92,7 @@ class AttributionAnalysis:
 
         from attnprobe.analyses.agreement import agreement
         from attnprobe.results import quantize
-        from attnprobe.runs.attribution import attribute_batch
+        from attnprobe.runs.attribution import attribute_methods
 
         ctx = self.ctx
         for b, pos in enumerate(cb.positions):
@@ -64,10 +103,11 @@ class AttributionAnalysis:
                     self.hyp["attention", o][pos] = extract_alignment(
                         cb.attention[ctx.sites[0]][b], self.extraction, offset=o, **masks
                     )
+        start = time.perf_counter()  # one call: the methods share their gradients
+        results = attribute_methods(ctx.model, cb.batch, self.methods)
+        self.seconds[self.timed] += time.perf_counter() - start
         for method in self.methods:
-            start = time.perf_counter()
-            mats, delta, _, gain = attribute_batch(ctx.model, cb.batch, method)
-            self.seconds[method] += time.perf_counter() - start
+            mats, delta, _, gain = results[method]
             if delta is not None:
                 worst = max(float(np.abs(d).max()) for d in delta)
                 self.max_delta = max(worst, self.max_delta or 0.0)
@@ -93,23 +133,12 @@ class AttributionAnalysis:
                     tau = self.agree[ctx.sites[0], method][pos].tau
                     rec["attr_tau"] = _clean(np.nanmean(tau)) if np.isfinite(tau).any() else None
 
-    def finish(self, done: dict) -> dict:
+    def finish(self, done: dict) -> AttributionResult:
         from attnprobe.analyses.agreement import Agreement
 
         ctx = self.ctx
-        n = len(ctx.sentences)
         agreements = {k: Agreement.concat(v, *k) for k, v in self.agree.items()}
-        table = [
-            [
-                site,
-                method,
-                *(_clean(s[x]) for x in ("tau", "rho", "jsd", "top1", "topk")),
-                s["steps"],
-            ]
-            for (site, method), a in agreements.items()
-            for s in [a.summary()]
-        ]
-        aer_rows, best, files = [], {}, {}
+        aer, precision, recall, best, files = {}, {}, {}, {}, {}
         for src in [*(["attention"] if ctx.sites else []), *self.methods]:
             scored = {}
             if ctx.gold is not None:
@@ -121,113 +150,35 @@ class AttributionAnalysis:
                 offset = 0 if 0 in ctx.offsets else ctx.offsets[0]
             best[src] = offset
             if scored:
-                label = f"attention ({ctx.sites[0]})" if src == "attention" else src
-                aer_rows.append(
-                    [label, self.extraction]
-                    + [_clean(scored[o].aer) for o in ctx.offsets]
-                    + [offset, _clean(scored[offset].precision), _clean(scored[offset].recall)]
-                )
+                aer[src] = {str(o): _clean(scored[o].aer) for o in ctx.offsets}
+                precision[src] = _clean(scored[offset].precision)
+                recall[src] = _clean(scored[offset].recall)
             if src != "attention":
                 key = f"attribution.{src}/{self.extraction}"
                 files[f"attribution.{src}.{self.extraction}.txt"] = key
                 for rec, a in zip(ctx.sentences, self.hyp[src, offset], strict=True):
                     rec.setdefault("links", {})[key] = sorted(map(list, a.sure))
-        first = (ctx.sites[0], self.methods[0]) if ctx.sites else None
-        rows = []
-        if first:
-            s = agreements[first].summary()
-            rows += [
-                (
-                    f"mean Kendall tau ({first[1]})",
-                    s["tau"],
-                    "attention vs attribution ranks per "
-                    "step: 1 same order, 0 unrelated, -1 reversed",
-                ),
-                (
-                    f"mean JSD ({first[1]})",
-                    s["jsd"],
-                    "bits between the normalised rows: 0 identical, 1 disjoint",
-                ),
-                (
-                    f"top-1 agreement ({first[1]})",
-                    s["top1"],
-                    "share of steps whose most attended and most attributed source token coincide",
-                ),
-            ]
-        rows += [
-            (f"sentences/s ({m})", n / sec if sec > 0 else None, "attribution speed in this run")
-            for m, sec in self.seconds.items()
-        ]
-        relative = self.gaps[0] / self.gaps[1] if self.gaps[1] > 0 else None
-        if self.max_delta is not None:
-            rows += [
-                (
-                    "IG completeness gap, max",
-                    self.max_delta,
-                    "|sum(attr) - (f(x) - f(x'))| of one step; large: raise n_steps",
-                ),
-                (
-                    "IG completeness gaps, relative",
-                    relative,
-                    "all |gaps| over all |f(x) - f(x')|: how far off the 50-point integral "
-                    "is; large on long sentences of recurrent models (docs/attribution.md)",
-                ),
-            ]
-        tables = [
-            {
-                "title": "agreement per step (means over all target steps)",
-                "columns": ["site", "method", "tau", "rho", "JSD", "top-1", "top-3", "steps"],
-                "rows": table,
-            }
-        ]
-        if aer_rows:
-            tables.append(
-                {
-                    "title": "AER of attention vs attribution alignments (same gold, same "
-                    "extraction)",
-                    "columns": ["source", "extraction"]
-                    + [f"AER@{o}" for o in ctx.offsets]
-                    + ["best offset", "precision", "recall"],
-                    "rows": aer_rows,
-                }
-            )
-        return {
-            "title": self.title,
-            "description": (
-                "Does attention agree with what gradient attribution says the model used? "
-                "Each method attributes the log-probability of every target word to the source "
-                "tokens (absolute values compared); tau and JSD compare each attention row with "
-                "the attribution row of the same step, AER scores the alignments extracted from "
-                "both against the same gold. The explorer's 'tau attr' column is the mean tau of "
-                f"the sentence ({self.methods[0]})."
-            ),
-            "metrics": [{"label": k, "value": _clean(v), "help": h} for k, v, h in rows],
-            "tables": tables,
-            "figures": ["tau_distribution"],
-            "alignment_files": files,
-            "data": {
-                "methods": list(self.methods),
-                "extraction": self.extraction,
-                "agreement": {
-                    f"{s}/{m}": {k: _clean(v) for k, v in a.summary().items()}
-                    for (s, m), a in agreements.items()
-                },
-                "aer": {
-                    src: {str(o): row[2 + k] for k, o in enumerate(ctx.offsets)}
-                    for src, row in zip(
-                        [*(["attention"] if ctx.sites else []), *self.methods],
-                        aer_rows,
-                        strict=False,
-                    )
-                },
-                "best_offset": best,
-                "tau": {
-                    m: [None if x != x else round(float(x), 4) for x in a.tau]
-                    for (s, m), a in agreements.items()
-                    if s == ctx.sites[0]
-                },
-                "seconds": self.seconds,
-                "max_delta": self.max_delta,
-                "relative_delta": relative,
+        return AttributionResult(
+            methods=list(self.methods),
+            extraction=self.extraction,
+            site=ctx.sites[0] if ctx.sites else None,
+            offsets=list(ctx.offsets),
+            sentences=len(ctx.sentences),
+            agreement={
+                f"{s}/{m}": {k: _clean(v) for k, v in a.summary().items()}
+                for (s, m), a in agreements.items()
             },
-        }
+            aer=aer,
+            precision=precision,
+            recall=recall,
+            best_offset=best,
+            tau={
+                m: [None if x != x else round(float(x), 4) for x in a.tau]
+                for (s, m), a in agreements.items()
+                if s == ctx.sites[0]
+            },
+            seconds=dict(self.seconds),
+            max_delta=self.max_delta,
+            relative_delta=self.gaps[0] / self.gaps[1] if self.gaps[1] > 0 else None,
+            alignment_files=files,
+        )

@@ -4,9 +4,15 @@ Each step of :func:`attnprobe.pipeline.driver.analyze` is a module of its own
 in this package (``alignment``, ``quality``, ``patterns``, ``gradflow``,
 ``attribution``, ``faithfulness``): a class with ``name``, ``requires`` (the
 steps whose results it reads), ``update(CapturedBatch)`` called once per batch
-and ``finish(done) -> dict`` called once, in the driver's fixed order, with
-the finished results of the steps it requires. Steps never write into a shared
+and ``finish(done)`` called once, in the driver's fixed order, with the
+finished results of the steps it requires. Steps never write into a shared
 context, so results do not depend on the order a user lists them in.
+
+``finish`` returns data only: a result dataclass with ``to_dict()`` (or a plain
+dict of numbers and lists), or :func:`skipped` with the reason. Titles, labels,
+help texts and table layouts are the report's (:mod:`attnprobe.report.sections`
+turns each step's data into the section it shows), so ``metrics.json`` holds
+numbers and a report can be re-worded without running a model again.
 """
 
 from __future__ import annotations
@@ -177,15 +183,12 @@ def _finite_mean(m: np.ndarray) -> float | None:
     return float(m.mean()) if m.size else None
 
 
-def _interval(iv) -> str:
-    """``mean [low, high]`` of a bootstrap interval (``-`` when not measured).
+def skipped(reason: str) -> dict:
+    """The result of a step that could not run on this model: data, worded by the report.
 
     Examples
     --------
-    >>> from attnprobe.analyses.faithfulness import Interval
-    >>> _interval(Interval(0.25, 0.2, 0.3125, 0.95)), _interval(None)
-    ('0.250 [0.200, 0.312]', '-')
+    >>> skipped("no attention")
+    {'skipped': True, 'reason': 'no attention'}
     """
-    if iv is None or iv.mean != iv.mean:
-        return "-"
-    return f"{iv.mean:.3f} [{iv.low:.3f}, {iv.high:.3f}]"
+    return {"skipped": True, "reason": reason}

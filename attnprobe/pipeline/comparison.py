@@ -1,8 +1,10 @@
 """Several models side by side on one corpus: ``compare`` and its tables.
 
 Quality by source length (with and without attention: the fixed-vector
-bottleneck), AER per extraction method and offset, attention entropy and EOS
-mass, and optionally gradient norms by distance. ``attnprobe compare`` prints
+bottleneck), AER per extraction method and offset beside the AER of the
+word-blind diagonal alignment on the same gold, attention entropy and EOS
+mass, and optionally gradient norms by distance, each model's relative to the
+model without attention evaluated on the same data. ``attnprobe compare`` prints
 :func:`format_comparison` of :func:`compare`.
 """
 
@@ -21,7 +23,7 @@ from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.pipeline.common import FAR, NEAR, attention_aer, default_corpus, word_masks
 
-__all__ = ["COMPARE_METHODS", "ModelComparison", "compare", "format_comparison"]
+__all__ = ["COMPARE_METHODS", "ModelComparison", "compare", "diagonal_aer", "format_comparison"]
 
 #: extraction methods :func:`compare` scores (all: attnprobe.analyses.extraction.EXTRACTORS)
 COMPARE_METHODS = ("argmax-target", "argmax-source", "intersection", "union", "itermax")
@@ -46,6 +48,8 @@ class ModelComparison:
     entropy: float | None = None  # mean attention entropy per word step, nats
     eos_mass: float | None = None  # mean attention on the source EOS per word step
     gradient: GradientProfile | None = None  # ||d log p(y_t) / d e_s|| by |t - s|
+    data: str | None = None  # the corpus it was evaluated on (rows compare within one)
+    diagonal_aer: float | None = None  # AER of the diagonal alignment on the same gold
 
     @property
     def best_offset(self) -> int | None:
@@ -96,6 +100,22 @@ def _gradient_summary(model, data: ParallelCorpus, sentences: int) -> GradientPr
     mats = gradient_matrices(model, sub)
     masks = [word_masks(g.shape[1] - 1, g.shape[0] - 1) for g in mats]
     return gradient_profile(mats, masks=masks)
+
+
+def diagonal_aer(corpus: ParallelCorpus, gold: Sequence[Alignment]) -> float:
+    """AER of :func:`~attnprobe.analyses.extraction.diagonal_alignment` against ``gold``.
+
+    Examples
+    --------
+    >>> c = ParallelCorpus([["a", "b"]], [["x", "y"]])
+    >>> diagonal_aer(c, [Alignment.from_links([(0, 1), (1, 0)])])   # crossing: all wrong
+    1.0
+    """
+    from attnprobe.alignment import score_alignments
+    from attnprobe.analyses.extraction import diagonal_alignment
+
+    hyp = [diagonal_alignment(len(s), len(t)) for s, t in zip(corpus.src, corpus.tgt, strict=True)]
+    return float(score_alignments(list(gold), hyp).aer)
 
 
 def compare(
@@ -176,6 +196,8 @@ def compare(
                 entropy=entropy,
                 eos_mass=eos_mass,
                 gradient=_gradient_summary(model, data, gradients) if gradients else None,
+                data=data.name,
+                diagonal_aer=diagonal_aer(data, ref) if ref is not None else None,
             )
         )
     return rows
@@ -201,9 +223,12 @@ def format_comparison(rows: Sequence[ModelComparison], markdown: bool = False) -
 
     The first table: parameters (all, attention module), checkpoint size,
     train time, token accuracy, exact match per source-length bucket, argmax AER
-    at the best offset, attention entropy ``H`` (nats) and mass on the source EOS,
-    and, when measured, the mean gradient norm far from the diagonal
-    (``|t - s| >= 20``) relative to the model without attention (or near it).
+    at the best offset beside the AER of the diagonal alignment on the same
+    gold (``diag AER``: what attention's AER means something next to), attention
+    entropy ``H`` (nats) and mass on the source EOS, and, when measured, the
+    mean gradient norm far from the diagonal (``|t - s| >= 20``) relative to the
+    model without attention evaluated on the same data (``-`` when there is
+    none; without any no-attention row, relative to the model's own near gradient).
     A second table gives the AER of every extraction method at each offset.
 
     Examples
@@ -220,11 +245,17 @@ def format_comparison(rows: Sequence[ModelComparison], markdown: bool = False) -
     """
     labels = [b.label for b in rows[0].buckets] if rows else []
     with_grad = any(r.gradient is not None for r in rows)
-    baseline = next((r for r in rows if r.arch == "none" and r.gradient is not None), None)
+    with_diag = any(r.diagonal_aer is not None for r in rows)
+    baselines: dict[str | None, ModelComparison] = {}  # data -> its no-attention row
+    for r in rows:
+        if r.arch == "none" and r.gradient is not None:
+            baselines.setdefault(r.data, r)
     head = ["model", "arch", "params", "attn", "size KB", "train s", "tok acc", "EM"]
-    head += [f"EM {x}" for x in labels] + ["AER (offset)", "H", "EOS"]
+    head += [f"EM {x}" for x in labels] + ["AER (offset)"]
+    head += ["diag AER"] if with_diag else []
+    head += ["H", "EOS"]
     if with_grad:
-        head += ["grad far", "far/none" if baseline else "far/near"]
+        head += ["grad far", "far/none" if baselines else "far/near"]
     table = [head]
     for r in rows:
         by_label = {b.label: b for b in r.buckets}
@@ -241,10 +272,16 @@ def format_comparison(rows: Sequence[ModelComparison], markdown: bool = False) -
         cells += [f"{by_label[x].exact_match:.2f}" if x in by_label else "-" for x in labels]
         best = r.best_offset
         cells.append("-" if best is None else f"{r.aer[best]:.3f} ({best})")
+        if with_diag:
+            cells.append(_fmt(r.diagonal_aer, ".3f"))
         cells += [_fmt(r.entropy, ".2f"), _fmt(r.eos_mass, ".2f")]
         if with_grad:
             far = r.gradient_far
-            ref = baseline.gradient_far if baseline else r.gradient_near
+            if baselines:
+                base = baselines.get(r.data)
+                ref = base.gradient_far if base is not None else None
+            else:
+                ref = r.gradient_near
             ratio = None if far is None or not ref else far / ref
             cells += [_fmt(far, ".2e"), _fmt(ratio, ".2f")]
         table.append(cells)

@@ -19,7 +19,7 @@ import numpy as np
 
 from attnprobe.alignment import Alignment
 from attnprobe.data import ParallelCorpus
-from attnprobe.errors import InputError, UnknownNameError
+from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.models.interface import CapabilityError
 from attnprobe.pipeline.alignment import AlignmentAnalysis
 from attnprobe.pipeline.attribution import DEFAULT_ATTRIBUTION, AttributionAnalysis
@@ -29,6 +29,7 @@ from attnprobe.pipeline.common import (
     CapturedBatch,
     attention_aer,
     default_corpus,
+    skipped,
 )
 from attnprobe.pipeline.faithfulness import FaithfulnessAnalysis
 from attnprobe.pipeline.gradflow import GradflowAnalysis
@@ -41,6 +42,8 @@ __all__ = [
     "default_corpus",
     "attention_aer",
     "analyze",
+    "check_analyses",
+    "check_attribution",
     "ANALYSES",
     "DEFAULT_ANALYSES",
     "DEFAULT_METHODS",
@@ -70,11 +73,12 @@ log = logging.getLogger("attnprobe")
 #: analysis name -> step class (see :mod:`attnprobe.pipeline.common`): ``requires`` names
 #: the steps whose results ``finish(done)`` reads; steps run in this dict's order (every
 #: step after those it requires), whatever order the user lists them in. ``finish``
-#: returns JSON-able data (stored as ``metrics[name]``, or under ``metrics["sections"]``
-#: for plug-ins, rendered by the report's generic section: ``title``, ``description``,
-#: ``metrics`` [{label, value, help}], ``tables`` [{title, columns, rows}]).
-#: Per-sentence numbers go into ``CapturedBatch.records`` and show up in the
-#: explorer when listed in ``COLUMNS``.
+#: returns data only (a result dataclass with ``to_dict()``, a plain dict of numbers, or
+#: ``skipped(reason)``), stored as ``metrics[name]`` for the core steps and under
+#: ``metrics["sections"][name]`` for the others; :mod:`attnprobe.report.sections` words
+#: it (titles, labels, help texts, tables). Per-sentence numbers go into
+#: ``CapturedBatch.records`` and show up in the explorer when listed in
+#: :data:`attnprobe.report.sections.COLUMNS`.
 ANALYSES: dict[str, Callable[[AnalysisContext], object]] = {
     "alignment": AlignmentAnalysis,
     "quality": QualityAnalysis,
@@ -93,41 +97,17 @@ CORE_ANALYSES = ("alignment", "quality")
 
 DEFAULT_ANALYSES = ("alignment", "quality")
 
-#: per-sentence columns of the explorer and of sentences.jsonl: key, label, help, digits
-COLUMNS = [
-    {"key": "aer", "label": "AER", "help": "alignment error rate of this sentence", "digits": 3},
-    {"key": "src_len", "label": "src", "help": "source length (words)", "digits": 0},
-    {"key": "tgt_len", "label": "tgt", "help": "target length (words)", "digits": 0},
-    {
-        "key": "entropy",
-        "label": "entropy",
-        "help": "mean attention entropy per target step (nats; 0 = one-hot)",
-        "digits": 2,
-    },
-    {
-        "key": "nll_per_token",
-        "label": "NLL/tok",
-        "help": "teacher-forced negative log-likelihood per target step (nats)",
-        "digits": 2,
-    },
-    {"key": "exact", "label": "exact", "help": "greedy output equals the reference"},
-    {
-        "key": "tau",
-        "label": "tau",
-        "digits": 2,
-        "help": "Kendall tau of target position vs argmax source position (1: monotonic)",
-    },
-    {
-        "key": "attr_tau",
-        "label": "tau attr",
-        "digits": 2,
-        "help": "mean Kendall tau between attention and attribution rows "
-        "(the first attribution method; 1: same ranking)",
-    },
-]
 
+def check_analyses(names) -> tuple[str, ...]:
+    """The steps to run for ``names`` (None: :data:`DEFAULT_ANALYSES`), checked (did you mean).
 
-def _check_analyses(names) -> tuple[str, ...]:
+    Adds the steps they require and puts them in :data:`ANALYSES` order.
+
+    Examples
+    --------
+    >>> check_analyses(["patterns"])
+    ('alignment', 'patterns')
+    """
     names = tuple(DEFAULT_ANALYSES if names is None else names)
     for name in names:
         if name in PLANNED_ANALYSES and name not in ANALYSES:
@@ -147,7 +127,7 @@ def _check_analyses(names) -> tuple[str, ...]:
     # the order the user lists the steps in
 
 
-def _check_attribution(methods) -> tuple[str, ...]:
+def check_attribution(methods) -> tuple[str, ...]:
     """The attribution methods of the ``attribution`` analysis, checked (did you mean)."""
     from attnprobe.runs.attribution import METHODS as ATTRIBUTION_METHODS
 
@@ -219,6 +199,7 @@ def analyze(
     seed: int = 0,
     progress: bool | None = None,
     attribution: Sequence[str] = DEFAULT_ATTRIBUTION,
+    threads: int | None = 1,
 ):
     """Analyse a model on a corpus: alignment scores, per-sentence numbers, quality.
 
@@ -242,6 +223,8 @@ def analyze(
     attribution : attribution methods of the ``attribution`` analysis (names
         from :data:`attnprobe.runs.attribution.METHODS`; default
         :data:`DEFAULT_ATTRIBUTION`; ``integrated_gradients`` uses 50 steps).
+    threads : torch CPU threads while it runs (the caller's count is restored after;
+        None: leave it). One is fastest for these small models on a shared machine.
 
     Returns
     -------
@@ -270,16 +253,22 @@ def analyze(
     from attnprobe.models.interface import check_model
     from attnprobe.models.registry import load
     from attnprobe.results import Results, quantize
-    from attnprobe.runs.forward import cross_sites, eval_mode, model_batches, teacher_forced
+    from attnprobe.runs.forward import (
+        cross_sites,
+        eval_mode,
+        model_batches,
+        teacher_forced,
+        torch_threads,
+    )
 
-    names = _check_analyses(analyses)
+    names = check_analyses(analyses)
     methods = tuple(methods)
     for m in methods:
         if m not in EXTRACTORS:
             raise UnknownNameError("extraction method", m, EXTRACTORS)
     if not methods:
         raise InputError("give at least one extraction method")
-    attribution = _check_attribution(attribution) if "attribution" in names else tuple(attribution)
+    attribution = check_attribution(attribution) if "attribution" in names else tuple(attribution)
     if limit is not None and limit < 1:
         raise InputError(f"limit must be at least 1, got {limit}")
     if batch_size < 1:
@@ -298,11 +287,11 @@ def analyze(
         gold = None if gold is None else gold[:limit]
 
     warnings_ = []
-    skipped = _too_long(model, corpus)
-    keep = [k for k in range(len(corpus)) if k not in skipped]
-    if skipped:
+    too_long = _too_long(model, corpus)
+    keep = [k for k in range(len(corpus)) if k not in too_long]
+    if too_long:
         warnings_.append(
-            f"{len(skipped)} sentence pairs are longer than this model can score (at most "
+            f"{len(too_long)} sentence pairs are longer than this model can score (at most "
             f"{model.max_source_length} source positions); they are listed and left out"
         )
     if not keep:
@@ -363,7 +352,7 @@ def analyze(
         disable=None if progress is None else not progress,
     )
     log.info("analyze: %d sentence pairs, steps %s", len(data), ", ".join(names))
-    with eval_mode(model), torch.random.fork_rng(devices=[]):
+    with torch_threads(threads), eval_mode(model), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:
             for batch in model_batches(model, data, batch_size):
@@ -392,10 +381,11 @@ def analyze(
             log.info("analyze: finishing %s", name)
             try:
                 finished[name] = runner.finish({k: finished.get(k) for k in runner.requires})
-            except CapabilityError as exc:  # this step cannot run on this model: say so
+            except (CapabilityError, SiteError) as exc:  # it cannot run on this model: say so
                 log.warning("%s: %s", name, exc)
                 warnings_.append(f"{name}: {exc}")
-                finished[name] = {"title": runner.title, "description": str(exc), "skipped": True}
+                finished[name] = skipped(str(exc))
+        finished = {k: v.to_dict() if hasattr(v, "to_dict") else v for k, v in finished.items()}
 
     alignment = finished.pop("alignment", None)
     primary = {"site": site_keys[0] if site_keys else None, "method": methods[0], "offset": 0}
@@ -439,11 +429,10 @@ def analyze(
         "alignment": alignment,
         "quality": finished.pop("quality", None),
         "entropy": float(np.mean([r["entropy"] for r in records])) if site_keys else None,
-        "columns": [c for c in COLUMNS if any(c["key"] in r for r in records)],
         "sections": finished,
         "warnings": warnings_,
         "skipped": [
-            {"index": k, "src_len": corpus.lengths[k], "reason": why} for k, why in skipped.items()
+            {"index": k, "src_len": corpus.lengths[k], "reason": why} for k, why in too_long.items()
         ],
     }
     return Results(metrics, records)

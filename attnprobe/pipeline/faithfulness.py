@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 
 from attnprobe.data import ParallelCorpus
 from attnprobe.pipeline.common import (
     AnalysisContext,
     CapturedBatch,
-    _clean,
-    _interval,
     _spread,
+    skipped,
 )
 
 #: sentences the faithfulness analysis edits (spread over the source lengths); each runs
@@ -18,6 +19,30 @@ from attnprobe.pipeline.common import (
 FAITHFULNESS_SENTENCES = 200
 #: of those, the sentences of the erasure comparison (occlusion: one forward per source token)
 ERASURE_SENTENCES = 50
+
+
+@dataclass(frozen=True)
+class FaithfulnessResult:
+    """What the ``faithfulness`` step found (numbers only; the report words them).
+
+    ``summaries`` maps each attention edit to its
+    :meth:`~attnprobe.analyses.faithfulness.EditSummary.to_dict` (bootstrap
+    intervals as ``{mean, low, high, level}``), ``params`` the edit run's
+    parameters, ``erasure`` the
+    :meth:`~attnprobe.analyses.faithfulness.ErasureComparison.to_dict` on
+    ``erasure_sentences`` of the ``sentences`` edited.
+    """
+
+    site: str  # the cross-attention site whose attention was edited
+    sentences: int
+    summaries: dict[str, dict]
+    params: dict
+    erasure: dict
+    erasure_sentences: int
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able data."""
+        return asdict(self)
 
 
 class FaithfulnessAnalysis:
@@ -34,7 +59,6 @@ class FaithfulnessAnalysis:
     first method of ``AnalysisContext.attribution``, else saliency).
     """
 
-    title = "Faithfulness"
     requires: tuple[str, ...] = ()
 
     def __init__(self, ctx: AnalysisContext):
@@ -68,91 +92,21 @@ class FaithfulnessAnalysis:
         attention = [self.attention[k] for k in self.erasure]
         return compare_erasure(occlusion, attention, attributed, method=method, seed=ctx.seed)
 
-    def finish(self, done: dict) -> dict:
+    def finish(self, done: dict) -> FaithfulnessResult | dict:
         from attnprobe.runs.faithfulness import run_edits
 
         ctx = self.ctx
         if not ctx.sites:
-            return {"title": self.title, "description": "This model has no attention to edit."}
+            return skipped("this model has no attention to edit")
         picks = self.picks
         sub = ParallelCorpus([ctx.corpus.src[k] for k in picks], [ctx.corpus.tgt[k] for k in picks])
         f = run_edits(ctx.model, sub, batch_size=ctx.batch_size, seed=ctx.seed)
-        erasure = self._erasure()
-        tables = []
-        rows = [
-            [
-                key,
-                _interval(s.tvd),
-                _interval(s.jsd),
-                _interval(s.delta_logp),
-                _interval(s.argmax_change),
-                _interval(s.greedy_change),
-            ]
-            for key, s in f.summaries.items()
-        ]
-        uniform = f.summaries.get("uniform")
-        tables.append(
-            {
-                "title": f"erasing the top-attended vs the top-attributed ({erasure.method}) "
-                f"source token, {len(self.erasure)} sentences: mean [95% interval]",
-                "columns": ["", "value", "how to read it"],
-                "rows": [
-                    [
-                        "drop of log p(y), top-attended erased",
-                        _interval(erasure.attended),
-                        "f(x) - f(x without the token); larger: the token mattered more",
-                    ],
-                    ["drop of log p(y), top-attributed erased", _interval(erasure.attributed), ""],
-                    [
-                        "attributed token hurts more",
-                        _interval(erasure.attributed_wins),
-                        "share of steps; above 0.5: attribution finds the used token more often",
-                    ],
-                    ["same token", _interval(erasure.same_token), "share of steps"],
-                ],
-            }
+        edits = f.to_dict()
+        return FaithfulnessResult(
+            site=ctx.sites[0],
+            sentences=len(sub),
+            summaries=edits["summaries"],
+            params=edits["params"],
+            erasure=self._erasure().to_dict(),
+            erasure_sentences=len(self.erasure),
         )
-        metrics = [
-            ("sentences", len(sub), "spread over the source lengths"),
-            (
-                "TVD, uniform attention",
-                uniform.tvd.mean if uniform else None,
-                "total variation distance of the next-token distribution per step (0: no change)",
-            ),
-            (
-                "greedy change rate, uniform attention",
-                uniform.greedy_change.mean if uniform and uniform.greedy_change else None,
-                "share of sentences whose greedy translation changes",
-            ),
-        ]
-        return {
-            "title": self.title,
-            "description": (
-                f"The attention of {ctx.sites[0]} replaced through capture edits, teacher-forced: "
-                "how much does the output move? Means over target steps (greedy: over "
-                "sentences) with 95% bootstrap intervals over sentences. Large changes mean the "
-                "model uses its attention; the identity edit must give exactly 0."
-            ),
-            "metrics": [{"label": k, "value": _clean(v), "help": h} for k, v, h in metrics],
-            "tables": [
-                {
-                    "title": "output change per attention edit: mean [95% interval]",
-                    "columns": [
-                        "edit",
-                        "TVD",
-                        "JSD (bits)",
-                        "Δ log p(y)",
-                        "argmax change",
-                        "greedy change",
-                    ],
-                    "rows": rows,
-                },
-                *tables,
-            ],
-            "figures": ["faithfulness"],
-            "data": {
-                **f.to_dict(),
-                "erasure": erasure.to_dict(),
-                "erasure_sentences": len(self.erasure),
-            },
-        }

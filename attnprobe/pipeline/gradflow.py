@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 
-from attnprobe.analyses.gradflow import gradient_profile
+from attnprobe.analyses.gradflow import gradient_profile, path_length_range
 from attnprobe.data import ParallelCorpus
 from attnprobe.pipeline.common import (
     FAR,
     NEAR,
     AnalysisContext,
     CapturedBatch,
-    _clean,
     _finite_max,
-    _finite_mean,
     _spread,
     word_masks,
 )
@@ -23,6 +23,37 @@ from attnprobe.pipeline.common import (
 GRADFLOW_SENTENCES, GRADFLOW_PATH_SENTENCES = 32, 12
 #: sentence lengths (words) of the dependency-graph table
 GRADFLOW_LENGTHS = (5, 10, 20, 40)
+
+
+@dataclass(frozen=True)
+class GradflowResult:
+    """What the ``gradflow`` step found (numbers only; the report words them).
+
+    ``near`` and ``far`` are the mean gradient norms at the distances
+    :data:`~attnprobe.pipeline.common.NEAR` and :data:`~attnprobe.pipeline.common.FAR`
+    (None: no entry that far); ``paths`` is the attention / recurrent split
+    (:meth:`PathDecomposition.to_dict`, None without attention); ``longest_path``
+    holds, per sentence length in ``words``, the longest shortest gradient path
+    ``with`` and ``without`` attention edges; ``path_lengths`` the median shortest
+    path by distance in a 20-word graph (``with``, ``without``) and its range
+    (``with_min``, ``with_max``, ``without_min``, ``without_max``).
+    """
+
+    sentences: int
+    near: float | None
+    far: float | None
+    profile: dict  # GradientProfile.to_dict(), by distance |t - s|
+    from_end: dict  # GradientProfile.to_dict(), by position from the end of the source
+    paths: dict | None
+    longest_path: dict  # {"words": [...], "with": [...], "without": [...]}
+    path_lengths: dict  # {"distance": [...], "with": [...], "without": [...]}
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able data (``paths`` left out when there is no attention path)."""
+        d = asdict(self)
+        if d["paths"] is None:
+            del d["paths"]
+        return d
 
 
 class GradflowAnalysis:
@@ -37,7 +68,6 @@ class GradflowAnalysis:
     attention edges.
     """
 
-    title = "Gradient flow"
     requires: tuple[str, ...] = ()
 
     def __init__(self, ctx: AnalysisContext):
@@ -46,7 +76,7 @@ class GradflowAnalysis:
     def update(self, cb: CapturedBatch) -> None:  # runs the model itself in finish()
         return None
 
-    def finish(self, done: dict) -> dict:
+    def finish(self, done: dict) -> GradflowResult:
         from attnprobe.analyses.gradflow import decompose_paths
         from attnprobe.models.interface import require
         from attnprobe.runs.gradients import gradient_matrices, path_gradients
@@ -60,34 +90,7 @@ class GradflowAnalysis:
         by_distance = gradient_profile(mats, masks=masks)
         from_end = gradient_profile(mats, "from-end", masks=masks)
         near, far = by_distance.mean_between(*NEAR), by_distance.mean_between(*FAR)
-        rows = [
-            ("sentences", len(sub), "spread over the source lengths"),
-            ("mean gradient norm, distance 0-2", near, "|| d log p(y_t) / d e_s ||"),
-            ("mean gradient norm, distance >= 20", far, "long distances (nan: none that long)"),
-            ("far / near", far / near if near > 0 else None, "1: no decay with distance"),
-        ]
-        data_out = {
-            "sentences": len(sub),
-            "profile": by_distance.to_dict(),
-            "from_end": from_end.to_dict(),
-        }
-        tables = [
-            {
-                "title": "mean gradient norm by distance |t - s| (words)",
-                "columns": ["distance", "mean", "median", "entries"],
-                "rows": [
-                    [k, m, md, c]
-                    for k, m, md, c in zip(
-                        by_distance.keys,
-                        by_distance.mean,
-                        by_distance.median,
-                        by_distance.count,
-                        strict=True,
-                    )
-                    if k % 5 == 0 or k < 5
-                ],
-            }
-        ]
+        paths = None
         if self.ctx.sites:  # an attention path to split off
             every = max(1, len(sub) // GRADFLOW_PATH_SENTENCES)
             few = ParallelCorpus(sub.src[::every], sub.tgt[::every])
@@ -95,58 +98,37 @@ class GradflowAnalysis:
             flat = {
                 k: np.concatenate([g.reshape(-1, g.shape[-1]) for g in v]) for k, v in runs.items()
             }
-            d = decompose_paths(
+            paths = decompose_paths(
                 flat["total"], {"attention": flat["init"], "recurrent": flat["attention"]}
-            )
-            rows += [
-                (
-                    "share through the attention",
-                    d.projection["attention"],
-                    "projection of the gradient with the initial state detached",
-                ),
-                (
-                    "share through the initial state",
-                    d.projection["recurrent"],
-                    "projection of the gradient with the encoder states detached",
-                ),
-                ("decomposition gap", d.residual, "|| total - sum of parts || / || total ||"),
-            ]
-            data_out["paths"] = d.to_dict()
-        lengths = {}
+            ).to_dict()
+        longest = {"words": list(GRADFLOW_LENGTHS), "with": [], "without": []}
         for n in GRADFLOW_LENGTHS:
-            with_attn = model.path_lengths(n + 1, n + 1)
-            without = model.path_lengths(n + 1, n + 1, attention_edges=False)
-            lengths[n] = (_finite_max(with_attn), _finite_max(without))
-        dist = np.abs(np.arange(21)[:, None] - np.arange(21)[None, :])
-        graph20 = {
-            name: model.path_lengths(21, 21, attention_edges=edges)
+            longest["with"].append(_finite_max(model.path_lengths(n + 1, n + 1)))
+            longest["without"].append(
+                _finite_max(model.path_lengths(n + 1, n + 1, attention_edges=False))
+            )
+        ranges = {  # per distance: min, median and max, not an average that hides the range
+            name: path_length_range(model.path_lengths(21, 21, attention_edges=edges))
             for name, edges in (("with", True), ("without", False))
         }
-        data_out["path_lengths"] = {
-            "distance": list(range(21)),
-            **{
-                name: [_finite_mean(m[dist == k]) for k in range(21)] for name, m in graph20.items()
+        return GradflowResult(
+            sentences=len(sub),
+            near=_finite(near),
+            far=_finite(far),
+            profile=by_distance.to_dict(),
+            from_end=from_end.to_dict(),
+            paths=paths,
+            longest_path=longest,
+            path_lengths={
+                "distance": ranges["with"]["distance"],
+                **{name: r["median"] for name, r in ranges.items()},
+                **{f"{name}_{k}": r[k] for name, r in ranges.items() for k in ("min", "max")},
             },
-        }
-        tables.append(
-            {
-                "title": "longest shortest gradient path (edges) by sentence length",
-                "columns": ["words", "with attention edges", "without attention edges"],
-                "rows": [[n, a, b] for n, (a, b) in lengths.items()],
-            }
         )
-        return {
-            "title": self.title,
-            "description": (
-                "How large the gradient reaching each source word is, by distance to the "
-                "target step, and which path it takes (stop-gradient runs through capture "
-                "edits); the dependency graph makes the attention shortcut concrete."
-            ),
-            "metrics": [{"label": k, "value": _clean(v), "help": h} for k, v, h in rows],
-            "tables": tables,
-            "figures": ["gradient_by_distance", "path_length"],
-            "data": data_out,
-        }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 #: the two stop-gradient runs of a clean cut (attention vs initial-state path)

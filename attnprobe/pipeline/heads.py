@@ -13,13 +13,12 @@ shown was not chosen on the sentences it is measured on.
 from __future__ import annotations
 
 from attnprobe.analyses.heads import SCHEDULES, score_links, select_head, sentence_links
-from attnprobe.pipeline.common import AnalysisContext, CapturedBatch, _clean
+from attnprobe.pipeline.common import AnalysisContext, CapturedBatch, skipped
 
 
 class HeadsAnalysis:
     """AER per cross-attention layer x head, per layer and averaged; best head on dev."""
 
-    title = "Layers and heads"
     requires: tuple[str, ...] = ()
 
     def __init__(self, ctx: AnalysisContext):
@@ -52,64 +51,23 @@ class HeadsAnalysis:
                 )
 
     def finish(self, done: dict) -> dict:
+        """Per schedule: the table on all sentences and the dev/test choice (JSON data;
+        worded by :func:`attnprobe.report.sections.heads_section`)."""
         ctx = self.ctx
         if ctx.gold is None:
-            return {
-                "title": self.title,
-                "description": "No gold alignments: nothing to score.",
-                "skipped": True,
-            }
+            return skipped("no gold alignments to score the heads against")
         n = len(ctx.sentences)
         dev, test = list(range(0, n, 2)), list(range(1, n, 2)) or [0]
-        tables, metrics, data = [], [], {}
-        for schedule, what in SCHEDULES.items():
+        out: dict = {"dev": len(dev), "test": len(test), "schedules": {}}
+        for schedule in SCHEDULES:
             links = self.links[schedule]
 
             def table(rows, links=links, schedule=schedule):
                 return score_links([links[k] for k in rows], [ctx.gold[k] for k in rows], schedule)
 
-            full, choice = table(range(n)), select_head(table(dev), table(test))
-            L, H = full.heads.shape
-            tables.append(
-                {
-                    "title": f"AER per layer x head, {schedule}: {what} (all sentences)",
-                    "columns": ["layer", *[f"head {h}" for h in range(H)], "heads averaged"],
-                    "rows": [
-                        [l, *[_clean(x) for x in full.heads[l]], _clean(full.layers[l])]
-                        for l in range(L)
-                    ],
-                }
-            )
-            layer, head = choice.head
-            metrics += [
-                {
-                    "label": f"{schedule}: best head on dev, AER on test",
-                    "value": _clean(choice.head_test),
-                    "help": f"layer {layer} head {head} (dev AER {choice.head_dev:.3f})",
-                },
-                {
-                    "label": f"{schedule}: best layer on dev, AER on test",
-                    "value": _clean(choice.layer_test),
-                    "help": f"layer {choice.layer}, heads averaged (dev AER "
-                    f"{choice.layer_dev:.3f})",
-                },
-                {
-                    "label": f"{schedule}: all layers and heads averaged, AER on test",
-                    "value": _clean(choice.average_test),
-                    "help": "",
-                },
-            ]
-            data[schedule] = {"all": full.to_dict(), "choice": choice.to_dict()}
-        return {
-            "title": self.title,
-            "description": (
-                "Alignment error rate of every cross-attention head, of each layer (heads "
-                "averaged) and of all of them averaged, argmax per target word after pooling "
-                "pieces to words (sum over source pieces, mean over target pieces). The best "
-                f"head and layer are chosen on the {len(dev)} even-numbered sentences and "
-                f"scored on the {len(test)} odd-numbered ones."
-            ),
-            "metrics": metrics,
-            "tables": tables,
-            "data": data,
-        }
+            choice = select_head(table(dev), table(test))
+            out["schedules"][schedule] = {
+                "all": table(range(n)).to_dict(),
+                "choice": choice.to_dict(),
+            }
+        return out

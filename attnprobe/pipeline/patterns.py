@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from attnprobe.pipeline.common import (
     AnalysisContext,
     CapturedBatch,
     _clean,
     word_masks,
 )
+
+if TYPE_CHECKING:
+    from attnprobe.analyses.patterns import CorpusPatterns
+
+
+@dataclass(frozen=True)
+class PatternsResult:
+    """What the ``patterns`` step found: the corpus patterns of one site at one offset."""
+
+    site: str  # the primary cross-attention site
+    offset: int  # the target offset the summary was read at
+    corpus: CorpusPatterns
+
+    def to_dict(self) -> dict:
+        """``site``, ``offset`` and the fields of :class:`CorpusPatterns` (JSON-able)."""
+        return {"site": self.site, "offset": self.offset, **self.corpus.to_dict()}
 
 
 class PatternsAnalysis:
@@ -17,7 +36,6 @@ class PatternsAnalysis:
     the alignment step found best (it requires that step: the driver runs it first).
     """
 
-    title = "Attention patterns"
     requires: tuple[str, ...] = ("alignment",)
 
     def __init__(self, ctx: AnalysisContext):
@@ -34,7 +52,7 @@ class PatternsAnalysis:
             for o in self.ctx.offsets:
                 self.found[o][pos] = sentence_patterns(cb.attention[site][b], offset=o, **masks)
 
-    def finish(self, done: dict) -> dict:
+    def finish(self, done: dict) -> PatternsResult:
         from attnprobe.analyses.patterns import corpus_patterns
 
         alignment, primary = done.get("alignment"), f"{self.ctx.sites[0]}/{self.ctx.methods[0]}"
@@ -44,38 +62,4 @@ class PatternsAnalysis:
         for rec, p in zip(self.ctx.sentences, found, strict=True):
             rec["tau"] = _clean(p.monotonicity.kendall_tau)
             rec["crossings"] = p.monotonicity.crossings
-        c = corpus_patterns(found)
-        rows = [
-            ("mean entropy", c.mean_entropy, "nats per target step over real source words"),
-            (
-                "mean Kendall tau",
-                c.mean_kendall_tau,
-                "1: monotonic argmax links; lower: reordering",
-            ),
-            ("crossing link pairs", c.crossings, "pairs of argmax links that cross (reordering)"),
-            ("sentences with crossings", c.sentences_with_crossings, ""),
-            ("backward jumps", c.backward_jumps, "steps whose argmax moves back in the source"),
-            ("longest backward jump", c.longest_backward, "in source words"),
-            ("one-to-many source words", c.one_to_many, "argmax of two or more target steps"),
-            (
-                "many-to-one steps",
-                c.many_to_one,
-                "steps with two or more source words above the threshold",
-            ),
-            ("under-covered source words", c.under_rate, "share with total attention < 0.5"),
-            ("over-covered source words", c.over_rate, "share with total attention > 1.5"),
-            ("mass on special tokens", c.mean_special_mass, "mean attention on EOS per step"),
-        ]
-        return {
-            "title": self.title,
-            "description": f"Shape of the attention of {self.ctx.sites[0]} at offset {offset}.",
-            "metrics": [{"label": k, "value": _clean(v), "help": h} for k, v, h in rows],
-            "tables": [
-                {
-                    "title": "argmax jumps (source positions moved per step)",
-                    "columns": ["jump", "steps"],
-                    "rows": [[int(k), v] for k, v in c.jump_counts.items()],
-                }
-            ],
-            "data": c.to_dict(),
-        }
+        return PatternsResult(self.ctx.sites[0], offset, corpus_patterns(found))

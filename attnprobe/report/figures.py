@@ -144,8 +144,14 @@ def plot_aer_by_method(metrics: dict):
 
 #: file name (without extension) -> figure function
 def _section_data(metrics: dict, name: str) -> dict:
-    """The ``data`` of plug-in section ``name`` in a report's metrics ({} without it)."""
-    return ((metrics.get("sections") or {}).get(name) or {}).get("data") or {}
+    """The data step ``name`` stored in a report's metrics ({} without it, or skipped).
+
+    Folders written before the steps returned data only keep it under the section's ``data``.
+    """
+    d = (metrics.get("sections") or {}).get(name) or {}
+    if d.get("skipped"):
+        return {}
+    return (d.get("data") or {}) if "title" in d else d
 
 
 def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
@@ -159,8 +165,8 @@ def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
 
     Examples
     --------
-    >>> m = {"sections": {"gradflow": {"data": {"profile": {"keys": [0, 1, 2],
-    ...      "mean": [1.0, 0.5, 0.25], "count": [3, 2, 1]}}}}}
+    >>> m = {"sections": {"gradflow": {"profile": {"keys": [0, 1, 2],
+    ...      "mean": [1.0, 0.5, 0.25], "count": [3, 2, 1]}}}}
     >>> ax = plot_gradient_by_distance(m, {"none": {"keys": [0, 1], "mean": [1.0, 0.1]}}).axes[0]
     >>> ax.get_yscale(), len(ax.lines)
     ('log', 2)
@@ -189,12 +195,13 @@ def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
 
 def plot_path_length(metrics: dict):
     """Shortest gradient path (edges) from ``e_s`` to ``y_t`` by distance, with and without
-    attention edges (the unrolled dependency graph of a 20-word sentence).
+    attention edges (the unrolled dependency graph of a 20-word sentence): the median
+    per distance, and the range (min to max) shaded where the data has it.
 
     Examples
     --------
-    >>> m = {"sections": {"gradflow": {"data": {"path_lengths": {"distance": [0, 1],
-    ...      "with": [3.0, 3.0], "without": [23.0, 23.0]}}}}}
+    >>> m = {"sections": {"gradflow": {"path_lengths": {"distance": [0, 1],
+    ...      "with": [3.0, 3.0], "without": [23.0, 23.0]}}}}
     >>> plot_path_length(m).axes[0].get_ylabel()
     'shortest path (edges)'
     >>> plot_path_length({}) is None
@@ -206,7 +213,20 @@ def plot_path_length(metrics: dict):
     fig, ax = _subplots((5.5, 3.2))
     for key, label, style in (("with", "with attention", "o-"), ("without", "without", "s--")):
         pts = [(d, v) for d, v in zip(pl["distance"], pl[key], strict=True) if v is not None]
-        ax.plot([d for d, _ in pts], [v for _, v in pts], style, ms=3, label=label)
+        (line,) = ax.plot([d for d, _ in pts], [v for _, v in pts], style, ms=3, label=label)
+        lo, hi = pl.get(f"{key}_min"), pl.get(f"{key}_max")
+        if lo and hi:  # the range per distance (older folders have the middle line only)
+            band = [(d, a, b) for d, a, b in zip(pl["distance"], lo, hi, strict=True) if a]
+            ax.fill_between(
+                [d for d, _, _ in band],
+                [a for _, a, _ in band],
+                [b for _, _, b in band],
+                color=line.get_color(),
+                alpha=0.15,
+                linewidth=0,
+                label=f"{label}: min-max",
+            )
+    ax.set_title("shortest gradient path, 20-word sentence")
     ax.set_xlabel("distance |t - s| (words)")
     ax.set_ylabel("shortest path (edges)")
     ax.set_ylim(bottom=0)
@@ -384,7 +404,7 @@ def report_tau_distribution(metrics: dict):
     --------
     >>> report_tau_distribution({}) is None
     True
-    >>> m = {"sections": {"attribution": {"data": {"tau": {"saliency": [0.5, None]}}}}}
+    >>> m = {"sections": {"attribution": {"tau": {"saliency": [0.5, None]}}}}
     >>> report_tau_distribution(m).axes[0].get_ylabel()
     'density'
     """

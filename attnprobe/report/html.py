@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from attnprobe.report.quantized import dequantize, quantize
+from attnprobe.report.sections import explorer_columns, report_sections
 
 if TYPE_CHECKING:  # for annotations only: results imports this module, never the reverse
     from attnprobe.results import Results
@@ -106,19 +107,20 @@ def explorer_data(results: Results) -> dict:
 
     Attention is cut to target words at the primary offset (rows) and source
     words plus the source EOS (columns); links are ``[source, target]`` pairs.
+    The list's columns are the :data:`attnprobe.report.sections.COLUMNS` that the
+    sentence records have numbers for.
 
     Examples
     --------
     >>> from attnprobe.results import Results
-    >>> r = Results({"primary": {"site": "s", "method": "m", "offset": 0},
-    ...              "columns": [{"key": "aer", "label": "AER", "help": ""}]},
+    >>> r = Results({"primary": {"site": "s", "method": "m", "offset": 0}},
     ...             [{"index": 0, "src": ["a"], "tgt": ["x"], "src_len": 1, "tgt_len": 1,
     ...               "aer": 0.0, "gold": {"sure": [[0, 0]], "possible": []},
     ...               "links": {"s/m": [[0, 0]]},
     ...               "attention": {"shape": [2, 2], "q8": "/wAAAA=="}}])
     >>> d = explorer_data(r)["sentences"][0]
     >>> d["att"]["shape"], d["pred"], d["n"]
-    ([1, 2], [[0, 0]], {'aer': 0.0})
+    ([1, 2], [[0, 0]], {'aer': 0.0, 'src_len': 1, 'tgt_len': 1})
     >>> d["attr"]
     {}
     """
@@ -126,7 +128,7 @@ def explorer_data(results: Results) -> dict:
     primary = m.get("primary") or {}
     key = f"{primary.get('site')}/{primary.get('method')}"
     offset = primary.get("offset") or 0
-    columns = m.get("columns") or []
+    columns = explorer_columns(results.sentences)
     sentences = []
     for s in results.sentences:
         gold = s.get("gold")
@@ -173,7 +175,7 @@ def _context(results: Results, figures: bool) -> dict:
         "scores": alignment.get("scores") or [],
         "alignment": alignment,
         "quality": m.get("quality") or {},
-        "sections": m.get("sections") or {},
+        "sections": report_sections(m),
         "warnings": m.get("warnings") or [],
         "skipped": m.get("skipped") or [],
         "help": SCORE_HELP,

@@ -33,7 +33,7 @@ and gets the ``T`` per-step gradients from it:
   (``torch.func.vmap`` over ``torch.autograd.grad``), then one vmapped
   pass through the encoder for all steps. Same arithmetic as T separate
   backwards, in ``2 T`` autograd calls instead of ``T (T + 1) / 2`` step
-  backwards; see :func:`_sweep`.
+  backwards; see :func:`attnprobe.runs.sweep.sweep`.
 * other models (:func:`attnprobe.wrap`): one backward per step from the shared
   forward (``retain_graph=True``), or with ``vectorize=True`` all steps as one
   vmapped backward (which, on CPU, was slower than the loop: it also runs the
@@ -71,6 +71,7 @@ It is refused there with an :class:`AttributionError`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -82,6 +83,14 @@ from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.models.interface import check_model
 from attnprobe.runs.forward import eval_mode, model_batches
+from attnprobe.runs.sweep import (
+    TARGETS,
+    AttributionError,
+    Runner,
+    select,
+    step_grads,
+    sweep,
+)
 
 __all__ = [
     "METHODS",
@@ -92,6 +101,7 @@ __all__ = [
     "BatchAttribution",
     "attribute",
     "attribute_batch",
+    "attribute_methods",
 ]
 
 log = logging.getLogger("attnprobe")
@@ -104,8 +114,6 @@ METHODS = (
     "deeplift",
     "occlusion",
 )
-#: what is attributed at step t: the gold token's log-probability, probability or logit
-TARGETS = ("log_prob", "prob", "logit")
 #: over the embedding dimension: L2 norm, sum of absolute values, plain (signed) sum
 AGGREGATIONS = ("l2", "sum", "signed_sum")
 #: the token whose embedding is the baseline (IG, GradientShap) or the replacement (occlusion)
@@ -119,10 +127,6 @@ INTEGRATION = (
     "riemann_middle",
 )
 _GRADIENT_METHODS = ("integrated_gradients", "saliency", "input_x_gradient", "gradient_shap")
-
-
-class AttributionError(InputError):
-    """A method that cannot give correct numbers for this model (e.g. DeepLift on an RNN)."""
 
 
 class BatchAttribution(NamedTuple):
@@ -225,305 +229,6 @@ class Attribution:
         }
 
 
-# -- running the model ------------------------------------------------------------
-
-
-def _check_embedding(module: nn.Module, side: str, pad_id: int) -> None:
-    """The ``side`` embedding must be an ``nn.Embedding`` padding with the model's PAD id."""
-    if not isinstance(module, nn.Embedding):
-        raise AttributionError(
-            f"the {side} embedding is a {type(module).__name__}, not an nn.Embedding; the "
-            "baselines of attribution are rows of the embedding table (PAD, UNK)",
-            fix="declare the nn.Embedding as source_embedding",
-        )
-    if module.padding_idx not in (None, pad_id):
-        raise AttributionError(
-            f"the {side} embedding has padding_idx={module.padding_idx}, but the model's "
-            f"vocabulary pads with id {pad_id}",
-            fix="give wrap() the model's own vocabulary and its pad token",
-        )
-
-
-def _target_embedding(model: nn.Module) -> nn.Module:
-    emb = getattr(model, "target_embedding", None)
-    if emb is None:
-        emb = getattr(getattr(model, "decoder", None), "embedding", None)
-    if emb is None:
-        raise AttributionError(
-            f"{type(model).__name__} exposes no target embedding; target_share needs one",
-            fix="use target_share=False, or give the model a target_embedding property",
-        )
-    return emb
-
-
-class _Runner:
-    """Runs the model from given embeddings [N, S, E] through its own forward.
-
-    Capture output edits replace what the source (and, with ``target_share``,
-    the decoder-input) embedding module returns by the given tensors; the ids
-    only mark the real positions.
-    """
-
-    def __init__(self, model: nn.Module, target: str, target_share: bool, vectorize=False):
-        if target not in TARGETS:
-            raise UnknownNameError("attribution target", target, TARGETS)
-        self.model, self.target, self.vectorize = model, target, vectorize
-        self.ids = dict(model.special_ids)  # the model's own pad / unk ids
-        self.src_emb = model.source_embedding
-        _check_embedding(self.src_emb, "source", self.ids["pad"])
-        self.src_path = _module_path(model, self.src_emb)
-        self.tgt_emb = self.tgt_path = None
-        if target_share:
-            self.tgt_emb = _target_embedding(model)
-            _check_embedding(self.tgt_emb, "target", self.ids["pad"])
-            self.tgt_path = _module_path(model, self.tgt_emb)
-            if self.tgt_path == self.src_path:
-                raise AttributionError(
-                    "the model embeds source and target with one module; target_share "
-                    "needs them apart",
-                    fix="use target_share=False",
-                )
-
-    def embed(self, ids: Tensor, side: str = "src") -> Tensor:
-        emb = self.src_emb if side == "src" else self.tgt_emb
-        return emb(ids).detach()
-
-    @property
-    def sweeps(self) -> bool:
-        """True when the model's decoder can be unrolled step by step (a capability)."""
-        from attnprobe.models.interface import has_capability
-
-        return has_capability(self.model, "step_decoder")
-
-    def edits(self, x: Tensor, y: Tensor | None) -> dict:
-        """Output edits that make the model run from embeddings ``x`` (and ``y``)."""
-        from attnprobe.capturing.edits import constant
-
-        edits = {self.src_path: constant(x)}
-        if y is not None:
-            edits[self.tgt_path] = _decoder_inputs(y)
-        return edits
-
-    def forward(
-        self, x: Tensor, src_mask: Tensor, lens: Tensor, tgt_in: Tensor, y: Tensor | None = None
-    ) -> Tensor:
-        """Logits [N, T, V] from source embeddings ``x`` [N, S, E] (decoder inputs ``y``)."""
-        from attnprobe.capturing.hooks import capture
-
-        # ids only mark real positions (the padding mask); the embeddings come from x
-        src = torch.where(src_mask, self.ids["unk"], self.ids["pad"])
-        with capture(self.model, sites=[], edits=self.edits(x, y)):
-            out = self.model(src, lens, tgt_in)
-        return out[0] if isinstance(out, tuple) else out.logits
-
-    def scores(self, x, src_mask, lens, tgt_in, tgt_out, y=None) -> Tensor:
-        """``f`` [N, T] from source embeddings ``x`` [N, S, E] (decoder inputs ``y`` [N, T, E])."""
-        return _select(self.forward(x, src_mask, lens, tgt_in, y), tgt_out, self.target)
-
-
-def _module_path(model: nn.Module, module: nn.Module) -> str:
-    """The path of ``module`` as ``capture`` names it (inside the user module of a wrap)."""
-    from attnprobe.models.wrap import Wrapped
-
-    root = model.module if isinstance(model, Wrapped) else model
-    for name, m in root.named_modules():
-        if m is module:
-            return name
-    raise AttributionError(f"the embedding {type(module).__name__} is not a module of the model")
-
-
-def _decoder_inputs(y: Tensor):
-    """Output edit: the decoder-input embeddings ``y`` [N, T, E], whole or one step per call."""
-
-    def edit(out: Tensor, info) -> Tensor:
-        value = y if out.dim() == y.dim() else y[:, info.step]
-        if value.shape != out.shape:
-            raise AttributionError(
-                f"the target embedding returned {list(out.shape)} at call {info.step}; "
-                f"expected {list(value.shape)} (all steps) or one step of it",
-            )
-        return value.to(out.dtype)
-
-    return edit
-
-
-def _select(logits: Tensor, tgt_out: Tensor, target: str) -> Tensor:
-    """The gold token's score per step: [N, T, V] -> [N, T]."""
-    if target == "log_prob":
-        logits = torch.log_softmax(logits, -1)
-    elif target == "prob":
-        logits = torch.softmax(logits, -1)
-    return logits.gather(-1, tgt_out.clamp_min(0)[..., None]).squeeze(-1)
-
-
-def _vjp_rows(outs: list[Tensor], wrt: list[Tensor], cotangents: list[Tensor]) -> list[Tensor]:
-    """One backward per row of ``cotangents`` (each ``[n, *out.shape]``), vectorised.
-
-    Returns ``[n, *w.shape]`` per tensor of ``wrt`` (zeros where unreached). The
-    rows run as one ``torch.func.vmap`` over ``torch.autograd.grad``, not with
-    ``is_grads_batched=True``: that uses the legacy vmap, which has no batching
-    rule for ``tanh_backward``, ``masked_fill`` and ``_softmax_backward_data``
-    and loops over the rows for them (measured 20x slower on an attention-sized
-    softmax backward).
-    """
-
-    def one(*cots):
-        return torch.autograd.grad(outs, wrt, cots, retain_graph=True, materialize_grads=True)
-
-    n = cotangents[0].shape[0]
-    grads = torch.func.vmap(one)(*cotangents)
-    return [
-        g if g.dim() > w.dim() else g.expand(n, *w.shape) for g, w in zip(grads, wrt, strict=True)
-    ]
-
-
-def _step_grads(f: list[Tensor], inputs: list[Tensor], vectorize: bool = False) -> list[Tensor]:
-    """Per-step gradients of ``f`` (T tensors [N]): each input [N, ...] gives [T, N, ...].
-
-    Row t of a result is the gradient of ``f[t].sum()`` (sentences are
-    independent rows of the batch); inputs that step t does not reach get zeros.
-    ``vectorize``: all steps in one vmapped backward (which also runs step t's
-    backward through the steps after t, where its gradient is zero).
-    """
-    if vectorize:
-        stacked = torch.stack(f)  # [T, N]
-        return _vjp_rows(
-            [stacked],
-            inputs,
-            [
-                torch.eye(len(f), dtype=stacked.dtype, device=stacked.device)[..., None].expand(
-                    len(f), *stacked.shape
-                )
-            ],
-        )
-    grads = [[] for _ in inputs]
-    for ft in f:  # step t's backward stops at decoder step t
-        step = torch.autograd.grad(ft.sum(), inputs, retain_graph=True, materialize_grads=True)
-        for acc, g in zip(grads, step, strict=True):
-            acc.append(g)
-    return [torch.stack(g) for g in grads]
-
-
-def _batched_backward(outs: list[Tensor], x: Tensor, cotangents: list[Tensor], batched: bool):
-    """``[T, *x.shape]``: T backward passes from ``outs`` to ``x``, one per row of the
-    cotangents ``[T, *out.shape]``: one vmapped pass if ``batched``, else a loop.
-
-    The caller batches unpadded sources only: a padded one goes through
-    ``pack_padded_sequence``, whose backward has no batching rule (vmap would
-    warn and loop anyway).
-    """
-    pairs = [(o, g) for o, g in zip(outs, cotangents, strict=True) if o.requires_grad]
-    if not pairs:
-        return torch.zeros((len(cotangents[0]), *x.shape), dtype=x.dtype, device=x.device)
-    outs, cots = [o for o, _ in pairs], [g for _, g in pairs]
-    if batched:
-        return _vjp_rows(outs, [x], cots)[0]
-    return torch.stack(
-        [
-            torch.autograd.grad(
-                outs, x, [g[t] for g in cots], retain_graph=True, materialize_grads=True
-            )[0]
-            for t in range(len(cots[0]))
-        ]
-    )
-
-
-def _state_tensors(state) -> list[Tensor]:
-    """A reference decoder's recurrent state as a flat list (hidden or (h, c), then feed)."""
-    hidden = list(state.hidden) if isinstance(state.hidden, tuple) else [state.hidden]
-    return hidden + ([state.feed] if state.feed is not None else [])
-
-
-def _state_leaves(state):
-    """The same state with every tensor a new leaf that requires grad (a cut in the graph)."""
-    leaves = [t.detach().requires_grad_() for t in _state_tensors(state)]
-    if isinstance(state.hidden, tuple):
-        hidden, rest = tuple(leaves[:2]), leaves[2:]
-    else:
-        hidden, rest = leaves[0], leaves[1:]
-    return type(state)(hidden, rest[0] if state.feed is not None else None), leaves
-
-
-#: the most elements of a memory-sized tensor ([adjoints, rows, S, D]) in one vmapped
-#: backward of the sweep: bounds its memory (8 MB in float32) on long sentences
-SWEEP_ELEMENTS = 2_000_000
-
-
-def _sweep(run, points: list[Tensor], mask, lens, tgt_in, tgt_out) -> list[Tensor]:
-    """Per-step gradients of a reference Seq2Seq by one reverse sweep over the decoder.
-
-    The decoder is unrolled with a cut (a fresh leaf) at every recurrent state
-    and at the attention memory, so each step has a graph of its own. Going
-    backwards, step k receives the adjoints of its output state for every later
-    target step at once and passes them on in one vmapped backward
-    (:func:`_vjp_rows`), plus one plain backward for its own ``f_k``. A
-    per-step loop runs ``T (T + 1) / 2`` step backwards one at a time; the
-    sweep runs ``2 T`` backward calls on batches of adjoints: the same
-    arithmetic, and Integrated Gradients (50 points) ran 1.6x faster than with
-    the loop on the Bahdanau and Luong-general fixtures at T = 19, 1.2-1.6x at
-    T = 56 (one thread; long sentences are bound by memory traffic).
-    Finally one pass takes all T cotangents of the memory and the initial
-    state through the encoder to the embeddings.
-    """
-    from attnprobe.capturing.hooks import capture
-
-    model, dec = run.model, run.model.decoder
-    x, y = points[0], (points[1] if len(points) > 1 else None)
-    src = torch.where(mask, run.ids["unk"], run.ids["pad"])
-    T = tgt_in.shape[1]
-    with capture(model, sites=[], edits=run.edits(x, y)):
-        enc = model.encoder(src, lens)
-        memory = dec.memory(enc, lens)
-        state0 = dec.init_state(enc)
-        roots, mem = [], []  # tensors of the memory with a graph back to x, and their cut
-        if memory is not None:
-            cut = {}
-            for name in ("keys", "prepared"):
-                t = getattr(memory, name)
-                if t.requires_grad:
-                    roots.append(t)
-                    cut[name] = t.detach().requires_grad_()
-                    mem.append(cut[name])
-            memory = memory._replace(**cut)
-        state, ins = _state_leaves(state0)
-        steps = []
-        for t in range(T):
-            logits, new, _ = dec.step(tgt_in[:, t], state, memory, t)
-            f = _select(logits, tgt_out[:, t], run.target)
-            steps.append((ins, f, _state_tensors(new)))
-            state, ins = _state_leaves(new)
-    extra = [y] if y is not None else []
-    acc = [torch.zeros((T, *m.shape), dtype=m.dtype, device=m.device) for m in [*mem, *extra]]
-    chunk = max(1, SWEEP_ELEMENTS // max([1, *(m.numel() for m in mem)]))
-    adj = None  # adjoints of step k's output state, one row per target step k + 1 ... T - 1
-    for k in reversed(range(T)):
-        ins, f, outs = steps[k]
-        wrt = [*ins, *mem, *extra]
-        own = torch.autograd.grad(
-            f.sum(), wrt, retain_graph=adj is not None, materialize_grads=True
-        )
-        for a, g in zip(acc, own[len(ins) :], strict=True):
-            a[k] += g
-        if adj is None:
-            adj = [g[None] for g in own[: len(ins)]]
-            continue
-        n = adj[0].shape[0]
-        passed = [[] for _ in ins]
-        for lo in range(0, n, chunk):  # chunks of adjoints keep the vmapped tensors small
-            hi = min(n, lo + chunk)
-            later = _vjp_rows(outs, wrt, [a[lo:hi] for a in adj])
-            for a, g in zip(acc, later[len(ins) :], strict=True):
-                a[k + 1 + lo : k + 1 + hi] += g
-            for p, g in zip(passed, later[: len(ins)], strict=True):
-                p.append(g)
-        adj = [torch.cat([o[None], *p]) for o, p in zip(own[: len(ins)], passed, strict=True)]
-    # adj: the adjoints of the initial state for targets 0 ... T - 1
-    src_grads = _batched_backward(
-        [*roots, *_state_tensors(state0)], x, [*acc[: len(mem)], *adj], bool(mask.all())
-    )
-    return [src_grads, *acc[len(mem) :]]
-
-
 # -- the methods on one batch ---------------------------------------------------
 
 
@@ -551,19 +256,19 @@ class _Batch:
         )
 
 
-def _gradients_at(run: _Runner, batch: _Batch, points: list[Tensor]) -> list[Tensor]:
+def _gradients_at(run: Runner, batch: _Batch, points: list[Tensor]) -> list[Tensor]:
     """Per-step gradients at ``points`` (each [K * N, L, E], stacked copies of the batch)."""
     k = points[0].shape[0] // batch.src.shape[0]
     mask, lens, tgt_in, tgt_out = batch.repeat(k)
     points = [p.detach().requires_grad_() for p in points]
     with torch.enable_grad():
         if run.sweeps:
-            return _sweep(run, points, mask, lens, tgt_in, tgt_out)
+            return sweep(run, points, mask, lens, tgt_in, tgt_out)
         logits = run.forward(points[0], mask, lens, tgt_in, *points[1:])
         # one scalar per step, each from its own slice: a step's backward then skips the
         # log-softmax of all the other steps (measured 1.6x faster than slicing f [N, T])
-        f = [_select(logits[:, t], tgt_out[:, t], run.target) for t in range(logits.shape[1])]
-        return _step_grads(f, points, run.vectorize)
+        f = [select(logits[:, t], tgt_out[:, t], run.target) for t in range(logits.shape[1])]
+        return step_grads(f, points, run.vectorize)
 
 
 def _chunks(n: int, batch_rows: int, per_chunk_rows: int | None) -> list[range]:
@@ -572,7 +277,7 @@ def _chunks(n: int, batch_rows: int, per_chunk_rows: int | None) -> list[range]:
     return [range(i, min(n, i + k)) for i in range(0, n, k)]
 
 
-def _inputs(run: _Runner, batch: _Batch, baseline: str) -> tuple[list[Tensor], list[Tensor]]:
+def _inputs(run: Runner, batch: _Batch, baseline: str) -> tuple[list[Tensor], list[Tensor]]:
     """Embeddings and baseline embeddings: [source] or [source, decoder input]."""
     xs = [run.embed(batch.src)]
     base = [run.embed(torch.full_like(batch.src, run.ids[baseline]))]
@@ -667,9 +372,16 @@ def _gradient_shap(run, batch, opts, alphas: Tensor | None = None) -> list[Tenso
     )
 
 
-def _plain_gradients(run, batch, opts, times_input: bool) -> list[Tensor]:
-    xs, _ = _inputs(run, batch, "pad")
-    grads = _gradients_at(run, batch, xs)
+def _plain_gradients(run, batch, times_input: bool, shared: dict) -> list[Tensor]:
+    """Saliency ``|df/dx|`` or input x gradient ``x * df/dx``, per step: [T, N, L, E] each.
+
+    Both are the same gradient at the input: the first method of a call computes it
+    (one sweep) and leaves it in ``shared`` for the other.
+    """
+    if "plain" not in shared:
+        xs, _ = _inputs(run, batch, "pad")
+        shared["plain"] = xs, _gradients_at(run, batch, xs)
+    xs, grads = shared["plain"]
     return [g * x[None] if times_input else g.abs() for g, x in zip(grads, xs, strict=True)]
 
 
@@ -682,13 +394,13 @@ def _occlusion(run, batch, opts) -> Tensor:
     variants[pos, :, pos] = torch.where(batch.src_mask.T, replace, batch.src.T)
     out = []
     with torch.no_grad():
-        full = _select(run.model(batch.src, batch.lens, batch.tgt_in)[0], batch.tgt_out, run.target)
+        full = select(run.model(batch.src, batch.lens, batch.tgt_in)[0], batch.tgt_out, run.target)
         flat = variants.flatten(0, 1)  # [S * N, S]
         for chunk in _chunks(S, N, opts["internal_batch_size"]):
             rows = slice(chunk.start * N, chunk.stop * N)
             k = len(chunk)
             logits = run.model(flat[rows], batch.lens.repeat(k), batch.tgt_in.repeat(k, 1))[0]
-            out.append(_select(logits, batch.tgt_out.repeat(k, 1), run.target).view(k, N, -1))
+            out.append(select(logits, batch.tgt_out.repeat(k, 1), run.target).view(k, N, -1))
     occluded = torch.cat(out)  # [S, N, T]
     return (full[None] - occluded).permute(2, 1, 0)  # [T, N, S]
 
@@ -709,7 +421,7 @@ def _deeplift(run, batch, opts) -> list[Tensor]:
     from captum.attr import LayerDeepLift
 
     def forward(src, lens, tgt_in, tgt_out, t):
-        return _select(run.model(src, lens, tgt_in)[0], tgt_out, run.target)[:, t]
+        return select(run.model(src, lens, tgt_in)[0], tgt_out, run.target)[:, t]
 
     base = torch.full_like(batch.src, run.ids[opts["baseline"]])
     dl = LayerDeepLift(run.model, run.src_emb)
@@ -745,16 +457,54 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
     --------
     >>> import torch
     >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
-    >>> from attnprobe.data import Vocab, make_batch
+    >>> from attnprobe.data import Vocab
     >>> v = Vocab.build([["a", "b"]])
     >>> cfg = ModelConfig(len(v), len(v), attention="luong", score="general", emb_dim=4,
     ...                   enc_dim=4, hidden_dim=8)      # smooth (Bahdanau's maxout is not)
     >>> model = build_model(cfg, seed=0).double()
-    >>> b = make_batch([["a", "b"], ["b"]], [["b"], ["a", "a"]], v, v)
+    >>> model.src_vocab = model.tgt_vocab = v
+    >>> b = model.encode([["a", "b"], ["b"]], [["b"], ["a", "a"]])
     >>> r = attribute_batch(model, b, "integrated_gradients", n_steps=64)
     >>> [tuple(x.shape) for x in r.matrices], float(max(abs(d).max() for d in r.delta)) < 1e-4
     ([(2, 3), (3, 2)], True)
     """
+    return _attribute_one(model, batch, method, options, {})
+
+
+def attribute_methods(
+    model: nn.Module, batch, methods: Sequence[str], **options
+) -> dict[str, BatchAttribution]:
+    """Several methods on one padded batch, sharing the gradients they have in common.
+
+    The same as one :func:`attribute_batch` call per method (same ``options``
+    for all), but saliency and input x gradient come from one sweep: input x
+    gradient is saliency's gradient times the input.
+
+    Returns
+    -------
+    ``{method: BatchAttribution}``, in the order of ``methods``.
+
+    Examples
+    --------
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
+    >>> from attnprobe.data import Vocab
+    >>> v = Vocab.build([["a", "b"]])
+    >>> model = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
+    >>> model.src_vocab = model.tgt_vocab = v
+    >>> b = model.encode([["a", "b"], ["b"]], [["b"], ["a", "a"]])
+    >>> r = attribute_methods(model, b, ["saliency", "input_x_gradient"])
+    >>> [m.shape for m in r["input_x_gradient"].matrices]
+    [(2, 3), (3, 2)]
+    """
+    methods = list(dict.fromkeys(methods))
+    for method in methods:  # every name and option checked before anything runs
+        _options(method, options)
+    shared: dict = {}
+    return {m: _attribute_one(model, batch, m, options, shared) for m in methods}
+
+
+def _attribute_one(model, batch, method: str, options: dict, shared: dict) -> BatchAttribution:
+    """One method on one batch; ``shared`` carries gradients between methods of one call."""
     opts = _options(method, options)
     N = batch.src.shape[0]
     if method in ("integrated_gradients", "gradient_shap") and N > 1:
@@ -767,7 +517,7 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
             *(None if parts[0][k] is None else [p[k][0] for p in parts] for k in range(4))
         )
     b = _Batch(batch.src, batch.src_lens, batch.tgt_in, batch.tgt_out, batch.tgt_lens)
-    run = _Runner(model, opts["target"], opts["target_share"], opts["vectorize"])
+    run = Runner(model, opts["target"], opts["target_share"], opts["vectorize"])
     delta = gain = None
     with eval_mode(model):
         if method == "integrated_gradients":
@@ -775,7 +525,7 @@ def attribute_batch(model: nn.Module, batch, method: str = "integrated_gradients
         elif method == "gradient_shap":
             attrs = _gradient_shap(run, b, opts)
         elif method in ("saliency", "input_x_gradient"):
-            attrs = _plain_gradients(run, b, opts, times_input=method == "input_x_gradient")
+            attrs = _plain_gradients(run, b, method == "input_x_gradient", shared)
         elif method == "deeplift":
             _check_deeplift(model)
             attrs = _deeplift(run, b, opts)

@@ -1,20 +1,23 @@
 """Run a model for gradient flow: per-step gradient matrices and stop-gradient runs.
 
 The model-running half of :mod:`attnprobe.analyses.gradflow` (which holds the
-pure summaries). Every run goes through :func:`attnprobe.capture`: the gradient
-reaching the source embeddings (or the encoder states) is read from the trace's
-``state_grads``; no hooks are registered here.
+pure summaries). Every run goes through :func:`attnprobe.capture` (the sweep's
+output edits, or the trace's ``state_grads`` for the loop and replicate
+methods); no hooks are registered here.
 
-**One forward per batch for all target steps.** ``G[t, s] = || d log p(y_t) /
-d e_s ||`` needs one backward pass per target step. A Trace holds frozen
-records, not the live embedding tensor, so ``torch.autograd.grad(...,
-is_grads_batched=True)`` has nothing to differentiate with respect to. Instead
-each sentence is *replicated* once per target step: row ``(b, t)`` of the
-enlarged batch back-propagates only ``log p(y_t)``, and since sentences of a
-batch never interact (eval mode), one forward and one backward over the
-enlarged batch give every step's gradient at once (``method="replicate"``).
-``method="loop"`` runs one capture per step instead (T forwards and backwards);
-the two agree (tested), and the benchmark in ``benchmarks/`` compares their speed.
+**One sweep per batch for all target steps.** ``G[t, s] = || d log p(y_t) /
+d e_s ||`` needs the gradient of every target step. ``method="sweep"`` (the
+default) gets all ``T`` of them from one forward of the batch, through the
+gradient engine that attribution uses (:func:`attnprobe.runs.sweep.sweep`):
+one reverse sweep over the unrolled decoder, then one vectorised pass through
+the encoder, padded batches included; the stop-gradient edits ride along in the
+same capture. It is saliency with ``target="log_prob"`` and the L2 norm.
+``method="loop"`` runs one capture per step instead (T forwards and
+backwards), and ``method="replicate"`` copies each sentence once per target
+step so that row ``(b, t)`` of the enlarged batch back-propagates only
+``log p(y_t)`` (one forward and backward over ``sum T_b`` rows; kept as the
+baseline of ``benchmarks/bench_gradients.py``, which measures the sweep's time
+and peak memory against it). The three agree (tested).
 
 **Path decomposition.** The source reaches an attentional decoder along two
 paths that meet only at the encoder: the attention path (the encoder states
@@ -44,7 +47,7 @@ from attnprobe.capturing.edits import detach
 from attnprobe.capturing.sites import Site
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.runs.forward import model_batches
+from attnprobe.runs.forward import eval_mode, model_batches
 
 __all__ = [
     "WRT",
@@ -67,7 +70,7 @@ STOP_POINTS = {
     "init": "decoder.hook_init",
     "context": "decoder.attention.hook_context",
 }
-METHODS = ("replicate", "loop")
+METHODS = ("sweep", "loop", "replicate")
 
 
 def _check(model, wrt: str, stop: str | None, method: str) -> None:
@@ -78,6 +81,8 @@ def _check(model, wrt: str, stop: str | None, method: str) -> None:
     if method not in METHODS:
         raise UnknownNameError("gradient method", method, METHODS)
     require(model, "recurrent_graph", "gradient flow")
+    if method == "sweep":
+        require(model, "step_decoder", "gradient flow by the decoder sweep")
     if stop is None:
         return
     if stop not in STOPS:
@@ -95,6 +100,20 @@ def _check(model, wrt: str, stop: str | None, method: str) -> None:
         )
 
 
+def _stop_edits(model, stop: str | None) -> dict | None:
+    """The capture edit that stops ``stop``'s path (None: no edit).
+
+    ``"scores"`` detaches the weights of the model's cross-attention site, keyed
+    by the site itself: a run that captures no sites (the sweep) then edits
+    the output the site reads.
+    """
+    if stop is None:
+        return None
+    if stop == "scores":
+        return {next(s for s in model.sites if s.role == "cross"): detach()}
+    return {STOP_POINTS[stop]: detach()}
+
+
 def _run_rows(model, batch, rows_b, rows_t, wrt, stop) -> torch.Tensor:
     """One capture: rows ``(b, t)`` back-propagate log p(y_t) of sentence b -> [R, S, D]."""
     import attnprobe
@@ -102,7 +121,7 @@ def _run_rows(model, batch, rows_b, rows_t, wrt, stop) -> torch.Tensor:
     src, lens = batch.src[rows_b], batch.src_lens[rows_b]
     tgt_in, tgt_out = batch.tgt_in[rows_b], batch.tgt_out[rows_b]
     target = Site(WRT[wrt], pattern="full", role="states", name=f"grad:{wrt}")
-    edits = None if stop is None else {STOP_POINTS[stop]: detach()}
+    edits = _stop_edits(model, stop)
     with attnprobe.capture(
         model,
         edits=edits,
@@ -117,10 +136,25 @@ def _run_rows(model, batch, rows_b, rows_t, wrt, stop) -> torch.Tensor:
     return cap.trace.state_grads  # [R, S, D]
 
 
+def _swept_vectors(model, batch, wrt, stop) -> torch.Tensor:
+    """One sweep of the gradient engine: [T, B, S, D], row t the gradient of log p(y_t)."""
+    from attnprobe.runs.sweep import Runner, sweep
+
+    run = Runner(model, "log_prob", target_share=False, stops=_stop_edits(model, stop))
+    x = run.embed(batch.src).requires_grad_()  # [B, S, E]
+    mask = torch.arange(batch.src.shape[1]) < batch.src_lens[:, None]  # [B, S] real positions
+    with eval_mode(model), torch.enable_grad():
+        grads = sweep(run, [x], mask, batch.src_lens, batch.tgt_in, batch.tgt_out, wrt=wrt)[0]
+    return grads.detach()
+
+
 def _batch_vectors(model, batch, wrt, stop, method) -> list[np.ndarray]:
     """Gradient vectors [T_b, S_b, D] of each sentence of one batch."""
     B = len(batch.index)
     T = batch.tgt_lens  # [B] steps, EOS included
+    if method == "sweep":
+        grads = _swept_vectors(model, batch, wrt, stop).numpy()  # [T, B, S, D]
+        return [grads[: int(T[b]), b, : int(batch.src_lens[b])] for b in range(B)]
     if method == "replicate":
         rows_b = torch.repeat_interleave(torch.arange(B), T)
         rows_t = torch.cat([torch.arange(int(n)) for n in T])
@@ -145,7 +179,7 @@ def gradient_matrices(
     wrt: str = "embeddings",
     stop: str | None = None,
     batch_size: int = 8,
-    method: str = "replicate",
+    method: str = "sweep",
     vectors: bool = False,
 ) -> list[np.ndarray]:
     """``G[t, s] = || d log p(y_t) / d x_s ||`` for every sentence of ``corpus``, in order.
@@ -156,10 +190,12 @@ def gradient_matrices(
     corpus : the sentence pairs (teacher forcing on the reference).
     wrt : ``"embeddings"`` (source embeddings ``e_s``) or ``"states"`` (encoder states ``h_s``).
     stop : None, or a path whose gradient is stopped (see the module docstring).
-    batch_size : sentences per capture; the replicated batch holds
-        ``sum of T_b`` rows.
-    method : ``"replicate"`` (one forward and backward per batch) or ``"loop"``
-        (one per target step).
+    batch_size : sentences per sweep (``"replicate"``: the enlarged batch holds
+        ``sum of T_b`` rows).
+    method : ``"sweep"`` (the gradient engine: one forward per batch, all steps
+        in one reverse sweep), ``"loop"`` (one forward and backward per target
+        step) or ``"replicate"`` (each sentence copied once per target step; the
+        old method, kept as the benchmark's baseline).
     vectors : return the gradient vectors ``[T, S, D]`` instead of their norms.
 
     Returns
