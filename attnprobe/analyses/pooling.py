@@ -6,11 +6,13 @@ analyses work on word-level matrices ``[m + 1, n + 1]``: one row per target
 word and one column per source word, the last row and column holding the
 special tokens (the EOS step, the source EOS), as word-level models have them.
 
-Rules (recorded in the signature as :data:`RULE`): the columns of a word's
-source pieces are summed (attention mass on the word), the rows of a word's
-target pieces averaged (each row is a distribution, so the average stays one);
-special positions pool into the last row / column the same way. For a
-word-level layout (positions ``0 .. n-1`` then one special) this is the identity.
+The rules are :func:`attnprobe.alignment.subwords.pool_matrix`'s (recorded in
+signatures as :data:`attnprobe.alignment.subwords.POOLING`): the columns of a
+word's source pieces are summed (attention mass on the word), the rows of a
+word's target pieces averaged (each row is a distribution, so the average stays
+one). Here special positions are not dropped but pooled into the last row /
+column the same way. For a word-level layout (positions ``0 .. n-1`` then one
+special) this is the identity.
 """
 
 from __future__ import annotations
@@ -19,17 +21,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["RULE", "pool_words"]
+from attnprobe.alignment.subwords import pool_matrix
 
-RULE = "source pieces summed, target pieces averaged, specials pooled into the last row/column"
-
-
-def _groups(words: Sequence[int]) -> list[list[int]]:
-    n = max((w for w in words if w >= 0), default=-1) + 1
-    groups: list[list[int]] = [[] for _ in range(n + 1)]
-    for pos, w in enumerate(words):
-        groups[w if w >= 0 else n].append(pos)
-    return groups
+__all__ = ["pool_words"]
 
 
 def pool_words(
@@ -49,22 +43,15 @@ def pool_words(
     >>> pool_words(m, [0, 0, -1], [0, 0]).tolist()       # two pieces of one word each side
     [[0.625, 0.375], [0.0, 0.0]]
     """
-    T, S = matrix.shape
-    if len(src_words) != S or len(tgt_words) != T:
-        from attnprobe.errors import InputError
-
-        raise InputError(
-            f"a [{T}, {S}] matrix needs {T} target and {S} source word ids, got "
-            f"{len(tgt_words)} and {len(src_words)}"
-        )
+    T, S = np.shape(matrix)  # pool_matrix checks the word ids against these
     if list(src_words) == [*range(S - 1), -1] and list(tgt_words) == [*range(T - 1), -1]:
         return matrix
-    cols = _groups(src_words)
-    rows = _groups(tgt_words)
-    by_col = np.stack(
-        [matrix[:, c].sum(1) if c else np.zeros(T) for c in cols], axis=1
-    )  # [T, n + 1]
-    out = np.stack(
-        [by_col[r].mean(0) if r else np.zeros(len(cols)) for r in rows], axis=0
-    )  # [m + 1, n + 1]
-    return out
+    n_src = max((w for w in src_words if w >= 0), default=-1) + 1
+    n_tgt = max((w for w in tgt_words if w >= 0), default=-1) + 1
+    return pool_matrix(  # specials (-1) become the extra last word of each side
+        matrix,
+        [w if w >= 0 else n_src for w in src_words],
+        [w if w >= 0 else n_tgt for w in tgt_words],
+        n_src + 1,
+        n_tgt + 1,
+    )

@@ -25,6 +25,11 @@ The required part:
   "eos"}`` -> id of the source side), ``count_unknown(words, side)``,
   ``card()`` (the model card of the report: family, sizes, vocabulary).
 
+Optional: ``site_root`` (the module that site paths are relative to; default the
+model) and ``check(batch)`` (an adapter of a foreign model verifies that what
+attnprobe runs reproduces the model's own log-probabilities on the run's first
+batch, and raises if not).
+
 Optional capabilities, checked by :func:`has_capability` (never by type):
 
 - ``"step_decoder"``: the decoder can be unrolled step by step

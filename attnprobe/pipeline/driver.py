@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from attnprobe.alignment import Alignment
+from attnprobe.alignment.subwords import POOLING
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.models.interface import CapabilityError
@@ -355,7 +356,9 @@ def analyze(
     with torch_threads(threads), eval_mode(model), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:
-            for batch in model_batches(model, data, batch_size):
+            for n_batch, batch in enumerate(model_batches(model, data, batch_size)):
+                if n_batch == 0 and callable(getattr(model, "check", None)):
+                    model.check(batch)  # a foreign model: its own log-probabilities, reproduced?
                 positions = batch.index.tolist()
                 fb = teacher_forced(model, batch, site_keys)
                 recs = [records[p] for p in positions]
@@ -407,6 +410,7 @@ def analyze(
                 "batch_size": batch_size,
             },
             "corpus_sha256": _corpus_hash(corpus),
+            "pooling": POOLING,  # pieces to words (word-level models: the identity)
             "seed": seed,
         },
         "model": model.card(),
