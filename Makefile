@@ -3,7 +3,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-PIP     = $(BIN)/pip install -q -c constraints.txt
+# TORCH_INDEX: an extra package index for torch, e.g. PyTorch's CPU wheel index
+# (make venv TORCH_INDEX=https://download.pytorch.org/whl/cpu) where the default
+# index would resolve torch==2.13.0 to the CUDA build
+TORCH_INDEX ?=
+PIP     = $(BIN)/pip install -q -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
 .PHONY: venv demo test lint format fixtures bench clean
 

@@ -12,6 +12,7 @@ from attnprobe.pipeline.common import (
     AnalysisContext,
     CapturedBatch,
     _clean,
+    row_words,
     word_masks,
 )
 
@@ -114,7 +115,7 @@ class AttributionAnalysis:
                 self.gaps[0] += sum(float(np.abs(d).sum()) for d in delta)
                 self.gaps[1] += sum(float(np.abs(g).sum()) for g in gain)
             for b, pos in enumerate(cb.positions):
-                rec, m = cb.records[b], np.asarray(mats[b], np.float64)  # [T, S]
+                rec, m = cb.records[b], row_words(mats[b], cb.batch, b)  # [T, S] words
                 size = np.abs(m)
                 masks = word_masks(rec["src_len"], rec["tgt_len"])
                 for o in ctx.offsets:

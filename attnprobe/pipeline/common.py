@@ -192,3 +192,24 @@ def skipped(reason: str) -> dict:
     {'skipped': True, 'reason': 'no attention'}
     """
     return {"skipped": True, "reason": reason}
+
+
+def row_words(matrix, batch, b: int) -> np.ndarray:
+    """Row ``b``'s ``[T_b, S_b]`` position matrix (attribution, occlusion) pooled to words
+    ``[m + 1, n + 1]``, as the attention of the forward pass is
+    (:func:`attnprobe.analyses.pooling.pool_words`; word-level models: unchanged)."""
+    from attnprobe.analyses.pooling import pool_words
+
+    m = np.asarray(matrix, np.float64)
+    T, S = m.shape
+    if batch.src_words is None:
+        return m
+    return pool_words(m, batch.src_words[b][:S], batch.tgt_words[b][:T])
+
+
+def sentence_words(model, corpus: ParallelCorpus, matrices) -> list[np.ndarray]:
+    """:func:`row_words` for per-sentence matrices of ``corpus`` (each pair encoded alone)."""
+    return [
+        row_words(m, model.encode([s], [t]), 0)
+        for s, t, m in zip(corpus.src, corpus.tgt, matrices, strict=True)
+    ]

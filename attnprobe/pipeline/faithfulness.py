@@ -11,6 +11,7 @@ from attnprobe.pipeline.common import (
     AnalysisContext,
     CapturedBatch,
     _spread,
+    sentence_words,
     skipped,
 )
 
@@ -83,12 +84,13 @@ class FaithfulnessAnalysis:
             [ctx.corpus.src[k] for k in self.erasure], [ctx.corpus.tgt[k] for k in self.erasure]
         )
         method = ctx.attribution[0] if ctx.attribution else "saliency"
-        occlusion = attribute(ctx.model, sub, "occlusion", batch_size=ctx.batch_size).matrices
-        attributed = (
-            occlusion
-            if method == "occlusion"
-            else attribute(ctx.model, sub, method, batch_size=ctx.batch_size).matrices
-        )
+
+        def words(name):  # per sentence, pooled to words like the attention
+            mats = attribute(ctx.model, sub, name, batch_size=ctx.batch_size).matrices
+            return sentence_words(ctx.model, sub, mats)
+
+        occlusion = words("occlusion")
+        attributed = occlusion if method == "occlusion" else words(method)
         attention = [self.attention[k] for k in self.erasure]
         return compare_erasure(occlusion, attention, attributed, method=method, seed=ctx.seed)
 
