@@ -414,6 +414,7 @@ def test_every_step_has_a_title_and_only_known_steps_have_words():
         "gradflow",
         "attribution",
         "faithfulness",
+        "heads",
     }
 
 

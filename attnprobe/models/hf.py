@@ -395,15 +395,16 @@ class HFSeq2Seq(nn.Module):
         flags = [(m, m.training) for m in self.modules()]
         self.eval()
         try:
-            out = self.hf.generate(
-                input_ids=src,
-                attention_mask=mask,
-                num_beams=1,
-                do_sample=False,
-                max_new_tokens=max_len,
-                output_logits=True,
-                return_dict_in_generate=True,
-            )
+            with self.eager_attention():  # capture and edits need a materialised softmax
+                out = self.hf.generate(
+                    input_ids=src,
+                    attention_mask=mask,
+                    num_beams=1,
+                    do_sample=False,
+                    max_new_tokens=max_len,
+                    output_logits=True,
+                    return_dict_in_generate=True,
+                )
         finally:
             for m, t in flags:
                 m.train(t)
