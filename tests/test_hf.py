@@ -411,3 +411,28 @@ def test_analyze_a_hugging_face_folder_from_the_command_line(tmp_path, tokenizer
     assert [len(heads[s]["all"]["heads"]) for s in ("naive", "shift")] == [2, 2]  # 2 layers
     assert "Layers and heads" in (out / "report.html").read_text()
     assert metrics["model"]["family"] == "huggingface"
+
+
+@pytest.mark.slow
+def test_inspect_and_translate_a_hugging_face_folder(tmp_path, tokenizer):
+    from click.testing import CliRunner
+
+    from attnprobe.cli.main import cli
+
+    model = tiny_model("marian", tokenizer).eval()
+    d = tmp_path / "tiny-marian"
+    model.save_pretrained(d)
+    tokenizer.save_pretrained(d)
+    shown = CliRunner().invoke(cli, ["inspect", str(d)])
+    assert shown.exit_code == 0, shown.output
+    assert "huggingface, marian" in shown.stdout and "cross.1  (cross" in shown.stdout
+    said = CliRunner().invoke(cli, ["translate", str(d), "the black cat"])
+    assert said.exit_code == 0, said.output
+    lines = said.stdout.splitlines()  # (the loader's progress goes to stderr)
+    assert lines[0] == "the black cat" and lines[1].startswith("  -> ")
+    # the attention grid of the translation: one row per output word and </s>
+    words = lines[1].removeprefix("  -> ").split()
+    grid_rows = [ln for ln in lines[2:] if ln.strip() and not ln.startswith("      ")]
+    assert len(grid_rows) >= len(words) + 1
+    beam = CliRunner().invoke(cli, ["translate", "--beam", "2", str(d), "the cat"])
+    assert beam.exit_code == 2 and "has no beam search" in beam.output

@@ -187,7 +187,7 @@ def train(
 
 
 @click.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
 @click.argument("sentences", nargs=-1)
 @click.option("--beam", default=1, show_default=True, help="Beam size (1: greedy decoding).")
 @click.option(
@@ -215,11 +215,14 @@ def translate(model, sentences, beam, show_attention, trust_pickle):
     Example:
       attnprobe translate fixtures/models/enfr-bahdanau.pt "the black cat sees a dog"
     """
+    from functools import partial
+
     import torch
 
     from attnprobe.data import EOS
     from attnprobe.errors import InputError
     from attnprobe.report.text import attention_grid
+    from attnprobe.runs.forward import cross_sites, teacher_forced
 
     for k, line in enumerate(sentences, 1):
         if not line.split():
@@ -234,23 +237,27 @@ def translate(model, sentences, beam, show_attention, trust_pickle):
             "no sentence to translate: none given and standard input is empty",
             fix='give a sentence as an argument, e.g. "the black cat sees a dog"',
         )
+    if beam > 1 and not callable(getattr(m, "beam", None)):
+        raise InputError(f"{m.name} has no beam search", fix="use greedy decoding (--beam 1)")
+    sites = cross_sites(m)[:1]
     for line in lines:
         words = line.split()
-        unknown = m.src_vocab.count_unknown(words)
-        ids = torch.tensor([m.src_vocab.encode(words) + [m.src_vocab.index[EOS]]])
-        lens = torch.tensor([ids.shape[1]])
-        hyp = (m.greedy(ids, lens) if beam == 1 else m.beam(ids, lens, beam))[0]
-        out = m.tgt_vocab.decode(hyp.tokens)
+        unknown = m.count_unknown(words, "src")
+        batch = m.encode([words], [[]])
+        with torch.no_grad():
+            decode = m.greedy if beam == 1 else partial(m.beam, beam_size=beam)
+            hyp = decode(batch.src, batch.src_lens)
+        out = m.decode_ids(hyp[0].tokens)
         note = f"  ({unknown} unknown source word{'s' * (unknown != 1)})" if unknown else ""
         click.echo(f"{line}\n  -> {' '.join(out)}{note}")
-        if show_attention and hyp.attention is not None:
-            rows = [*out, EOS][: hyp.attention.shape[0]]
-            grid = attention_grid(hyp.attention[: len(rows)], [*words, EOS], rows)
+        if show_attention and sites:  # the attention of the translation, read by capture
+            fb = teacher_forced(m, m.encode([words], [out]), sites)
+            grid = attention_grid(fb.attention[sites[0]][0], [*words, EOS], [*out, EOS])
             click.echo("\n".join("     " + g for g in grid.splitlines()) + "\n")
 
 
 @click.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
 @click.option("--trust-pickle", is_flag=True, help="Allow a pickled model file (trusted only).")
 def inspect(model, trust_pickle):
     """Print MODEL's architecture, its attention sites and its checkpoint metadata.
@@ -267,25 +274,29 @@ def inspect(model, trust_pickle):
     import json
 
     from attnprobe.capturing.discovery import find_sites
-    from attnprobe.models.reference.rnn import config_dict
 
     m = _load_model(model, trust_pickle)
-    meta = getattr(m, "meta", {}) or {}
-    n_params = sum(p.numel() for p in m.parameters())
-    click.echo(f"{model}: {m.cfg.name}, {n_params:,} parameters")
+    card, meta = m.card(), getattr(m, "meta", {}) or {}
+    click.echo(f"{model}: {card.get('family')}, {card['arch']}, {card['parameters']:,} parameters")
     click.echo("architecture:")
-    for k, v in config_dict(m.cfg).items():
+    for k, v in (card.get("config") or {}).items():
         click.echo(f"  {k}: {v}")
-    click.echo(f"  vocabularies: source {len(m.src_vocab)}, target {len(m.tgt_vocab)}")
+    click.echo(f"  vocabularies: source {card['src_vocab']}, target {card['tgt_vocab']}")
     declared = list(getattr(m, "sites", []))
     click.echo("attention sites:" + ("" if declared else " none (no attention)"))
     for site in declared:
         click.echo(f"  {site.key}  ({site.role}, {site.pattern}, module {site.path})")
-    found = [c for c in find_sites(m) if c.site.key not in {s.key for s in declared}]
-    for c in found:
-        click.echo(f"  (candidate) {c}")
+    root = getattr(m, "site_root", None) or m
+    found = [c for c in find_sites(root) if c.site.key not in {s.key for s in declared}]
+    if declared and found:  # the model declares its sites: the guesses would be noise
+        click.echo(
+            f"  ({len(found)} other attention-like modules: attnprobe.find_sites lists them)"
+        )
+    else:
+        for c in found:
+            click.echo(f"  (candidate) {c}")
     click.echo("checkpoint:")
-    click.echo(f"  sha256: {meta.get('sha256')}")
+    click.echo(f"  sha256: {card.get('sha256')}")
     click.echo(f"  data: {json.dumps(meta.get('data'))}")
     for k, v in (meta.get("train") or {}).items():
         click.echo(f"  train.{k}: {json.dumps(v)}")
