@@ -268,6 +268,19 @@ class Batch(NamedTuple):
     src_words: list | None = None
     tgt_words: list | None = None
 
+    def word_ids(self, b: int, S: int, T: int) -> tuple[list[int], list[int]]:
+        """Row ``b``'s word ids of its first ``S`` source positions and ``T`` steps (without
+        ``src_words``/``tgt_words``: the word-level layout, words then one special).
+
+        Examples
+        --------
+        >>> Batch(*[None] * 6).word_ids(0, 3, 2)
+        ([0, 1, -1], [0, -1])
+        """
+        src = self.src_words[b][:S] if self.src_words else [*range(S - 1), -1]
+        tgt = self.tgt_words[b][:T] if self.tgt_words else [*range(T - 1), -1]
+        return src, tgt
+
 
 def make_batch(
     src: Sequence[Sequence[str]],

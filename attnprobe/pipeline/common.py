@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -130,14 +130,16 @@ class CapturedBatch:
     """One batch after its forward pass: tokens, attention per site, records to fill.
 
     ``attention[site][b]`` is sentence b's ``[T, S]`` float64 matrix (heads
-    averaged; T = target words + 1, S = source words + 1); ``records[b]`` is its
-    per-sentence dict, where analyses add their numbers.
+    averaged; T = target words + 1, S = source words + 1); ``weights[site]`` the
+    site's captured ``[B, H, T, S]`` weights at token positions, every head;
+    ``records[b]`` is its per-sentence dict, where analyses add their numbers.
     """
 
     positions: list[int]  # indices into AnalysisContext.sentences
     batch: object  # the attnprobe.data.Batch (tensors), for analyses that run the model
     attention: dict[str, list[np.ndarray]]
     records: list[dict]
+    weights: dict = field(default_factory=dict)
 
 
 def _clean(x) -> float | int | None:
@@ -202,9 +204,7 @@ def row_words(matrix, batch, b: int) -> np.ndarray:
 
     m = np.asarray(matrix, np.float64)
     T, S = m.shape
-    if batch.src_words is None:
-        return m
-    return pool_words(m, batch.src_words[b][:S], batch.tgt_words[b][:T])
+    return pool_words(m, *batch.word_ids(b, S, T))
 
 
 def sentence_words(model, corpus: ParallelCorpus, matrices) -> list[np.ndarray]:

@@ -373,7 +373,7 @@ def analyze(
                         att = fb.attention[site_keys[0]][b]
                         rec["entropy"] = round(_entropy(att), 6)
                         rec["attention"] = quantize(att)
-                cb = CapturedBatch(positions, batch, fb.attention, recs)
+                cb = CapturedBatch(positions, batch, fb.attention, recs, fb.weights)
                 for runner in runners.values():
                     runner.update(cb)
                 bar.update(len(positions))

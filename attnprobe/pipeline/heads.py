@@ -1,8 +1,8 @@
 """Step ``heads``: alignment quality of every cross-attention layer x head (Transformers).
 
-Per batch the model runs once more inside :func:`attnprobe.capture` to read
-every head of every cross-attention site (the shared pass keeps only their
-average); each sentence's links are extracted at once
+Per batch it reads every head of every cross-attention site from the shared
+teacher-forced pass (``CapturedBatch.weights``: no second run of the model);
+each sentence's links are extracted at once
 (:func:`attnprobe.analyses.heads.sentence_links`) under both schedules
 (Naive-Att and Shift-Att), so only links are kept. ``finish`` scores them
 against the gold and picks the best head and layer on the even-numbered
@@ -28,26 +28,17 @@ class HeadsAnalysis:
     def update(self, cb: CapturedBatch) -> None:
         import torch
 
-        from attnprobe.capturing.hooks import capture
-
         ctx, batch = self.ctx, cb.batch
         if ctx.gold is None or not ctx.sites:
             return
-        with (
-            torch.no_grad(),
-            capture(ctx.model, ctx.sites, src_lens=batch.src_lens, tgt_lens=batch.tgt_lens) as cap,
-        ):
-            ctx.model(batch.src, batch.src_lens, batch.tgt_in)
-        w = torch.stack([cap.trace.weights(k) for k in ctx.sites], 1)  # [B, L, H, T, S]
+        w = torch.stack([cb.weights[k] for k in ctx.sites], 1)  # [B, L, H, T, S], every head
         for b, pos in enumerate(cb.positions):
             s, t = int(batch.src_lens[b]), int(batch.tgt_lens[b])
-            src_words = batch.src_words[b][:s] if batch.src_words else [*range(s - 1), -1]
-            tgt_words = batch.tgt_words[b][:t] if batch.tgt_words else [*range(t - 1), -1]
             a = w[b, :, :, :t, :s].double().numpy()  # [L, H, t, s]
             rec = cb.records[b]
             for schedule in SCHEDULES:
                 self.links[schedule][pos] = sentence_links(
-                    a, src_words, tgt_words, rec["src_len"], rec["tgt_len"], schedule
+                    a, *batch.word_ids(b, s, t), rec["src_len"], rec["tgt_len"], schedule
                 )
 
     def finish(self, done: dict) -> dict:

@@ -117,13 +117,15 @@ class ForwardBatch:
     ``nll``: summed negative log-likelihood of the reference over the model's
     steps (EOS included), nats; ``correct``: steps whose argmax is the reference;
     ``steps``: the model's decoder steps; ``attention[key][b]``: the site's
-    attention, heads averaged, pooled to words ``[m + 1, n + 1]``.
+    attention, heads averaged, pooled to words ``[m + 1, n + 1]``; ``weights[key]``:
+    the site's captured weights as they are, ``[B, H, T, S]`` padded (every head).
     """
 
     nll: list[float]
     correct: list[int]
     steps: list[int]
     attention: dict[str, list[np.ndarray]]
+    weights: dict[str, torch.Tensor]
 
 
 @torch.no_grad()
@@ -152,17 +154,17 @@ def teacher_forced(model, batch: Batch, sites: Sequence[str] = ()) -> ForwardBat
     nll = F.cross_entropy(logits.transpose(1, 2).double(), batch.tgt_out, reduction="none")
     nll = (nll * valid).sum(1)  # [B]
     correct = ((logits.argmax(-1) == batch.tgt_out) & valid).sum(1)  # [B]
-    attention = {}
+    attention, weights = {}, {}
     for key in sites:
+        weights[key] = cap.trace.weights(key)
         w = cap.trace.weights(key).mean(1).double().numpy()  # [B, T, S], heads averaged
         rows = []
         for b in range(B):
             t, s = int(batch.tgt_lens[b]), int(batch.src_lens[b])
-            src_words = batch.src_words[b][:s] if batch.src_words else [*range(s - 1), -1]
-            tgt_words = batch.tgt_words[b][:t] if batch.tgt_words else [*range(t - 1), -1]
-            rows.append(pool_words(w[b, :t, :s], src_words, tgt_words))
+            rows.append(pool_words(w[b, :t, :s], *batch.word_ids(b, s, t)))
         attention[key] = rows
-    return ForwardBatch(nll.tolist(), correct.tolist(), batch.tgt_lens.tolist(), attention)
+    steps = batch.tgt_lens.tolist()
+    return ForwardBatch(nll.tolist(), correct.tolist(), steps, attention, weights)
 
 
 @dataclass

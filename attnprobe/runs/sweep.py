@@ -148,10 +148,8 @@ class Runner:
 
 
 def _module_path(model: nn.Module, module: nn.Module) -> str:
-    """The path of ``module`` as ``capture`` names it (inside the user module of a wrap)."""
-    from attnprobe.models.wrap import Wrapped
-
-    root = model.module if isinstance(model, Wrapped) else model
+    """The path of ``module`` as ``capture`` names it (relative to the model's ``site_root``)."""
+    root = getattr(model, "site_root", None) or model
     for name, m in root.named_modules():
         if m is module:
             return name
