@@ -40,6 +40,7 @@ format: venv  ## apply ruff's formatting and safe lint fixes
 
 fixtures: venv  ## regenerate the toy data and retrain every fixture model (see fixtures/README.md)
 	$(BIN)/python -m fixtures.build
+	$(BIN)/python -m fixtures.marian
 
 bench: venv  ## speed and memory benchmarks (ratios against a baseline in the same run)
 	$(BIN)/python -m benchmarks

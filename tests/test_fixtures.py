@@ -110,3 +110,62 @@ def test_attribution_tables_have_one_cell_per_column():
     assert "| enfr-none | - | 0.800 |" in text  # no attention: a dash
     assert "| enfr-x | 0.900 | 0.950 | 0.700 | - | 1.00 | 5.00 | 4.00 | 0.10 |" in text
     assert "0.020 |" in text  # IG gaps, relative
+
+
+# --------------------------------------------------------------- the trained Marian fixture
+MARIAN = MODELS / "marian-tiny"
+
+
+@pytest.fixture(scope="module")
+def marian():
+    pytest.importorskip("transformers", reason="the [hf] extra is not installed")
+    pytest.importorskip("sentencepiece", reason="the [hf] extra is not installed")
+    from attnprobe.models.registry import load as load_any
+
+    return load_any(MARIAN)
+
+
+def test_marian_fixture_is_small_and_in_the_opus_mt_layout():
+    files = {p.name: p.stat().st_size for p in MARIAN.iterdir()}
+    assert {"config.json", "model.safetensors", "source.spm", "target.spm", "vocab.json"} <= set(
+        files
+    )
+    assert sum(files.values()) < 5_000_000  # the issue: "well under 5 MB"
+
+
+def test_marian_fixture_loads_checked_with_scaled_embeddings(marian):
+    # canonical opus-mt layout: scale_embedding=True, the case a tool must reproduce exactly
+    assert marian.hf.config.scale_embedding is True
+    assert marian.check() < 1e-4  # the adapter's log-probabilities are the model's own
+    card = marian.card()
+    assert card["arch"] == "marian" and card["layers"] == 2 and card["heads"] == 4
+
+
+def test_marian_fixture_is_trained(marian):
+    """Teacher-forced NLL per target token on four hand-written captions: a model that
+    learned nothing scores about ln(2001) = 7.6 nats (uniform over its vocabulary); this
+    one must need less than half of that. Its greedy translation of a caption it never
+    saw carries the dictionary translations of the content words."""
+    import torch
+
+    src = [
+        ["a", "man", "is", "sleeping", "."],
+        ["two", "dogs", "run", "in", "the", "grass", "."],
+        ["a", "little", "girl", "is", "smiling", "."],
+        ["a", "woman", "sits", "on", "a", "bench", "."],
+    ]
+    tgt = [
+        ["un", "homme", "dort", "."],
+        ["deux", "chiens", "courent", "dans", "l'", "herbe", "."],
+        ["une", "petite", "fille", "sourit", "."],
+        ["une", "femme", "est", "assise", "sur", "un", "banc", "."],
+    ]
+    batch = marian.encode(src, tgt)
+    with torch.no_grad():
+        logp = marian(batch.src, batch.src_lens, batch.tgt_in).logits.log_softmax(-1)
+    keep = batch.tgt_out.ne(marian.pad_id("tgt"))
+    nll = -logp.gather(-1, batch.tgt_out.unsqueeze(-1)).squeeze(-1)[keep].mean().item()
+    assert nll < 7.6 / 2
+    src = marian.encode([["a", "dog", "runs", "on", "the", "beach", "."]], [["."]])
+    words = marian.decode_ids(marian.greedy(src.src, src.src_lens)[0].tokens)
+    assert {"chien", "plage"} <= set(words)

@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -597,6 +598,29 @@ def load_hf(path, trust: bool = False) -> HFSeq2Seq:
             path=path,
             fix="give a sequence-to-sequence model (MarianMT, T5, BART, M2M100)",
         )
+    with _quiet(transformers):
+        return _load_folder(transformers, config, path)
+
+
+@contextlib.contextmanager
+def _quiet(transformers) -> Iterator[None]:
+    """Loading prints nothing: transformers' weight-loading bar and MarianTokenizer's
+    hint about sacremoses (used only for detokenising raw text) are switched off
+    while it runs and put back afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*sacremoses")
+            yield
+    finally:
+        if bar:
+            hf_logging.enable_progress_bar()
+
+
+def _load_folder(transformers, config, path: Path) -> HFSeq2Seq:
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
