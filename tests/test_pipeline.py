@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from conftest import tiny_toy_model
@@ -96,6 +98,22 @@ def test_limit_unk_warning_and_patterns(tiny, caplog):
     res = analyze(model, corpus, gold, analyses=["patterns", "alignment"], limit=6, progress=False)
     assert res.n_sentences == 6 and res.metrics["corpus"]["sentences"] == len(corpus)
     assert "patterns" in res.metrics["sections"] and "tau" in res.sentences[0]
+    # with gold: the raw counts scored against it, the per-sentence parts add up
+    p = res.metrics["sections"]["patterns"]
+    g = p["against_gold"]
+    assert (g["crossings"], g["one_to_many"], g["sentences"]) == (
+        p["crossings"],
+        p["one_to_many"],
+        6,
+    )
+
+    def crossing_pairs(links):
+        return sum((a[0] - b[0]) * (a[1] - b[1]) < 0 for a, b in itertools.combinations(links, 2))
+
+    assert g["gold_crossings"] == sum(crossing_pairs(sorted(gold[k].sure)) for k in range(6))
+    assert sum(r["gold_crossings"] for r in res.sentences) == g["gold_crossings"]
+    assert sum(r["one_to_many"] for r in res.sentences) == p["one_to_many"]
+    assert all(r["fertility"] > 0 for r in res.sentences)
 
 
 def test_location_model_reports_too_long_sentences(tiny):

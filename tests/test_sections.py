@@ -179,6 +179,42 @@ def test_patterns_section():
     ]
 
 
+def test_patterns_section_scores_against_gold():
+    gold = {
+        "method": "argmax-target",
+        "sentences": 2,
+        "crossings": 3,
+        "gold_crossings": 2,
+        "correct_crossings": 1,
+        "found_crossings": 1,
+        "one_to_many": 4,
+        "gold_one_to_many": 0,
+        "correct_one_to_many": 1,
+        "found_one_to_many": 0,
+        "crossing_precision": 1 / 3,
+        "crossing_recall": 0.5,
+        "one_to_many_precision": 0.25,
+        "one_to_many_recall": float("nan"),
+    }
+    sec = section("patterns", {**PATTERNS, "against_gold": gold})
+    assert (
+        "scores the crossings and one-to-many words of the argmax-target links"
+        in (sec["description"])
+    )
+    assert sec["tables"][0]["columns"] == [
+        "pattern",
+        "attention",
+        "gold (sure)",
+        "precision",
+        "recall",
+    ]
+    assert sec["tables"][0]["rows"] == [
+        ["crossing link pairs", 3, 2, 0.333333, 0.5],
+        ["one-to-many source words", 4, 0, 0.25, None],
+    ]
+    assert sec["tables"][1]["title"].startswith("argmax jumps")
+
+
 def test_gradflow_section():
     sec = section("gradflow", GRADFLOW)
     assert sec["title"] == "Gradient flow"

@@ -131,6 +131,12 @@ def patterns_section(d: dict) -> dict:
     ...                       "jump_counts": {"1": 5, "-1": 2}})
     >>> s["description"], s["tables"][0]["rows"]
     ('Shape of the attention of dec at offset 0.', [[1, 5], [-1, 2]])
+    >>> g = {"method": "argmax-target", "crossings": 4, "gold_crossings": 2,
+    ...      "crossing_precision": 0.25, "crossing_recall": 0.5, "one_to_many": 3,
+    ...      "gold_one_to_many": 1, "one_to_many_precision": float("nan"),
+    ...      "one_to_many_recall": 1.0}
+    >>> patterns_section({"site": "dec", "offset": 0, "against_gold": g})["tables"][0]["rows"]
+    [['crossing link pairs', 4, 2, 0.25, 0.5], ['one-to-many source words', 3, 1, None, 1.0]]
     """
     rows = [
         ("mean entropy", d.get("mean_entropy"), "nats per target step over real source words"),
@@ -157,17 +163,48 @@ def patterns_section(d: dict) -> dict:
         ("over-covered source words", d.get("over_rate"), "share with total attention > 1.5"),
         ("mass on special tokens", d.get("mean_special_mass"), "mean attention on EOS per step"),
     ]
+    tables = []
+    g = d.get("against_gold")
+    description = f"Shape of the attention of {d.get('site')} at offset {d.get('offset')}."
+    if g:
+        description += (
+            " A raw count says how often the attention shows a phenomenon, not whether the "
+            "languages have it there: the table below scores the crossings and one-to-many "
+            f"words of the {g.get('method')} links against the gold alignments (precision: "
+            "share of the attention's that the gold has, sure or possible links; recall: "
+            "share of the gold's sure ones that the attention has)."
+        )
+        tables.append(
+            {
+                "title": "patterns of the attention's links scored against the gold",
+                "columns": ["pattern", "attention", "gold (sure)", "precision", "recall"],
+                "rows": [
+                    [
+                        label,
+                        g.get(key),
+                        g.get(f"gold_{key}"),
+                        _value(g.get(f"{rate}_precision")),
+                        _value(g.get(f"{rate}_recall")),
+                    ]
+                    for key, rate, label in (
+                        ("crossings", "crossing", "crossing link pairs"),
+                        ("one_to_many", "one_to_many", "one-to-many source words"),
+                    )
+                ],
+            }
+        )
+    tables.append(
+        {
+            "title": "argmax jumps (source positions moved per step)",
+            "columns": ["jump", "steps"],
+            "rows": [[int(k), v] for k, v in (d.get("jump_counts") or {}).items()],
+        }
+    )
     return {
         "title": TITLES["patterns"],
-        "description": f"Shape of the attention of {d.get('site')} at offset {d.get('offset')}.",
+        "description": description,
         "metrics": _metrics(rows),
-        "tables": [
-            {
-                "title": "argmax jumps (source positions moved per step)",
-                "columns": ["jump", "steps"],
-                "rows": [[int(k), v] for k, v in (d.get("jump_counts") or {}).items()],
-            }
-        ],
+        "tables": tables,
     }
 
 
