@@ -93,6 +93,8 @@ def test_limit_unk_warning_and_patterns(tiny, caplog):
     with caplog.at_level("WARNING", logger="attnprobe"):
         res = analyze(model, foreign, analyses=["alignment"], progress=False)
     assert res.metrics["corpus"]["src_unk"] == 12 and res.metrics["corpus"]["src_unk_rate"] == 1.0
+    assert [r["unk_src_at"] for r in res.sentences] == [[0, 1, 2]] * 4
+    assert [r["unk_tgt_at"] for r in res.sentences] == [[0, 1]] * 4  # toy French has no qq, yy
     assert any("unknown to the model" in w for w in res.metrics["warnings"])
     assert "unknown to the model" in caplog.text
     res = analyze(model, corpus, gold, analyses=["patterns", "alignment"], limit=6, progress=False)

@@ -463,6 +463,13 @@ def test_explorer_columns_follow_the_records_and_keep_their_keys():
         "nll_per_token",
         "exact",
         "tau",
+        "crossings",
+        "gold_crossings",
+        "one_to_many",
+        "gold_one_to_many",
+        "fertility",
+        "unk_src",
+        "unk_tgt",
         "attr_tau",
     ]
     cols = explorer_columns([{"src_len": 2, "tgt_len": 1}, {"src_len": 1, "attr_tau": 0.5}])
@@ -472,6 +479,10 @@ def test_explorer_columns_follow_the_records_and_keep_their_keys():
         ("attr_tau", "tau attr"),
     ]
     assert explorer_columns([]) == []
+    # unknown-word counts show up only where some sentence has one
+    assert explorer_columns([{"unk_src": 0, "unk_tgt": 0}]) == []
+    cols = explorer_columns([{"unk_src": 0, "unk_tgt": 0}, {"unk_src": 0, "unk_tgt": 2}])
+    assert [c["key"] for c in cols] == ["unk_tgt"]
 
 
 def _results():

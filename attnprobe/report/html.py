@@ -108,7 +108,10 @@ def explorer_data(results: Results) -> dict:
     Attention is cut to target words at the primary offset (rows) and source
     words plus the source EOS (columns); links are ``[source, target]`` pairs.
     The list's columns are the :data:`attnprobe.report.sections.COLUMNS` that the
-    sentence records have numbers for.
+    sentence records have numbers for. Where the records hold them (the
+    ``heads`` step), ``layers`` has every other attention site heads averaged
+    (each at its best offset) and ``heads`` every head, for the sentences that
+    have them; ``unk`` lists the word positions the model maps to ``<unk>``.
 
     Examples
     --------
@@ -121,18 +124,35 @@ def explorer_data(results: Results) -> dict:
     >>> d = explorer_data(r)["sentences"][0]
     >>> d["att"]["shape"], d["pred"], d["n"]
     ([1, 2], [[0, 0]], {'aer': 0.0, 'src_len': 1, 'tgt_len': 1})
-    >>> d["attr"]
-    {}
+    >>> d["attr"], d["layers"], d["unk"]
+    ({}, {}, {'s': [], 't': []})
     """
     m = results.metrics
     primary = m.get("primary") or {}
-    key = f"{primary.get('site')}/{primary.get('method')}"
+    method = primary.get("method")
+    key = f"{primary.get('site')}/{method}"
     offset = primary.get("offset") or 0
+    best = (m.get("alignment") or {}).get("best_offset") or {}
     columns = explorer_columns(results.sentences)
+    sites, heads, head_sentences = [primary.get("site")], {}, 0
     sentences = []
     for s in results.sentences:
         gold = s.get("gold")
         att = s.get("attention")
+        n_tgt = len(s["tgt"])
+        layers = {  # every other site (layer), heads averaged, each at its own best offset
+            site: _word_rows(q, best.get(f"{site}/{method}", offset), n_tgt)
+            for site, q in (s.get("site_attention") or {}).items()
+        }
+        by_head = {  # every head of every site: a bounded number of sentences have them
+            site: [_word_rows(q, best.get(f"{site}/{method}", offset), n_tgt) for q in qs]
+            for site, qs in (s.get("head_attention") or {}).items()
+        }
+        sites += [site for site in dict.fromkeys([*layers, *by_head]) if site not in sites]
+        for site, qs in by_head.items():
+            heads[site] = max(heads.get(site, 0), len(qs))
+        head_sentences += bool(by_head)
+        links = s.get("links") or {}
         sentences.append(
             {
                 "i": s["index"],
@@ -141,11 +161,15 @@ def explorer_data(results: Results) -> dict:
                 "hyp": s.get("hypothesis"),
                 "n": {c["key"]: s.get(c["key"]) for c in columns},
                 "gold": None if gold is None else {"s": gold["sure"], "p": gold["possible"]},
-                "pred": (s.get("links") or {}).get(key),
-                "att": None if att is None else _word_rows(att, offset, len(s["tgt"])),
+                "pred": links.get(key),
+                "att": None if att is None else _word_rows(att, offset, n_tgt),
+                "layers": layers,
+                "layer_pred": {site: links.get(f"{site}/{method}") for site in layers},
+                "heads": by_head,
+                "unk": {"s": s.get("unk_src_at") or [], "t": s.get("unk_tgt_at") or []},
                 # attribution row t explains target word t: offset 0
                 "attr": {
-                    name: _word_rows(q, 0, len(s["tgt"]))
+                    name: _word_rows(q, 0, n_tgt)
                     for name, q in (s.get("attribution") or {}).items()
                 },
             }
@@ -153,6 +177,9 @@ def explorer_data(results: Results) -> dict:
     return {
         "columns": columns,
         "primary": primary,
+        "sites": [site for site in sites if site is not None],
+        "heads": heads,  # site -> heads the explorer can show one by one
+        "head_sentences": head_sentences,  # how many sentences have them
         "sentences": sentences,
     }
 

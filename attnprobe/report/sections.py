@@ -50,6 +50,51 @@ COLUMNS = [
         "help": "Kendall tau of target position vs argmax source position (1: monotonic)",
     },
     {
+        "key": "crossings",
+        "label": "crossings",
+        "help": "pairs of argmax links that cross (reordering)",
+        "digits": 0,
+    },
+    {
+        "key": "gold_crossings",
+        "label": "gold crossings",
+        "help": "pairs of sure gold links that cross",
+        "digits": 0,
+    },
+    {
+        "key": "one_to_many",
+        "label": "1-to-n",
+        "help": "source words that are the argmax of two or more target words",
+        "digits": 0,
+    },
+    {
+        "key": "gold_one_to_many",
+        "label": "gold 1-to-n",
+        "help": "source words with two or more sure gold links",
+        "digits": 0,
+    },
+    {
+        "key": "fertility",
+        "label": "max fertility",
+        "help": "the largest total attention one source word receives "
+        "(1: one target word's worth; > 1.5: over-translation candidate)",
+        "digits": 2,
+    },
+    {
+        "key": "unk_src",
+        "label": "unk src",
+        "help": "source words the model maps to <unk>",
+        "digits": 0,
+        "nonzero": True,
+    },
+    {
+        "key": "unk_tgt",
+        "label": "unk tgt",
+        "help": "target words the model maps to <unk>",
+        "digits": 0,
+        "nonzero": True,
+    },
+    {
         "key": "attr_tau",
         "label": "tau attr",
         "digits": 2,
@@ -71,14 +116,19 @@ TITLES = {
 
 
 def explorer_columns(sentences) -> list[dict]:
-    """The :data:`COLUMNS` that at least one sentence record has a number for.
+    """The :data:`COLUMNS` that at least one sentence record has a number for (a
+    ``nonzero`` column: a number other than 0).
 
     Examples
     --------
-    >>> [c["label"] for c in explorer_columns([{"src_len": 3, "tau": 1.0}])]
+    >>> [c["label"] for c in explorer_columns([{"src_len": 3, "tau": 1.0, "unk_src": 0}])]
     ['src', 'tau']
     """
-    return [c for c in COLUMNS if any(c["key"] in s for s in sentences)]
+    return [
+        c
+        for c in COLUMNS
+        if any(s.get(c["key"]) if c.get("nonzero") else c["key"] in s for s in sentences)
+    ]
 
 
 # ------------------------------------------------------------------ helpers
