@@ -82,6 +82,12 @@ def test_analyze_end_to_end_matches_independent_scoring(tiny):
     assert sig["options"]["batch_size"] == 5
     assert res.metrics["quality"]["buckets"][0]["label"] == "1-10"
     assert {"aer", "entropy", "src_len"} <= set(res.sentences[0])
+    # the word-blind diagonal on the same gold, the baseline beside attention's AER
+    from attnprobe.pipeline.comparison import diagonal_aer
+
+    diagonal = res.metrics["alignment"]["diagonal"]
+    assert diagonal["aer"] == pytest.approx(diagonal_aer(corpus, gold), abs=1e-6)
+    assert diagonal["links"] == sum(len(t) for t in corpus.tgt)  # one link per target word
     # the batch size does not change a number
     again = analyze(model, corpus, gold, batch_size=24, progress=False)
     assert again.scores == res.scores
