@@ -148,6 +148,19 @@ def _value(x):
     return None if math.isnan(x) else round(x, 6)
 
 
+def _count(x):
+    """A count stored as a float (JSON, an average of whole numbers) as an int when it is whole.
+
+    Examples
+    --------
+    >>> _count(3.0), _count(2.5), _count(None), _count(4)
+    (3, 2.5, None, 4)
+    """
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
+
+
 def _metrics(rows) -> list[dict]:
     return [{"label": label, "value": _value(v), "help": h} for label, v, h in rows]
 
@@ -269,8 +282,8 @@ def gradflow_section(d: dict) -> dict:
     ...     "longest_path": {"words": [5], "with": [2.0], "without": [10.0]}})
     >>> s["metrics"][3]["label"], s["metrics"][3]["value"]
     ('far / near', 0.5)
-    >>> s["tables"][0]["rows"], s["tables"][1]["rows"]
-    ([[0, 1.0, 1.0, 4], [10, 0.25, 0.25, 1]], [[5, 2.0, 10.0]])
+    >>> s["tables"][0]["rows"], s["tables"][1]["rows"]      # path lengths are counts
+    ([[0, 1.0, 1.0, 4], [10, 0.25, 0.25, 1]], [[5, 2, 10]])
     """
     near, far = d.get("near"), d.get("far")
     rows = [
@@ -328,7 +341,7 @@ def gradflow_section(d: dict) -> dict:
                 "title": "longest shortest gradient path (edges) by sentence length",
                 "columns": ["words", "with attention edges", "without attention edges"],
                 "rows": [
-                    list(r)
+                    [_count(x) for x in r]
                     for r in zip(
                         longest.get("words", []),
                         longest.get("with", []),
