@@ -338,5 +338,6 @@ def test_pattern_score_of_empty_alignments():
     sc = pattern_score(Alignment.from_links([]), Alignment.from_links([]))
     assert sc == PatternScore(sentences=1)
     assert math.isnan(sc.crossing_precision) and math.isnan(sc.crossing_recall)
+    assert sc.to_dict()["crossing_recall"] is None  # JSON null, equal to itself
     with pytest.raises(TypeError):
         sc + 1

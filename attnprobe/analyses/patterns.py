@@ -687,14 +687,14 @@ class PatternScore:
         return self._rate(self.found_one_to_many, self.gold_one_to_many)
 
     def to_dict(self) -> dict:
-        """The counts and the four rates (NaN where a count is 0)."""
-        return {
-            **asdict(self),
+        """The counts and the four rates (None where undefined: JSON null)."""
+        rates = {
             "crossing_precision": self.crossing_precision,
             "crossing_recall": self.crossing_recall,
             "one_to_many_precision": self.one_to_many_precision,
             "one_to_many_recall": self.one_to_many_recall,
         }
+        return {**asdict(self), **{k: None if v != v else v for k, v in rates.items()}}
 
 
 def pattern_score(hyp: Alignment, gold: Alignment) -> PatternScore:
