@@ -8,8 +8,20 @@ EVIL_SRC = ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "cat"
 EVIL_TGT = ["le", "</script><b>chat</b>"]
 
 
-def hand_made_results(n: int = 3) -> Results:
-    """Sentence 0 has the hostile tokens; its attention is the [3, 4] matrix below."""
+#: a second site's attention (heads averaged) and its two heads, for every sentence
+LAYER2 = [[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.2, 0.8], [0.0, 0.0, 0.0, 1.0]]
+HEADS2 = [
+    [[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]],
+    [[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.4, 0.6], [0.0, 0.0, 0.0, 1.0]],
+]
+
+
+def hand_made_results(n: int = 3, heads: int = 2) -> Results:
+    """Sentence 0 has the hostile tokens; its attention is the [3, 4] matrix below.
+
+    Sentence k has ``k % 3`` crossings; its source word 2 is unknown to the model
+    when k is even; every sentence has a second site ``dec2`` (:data:`LAYER2`),
+    the first ``heads`` sentences every head of it (:data:`HEADS2`)."""
     att = [[0.1, 0.7, 0.1, 0.1], [0.0, 0.1, 0.9, 0.0], [0.0, 0.0, 0.0, 1.0]]
     sentences = []
     for k in range(n):
@@ -26,6 +38,13 @@ def hand_made_results(n: int = 3) -> Results:
                 "gold": {"sure": [[1, 0]], "possible": [[2, 1]]},
                 "links": {"dec/argmax-target": [[1, 0], [2, 1]]},
                 "attention": quantize(att),
+                "crossings": k % 3,
+                "unk_src": int(k % 2 == 0),
+                "unk_src_at": [2] if k % 2 == 0 else [],
+                "site_attention": {"dec2": quantize(LAYER2)},
+                **(
+                    {"head_attention": {"dec2": [quantize(h) for h in HEADS2]}} if k < heads else {}
+                ),
             }
         )
     metrics = {

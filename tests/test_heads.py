@@ -121,6 +121,11 @@ def test_pipeline_step_on_a_reference_model(tiny_checkpoint):
     assert (data["dev"], data["test"]) == (2, 1)  # sentences 0, 2 choose; sentence 1 scores
     assert [t["columns"] for t in shown["tables"]] == [["layer", "head 0", "heads averaged"]] * 2
     assert {m["label"].split(":")[0] for m in shown["metrics"]} == {"naive", "shift"}
+    # for the explorer: one site of one head, so no other site and the head is the average
+    (site,) = res.metrics["sites"]
+    for rec in res.sentences:
+        assert rec["site_attention"] == {}
+        assert rec["head_attention"] == {site: [rec["attention"]]}
     # without gold there is nothing to score
     res = analyze(d / "m.pt", corpus, None, analyses=["heads"], progress=False)
     assert res.metrics["sections"]["heads"]["skipped"]

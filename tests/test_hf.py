@@ -411,6 +411,18 @@ def test_analyze_a_hugging_face_folder_from_the_command_line(tmp_path, tokenizer
     assert [len(heads[s]["all"]["heads"]) for s in ("naive", "shift")] == [2, 2]  # 2 layers
     assert "Layers and heads" in (out / "report.html").read_text()
     assert metrics["model"]["family"] == "huggingface"
+    # the explorer's matrices: the other layer heads averaged, every head of both layers;
+    # pooling pieces to words is linear, so the heads' mean is the layer's matrix
+    from attnprobe.report.quantized import dequantize
+
+    rec = json.loads((out / "sentences.jsonl").read_text().splitlines()[0])
+    first, *others = metrics["sites"]
+    assert list(rec["site_attention"]) == others and len(others) == 1
+    for site in metrics["sites"]:
+        heads = [dequantize(q) for q in rec["head_attention"][site]]
+        layer = rec["attention"] if site == first else rec["site_attention"][site]
+        assert len(heads) == 2
+        assert np.abs(np.mean(heads, 0) - dequantize(layer)).max() <= 1.5 / 255
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import pytest
 
 from attnprobe.alignment import Alignment
 from attnprobe.analyses.patterns import (
+    PatternScore,
     alignment_matrix,
     attention_entropy,
     corpus_patterns,
@@ -20,6 +21,7 @@ from attnprobe.analyses.patterns import (
     many_to_one,
     monotonicity,
     one_to_many,
+    pattern_score,
     phrase_blocks,
     sentence_patterns,
     special_mass,
@@ -288,3 +290,54 @@ def test_sentence_patterns_with_masks_to_dict():
     d = p.to_dict()
     assert d["blocks"] == [[[0], [0, 1]]]  # argmax links (0,0), (0,1): one block
     assert d["mean_entropy"] == pytest.approx((0.636514 + 0.693147) / 2, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- against gold
+
+
+def test_pattern_score_precision_uses_possible_links():
+    # gold: sure 0-1, 1-0, 2-2 (one crossing pair) and a possible 2-0
+    gold = Alignment.from_links([(0, 1), (1, 0), (2, 2)], possible=[(2, 0)])
+    hyp = Alignment.from_links([(0, 1), (1, 0), (2, 0), (2, 2)])
+    sc = pattern_score(hyp, gold)
+    # predicted crossing pairs: {0-1, 1-0} and {0-1, 2-0}; both pairs are gold links
+    assert (sc.crossings, sc.correct_crossings) == (2, 2)
+    assert (sc.gold_crossings, sc.found_crossings) == (1, 1)
+    # word 2 -> targets 0 and 2: one-to-many, allowed by the possible link, not sure
+    assert (sc.one_to_many, sc.correct_one_to_many) == (1, 1)
+    assert (sc.gold_one_to_many, sc.found_one_to_many) == (0, 0)
+    assert sc.crossing_precision == 1.0 and sc.one_to_many_precision == 1.0
+    assert math.isnan(sc.one_to_many_recall)
+    assert sc.crossings == crossings(hyp)  # the same count as the raw pattern
+
+
+def test_pattern_scores_add_over_sentences():
+    first = pattern_score(
+        Alignment.from_links([(0, 1), (1, 0), (2, 0), (2, 2)]),
+        Alignment.from_links([(0, 1), (1, 0), (2, 2)], possible=[(2, 0)]),
+    )
+    # gold makes word 0 one-to-many, the prediction word 1; nothing crosses
+    second = pattern_score(
+        Alignment.from_links([(0, 0), (1, 1), (1, 2)]),
+        Alignment.from_links([(0, 0), (0, 1), (1, 2)]),
+    )
+    assert (second.crossings, second.gold_crossings) == (0, 0)
+    assert (second.one_to_many, second.gold_one_to_many) == (1, 1)
+    assert (second.correct_one_to_many, second.found_one_to_many) == (0, 0)
+    total = sum([first, second], PatternScore())
+    assert total == first + second
+    assert (total.sentences, total.crossings, total.gold_crossings) == (2, 2, 1)
+    assert (total.one_to_many, total.gold_one_to_many, total.correct_one_to_many) == (2, 1, 1)
+    assert total.crossing_recall == 1.0
+    assert total.one_to_many_precision == 0.5 and total.one_to_many_recall == 0.0
+    d = total.to_dict()
+    assert d["one_to_many_precision"] == 0.5 and d["found_crossings"] == 1
+
+
+def test_pattern_score_of_empty_alignments():
+    sc = pattern_score(Alignment.from_links([]), Alignment.from_links([]))
+    assert sc == PatternScore(sentences=1)
+    assert math.isnan(sc.crossing_precision) and math.isnan(sc.crossing_recall)
+    assert sc.to_dict()["crossing_recall"] is None  # JSON null, equal to itself
+    with pytest.raises(TypeError):
+        sc + 1

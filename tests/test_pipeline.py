@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from conftest import tiny_toy_model
@@ -80,6 +82,12 @@ def test_analyze_end_to_end_matches_independent_scoring(tiny):
     assert sig["options"]["batch_size"] == 5
     assert res.metrics["quality"]["buckets"][0]["label"] == "1-10"
     assert {"aer", "entropy", "src_len"} <= set(res.sentences[0])
+    # the word-blind diagonal on the same gold, the baseline beside attention's AER
+    from attnprobe.pipeline.comparison import diagonal_aer
+
+    diagonal = res.metrics["alignment"]["diagonal"]
+    assert diagonal["aer"] == pytest.approx(diagonal_aer(corpus, gold), abs=1e-6)
+    assert diagonal["links"] == sum(len(t) for t in corpus.tgt)  # one link per target word
     # the batch size does not change a number
     again = analyze(model, corpus, gold, batch_size=24, progress=False)
     assert again.scores == res.scores
@@ -91,11 +99,29 @@ def test_limit_unk_warning_and_patterns(tiny, caplog):
     with caplog.at_level("WARNING", logger="attnprobe"):
         res = analyze(model, foreign, analyses=["alignment"], progress=False)
     assert res.metrics["corpus"]["src_unk"] == 12 and res.metrics["corpus"]["src_unk_rate"] == 1.0
+    assert [r["unk_src_at"] for r in res.sentences] == [[0, 1, 2]] * 4
+    assert [r["unk_tgt_at"] for r in res.sentences] == [[0, 1]] * 4  # toy French has no qq, yy
     assert any("unknown to the model" in w for w in res.metrics["warnings"])
     assert "unknown to the model" in caplog.text
     res = analyze(model, corpus, gold, analyses=["patterns", "alignment"], limit=6, progress=False)
     assert res.n_sentences == 6 and res.metrics["corpus"]["sentences"] == len(corpus)
     assert "patterns" in res.metrics["sections"] and "tau" in res.sentences[0]
+    # with gold: the raw counts scored against it, the per-sentence parts add up
+    p = res.metrics["sections"]["patterns"]
+    g = p["against_gold"]
+    assert (g["crossings"], g["one_to_many"], g["sentences"]) == (
+        p["crossings"],
+        p["one_to_many"],
+        6,
+    )
+
+    def crossing_pairs(links):
+        return sum((a[0] - b[0]) * (a[1] - b[1]) < 0 for a, b in itertools.combinations(links, 2))
+
+    assert g["gold_crossings"] == sum(crossing_pairs(sorted(gold[k].sure)) for k in range(6))
+    assert sum(r["gold_crossings"] for r in res.sentences) == g["gold_crossings"]
+    assert sum(r["one_to_many"] for r in res.sentences) == p["one_to_many"]
+    assert all(r["fertility"] > 0 for r in res.sentences)
 
 
 def test_location_model_reports_too_long_sentences(tiny):

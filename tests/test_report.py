@@ -97,3 +97,61 @@ def test_repr_html_and_1000_sentence_size():
     r.sentences = [dict(s, index=k) for k in range(1000)]
     size = len(render_report(r, figures=False).encode())
     assert size < 5_000_000, size
+
+
+def test_model_card_settings_as_tables_and_no_score_function_without_attention():
+    r = hand_made_results(1)
+    r.metrics["model"]["train"] = {
+        "steps": 1500,
+        "seconds": 1146.6,
+        "dev_loss": 0.018456,
+        "config": {"lr": 0.003, "epochs": 20.0},
+    }
+    r.metrics["model"]["config"] = {"cell": "gru", "bidirectional": True}
+    html = render_report(r, figures=False)
+    assert "{&#39;lr&#39;" not in html and "{'lr'" not in html  # no Python dict
+    for cells in (
+        "<th>seconds</th><td>1,147 s (19.1 min)</td>",
+        "<th>steps</th><td>1,500</td>",
+        "<th>dev_loss</th><td>0.01846</td>",
+        "<th>epochs</th><td>20</td>",
+        "<th>bidirectional</th><td>yes</td>",
+    ):
+        assert cells in html
+    assert "<h3>training configuration</h3>" in html and "<h3>architecture</h3>" in html
+    assert "<th>score function</th><td>additive</td>" in html
+    r.metrics["model"].update(arch="none", score=None)
+    r.metrics["sites"] = []
+    assert "score function" not in render_report(r, figures=False)
+
+
+def test_no_negative_zero_and_baselines_beside_attention():
+    r = hand_made_results(1)
+    r.metrics["sections"]["demo"]["metrics"][0]["value"] = -0.0001
+    r.metrics["alignment"]["diagonal"] = {
+        "aer": 0.54,
+        "precision": 0.5,
+        "recall": 0.4,
+        "f1": 0.444,
+        "links": 3,
+    }
+    r.metrics["alignment"]["references"] = {
+        "fast_align forward": {
+            "aer": 0.164,
+            "precision": 0.8,
+            "recall": 0.9,
+            "f1": 0.847,
+            "links": 7312,
+        }
+    }
+    html = render_report(r, figures=False)
+    assert "-0.000" not in html and "<td>0.000</td>" in html
+    table = re.search(r'id="baseline-table">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r"<tr><td>(.*?)</td><td class=\"aer\">(.*?)</td>", table)
+    assert rows == [
+        ("attention: argmax-target on dec, offset 0", "0.125"),
+        ("diagonal (word-blind)", "0.540"),
+        ("fast_align forward", "0.164"),
+    ]
+    del r.metrics["alignment"]["diagonal"], r.metrics["alignment"]["references"]
+    assert "baseline-table" not in render_report(r, figures=False)

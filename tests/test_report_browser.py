@@ -198,3 +198,101 @@ def test_report_renders_in_chromium(browser, tmp_path):
     ]
     assert [u for u in requests if not u.startswith("file:")] == []
     assert ready_s < 10, ready_s
+
+
+def _open(page, url: str) -> None:
+    for domain in ("Runtime", "Log", "Page"):
+        page.call(f"{domain}.enable")
+    page.call("Page.navigate", url=url)
+    page.wait("document.body && document.body.dataset.ready === '1'")
+
+
+def _type(page, text: str):
+    """Type ``text`` at the end of the filter; the count line and the error shown after it."""
+    page.click("#filter")
+    page.call("Input.insertText", text=text)
+    return page.js(
+        "[document.getElementById('count').textContent,"
+        " document.getElementById('filter-error').hidden ? null :"
+        " document.getElementById('filter-error').textContent]"
+    )
+
+
+def _filter(page, text: str):
+    """Empty the filter, then type ``text`` (see :func:`_type`)."""
+    page.js(
+        "(() => { const f = document.getElementById('filter'); f.value = '';"
+        " f.dispatchEvent(new Event('input')); })()"
+    )
+    return _type(page, text)
+
+
+def test_filter_conditions_errors_and_sentence_links(browser, tmp_path):
+    html = hand_made_results(12).to_html(tmp_path / "report.html")
+    page = browser
+    _open(page, html.as_uri())
+    # aer = 0.25 k, src_len = 3, crossings = k % 3 for k = 0..11
+    assert _filter(page, "aer > 0.3, src_len <= 10") == ["10 of 12 sentences", None]
+    assert _filter(page, "AER > 0.3, src <= 3") == ["10 of 12 sentences", None]  # header text
+    # crossings >= 1: k not a multiple of 3; aer < 2: k < 8 -> k = 1, 2, 4, 5, 7
+    assert _filter(page, "crossings >= 1, aer < 2") == ["5 of 12 sentences", None]
+    assert _filter(page, "exact = yes, b") == ["6 of 12 sentences", None]  # + words: k even
+    # a half-typed condition or an unknown column: an error, the list as it was
+    count, error = _type(page, ", aer >")
+    assert count == "6 of 12 sentences" and error.startswith("incomplete condition")
+    # complete, "exact = yes, b, aer > 1": k even and above 4
+    assert _type(page, " 1") == ["3 of 12 sentences", None]
+    count, error = _filter(page, "aerr > 0.3")
+    assert count == "12 of 12 sentences" and "unknown column \u201caerr\u201d" in error
+    assert "crossings" in error and "src (src_len)" in error
+    count, error = _filter(page, "aer > x")
+    assert "is not a number" in error
+    assert _filter(page, "") == ["12 of 12 sentences", None]
+
+    # choosing a sentence puts its link into the address; the link opens it
+    page.click("#sentence-list tbody tr:nth-child(6)")
+    assert page.js("location.hash") == "#s=5"
+    assert page.js("document.querySelector('#detail a.permalink').getAttribute('href')") == "#s=5"
+    _open(page, html.as_uri() + "#s=7")
+    assert page.js("document.body.dataset.selected") == "7"
+    page.js("location.hash = '#s=3'")
+    page.wait("document.body.dataset.selected === '3'")
+    page.js("location.hash = '#s=99'")
+    page.wait("document.getElementById('detail').innerText.includes('not in this report')")
+
+
+def test_layers_heads_and_unknown_words(browser, tmp_path):
+    html = hand_made_results(4, heads=1).to_html(tmp_path / "report.html")
+    page = browser
+    _open(page, html.as_uri())
+    # sentence 0: source word 2 ("cat") is unknown: red in the heatmap and in the source line
+    assert page.js(
+        "[...document.querySelectorAll('svg.heatmap text.unk')].map(t => t.textContent)"
+    ) == ["cat"]
+    assert page.js(
+        "[...document.querySelectorAll('.tokens span.unk')].map(t => t.textContent)"
+    ) == ["cat"]
+    options = page.js("[...document.querySelectorAll('#att-view option')].map(o => o.textContent)")
+    assert options == [
+        "dec (mean of heads)",
+        "dec2 (mean of heads)",
+        "dec2, head 0",
+        "dec2, head 1",
+    ]
+
+    def show(k: int) -> list[str]:
+        page.js(
+            f"(() => {{ const p = document.getElementById('att-view'); p.selectedIndex = {k};"
+            " p.dispatchEvent(new Event('change')); })()"
+        )
+        return page.js("[...document.querySelectorAll('rect.cell')].map(c => c.dataset.v)")
+
+    # target rows 0-1 (offset 0) of LAYER2 and of head 1, as 8-bit levels
+    assert show(1) == ["0.502", "0.502", "0.000", "0.000", "0.000", "0.000", "0.200", "0.800"]
+    assert show(3) == ["0.000", "1.000", "0.000", "0.000", "0.000", "0.000", "0.400", "0.600"]
+    assert "dec2, head 1" in page.js("document.getElementById('detail').innerText")
+    # sentence 1 has no single heads (heads=1): the page says so and shows the primary site
+    page.click("#sentence-list tbody tr:nth-child(2)")
+    text = page.js("document.getElementById('detail').innerText")
+    assert "has no matrix for dec2, head 1; showing dec (mean of heads)" in text
+    assert page.js("document.querySelectorAll('svg.heatmap text.unk').length") == 0

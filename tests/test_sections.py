@@ -179,6 +179,42 @@ def test_patterns_section():
     ]
 
 
+def test_patterns_section_scores_against_gold():
+    gold = {
+        "method": "argmax-target",
+        "sentences": 2,
+        "crossings": 3,
+        "gold_crossings": 2,
+        "correct_crossings": 1,
+        "found_crossings": 1,
+        "one_to_many": 4,
+        "gold_one_to_many": 0,
+        "correct_one_to_many": 1,
+        "found_one_to_many": 0,
+        "crossing_precision": 1 / 3,
+        "crossing_recall": 0.5,
+        "one_to_many_precision": 0.25,
+        "one_to_many_recall": float("nan"),
+    }
+    sec = section("patterns", {**PATTERNS, "against_gold": gold})
+    assert (
+        "scores the crossings and one-to-many words of the argmax-target links"
+        in (sec["description"])
+    )
+    assert sec["tables"][0]["columns"] == [
+        "pattern",
+        "attention",
+        "gold (sure)",
+        "precision",
+        "recall",
+    ]
+    assert sec["tables"][0]["rows"] == [
+        ["crossing link pairs", 3, 2, 0.333333, 0.5],
+        ["one-to-many source words", 4, 0, 0.25, None],
+    ]
+    assert sec["tables"][1]["title"].startswith("argmax jumps")
+
+
 def test_gradflow_section():
     sec = section("gradflow", GRADFLOW)
     assert sec["title"] == "Gradient flow"
@@ -427,6 +463,13 @@ def test_explorer_columns_follow_the_records_and_keep_their_keys():
         "nll_per_token",
         "exact",
         "tau",
+        "crossings",
+        "gold_crossings",
+        "one_to_many",
+        "gold_one_to_many",
+        "fertility",
+        "unk_src",
+        "unk_tgt",
         "attr_tau",
     ]
     cols = explorer_columns([{"src_len": 2, "tgt_len": 1}, {"src_len": 1, "attr_tau": 0.5}])
@@ -436,6 +479,10 @@ def test_explorer_columns_follow_the_records_and_keep_their_keys():
         ("attr_tau", "tau attr"),
     ]
     assert explorer_columns([]) == []
+    # unknown-word counts show up only where some sentence has one
+    assert explorer_columns([{"unk_src": 0, "unk_tgt": 0}]) == []
+    cols = explorer_columns([{"unk_src": 0, "unk_tgt": 0}, {"unk_src": 0, "unk_tgt": 2}])
+    assert [c["key"] for c in cols] == ["unk_tgt"]
 
 
 def _results():

@@ -23,7 +23,10 @@ Two kinds of input, one convention (see :mod:`attnprobe.analyses.extraction`):
   :data:`~attnprobe.analyses.extraction.EXTRACTORS`).
 
 :func:`sentence_patterns` computes everything for one sentence;
-:func:`corpus_patterns` summarises many. Pure: numpy, scipy and networkx in,
+:func:`corpus_patterns` summarises many. :func:`pattern_score` scores the
+crossings and one-to-many words of an extracted alignment against a gold
+alignment, as additive counts (:class:`PatternScore` adds up over sentences and
+over shards of a corpus). Pure: numpy, scipy and networkx in,
 frozen dataclasses out; no torch, no I/O.
 """
 
@@ -61,6 +64,8 @@ __all__ = [
     "CorpusPatterns",
     "sentence_patterns",
     "corpus_patterns",
+    "PatternScore",
+    "pattern_score",
 ]
 
 #: total attention below which a source word is an under-translation candidate (Tu et al. 2016)
@@ -598,4 +603,138 @@ def corpus_patterns(sentences: Sequence[SentencePatterns]) -> CorpusPatterns:
         over=sum(len(p.coverage.over) for p in sentences),
         mean_special_mass=_nanmean(m for p in sentences for m in p.special_mass),
         block_sizes=dict(sorted(blocks.items())),
+    )
+
+
+# --------------------------------------------------------------------------- against gold
+
+
+def _crossing_pairs(links) -> set[frozenset]:
+    """Every pair of links that crosses, each as a frozenset of two ``(src, tgt)`` links."""
+    links = sorted(links)
+    return {
+        frozenset((a, b))
+        for k, a in enumerate(links)
+        for b in links[k + 1 :]
+        if (a[0] - b[0]) * (a[1] - b[1]) < 0
+    }
+
+
+def _fanning_out(links) -> set[int]:
+    """Source words linked to two or more target words."""
+    counts = Counter(s for s, _ in links)
+    return {s for s, n in counts.items() if n >= 2}
+
+
+@dataclass(frozen=True)
+class PatternScore:
+    """Crossings and one-to-many words of an alignment scored against gold: additive counts.
+
+    Scored as AER scores links (Och and Ney 2003): a predicted pattern is correct
+    when the gold allows it (its *sure or possible* links show it), a gold pattern
+    is found when the gold's *sure* links show it and the prediction does too.
+
+    * crossings are pairs of links that cross; a predicted crossing pair is
+      correct when both its links are gold links, a sure gold crossing pair is
+      found when both its links are predicted;
+    * one-to-many words are source words linked to two or more target words; a
+      predicted one is correct when it is one-to-many in the gold (sure or
+      possible links), a sure one is found when it is one-to-many in the prediction.
+
+    Every field is a sum over sentences, so scores of parts of a corpus add up
+    with ``+`` (``sum(scores, PatternScore())``) and the rates are computed last.
+    """
+
+    sentences: int = 0
+    crossings: int = 0  # predicted crossing link pairs
+    gold_crossings: int = 0  # crossing pairs of sure gold links
+    correct_crossings: int = 0  # predicted pairs whose both links the gold has
+    found_crossings: int = 0  # sure gold pairs whose both links are predicted
+    one_to_many: int = 0  # predicted one-to-many source words
+    gold_one_to_many: int = 0  # one-to-many source words of the sure gold links
+    correct_one_to_many: int = 0  # predicted ones that are one-to-many in the gold
+    found_one_to_many: int = 0  # sure gold ones that are one-to-many in the prediction
+
+    def __add__(self, other: PatternScore) -> PatternScore:
+        if not isinstance(other, PatternScore):
+            return NotImplemented
+        return PatternScore(
+            *(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__)
+        )
+
+    @staticmethod
+    def _rate(num: int, den: int) -> float:
+        return num / den if den else float("nan")
+
+    @property
+    def crossing_precision(self) -> float:
+        """Share of predicted crossing pairs that the gold has (NaN without any)."""
+        return self._rate(self.correct_crossings, self.crossings)
+
+    @property
+    def crossing_recall(self) -> float:
+        """Share of sure gold crossing pairs that are predicted (NaN without any)."""
+        return self._rate(self.found_crossings, self.gold_crossings)
+
+    @property
+    def one_to_many_precision(self) -> float:
+        """Share of predicted one-to-many words that are one-to-many in the gold."""
+        return self._rate(self.correct_one_to_many, self.one_to_many)
+
+    @property
+    def one_to_many_recall(self) -> float:
+        """Share of sure gold one-to-many words that are one-to-many in the prediction."""
+        return self._rate(self.found_one_to_many, self.gold_one_to_many)
+
+    def to_dict(self) -> dict:
+        """The counts and the four rates (None where undefined: JSON null)."""
+        rates = {
+            "crossing_precision": self.crossing_precision,
+            "crossing_recall": self.crossing_recall,
+            "one_to_many_precision": self.one_to_many_precision,
+            "one_to_many_recall": self.one_to_many_recall,
+        }
+        return {**asdict(self), **{k: None if v != v else v for k, v in rates.items()}}
+
+
+def pattern_score(hyp: Alignment, gold: Alignment) -> PatternScore:
+    """Score one sentence's predicted crossings and one-to-many words against its gold.
+
+    Parameters
+    ----------
+    hyp : the predicted alignment (its sure links; e.g. what
+        :func:`~attnprobe.analyses.extraction.extract_alignment` gives).
+    gold : the gold alignment (sure links, and possible ones if it has them).
+
+    Returns
+    -------
+    PatternScore : the counts of this sentence (``sentences == 1``).
+
+    Examples
+    --------
+    "the black cat" -> "le chat noir": the prediction has the gold's crossing,
+    and a second one because it also links "the" to "noir", which makes "the"
+    one-to-many where the gold is not:
+
+    >>> gold = Alignment.from_links([(0, 0), (1, 2), (2, 1)])
+    >>> hyp = Alignment.from_links([(0, 0), (0, 2), (1, 2), (2, 1)])
+    >>> sc = pattern_score(hyp, gold)
+    >>> sc.crossings, sc.gold_crossings, sc.correct_crossings, sc.found_crossings
+    (2, 1, 1, 1)
+    >>> sc.one_to_many, sc.gold_one_to_many, sc.one_to_many_precision
+    (1, 0, 0.0)
+    """
+    predicted, sure, allowed = set(hyp.sure), set(gold.sure), set(gold.possible)
+    hyp_pairs, gold_pairs = _crossing_pairs(predicted), _crossing_pairs(sure)
+    hyp_many, sure_many = _fanning_out(predicted), _fanning_out(sure)
+    return PatternScore(
+        sentences=1,
+        crossings=len(hyp_pairs),
+        gold_crossings=len(gold_pairs),
+        correct_crossings=sum(pair <= allowed for pair in hyp_pairs),
+        found_crossings=sum(pair <= predicted for pair in gold_pairs),
+        one_to_many=len(hyp_many),
+        gold_one_to_many=len(sure_many),
+        correct_one_to_many=len(hyp_many & _fanning_out(allowed)),
+        found_one_to_many=len(sure_many & hyp_many),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from attnprobe.alignment import score_alignments
-from attnprobe.analyses.extraction import extract_alignment
+from attnprobe.analyses.extraction import diagonal_alignment, extract_alignment
 from attnprobe.pipeline.common import (
     AnalysisContext,
     CapturedBatch,
@@ -65,4 +65,8 @@ class AlignmentAnalysis:
                         rec["aer"] = _clean(per.aer[k])
                         rec["precision"] = _clean(per.precision[k])
                         rec["recall"] = _clean(per.recall[k])
-        return {"scores": rows, "best_offset": best, "keys": list(best)}
+        out = {"scores": rows, "best_offset": best, "keys": list(best)}
+        if ctx.gold is not None:  # the word-blind baseline attention's AER is read against
+            diagonal = [diagonal_alignment(r["src_len"], r["tgt_len"]) for r in ctx.sentences]
+            out["diagonal"] = _score_dict(score_alignments(list(ctx.gold), diagonal))
+        return out

@@ -23,7 +23,16 @@ from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.pipeline.common import FAR, NEAR, attention_aer, default_corpus, word_masks
 
-__all__ = ["COMPARE_METHODS", "ModelComparison", "compare", "diagonal_aer", "format_comparison"]
+__all__ = [
+    "COMPARE_METHODS",
+    "ModelComparison",
+    "compare",
+    "diagonal_aer",
+    "format_comparison",
+    "FAST_ALIGN_FILES",
+    "read_fast_align_outputs",
+    "reference_scores",
+]
 
 #: extraction methods :func:`compare` scores (all: attnprobe.analyses.extraction.EXTRACTORS)
 COMPARE_METHODS = ("argmax-target", "argmax-source", "intersection", "union", "itermax")
@@ -118,6 +127,104 @@ def diagonal_aer(corpus: ParallelCorpus, gold: Sequence[Alignment]) -> float:
     return float(score_alignments(list(gold), hyp).aer)
 
 
+#: the statistical aligner's outputs in ``shared/data/reference-outputs/lilt-fastalign``:
+#: name -> (file name pattern for a pair, whether the file lists target-source links)
+FAST_ALIGN_FILES = {
+    "fast_align forward": ("test.{pair}.talp", False),
+    "fast_align reverse": ("test.{pair}.reverse.talp", True),
+    "fast_align intersection": ("test.{pair}.intersection.talp", False),
+    "fast_align grow-diagonal": ("test.{pair}.grow-diagonal.talp", False),
+    "fast_align grow-diagonal-final": ("test.{pair}.grow-diagonal-final.talp", False),
+    "fast_align union": ("test.{pair}.union.talp", False),
+}
+
+
+def read_fast_align_outputs(
+    folder: str | os.PathLike, pair: str = "enfr"
+) -> dict[str, list[Alignment]]:
+    """The fast_align outputs of one test set (0-based Pharaoh, source-target links).
+
+    Parameters
+    ----------
+    folder : the ``lilt-fastalign`` folder of reference outputs (its README
+        describes the files: forward, reverse with target-source links, and
+        four symmetrisations).
+    pair : ``enfr``, ``roen`` or ``deen``.
+
+    Returns
+    -------
+    dict : name (the keys of :data:`FAST_ALIGN_FILES`) -> one Alignment per sentence;
+    files that are absent are left out.
+
+    Raises
+    ------
+    InputError : the folder has none of the pair's files.
+
+    Examples
+    --------
+    >>> refs = read_fast_align_outputs("../shared/data/reference-outputs/lilt-fastalign")
+    ... # doctest: +SKIP
+    >>> len(refs["fast_align forward"])                       # doctest: +SKIP
+    447
+    """
+    from pathlib import Path
+
+    from attnprobe.alignment import read_alignments
+
+    out = {}
+    for name, (pattern, reverse) in FAST_ALIGN_FILES.items():
+        path = Path(folder) / pattern.format(pair=pair)
+        if path.is_file():
+            out[name] = read_alignments(path, one_based=False, reverse=reverse)
+    if not out:
+        raise InputError(
+            f"no fast_align output for {pair!r} in this folder",
+            path=folder,
+            fix="give the lilt-fastalign folder of the reference outputs and a pair it has "
+            "(enfr, roen, deen)",
+        )
+    return out
+
+
+def reference_scores(
+    gold: Sequence[Alignment], references: dict[str, Sequence[Alignment]]
+) -> dict[str, dict]:
+    """AER, precision, recall and F1 of other aligners' outputs on the same gold.
+
+    What attention's AER is read beside: a statistical aligner's on the same
+    sentences (e.g. :func:`read_fast_align_outputs` on the Hansards gold). Each
+    reference holds one alignment per gold sentence, in the same order.
+
+    Returns
+    -------
+    dict : name -> ``{"aer", "precision", "recall", "f1", "links", "sure"}``
+    (what the report shows beside attention's scores).
+
+    Raises
+    ------
+    InputError : a reference with another number of sentences than the gold.
+
+    Examples
+    --------
+    >>> gold = [Alignment.from_links([(0, 0), (1, 1)])]
+    >>> reference_scores(gold, {"half": [Alignment.from_links([(0, 0)])]})["half"]["aer"]
+    0.333333
+    """
+    from attnprobe.alignment import score_alignments
+    from attnprobe.pipeline.common import _score_dict
+
+    out = {}
+    for name, alignments in references.items():
+        alignments = list(alignments)
+        if len(alignments) != len(gold):
+            raise InputError(
+                f"the reference {name!r} has {len(alignments)} sentences, the gold {len(gold)}",
+                fix="give the reference alignments of exactly the gold's sentences, in order",
+            )
+        out[name] = _score_dict(score_alignments(list(gold), alignments))
+    return out
+
+
 def compare(
     models: Sequence,
     corpus: ParallelCorpus | None = None,
@@ -204,7 +311,17 @@ def compare(
 
 
 def _fmt(x: float | None, spec: str) -> str:
-    return "-" if x is None or x != x else format(x, spec)
+    """``x`` formatted, "-" for nothing; a value that rounds to zero has no minus sign.
+
+    Examples
+    --------
+    >>> _fmt(-0.0001, ".3f"), _fmt(-0.5, ".2f"), _fmt(None, ".2f"), _fmt(-1e-9, ".2e")
+    ('0.000', '-0.50', '-', '-1.00e-09')
+    """
+    if x is None or x != x:
+        return "-"
+    text = format(x, spec)
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
 
 
 def _render(table: list[list[str]], markdown: bool) -> str:
@@ -218,7 +335,38 @@ def _render(table: list[list[str]], markdown: bool) -> str:
     )
 
 
-def format_comparison(rows: Sequence[ModelComparison], markdown: bool = False) -> str:
+#: what each column of :func:`format_comparison` means (its legend, in table order)
+COLUMN_LEGEND = {
+    "params": "trainable parameters",
+    "attn": "parameters of the attention module (dot scores: 0)",
+    "size KB": "checkpoint file size",
+    "train s": "training time, seconds",
+    "tok acc": "teacher-forced token accuracy (target words and EOS)",
+    "EM": "greedy exact match with the reference; EM a-b: sentences of a to b source words",
+    "AER (offset)": "alignment error rate of the argmax alignment at the target offset that "
+    "fits the gold best (0 is perfect)",
+    "diag AER": "AER of the word-blind diagonal alignment on the same gold (the baseline)",
+    "H": "mean attention entropy per target word, nats (0: all on one word)",
+    "EOS": "mean attention mass on the source end-of-sentence token per target word",
+    "grad far": "mean gradient norm ||d log p(y_t) / d e_s|| at |t - s| >= 20",
+    "far/none": "grad far relative to the no-attention model of the same data",
+    "far/near": "grad far relative to the model's own gradient at |t - s| <= 2",
+    "-": "not measured, or not applicable (no attention, no gold)",
+}
+
+
+def _legend(head: list[str], markdown: bool) -> str:
+    keys = [k for k in COLUMN_LEGEND if k in head or k == "-"]
+    keys = [k for k in keys if k != "EM" or any(h.startswith("EM") for h in head)]
+    if markdown:
+        return "\n".join(f"- `{k}`: {COLUMN_LEGEND[k]}" for k in keys)
+    width = max(len(k) for k in keys)
+    return "\n".join(f"{k.ljust(width)}  {COLUMN_LEGEND[k]}" for k in keys)
+
+
+def format_comparison(
+    rows: Sequence[ModelComparison], markdown: bool = False, legend: bool = True
+) -> str:
     """Tables of :func:`compare` results: one line per model.
 
     The first table: parameters (all, attention module), checkpoint size,
@@ -229,19 +377,23 @@ def format_comparison(rows: Sequence[ModelComparison], markdown: bool = False) -
     mean gradient norm far from the diagonal (``|t - s| >= 20``) relative to the
     model without attention evaluated on the same data (``-`` when there is
     none; without any no-attention row, relative to the model's own near gradient).
-    A second table gives the AER of every extraction method at each offset.
+    A second table gives the AER of every extraction method at each offset;
+    with ``legend``, the tables are followed by what each column means
+    (:data:`COLUMN_LEGEND`). No number is printed as "-0.00".
 
     Examples
     --------
     >>> row = ModelComparison("m", "luong-dot", 1000, 0, 4096, 12.0, 10, 0.98, 0.5,
     ...                       aer={0: 0.2, -1: 0.1}, entropy=0.25, eos_mass=0.05)
-    >>> print(format_comparison([row]))
+    >>> print(format_comparison([row], legend=False))
     model  arch       params  attn  size KB  train s  tok acc  EM    AER (offset)  H     EOS
     m      luong-dot  1000    0     4        12       0.980    0.50  0.100 (-1)    0.25  0.05
     >>> row.aer_methods = {"argmax-target": {0: 0.2, -1: 0.1}, "union": {0: 0.3, -1: 0.15}}
     >>> print(format_comparison([row]).split("\\n\\n")[1])
     model  argmax-target@0  argmax-target@-1  union@0  union@-1
     m      0.200            0.100             0.300    0.150
+    >>> print(format_comparison([row]).split("\\n\\n")[2].splitlines()[-3])
+    H             mean attention entropy per target word, nats (0: all on one word)
     """
     labels = [b.label for b in rows[0].buckets] if rows else []
     with_grad = any(r.gradient is not None for r in rows)
@@ -266,12 +418,12 @@ def format_comparison(rows: Sequence[ModelComparison], markdown: bool = False) -
             str(r.attention_parameters),
             "-" if r.file_bytes is None else str(round(r.file_bytes / 1024)),
             _fmt(r.train_seconds, ".0f"),
-            f"{r.token_accuracy:.3f}",
-            f"{r.exact_match:.2f}",
+            _fmt(r.token_accuracy, ".3f"),
+            _fmt(r.exact_match, ".2f"),
         ]
-        cells += [f"{by_label[x].exact_match:.2f}" if x in by_label else "-" for x in labels]
+        cells += [_fmt(by_label[x].exact_match, ".2f") if x in by_label else "-" for x in labels]
         best = r.best_offset
-        cells.append("-" if best is None else f"{r.aer[best]:.3f} ({best})")
+        cells.append("-" if best is None else f"{_fmt(r.aer[best], '.3f')} ({best})")
         if with_diag:
             cells.append(_fmt(r.diagonal_aer, ".3f"))
         cells += [_fmt(r.entropy, ".2f"), _fmt(r.eos_mass, ".2f")]
@@ -294,4 +446,6 @@ def format_comparison(rows: Sequence[ModelComparison], markdown: bool = False) -
                 [r.name] + [_fmt(r.aer_methods.get(m, {}).get(o), ".3f") for m, o in keys]
             )
         out += "\n\n" + _render(second, markdown)
+    if legend:
+        out += "\n\n" + _legend(head, markdown)
     return out

@@ -308,8 +308,10 @@ def analyze(
             "tgt": data.tgt[p],
             "src_len": len(data.src[p]),
             "tgt_len": len(data.tgt[p]),
-            "unk_src": model.count_unknown(data.src[p], "src"),
-            "unk_tgt": model.count_unknown(data.tgt[p], "tgt"),
+            "unk_src": len(unk_src),
+            "unk_tgt": len(unk_tgt),
+            "unk_src_at": unk_src,  # positions of the words the model maps to <unk>
+            "unk_tgt_at": unk_tgt,
             "gold": None
             if gold_kept is None
             else {
@@ -318,6 +320,12 @@ def analyze(
             },
         }
         for p, k in enumerate(keep)
+        for unk_src, unk_tgt in [
+            [
+                [j for j, w in enumerate(words) if model.count_unknown([w], side)]
+                for words, side in ((data.src[p], "src"), (data.tgt[p], "tgt"))
+            ]
+        ]
     ]
     ctx = AnalysisContext(
         model,

@@ -15,6 +15,30 @@ from __future__ import annotations
 from attnprobe.analyses.heads import SCHEDULES, score_links, select_head, sentence_links
 from attnprobe.pipeline.common import AnalysisContext, CapturedBatch, skipped
 
+#: sentences (the first ones of the corpus) whose every head the explorer can show;
+#: every sentence keeps every layer's heads-averaged matrix
+EXPLORER_HEAD_SENTENCES = 50
+
+
+def _keep_for_explorer(sites, cb: CapturedBatch, w) -> None:
+    """Word-level 8-bit matrices for the report's explorer: every site but the primary
+    (whose matrix the record has already), heads averaged, into ``site_attention``; every
+    head of every site into ``head_attention`` for the first sentences only (the size)."""
+    from attnprobe.analyses.pooling import pool_words
+    from attnprobe.report.quantized import quantize
+
+    for b, pos in enumerate(cb.positions):
+        rec = cb.records[b]
+        rec["site_attention"] = {k: quantize(cb.attention[k][b]) for k in sites[1:]}
+        if pos < EXPLORER_HEAD_SENTENCES:
+            s, t = int(cb.batch.src_lens[b]), int(cb.batch.tgt_lens[b])
+            ids = cb.batch.word_ids(b, s, t)
+            a = w[b, :, :, :t, :s].double().numpy()  # [L, H, t, s]
+            rec["head_attention"] = {
+                k: [quantize(pool_words(head, *ids)) for head in a[layer]]
+                for layer, k in enumerate(sites)
+            }
+
 
 class HeadsAnalysis:
     """AER per cross-attention layer x head, per layer and averaged; best head on dev."""
@@ -29,9 +53,12 @@ class HeadsAnalysis:
         import torch
 
         ctx, batch = self.ctx, cb.batch
-        if ctx.gold is None or not ctx.sites:
+        if not ctx.sites:
             return
         w = torch.stack([cb.weights[k] for k in ctx.sites], 1)  # [B, L, H, T, S], every head
+        _keep_for_explorer(ctx.sites, cb, w)
+        if ctx.gold is None:
+            return
         for b, pos in enumerate(cb.positions):
             s, t = int(batch.src_lens[b]), int(batch.tgt_lens[b])
             a = w[b, :, :, :t, :s].double().numpy()  # [L, H, t, s]

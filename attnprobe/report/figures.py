@@ -46,6 +46,29 @@ def _subplots(figsize, nrows: int = 1, ncols: int = 1, **kwargs):
     return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
+def _finish(fig, ax, title: str, xlabel: str, ylabel: str, legend: bool = True):
+    """Title and axis labels (with units); the legend to the right of the axes, outside
+    the data; a layout that fits every label. Returns ``fig``."""
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(
+            loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False, fontsize=8
+        )
+    fig.tight_layout()
+    return fig
+
+
+def _baseline_h(ax, y, label: str, **style):
+    """A horizontal reference line (marked ``gid="baseline"``) that numbers are read against."""
+    line = ax.axhline(
+        y, color=style.pop("color", "0.35"), ls=style.pop("ls", "--"), lw=1, label=label, **style
+    )
+    line.set_gid("baseline")
+    return line
+
+
 def plot_quality_by_length(metrics: dict):
     """Exact match and token accuracy per source-length bucket (Bahdanau et al. 2015, Fig. 2).
 
@@ -61,19 +84,23 @@ def plot_quality_by_length(metrics: dict):
     buckets = (metrics.get("quality") or {}).get("buckets") or []
     if not buckets:
         return None
-    fig, ax = _subplots((5.5, 3.2))
+    fig, ax = _subplots((7, 3.2))
     x = list(range(len(buckets)))
     ax.plot(x, [b["exact_match"] for b in buckets], "o-", label="exact match (greedy)")
     ax.plot(x, [b["token_accuracy"] for b in buckets], "s--", label="token accuracy (forced)")
+    overall = (metrics.get("quality") or {}).get("exact_match")
+    if overall is not None:  # the level the drop on long sentences is read against
+        _baseline_h(ax, overall, "exact match, all lengths", ls=":")
     ax.set_xticks(x, [b["label"] for b in buckets])
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("source length (words)")
-    ax.set_ylabel("share")
-    ax.set_title("Quality by source length")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _finish(
+        fig,
+        ax,
+        "Quality by source length",
+        "source length (words)",
+        "share (of sentences / of target words)",
+    )
 
 
 def plot_bottleneck(rows: list[dict]):
@@ -92,21 +119,31 @@ def plot_bottleneck(rows: list[dict]):
     rows = [r for r in rows if r.get("buckets")]
     if not rows:
         return None
-    fig, ax = _subplots((6, 3.6))
+    fig, ax = _subplots((7.5, 3.6))
     labels = list(dict.fromkeys(b["label"] for r in rows for b in r["buckets"]))
     for r in rows:
         by_label = {b["label"]: b["exact_match"] for b in r["buckets"]}
         x = [k for k, label in enumerate(labels) if label in by_label]
-        ax.plot(x, [by_label[labels[k]] for k in x], "o-", label=r["name"])
+        baseline = r.get("arch") == "none"  # the model without attention: the baseline
+        (line,) = ax.plot(
+            x,
+            [by_label[labels[k]] for k in x],
+            "s--" if baseline else "o-",
+            color="0.3" if baseline else None,
+            label=f"{r['name']} (no attention)" if baseline else r["name"],
+        )
+        if baseline:
+            line.set_gid("baseline")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("source length (words)")
-    ax.set_ylabel("greedy exact match")
-    ax.set_title("Quality by source length")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    return fig
+    return _finish(
+        fig,
+        ax,
+        "Quality by source length",
+        "source length (words)",
+        "greedy exact match (share of sentences)",
+    )
 
 
 def plot_aer_by_method(metrics: dict):
@@ -118,7 +155,7 @@ def plot_aer_by_method(metrics: dict):
     ...     {"site": "s", "method": "argmax-target", "offset": 0, "aer": 0.3},
     ...     {"site": "s", "method": "argmax-target", "offset": -1, "aer": 0.1}]}}
     >>> plot_aer_by_method(m).axes[0].get_ylabel()
-    'AER (lower is better)'
+    'AER (0 = perfect, lower is better)'
     """
     site = (metrics.get("primary") or {}).get("site")
     rows = [r for r in (metrics.get("alignment") or {}).get("scores", []) if r["site"] == site]
@@ -127,19 +164,33 @@ def plot_aer_by_method(metrics: dict):
     methods = list(dict.fromkeys(r["method"] for r in rows))
     offsets = sorted({r["offset"] for r in rows})
     aer = {(r["method"], r["offset"]): r["aer"] for r in rows}
-    fig, ax = _subplots((5.5, 3.2))
+    fig, ax = _subplots((7, 3.4))
     width = 0.8 / len(offsets)
     for k, off in enumerate(offsets):
         xs = [m + (k - (len(offsets) - 1) / 2) * width for m in range(len(methods))]
         ax.bar(xs, [aer.get((m, off), 0.0) for m in methods], width, label=f"offset {off}")
+    alignment = metrics.get("alignment") or {}
+    diagonal = (alignment.get("diagonal") or {}).get("aer")
+    if diagonal is not None:  # what a model that only goes left to right scores
+        _baseline_h(ax, diagonal, f"diagonal (word-blind): {diagonal:.3f}")
+    references = {
+        k: r["aer"]
+        for k, r in (alignment.get("references") or {}).items()
+        if r.get("aer") is not None
+    }
+    if references:  # the best other aligner on the same gold
+        name = min(references, key=references.get)
+        _baseline_h(ax, references[name], f"{name}: {references[name]:.3f}", ls=":", color="C3")
     ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("AER (lower is better)")
     ax.set_ylim(0, 1)
-    ax.set_title(f"Alignment error by extraction method ({site})")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _finish(
+        fig,
+        ax,
+        f"Alignment error by extraction method ({site})",
+        "extraction method",
+        "AER (0 = perfect, lower is better)",
+    )
 
 
 #: file name (without extension) -> figure function
@@ -168,8 +219,8 @@ def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
     >>> m = {"sections": {"gradflow": {"profile": {"keys": [0, 1, 2],
     ...      "mean": [1.0, 0.5, 0.25], "count": [3, 2, 1]}}}}
     >>> ax = plot_gradient_by_distance(m, {"none": {"keys": [0, 1], "mean": [1.0, 0.1]}}).axes[0]
-    >>> ax.get_yscale(), len(ax.lines)
-    ('log', 2)
+    >>> ax.get_yscale(), [line.get_label() for line in ax.lines]
+    ('log', ['this model', 'none', 'near level (distance 0-2)'])
     >>> plot_gradient_by_distance({}) is None
     True
     """
@@ -181,16 +232,23 @@ def plot_gradient_by_distance(metrics: dict, compare: dict | None = None):
     curves = {k: p for k, p in curves.items() if p and p.get("keys")}
     if not curves:
         return None
-    fig, ax = _subplots((5.5, 3.2))
+    fig, ax = _subplots((7, 3.2))
     for label, p in curves.items():
         pts = [(k, m) for k, m in zip(p["keys"], p["mean"], strict=True) if m and m > 0]
         ax.plot([k for k, _ in pts], [m for _, m in pts], "o-", ms=3, label=label)
+    first = next(iter(curves.values()))
+    near = [m for k, m in zip(first["keys"], first["mean"], strict=True) if k <= 2 and m]
+    if near:  # the level "far / near" is read against
+        _baseline_h(ax, sum(near) / len(near), "near level (distance 0-2)", ls=":")
     ax.set_yscale("log")
-    ax.set_xlabel("distance |t - s| (words)")
-    ax.set_ylabel("mean gradient norm")
-    ax.legend(frameon=False, fontsize="small")
-    fig.tight_layout()
-    return fig
+    ax.grid(alpha=0.3)
+    return _finish(
+        fig,
+        ax,
+        "Gradient reaching a source word by distance",
+        "distance |t - s| (words)",
+        "mean ||d log p(y_t) / d e_s||\n(log scale)",
+    )
 
 
 def plot_path_length(metrics: dict):
@@ -210,7 +268,7 @@ def plot_path_length(metrics: dict):
     pl = _section_data(metrics, "gradflow").get("path_lengths")
     if not pl:
         return None
-    fig, ax = _subplots((5.5, 3.2))
+    fig, ax = _subplots((7, 3.2))
     for key, label, style in (("with", "with attention", "o-"), ("without", "without", "s--")):
         pts = [(d, v) for d, v in zip(pl["distance"], pl[key], strict=True) if v is not None]
         (line,) = ax.plot([d for d, _ in pts], [v for _, v in pts], style, ms=3, label=label)
@@ -226,13 +284,16 @@ def plot_path_length(metrics: dict):
                 linewidth=0,
                 label=f"{label}: min-max",
             )
-    ax.set_title("shortest gradient path, 20-word sentence")
-    ax.set_xlabel("distance |t - s| (words)")
-    ax.set_ylabel("shortest path (edges)")
     ax.set_ylim(bottom=0)
-    ax.legend(frameon=False, fontsize="small")
-    fig.tight_layout()
-    return fig
+    ax.grid(alpha=0.3)
+    ax.get_lines()[-1].set_gid("baseline")  # without attention: what attention shortens
+    return _finish(
+        fig,
+        ax,
+        "Shortest gradient path, 20-word sentence",
+        "distance |t - s| (words)",
+        "shortest path (edges)",
+    )
 
 
 FIGURES: dict[str, Callable] = {
@@ -316,14 +377,23 @@ def plot_attention_vs_attribution(attention, attributions: dict, src_tokens=None
         **{k: np.asarray(v) for k, v in attributions.items()},
     }
     T, S = panels["attention"].shape
-    size = (2.2 + 0.35 * S * len(panels), 1.2 + 0.3 * T)
+    src = list(src_tokens or [str(j) for j in range(S)])
+    tgt = list(tgt_tokens or [str(i) for i in range(T)])
+    # room for the longest labels (about 0.07 inch per character at 7 points)
+    pad_x, pad_y = 0.07 * max(map(len, tgt), default=1), 0.07 * max(map(len, src), default=1)
+    size = (1.5 + pad_x * len(panels) + 0.35 * S * len(panels), 1.3 + pad_y + 0.3 * T)
     fig, axes = _subplots(size, nrows=1, ncols=len(panels), squeeze=False)
     for ax, (name, m) in zip(axes[0], panels.items(), strict=True):
         m = np.abs(m)
         ax.imshow(m / (m.max() or 1.0), cmap="Greys", vmin=0, vmax=1, aspect="auto")
         ax.set_title(name, fontsize=9)
-        ax.set_xticks(range(S), src_tokens or [str(j) for j in range(S)], rotation=90, fontsize=7)
-        ax.set_yticks(range(T), tgt_tokens or [str(i) for i in range(T)], fontsize=7)
+        ax.set_xticks(range(S), src, rotation=90, fontsize=7)
+        ax.set_yticks(range(T), tgt, fontsize=7)
+        ax.set_xlabel("source token")
+    axes[0][0].set_ylabel("target token")
+    fig.suptitle(
+        "Attention and attribution (|value|, each panel scaled to its maximum)", fontsize=9
+    )
     fig.tight_layout()
     return fig
 
@@ -342,7 +412,7 @@ def plot_tau_distribution(agreements: dict):
     """
     import numpy as np
 
-    fig, ax = _subplots((5.5, 3.2))
+    fig, ax = _subplots((7, 3.2))
     bins = np.linspace(-1, 1, 21)
     for label, a in agreements.items():
         tau = np.asarray(getattr(a, "tau", a), dtype=float)
@@ -355,12 +425,25 @@ def plot_tau_distribution(agreements: dict):
             density=True,
             label=f"{name} (mean {tau.mean():.2f})" if tau.size else name,
         )
-    ax.set_xlabel("Kendall tau (attention vs attribution, per step)")
-    ax.set_ylabel("density")
+    ax.axvline(0.0, color="0.35", ls="--", lw=1, label="0: unrelated rankings").set_gid("baseline")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _finish(
+        fig,
+        ax,
+        "Attention vs attribution, per target step",
+        "Kendall tau (attention vs attribution, per step)",
+        "density (per unit of tau)",
+    )
+
+
+#: the y axis of :func:`plot_faithfulness` per metric, with its unit
+FAITHFULNESS_LABELS = {
+    "tvd": "TVD, next-token distribution (0-1)",
+    "jsd": "JSD, next-token distribution (bits)",
+    "delta_logp": "change of log p(y) (nats)",
+    "argmax_change": "share of steps whose argmax changes",
+    "greedy_change": "share of sentences whose translation changes",
+}
 
 
 def plot_faithfulness(summaries: dict, metric: str = "tvd"):
@@ -374,27 +457,32 @@ def plot_faithfulness(summaries: dict, metric: str = "tvd"):
     --------
     >>> s = {"uniform": {"tvd": {"mean": 0.3, "low": 0.2, "high": 0.4}}}
     >>> plot_faithfulness(s).axes[0].get_ylabel()
-    'tvd'
+    'TVD, next-token distribution (0-1)'
     """
     rows = []
     for name, s in summaries.items():
         d = s.to_dict() if hasattr(s, "to_dict") else s
         if d.get(metric):
             rows.append((name, d[metric]))
-    fig, ax = _subplots((1.5 + 0.8 * max(len(rows), 1), 3.2))
+    fig, ax = _subplots((3.5 + 0.8 * max(len(rows), 1), 3.6))
     x = list(range(len(rows)))
     means = [r["mean"] for _, r in rows]
     err = [
         [m - r["low"] for m, (_, r) in zip(means, rows, strict=True)],
         [r["high"] - m for m, (_, r) in zip(means, rows, strict=True)],
     ]
-    ax.bar(x, means, yerr=err, capsize=3, color="0.6")
+    ax.bar(x, means, yerr=err, capsize=3, color="0.6", label="mean, 95% interval")
+    # 0: the output does not move (what the identity edit must give)
+    _baseline_h(ax, 0.0, "0: no change (identity edit)", color="0.2", ls="-")
     ax.set_xticks(x, [n for n, _ in rows], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel(metric)
-    ax.set_title("Output change when attention is replaced", fontsize=9)
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return fig
+    return _finish(
+        fig,
+        ax,
+        "Output change when attention is replaced",
+        "attention edit",
+        FAITHFULNESS_LABELS.get(metric, metric),
+    )
 
 
 def report_tau_distribution(metrics: dict):
@@ -406,7 +494,7 @@ def report_tau_distribution(metrics: dict):
     True
     >>> m = {"sections": {"attribution": {"tau": {"saliency": [0.5, None]}}}}
     >>> report_tau_distribution(m).axes[0].get_ylabel()
-    'density'
+    'density (per unit of tau)'
     """
     import numpy as np
 

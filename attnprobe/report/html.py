@@ -81,6 +81,14 @@ def _is_undefined(value) -> bool:
 
 
 def _num(value, digits: int = 3) -> str:
+    """A number as the report prints it: ints with thousands separators, floats with
+    ``digits`` decimals, never a negative zero; a dash for nothing.
+
+    Examples
+    --------
+    >>> _num(1500), _num(0.12345), _num(-0.0001), _num(-0.25), _num(None), _num(True)
+    ('1,500', '0.123', '0.000', '-0.250', '–', 'yes')
+    """
     if value is None or _is_undefined(value):
         return "–"
     if isinstance(value, bool):
@@ -88,8 +96,73 @@ def _num(value, digits: int = 3) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        text = f"{value:.{digits}f}"
+        return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
     return str(value)
+
+
+def _setting(key: str, value) -> str:
+    """One training or architecture setting as text: seconds rounded, counts whole.
+
+    Examples
+    --------
+    >>> _setting("seconds", 1146.6), _setting("steps", 1500), _setting("lr", 0.003)
+    ('1,147 s (19.1 min)', '1,500', '0.003')
+    >>> _setting("dev_loss", 0.018456), _setting("epochs", 20.0), _setting("cell", "gru")
+    ('0.01846', '20', 'gru')
+    """
+    if isinstance(value, bool) or value is None:
+        return _num(value)
+    if isinstance(value, int | float) and (key == "seconds" or key.endswith("_seconds")):
+        return f"{round(value):,} s ({value / 60:.1f} min)"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return _num(value)
+
+
+def _settings(model: dict) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The model card's training record and configurations as key/value tables.
+
+    Examples
+    --------
+    >>> for title, rows in _settings({"train": {"steps": 10, "config": {"lr": 0.5}},
+    ...                               "config": {"cell": "gru"}}):
+    ...     print(title, rows)
+    training [('steps', '10')]
+    training configuration [('lr', '0.5')]
+    architecture [('cell', 'gru')]
+    """
+    train = dict(model.get("train") or {})
+    train_config = train.pop("config", None) or {}
+    tables = [
+        ("training", train),
+        ("training configuration", train_config),
+        ("architecture", model.get("config") or {}),
+    ]
+    return [
+        (title, [(k, _setting(k, v)) for k, v in d.items() if not isinstance(v, dict | list)])
+        for title, d in tables
+        if isinstance(d, dict) and d
+    ]
+
+
+def _baselines(alignment: dict, primary: dict) -> list[tuple[str, dict]]:
+    """Attention's primary score beside the diagonal's and the references' (empty without)."""
+    extra = [("diagonal (word-blind)", alignment["diagonal"])] if alignment.get("diagonal") else []
+    extra += list((alignment.get("references") or {}).items())
+    if not extra:
+        return []
+    own = [
+        r
+        for r in alignment.get("scores") or []
+        if r.get("best")
+        and (r.get("site"), r.get("method")) == (primary.get("site"), primary.get("method"))
+    ]
+    site, method, offset = primary.get("site"), primary.get("method"), primary.get("offset")
+    label = f"attention: {method} on {site}, offset {offset}"
+    return [(label, own[0])] * bool(own) + extra
 
 
 def _word_rows(q: dict, offset: int, n_tgt: int) -> dict:
@@ -108,7 +181,10 @@ def explorer_data(results: Results) -> dict:
     Attention is cut to target words at the primary offset (rows) and source
     words plus the source EOS (columns); links are ``[source, target]`` pairs.
     The list's columns are the :data:`attnprobe.report.sections.COLUMNS` that the
-    sentence records have numbers for.
+    sentence records have numbers for. Where the records hold them (the
+    ``heads`` step), ``layers`` has every other attention site heads averaged
+    (each at its best offset) and ``heads`` every head, for the sentences that
+    have them; ``unk`` lists the word positions the model maps to ``<unk>``.
 
     Examples
     --------
@@ -121,18 +197,35 @@ def explorer_data(results: Results) -> dict:
     >>> d = explorer_data(r)["sentences"][0]
     >>> d["att"]["shape"], d["pred"], d["n"]
     ([1, 2], [[0, 0]], {'aer': 0.0, 'src_len': 1, 'tgt_len': 1})
-    >>> d["attr"]
-    {}
+    >>> d["attr"], d["layers"], d["unk"]
+    ({}, {}, {'s': [], 't': []})
     """
     m = results.metrics
     primary = m.get("primary") or {}
-    key = f"{primary.get('site')}/{primary.get('method')}"
+    method = primary.get("method")
+    key = f"{primary.get('site')}/{method}"
     offset = primary.get("offset") or 0
+    best = (m.get("alignment") or {}).get("best_offset") or {}
     columns = explorer_columns(results.sentences)
+    sites, heads, head_sentences = [primary.get("site")], {}, 0
     sentences = []
     for s in results.sentences:
         gold = s.get("gold")
         att = s.get("attention")
+        n_tgt = len(s["tgt"])
+        layers = {  # every other site (layer), heads averaged, each at its own best offset
+            site: _word_rows(q, best.get(f"{site}/{method}", offset), n_tgt)
+            for site, q in (s.get("site_attention") or {}).items()
+        }
+        by_head = {  # every head of every site: a bounded number of sentences have them
+            site: [_word_rows(q, best.get(f"{site}/{method}", offset), n_tgt) for q in qs]
+            for site, qs in (s.get("head_attention") or {}).items()
+        }
+        sites += [site for site in dict.fromkeys([*layers, *by_head]) if site not in sites]
+        for site, qs in by_head.items():
+            heads[site] = max(heads.get(site, 0), len(qs))
+        head_sentences += bool(by_head)
+        links = s.get("links") or {}
         sentences.append(
             {
                 "i": s["index"],
@@ -141,11 +234,15 @@ def explorer_data(results: Results) -> dict:
                 "hyp": s.get("hypothesis"),
                 "n": {c["key"]: s.get(c["key"]) for c in columns},
                 "gold": None if gold is None else {"s": gold["sure"], "p": gold["possible"]},
-                "pred": (s.get("links") or {}).get(key),
-                "att": None if att is None else _word_rows(att, offset, len(s["tgt"])),
+                "pred": links.get(key),
+                "att": None if att is None else _word_rows(att, offset, n_tgt),
+                "layers": layers,
+                "layer_pred": {site: links.get(f"{site}/{method}") for site in layers},
+                "heads": by_head,
+                "unk": {"s": s.get("unk_src_at") or [], "t": s.get("unk_tgt_at") or []},
                 # attribution row t explains target word t: offset 0
                 "attr": {
-                    name: _word_rows(q, 0, len(s["tgt"]))
+                    name: _word_rows(q, 0, n_tgt)
                     for name, q in (s.get("attribution") or {}).items()
                 },
             }
@@ -153,6 +250,9 @@ def explorer_data(results: Results) -> dict:
     return {
         "columns": columns,
         "primary": primary,
+        "sites": [site for site in sites if site is not None],
+        "heads": heads,  # site -> heads the explorer can show one by one
+        "head_sentences": head_sentences,  # how many sentences have them
         "sentences": sentences,
     }
 
@@ -179,6 +279,8 @@ def _context(results: Results, figures: bool) -> dict:
         "warnings": m.get("warnings") or [],
         "skipped": m.get("skipped") or [],
         "help": SCORE_HELP,
+        "settings": _settings(m.get("model") or {}),
+        "baselines": _baselines(alignment, m.get("primary") or {}),
         "figures": svgs,
         "n_sentences": results.n_sentences,
     }

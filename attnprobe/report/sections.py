@@ -50,6 +50,51 @@ COLUMNS = [
         "help": "Kendall tau of target position vs argmax source position (1: monotonic)",
     },
     {
+        "key": "crossings",
+        "label": "crossings",
+        "help": "pairs of argmax links that cross (reordering)",
+        "digits": 0,
+    },
+    {
+        "key": "gold_crossings",
+        "label": "gold crossings",
+        "help": "pairs of sure gold links that cross",
+        "digits": 0,
+    },
+    {
+        "key": "one_to_many",
+        "label": "1-to-n",
+        "help": "source words that are the argmax of two or more target words",
+        "digits": 0,
+    },
+    {
+        "key": "gold_one_to_many",
+        "label": "gold 1-to-n",
+        "help": "source words with two or more sure gold links",
+        "digits": 0,
+    },
+    {
+        "key": "fertility",
+        "label": "max fertility",
+        "help": "the largest total attention one source word receives "
+        "(1: one target word's worth; > 1.5: over-translation candidate)",
+        "digits": 2,
+    },
+    {
+        "key": "unk_src",
+        "label": "unk src",
+        "help": "source words the model maps to <unk>",
+        "digits": 0,
+        "nonzero": True,
+    },
+    {
+        "key": "unk_tgt",
+        "label": "unk tgt",
+        "help": "target words the model maps to <unk>",
+        "digits": 0,
+        "nonzero": True,
+    },
+    {
         "key": "attr_tau",
         "label": "tau attr",
         "digits": 2,
@@ -71,14 +116,19 @@ TITLES = {
 
 
 def explorer_columns(sentences) -> list[dict]:
-    """The :data:`COLUMNS` that at least one sentence record has a number for.
+    """The :data:`COLUMNS` that at least one sentence record has a number for (a
+    ``nonzero`` column: a number other than 0).
 
     Examples
     --------
-    >>> [c["label"] for c in explorer_columns([{"src_len": 3, "tau": 1.0}])]
+    >>> [c["label"] for c in explorer_columns([{"src_len": 3, "tau": 1.0, "unk_src": 0}])]
     ['src', 'tau']
     """
-    return [c for c in COLUMNS if any(c["key"] in s for s in sentences)]
+    return [
+        c
+        for c in COLUMNS
+        if any(s.get(c["key"]) if c.get("nonzero") else c["key"] in s for s in sentences)
+    ]
 
 
 # ------------------------------------------------------------------ helpers
@@ -96,6 +146,19 @@ def _value(x):
         return x
     x = float(x)
     return None if math.isnan(x) else round(x, 6)
+
+
+def _count(x):
+    """A count stored as a float (JSON, an average of whole numbers) as an int when it is whole.
+
+    Examples
+    --------
+    >>> _count(3.0), _count(2.5), _count(None), _count(4)
+    (3, 2.5, None, 4)
+    """
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
 
 
 def _metrics(rows) -> list[dict]:
@@ -131,6 +194,12 @@ def patterns_section(d: dict) -> dict:
     ...                       "jump_counts": {"1": 5, "-1": 2}})
     >>> s["description"], s["tables"][0]["rows"]
     ('Shape of the attention of dec at offset 0.', [[1, 5], [-1, 2]])
+    >>> g = {"method": "argmax-target", "crossings": 4, "gold_crossings": 2,
+    ...      "crossing_precision": 0.25, "crossing_recall": 0.5, "one_to_many": 3,
+    ...      "gold_one_to_many": 1, "one_to_many_precision": float("nan"),
+    ...      "one_to_many_recall": 1.0}
+    >>> patterns_section({"site": "dec", "offset": 0, "against_gold": g})["tables"][0]["rows"]
+    [['crossing link pairs', 4, 2, 0.25, 0.5], ['one-to-many source words', 3, 1, None, 1.0]]
     """
     rows = [
         ("mean entropy", d.get("mean_entropy"), "nats per target step over real source words"),
@@ -157,17 +226,48 @@ def patterns_section(d: dict) -> dict:
         ("over-covered source words", d.get("over_rate"), "share with total attention > 1.5"),
         ("mass on special tokens", d.get("mean_special_mass"), "mean attention on EOS per step"),
     ]
+    tables = []
+    g = d.get("against_gold")
+    description = f"Shape of the attention of {d.get('site')} at offset {d.get('offset')}."
+    if g:
+        description += (
+            " A raw count says how often the attention shows a phenomenon, not whether the "
+            "languages have it there: the table below scores the crossings and one-to-many "
+            f"words of the {g.get('method')} links against the gold alignments (precision: "
+            "share of the attention's that the gold has, sure or possible links; recall: "
+            "share of the gold's sure ones that the attention has)."
+        )
+        tables.append(
+            {
+                "title": "patterns of the attention's links scored against the gold",
+                "columns": ["pattern", "attention", "gold (sure)", "precision", "recall"],
+                "rows": [
+                    [
+                        label,
+                        g.get(key),
+                        g.get(f"gold_{key}"),
+                        _value(g.get(f"{rate}_precision")),
+                        _value(g.get(f"{rate}_recall")),
+                    ]
+                    for key, rate, label in (
+                        ("crossings", "crossing", "crossing link pairs"),
+                        ("one_to_many", "one_to_many", "one-to-many source words"),
+                    )
+                ],
+            }
+        )
+    tables.append(
+        {
+            "title": "argmax jumps (source positions moved per step)",
+            "columns": ["jump", "steps"],
+            "rows": [[int(k), v] for k, v in (d.get("jump_counts") or {}).items()],
+        }
+    )
     return {
         "title": TITLES["patterns"],
-        "description": f"Shape of the attention of {d.get('site')} at offset {d.get('offset')}.",
+        "description": description,
         "metrics": _metrics(rows),
-        "tables": [
-            {
-                "title": "argmax jumps (source positions moved per step)",
-                "columns": ["jump", "steps"],
-                "rows": [[int(k), v] for k, v in (d.get("jump_counts") or {}).items()],
-            }
-        ],
+        "tables": tables,
     }
 
 
@@ -182,8 +282,8 @@ def gradflow_section(d: dict) -> dict:
     ...     "longest_path": {"words": [5], "with": [2.0], "without": [10.0]}})
     >>> s["metrics"][3]["label"], s["metrics"][3]["value"]
     ('far / near', 0.5)
-    >>> s["tables"][0]["rows"], s["tables"][1]["rows"]
-    ([[0, 1.0, 1.0, 4], [10, 0.25, 0.25, 1]], [[5, 2.0, 10.0]])
+    >>> s["tables"][0]["rows"], s["tables"][1]["rows"]      # path lengths are counts
+    ([[0, 1.0, 1.0, 4], [10, 0.25, 0.25, 1]], [[5, 2, 10]])
     """
     near, far = d.get("near"), d.get("far")
     rows = [
@@ -241,7 +341,7 @@ def gradflow_section(d: dict) -> dict:
                 "title": "longest shortest gradient path (edges) by sentence length",
                 "columns": ["words", "with attention edges", "without attention edges"],
                 "rows": [
-                    list(r)
+                    [_count(x) for x in r]
                     for r in zip(
                         longest.get("words", []),
                         longest.get("with", []),
