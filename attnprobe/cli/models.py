@@ -90,7 +90,8 @@ _ARCH_HELP = (
     "--time-limit",
     default=0.0,
     show_default=True,
-    help="Stop at the first evaluation after this many seconds (0: no limit).",
+    help="Wall-clock seconds for this run, checked after every update; the run stops in "
+    "time for a last dev check and checkpoint (0: no limit).",
 )
 @click.option("--clip", default=1.0, show_default=True, help="Gradient-norm clipping.")
 @click.option("--eval-every", default=200, show_default=True, help="Updates between dev checks.")
@@ -108,24 +109,77 @@ _ARCH_HELP = (
     help="CPU threads (results are reproducible for a given seed and thread count).",
 )
 @click.option(
+    "--checkpoint-every",
+    default=0,
+    show_default=True,
+    help="Write a checkpoint every N updates (and at the end) into the work folder OUT.work "
+    "beside the output, for --resume (0: none).",
+)
+@click.option(
+    "--keep-checkpoints",
+    default=2,
+    show_default=True,
+    help="Newest checkpoints kept in the work folder (0: all, e.g. for gradient flow over "
+    "training).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue from the newest checkpoint in the work folder (weights, optimiser, step, "
+    "random state, early stopping); give the same data and settings.",
+)
+@click.option(
+    "--log-every",
+    default=100,
+    show_default=True,
+    help="Without a terminal: a progress line every N updates ...",
+)
+@click.option(
+    "--log-seconds",
+    default=30.0,
+    show_default=True,
+    help="... or every S seconds, whichever comes first.",
+)
+@click.option(
     "-o", "--out", required=True, type=click.Path(dir_okay=False), help="Checkpoint to write (.pt)."
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing checkpoint.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing checkpoint (and the checkpoints of an earlier run in the work "
+    "folder).",
+)
 def train(
-    arch, toy_pair, train_files, dev_files, min_freq, max_vocab, max_len, out, force, **options
+    arch,
+    toy_pair,
+    train_files,
+    dev_files,
+    min_freq,
+    max_vocab,
+    max_len,
+    out,
+    force,
+    resume,
+    **options,
 ):
     """Train a reference attentional seq2seq model and write a checkpoint.
 
     Give the data either as a toy pair (--toy enfr) or as tokenised files
     (--train SRC TGT --dev SRC TGT). Training stops early when the dev loss
-    stops improving; the best weights are saved, with the training record
-    (steps, time, dev loss and token accuracy) inside the checkpoint.
+    stops improving, at --max-steps, or on time (--time-limit); the best
+    weights are saved, with the training record (steps, time, dev loss and
+    token accuracy) inside the checkpoint. On a terminal a progress bar shows
+    the loss; otherwise a line every --log-every updates or --log-seconds
+    seconds gives step, loss, dev loss, speed and the time left. With
+    --checkpoint-every N the run can be interrupted and continued (--resume).
+    See docs/training.md.
 
     \b
     Examples:
       attnprobe train --toy enfr --arch luong-general -o general.pt
       attnprobe train --train train.de train.en --dev val.de val.en
-          --min-freq 2 --max-len 30 --time-limit 600 -o de-en.pt
+          --min-freq 2 --max-len 30 --time-limit 600 --checkpoint-every 500 -o de-en.pt
+      attnprobe train ... --checkpoint-every 500 --resume -o de-en.pt
     """
     import dataclasses
 
@@ -134,10 +188,12 @@ def train(
     from attnprobe.fileio import check_output
     from attnprobe.models.checkpoint import save
     from attnprobe.models.reference.rnn import ModelConfig, arch_fields
-    from attnprobe.models.reference.train import TrainConfig
+    from attnprobe.models.reference.train import TrainConfig, work_area
     from attnprobe.models.reference.train import train as run_training
 
     check_output(out, force)  # before training: a full disk or a typo costs no waiting
+    work = work_area(out)
+    _check_work_area(work, resume, force)
     fields = arch_fields(arch)
     if bool(toy_pair) == bool(train_files):
         raise InputError("give the data as either --toy PAIR or --train SRC TGT (and --dev)")
@@ -177,13 +233,49 @@ def train(
         len(src_vocab),
         len(tgt_vocab),
     )
-    result = run_training(model_cfg, train_data, dev_data, train_cfg, src_vocab, tgt_vocab)
+    result = run_training(
+        model_cfg,
+        train_data,
+        dev_data,
+        train_cfg,
+        src_vocab,
+        tgt_vocab,
+        work_dir=work,
+        resume=resume,
+        on_progress=lambda line: click.echo(line, err=True),
+    )
     log.info("writing %s", out)
     save(result.model, out, data=data, train=result.metadata(train_cfg))
     click.echo(
         f"{out}: {arch}, {result.steps} steps in {result.seconds:.0f}s ({result.stopped}), "
-        f"dev loss {result.dev_loss:.4f}, dev token accuracy {result.dev_accuracy:.4f}"
+        f"dev loss {result.dev_loss:.4f} (step {result.best_step}), "
+        f"dev token accuracy {result.dev_accuracy:.4f}"
     )
+
+
+def _check_work_area(work, resume: bool, force: bool) -> None:
+    """A fresh run must not mix its checkpoints with an earlier run's: refuse, or (--force)
+    delete the earlier ones; --resume needs one."""
+    from attnprobe.errors import InputError
+    from attnprobe.models.reference.train import latest_checkpoint
+
+    latest = latest_checkpoint(work)
+    if resume and latest is None:
+        raise InputError(
+            "no checkpoint to resume from",
+            path=work,
+            fix="train without --resume first (with --checkpoint-every N)",
+        )
+    if resume or latest is None:
+        return
+    if not force:
+        raise InputError(
+            f"holds the checkpoints of an earlier run (newest {latest.name})",
+            path=work,
+            fix="pass --resume to continue it, or --force to delete them and start afresh",
+        )
+    for old in work.glob("step-*.pt"):
+        old.unlink()
 
 
 @click.command()
