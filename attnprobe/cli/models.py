@@ -47,6 +47,25 @@ _ARCH_HELP = (
 )
 @click.option("--max-vocab", default=0, show_default=True, help="Vocabulary size cap (0: none).")
 @click.option(
+    "--subwords",
+    "n_subwords",
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Read subwords instead of words: train a SentencePiece model of at most N pieces per "
+    "side on the training text (0: words). The model then covers any text in its characters; "
+    "analyses map its pieces to the words of a gold. Needs pip install 'attnprobe[hf]'.",
+)
+@click.option(
+    "--spm-model",
+    "spm_models",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Read subwords of a given SentencePiece .model file instead: once for both sides, "
+    "or twice (source, then target).",
+)
+@click.option(
     "--max-len",
     default=0,
     show_default=True,
@@ -160,6 +179,8 @@ def train(
     out,
     force,
     resume,
+    n_subwords,
+    spm_models,
     **options,
 ):
     """Train a reference attentional seq2seq model and write a checkpoint.
@@ -188,6 +209,7 @@ def train(
     from attnprobe.fileio import check_output
     from attnprobe.models.checkpoint import save
     from attnprobe.models.reference.rnn import ModelConfig, arch_fields
+    from attnprobe.models.reference.subwords import to_pieces
     from attnprobe.models.reference.train import TrainConfig, work_area
     from attnprobe.models.reference.train import train as run_training
 
@@ -217,21 +239,30 @@ def train(
         train_data = ParallelCorpus(
             [train_data.src[i] for i in keep], [train_data.tgt[i] for i in keep], train_data.name
         )
-    src_vocab = Vocab.build(train_data.src, min_freq, max_vocab or None)
-    tgt_vocab = Vocab.build(train_data.tgt, min_freq, max_vocab or None)
+    subwords = _subwords(n_subwords, spm_models, train_data, resume, min_freq, max_vocab)
+    if subwords is None:
+        src_vocab = Vocab.build(train_data.src, min_freq, max_vocab or None)
+        tgt_vocab = Vocab.build(train_data.tgt, min_freq, max_vocab or None)
+    else:
+        src_vocab, tgt_vocab = (sw.vocab() for sw in subwords)
+        data["subwords"] = list(spm_models) or f"trained on the training text, <= {n_subwords}"
     train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
     train_cfg = TrainConfig(**{k: v for k, v in options.items() if k in train_keys})
     model_opts = {k: v for k, v in options.items() if k not in train_keys}
-    if fields.get("score") == "location" and not model_opts["max_src_len"]:
-        model_opts["max_src_len"] = max(max(train_data.lengths), max(dev_data.lengths)) + 1
+    if fields.get("score") == "location" and not model_opts["max_src_len"] and not resume:
+        # the longest source in the tokens the model reads (pieces of a subword model)
+        lengths = [
+            max(c.lengths) if subwords is None else max(map(len, to_pieces(c, *subwords).src))
+            for c in (train_data, dev_data)
+        ]
+        model_opts["max_src_len"] = max(lengths) + 1
     model_cfg = ModelConfig(len(src_vocab), len(tgt_vocab), **fields, **model_opts)
-    log.info(
-        "training %s on %d pairs (dev %d), vocabularies %d / %d",
-        arch,
-        len(train_data),
-        len(dev_data),
-        len(src_vocab),
-        len(tgt_vocab),
+    unit = "words" if subwords is None else "pieces"
+    vocabs = f"vocabularies {len(src_vocab)} / {len(tgt_vocab)} {unit}"
+    click.echo(
+        f"training {arch} on {len(train_data)} pairs (dev {len(dev_data)}), "
+        + (f"resuming from {work}" if resume else vocabs),
+        err=True,
     )
     result = run_training(
         model_cfg,
@@ -242,6 +273,7 @@ def train(
         tgt_vocab,
         work_dir=work,
         resume=resume,
+        subwords=subwords,
         on_progress=lambda line: click.echo(line, err=True),
     )
     log.info("writing %s", out)
@@ -251,6 +283,37 @@ def train(
         f"dev loss {result.dev_loss:.4f} (step {result.best_step}), "
         f"dev token accuracy {result.dev_accuracy:.4f}"
     )
+
+
+def _subwords(n, spm_models, train_data, resume, min_freq, max_vocab):
+    """The (source, target) subword tokenisers asked for, or None for words.
+
+    A resumed run takes its tokenisers from its checkpoint (None here).
+    """
+    from attnprobe.errors import InputError
+    from attnprobe.models.reference.subwords import Subwords
+
+    if not (n or spm_models):
+        return None
+    if n and spm_models:
+        raise InputError("give either --subwords N or --spm-model FILE, not both")
+    if len(spm_models) > 2:
+        raise InputError(
+            f"--spm-model given {len(spm_models)} times",
+            fix="give it once (both sides) or twice (source, then target)",
+        )
+    if min_freq != 1 or max_vocab:
+        raise InputError(
+            "--min-freq and --max-vocab shape word vocabularies, not subword ones",
+            fix="set the number of pieces with --subwords N",
+        )
+    if resume:
+        return None
+    if spm_models:
+        sides = [Subwords.read(p) for p in spm_models]
+        return (sides[0], sides[-1])
+    log.info("training SentencePiece vocabularies (at most %d pieces per side)", n)
+    return Subwords.train(train_data.src, n), Subwords.train(train_data.tgt, n)
 
 
 def _check_work_area(work, resume: bool, force: bool) -> None:

@@ -9,6 +9,8 @@ loading it never runs code::
     vocab       {"src": [tokens], "tgt": [tokens]}
     data        what it was trained on (e.g. {"toy": "enfr"}), or None
     train       training metadata (steps, seed, time, dev loss / accuracy, ...)
+    subwords    (subword models only) {"src": bytes, "tgt": bytes}: the serialised
+                SentencePiece model of each side (None: that side reads words)
     resume      (periodic training checkpoints only) what the trainer needs to
                 continue: optimiser state, step, RNG states, early stopping
 
@@ -77,6 +79,9 @@ def save(
         "data": data,
         "train": train,
     }
+    subwords = {side: getattr(model, f"{side}_subwords", None) for side in ("src", "tgt")}
+    if any(subwords.values()):
+        blob["subwords"] = {k: None if v is None else v.proto for k, v in subwords.items()}
     if resume is not None:
         blob["resume"] = resume
     path = Path(path)
@@ -303,6 +308,8 @@ def _from_blob(blob, path: Path) -> Seq2Seq:
         raise CheckpointError(f"architecture and weights do not fit: {exc}", path=path) from None
     model.src_vocab = Vocab(blob["vocab"]["src"])
     model.tgt_vocab = Vocab(blob["vocab"]["tgt"])
+    if blob.get("subwords"):
+        _attach_subwords(model, blob["subwords"], path)
     model.meta = {
         "path": str(path),
         "sha256": file_hash(path),
@@ -310,6 +317,17 @@ def _from_blob(blob, path: Path) -> Seq2Seq:
         "train": blob.get("train"),
     }
     return model.eval()
+
+
+def _attach_subwords(model: Seq2Seq, protos: dict, path: Path) -> None:
+    """Give a loaded model its SentencePiece models (a one-line error without the package)."""
+    from attnprobe.models.reference.subwords import Subwords, attach
+
+    try:
+        sides = [None if protos.get(k) is None else Subwords(protos[k]) for k in ("src", "tgt")]
+        attach(model, *sides)
+    except InputError as exc:
+        raise CheckpointError(f"a subword model: {exc.message}", path=path, fix=exc.fix) from None
 
 
 def file_hash(path: str | os.PathLike) -> str:

@@ -508,7 +508,9 @@ def _as_rng_state(state) -> tuple | None:
 
 def _check_same_arch(given: ModelConfig, saved: ModelConfig, path) -> None:
     a, b = config_dict(given), config_dict(saved)
-    diff = [k for k in a if k not in ("src_vocab", "tgt_vocab") and a[k] != b.get(k)]
+    # vocabulary sizes come from the saved vocabularies; max_src_len 0 means "from the data"
+    derived = ("src_vocab", "tgt_vocab", *(["max_src_len"] if not a["max_src_len"] else []))
+    diff = [k for k in a if k not in derived and a[k] != b.get(k)]
     if diff:
         raise InputError(
             "the saved run has another architecture: "
