@@ -145,3 +145,17 @@ def test_progress_lines_without_a_terminal():
 def test_work_area_sits_beside_the_output():
     assert work_area("out/x.pt").as_posix() == "out/x.work"
     assert work_area("x").as_posix() == "x.work"
+
+
+def test_step_zero_checkpoint_holds_the_initial_weights(tmp_path):
+    import dataclasses
+
+    from attnprobe.models.reference.rnn import build_model
+
+    cfg = _cfg(2, checkpoint_every=2, keep_checkpoints=0)
+    train(ARCH, DATA, DEV, cfg, progress=False, work_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step-00000000.pt", "step-00000002.pt"]
+    # 6 words + 4 specials on each side; built with the run's seed outside the trainer
+    fresh = build_model(dataclasses.replace(ARCH, src_vocab=10, tgt_vocab=10), seed=3)
+    assert _same(load(tmp_path / "step-00000000.pt").state_dict(), fresh.state_dict())
+    assert not _same(load(tmp_path / "step-00000002.pt").state_dict(), fresh.state_dict())

@@ -341,8 +341,9 @@ def analyze(
         if tok and unk / tok > UNK_WARNING:
             warnings_.append(
                 f"{unk / tok:.1%} of the {side} words ({unk} of {tok}) are unknown to the model "
-                f"(mapped to <unk>): check the language and the side order; for text outside "
-                f"the training vocabulary use a subword model (attnprobe train --subwords 8000)"
+                f"(mapped to <unk>): check the language, the side order and the casing; for text "
+                f"outside the training vocabulary use a subword model "
+                f"(attnprobe train --subwords 8000)"
             )
     for w in warnings_:
         log.warning(w)

@@ -70,7 +70,7 @@ class TrainConfig:
     min_delta: float = 1e-4  # smallest dev-loss decrease that counts as improvement
     seed: int = 0  # seeds initialisation, dropout and batch order
     threads: int = 1  # torch CPU threads while training (results depend on it)
-    checkpoint_every: int = 0  # updates between checkpoints in the work area (0: none)
+    checkpoint_every: int = 0  # updates between checkpoints in the work area, and step 0 (0: none)
     keep_checkpoints: int = 2  # newest checkpoints kept in the work area (0: all)
     log_every: int = 100  # updates between progress lines (when no bar is shown)
     log_seconds: float = 30.0  # ... or seconds, whichever comes first
@@ -385,6 +385,8 @@ class _Run:
             self.total = min(self.total, cfg.max_steps)
         progress = _Progress(self, model.cfg.name)
         stopped = ""
+        if self.work is not None and cfg.checkpoint_every and st.step == 0:
+            self._save_checkpoint(model)  # the weights at initialisation (step 0)
         model.train()
         try:
             while not stopped and st.epoch < cfg.epochs:
