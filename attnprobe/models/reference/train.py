@@ -40,6 +40,7 @@ __all__ = [
     "train",
     "evaluate_loss",
     "work_area",
+    "checkpoints",
     "latest_checkpoint",
 ]
 
@@ -188,7 +189,18 @@ def work_area(out: str | Path) -> Path:
 _STEP_FILE = re.compile(r"^step-(\d+)\.pt$")
 
 
-def _checkpoints(work: Path) -> list[tuple[int, Path]]:
+def checkpoints(work: str | Path) -> list[tuple[int, Path]]:
+    """The ``step-N.pt`` checkpoints of a work area as ``(N, path)``, in step order.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for n in (20, 3): _ = (d / f"step-{n:08d}.pt").write_bytes(b"")
+    >>> [n for n, _ in checkpoints(d)]
+    [3, 20]
+    """
+    work = Path(work)
     found = [(m, p) for p in work.glob("step-*.pt") if (m := _STEP_FILE.match(p.name))]
     return sorted((int(m.group(1)), p) for m, p in found)
 
@@ -204,7 +216,7 @@ def latest_checkpoint(work: str | Path) -> Path | None:
     >>> latest_checkpoint(d).name
     'step-00000100.pt'
     """
-    found = _checkpoints(Path(work)) if Path(work).is_dir() else []
+    found = checkpoints(Path(work)) if Path(work).is_dir() else []
     return found[-1][1] if found else None
 
 
@@ -496,7 +508,7 @@ class _Run:
         save(model, path, train=train, resume=resume)
         self.last_checkpoint = path
         keep = self.cfg.keep_checkpoints
-        for _, old in _checkpoints(self.work)[:-keep] if keep else []:
+        for _, old in checkpoints(self.work)[:-keep] if keep else []:
             old.unlink(missing_ok=True)
 
 
