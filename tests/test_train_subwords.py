@@ -154,6 +154,8 @@ def test_cli_trains_with_subwords_and_with_a_given_model(sw, tmp_path):
     shown = CliRunner().invoke(cli, ["translate", str(d / "a.pt"), "walking talks"])
     assert shown.exit_code == 0, shown.output
     assert "walking" in shown.output.splitlines()[0]
+    card = CliRunner().invoke(cli, ["inspect", str(d / "a.pt")])
+    assert "  src tokens: sentencepiece pieces\n  tgt tokens: sentencepiece pieces" in card.output
 
 
 @pytest.mark.parametrize(("unknown", "warned"), [(0, False), (1, False), (3, True)])

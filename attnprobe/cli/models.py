@@ -437,6 +437,8 @@ def inspect(model, trust_pickle):
     for k, v in (card.get("config") or {}).items():
         click.echo(f"  {k}: {v}")
     click.echo(f"  vocabularies: source {card['src_vocab']}, target {card['tgt_vocab']}")
+    for side, sw in (card.get("subwords") or {}).items():
+        click.echo(f"  {side} tokens: {sw['kind']} pieces" if sw else f"  {side} tokens: words")
     declared = list(getattr(m, "sites", []))
     click.echo("attention sites:" + ("" if declared else " none (no attention)"))
     for site in declared:
