@@ -121,7 +121,7 @@ def test_time_limit_is_checked_every_update(monkeypatch):
     )
     took = time.perf_counter() - t0
     assert result.stopped == "time_limit"
-    assert took < 1.5, took  # one update and the final dev check of 0.05-s batches at most
+    assert took < 2.0, took  # the limit, plus at most one update and the final dev check
     assert 5 < result.steps < 25  # it ran until about the limit (at most 20 slow updates)
     assert "stopped on time" in lines[-1] and f"at step {result.steps}" in lines[-1]
 

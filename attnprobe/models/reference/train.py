@@ -395,10 +395,10 @@ class _Run:
         self.total = cfg.epochs * per_epoch
         if cfg.max_steps:
             self.total = min(self.total, cfg.max_steps)
-        progress = _Progress(self, model.cfg.name)
-        stopped = ""
         if self.work is not None and cfg.checkpoint_every and st.step == 0:
             self._save_checkpoint(model)  # the weights at initialisation (step 0)
+        progress = _Progress(self, model.cfg.name)
+        stopped = ""
         model.train()
         try:
             while not stopped and st.epoch < cfg.epochs:
