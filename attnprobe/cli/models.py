@@ -131,8 +131,8 @@ _ARCH_HELP = (
     "--checkpoint-every",
     default=0,
     show_default=True,
-    help="Write a checkpoint every N updates (and at the end) into the work folder OUT.work "
-    "beside the output, for --resume (0: none).",
+    help="Write a checkpoint every N updates (also at step 0 and at the end) into the work "
+    "folder OUT.work beside the output, for --resume (0: none).",
 )
 @click.option(
     "--keep-checkpoints",
@@ -201,6 +201,8 @@ def train(
       attnprobe train --train train.de train.en --dev val.de val.en
           --min-freq 2 --max-len 30 --time-limit 600 --checkpoint-every 500 -o de-en.pt
       attnprobe train ... --checkpoint-every 500 --resume -o de-en.pt
+      attnprobe train --train train.en train.fr --dev val.en val.fr
+          --subwords 8000 -o en-fr.pt
     """
     import dataclasses
 
