@@ -178,3 +178,18 @@ def test_analyze_warns_from_five_percent_unknown_words(unknown, warned):
     if warned:
         assert said[0].startswith("12.0% of the source words (3 of 25) are unknown")
         assert "attnprobe train --subwords" in said[0]
+
+
+def test_a_subword_run_resumes_with_its_own_pieces(sw, tmp_path):
+    def cfg(steps, every=0):
+        return TrainConfig(
+            batch_size=12, max_steps=steps, eval_every=2, lr=0.01, checkpoint_every=every
+        )
+
+    straight = train(ARCH, DATA, DATA, cfg(4), progress=False, subwords=(sw, sw)).model
+    train(ARCH, DATA, DATA, cfg(2, 2), progress=False, subwords=(sw, sw), work_dir=tmp_path)
+    # resumed without tokenisers: they come from the checkpoint
+    resumed = train(ARCH, DATA, DATA, cfg(4), progress=False, work_dir=tmp_path, resume=True).model
+    assert resumed.src_subwords.proto == sw.proto
+    a, b = resumed.state_dict(), straight.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
