@@ -47,6 +47,25 @@ _ARCH_HELP = (
 )
 @click.option("--max-vocab", default=0, show_default=True, help="Vocabulary size cap (0: none).")
 @click.option(
+    "--subwords",
+    "n_subwords",
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Read subwords instead of words: train a SentencePiece model of at most N pieces per "
+    "side on the training text (0: words). The model then covers any text in its characters; "
+    "analyses map its pieces to the words of a gold. Needs pip install 'attnprobe[hf]'.",
+)
+@click.option(
+    "--spm-model",
+    "spm_models",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Read subwords of a given SentencePiece .model file instead: once for both sides, "
+    "or twice (source, then target).",
+)
+@click.option(
     "--max-len",
     default=0,
     show_default=True,
@@ -90,7 +109,8 @@ _ARCH_HELP = (
     "--time-limit",
     default=0.0,
     show_default=True,
-    help="Stop at the first evaluation after this many seconds (0: no limit).",
+    help="Wall-clock seconds for this run, checked after every update; the run stops in "
+    "time for a last dev check and checkpoint (0: no limit).",
 )
 @click.option("--clip", default=1.0, show_default=True, help="Gradient-norm clipping.")
 @click.option("--eval-every", default=200, show_default=True, help="Updates between dev checks.")
@@ -108,24 +128,81 @@ _ARCH_HELP = (
     help="CPU threads (results are reproducible for a given seed and thread count).",
 )
 @click.option(
+    "--checkpoint-every",
+    default=0,
+    show_default=True,
+    help="Write a checkpoint every N updates (also at step 0 and at the end) into the work "
+    "folder OUT.work beside the output, for --resume (0: none).",
+)
+@click.option(
+    "--keep-checkpoints",
+    default=2,
+    show_default=True,
+    help="Newest checkpoints kept in the work folder (0: all, e.g. for gradient flow over "
+    "training).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue from the newest checkpoint in the work folder (weights, optimiser, step, "
+    "random state, early stopping); give the same data and settings.",
+)
+@click.option(
+    "--log-every",
+    default=100,
+    show_default=True,
+    help="Without a terminal: a progress line every N updates ...",
+)
+@click.option(
+    "--log-seconds",
+    default=30.0,
+    show_default=True,
+    help="... or every S seconds, whichever comes first.",
+)
+@click.option(
     "-o", "--out", required=True, type=click.Path(dir_okay=False), help="Checkpoint to write (.pt)."
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing checkpoint.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing checkpoint (and the checkpoints of an earlier run in the work "
+    "folder).",
+)
 def train(
-    arch, toy_pair, train_files, dev_files, min_freq, max_vocab, max_len, out, force, **options
+    arch,
+    toy_pair,
+    train_files,
+    dev_files,
+    min_freq,
+    max_vocab,
+    max_len,
+    out,
+    force,
+    resume,
+    n_subwords,
+    spm_models,
+    **options,
 ):
     """Train a reference attentional seq2seq model and write a checkpoint.
 
     Give the data either as a toy pair (--toy enfr) or as tokenised files
     (--train SRC TGT --dev SRC TGT). Training stops early when the dev loss
-    stops improving; the best weights are saved, with the training record
-    (steps, time, dev loss and token accuracy) inside the checkpoint.
+    stops improving, at --max-steps, or on time (--time-limit); the best
+    weights are saved, with the training record (steps, time, dev loss and
+    token accuracy) inside the checkpoint. On a terminal a progress bar shows
+    the loss; otherwise a line every --log-every updates or --log-seconds
+    seconds gives step, loss, dev loss, speed and the time left. With
+    --checkpoint-every N the run can be interrupted and continued (--resume).
+    See docs/training.md.
 
     \b
     Examples:
       attnprobe train --toy enfr --arch luong-general -o general.pt
       attnprobe train --train train.de train.en --dev val.de val.en
-          --min-freq 2 --max-len 30 --time-limit 600 -o de-en.pt
+          --min-freq 2 --max-len 30 --time-limit 600 --checkpoint-every 500 -o de-en.pt
+      attnprobe train ... --checkpoint-every 500 --resume -o de-en.pt
+      attnprobe train --train train.en train.fr --dev val.en val.fr
+          --subwords 8000 -o en-fr.pt
     """
     import dataclasses
 
@@ -134,10 +211,13 @@ def train(
     from attnprobe.fileio import check_output
     from attnprobe.models.checkpoint import save
     from attnprobe.models.reference.rnn import ModelConfig, arch_fields
-    from attnprobe.models.reference.train import TrainConfig
+    from attnprobe.models.reference.subwords import to_pieces
+    from attnprobe.models.reference.train import TrainConfig, work_area
     from attnprobe.models.reference.train import train as run_training
 
     check_output(out, force)  # before training: a full disk or a typo costs no waiting
+    work = work_area(out)
+    _check_work_area(work, resume, force)
     fields = arch_fields(arch)
     if bool(toy_pair) == bool(train_files):
         raise InputError("give the data as either --toy PAIR or --train SRC TGT (and --dev)")
@@ -161,29 +241,106 @@ def train(
         train_data = ParallelCorpus(
             [train_data.src[i] for i in keep], [train_data.tgt[i] for i in keep], train_data.name
         )
-    src_vocab = Vocab.build(train_data.src, min_freq, max_vocab or None)
-    tgt_vocab = Vocab.build(train_data.tgt, min_freq, max_vocab or None)
+    subwords = _subwords(n_subwords, spm_models, train_data, resume, min_freq, max_vocab)
+    if subwords is None:
+        src_vocab = Vocab.build(train_data.src, min_freq, max_vocab or None)
+        tgt_vocab = Vocab.build(train_data.tgt, min_freq, max_vocab or None)
+    else:
+        src_vocab, tgt_vocab = (sw.vocab() for sw in subwords)
+        data["subwords"] = list(spm_models) or f"trained on the training text, <= {n_subwords}"
     train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
     train_cfg = TrainConfig(**{k: v for k, v in options.items() if k in train_keys})
     model_opts = {k: v for k, v in options.items() if k not in train_keys}
-    if fields.get("score") == "location" and not model_opts["max_src_len"]:
-        model_opts["max_src_len"] = max(max(train_data.lengths), max(dev_data.lengths)) + 1
+    if fields.get("score") == "location" and not model_opts["max_src_len"] and not resume:
+        # the longest source in the tokens the model reads (pieces of a subword model)
+        lengths = [
+            max(c.lengths) if subwords is None else max(map(len, to_pieces(c, *subwords).src))
+            for c in (train_data, dev_data)
+        ]
+        model_opts["max_src_len"] = max(lengths) + 1
     model_cfg = ModelConfig(len(src_vocab), len(tgt_vocab), **fields, **model_opts)
-    log.info(
-        "training %s on %d pairs (dev %d), vocabularies %d / %d",
-        arch,
-        len(train_data),
-        len(dev_data),
-        len(src_vocab),
-        len(tgt_vocab),
+    unit = "words" if subwords is None else "pieces"
+    vocabs = f"vocabularies {len(src_vocab)} / {len(tgt_vocab)} {unit}"
+    click.echo(
+        f"training {arch} on {len(train_data)} pairs (dev {len(dev_data)}), "
+        + (f"resuming from {work}" if resume else vocabs),
+        err=True,
     )
-    result = run_training(model_cfg, train_data, dev_data, train_cfg, src_vocab, tgt_vocab)
+    result = run_training(
+        model_cfg,
+        train_data,
+        dev_data,
+        train_cfg,
+        src_vocab,
+        tgt_vocab,
+        work_dir=work,
+        resume=resume,
+        subwords=subwords,
+        on_progress=lambda line: click.echo(line, err=True),
+    )
     log.info("writing %s", out)
     save(result.model, out, data=data, train=result.metadata(train_cfg))
     click.echo(
         f"{out}: {arch}, {result.steps} steps in {result.seconds:.0f}s ({result.stopped}), "
-        f"dev loss {result.dev_loss:.4f}, dev token accuracy {result.dev_accuracy:.4f}"
+        f"dev loss {result.dev_loss:.4f} (step {result.best_step}), "
+        f"dev token accuracy {result.dev_accuracy:.4f}"
     )
+
+
+def _subwords(n, spm_models, train_data, resume, min_freq, max_vocab):
+    """The (source, target) subword tokenisers asked for, or None for words.
+
+    A resumed run takes its tokenisers from its checkpoint (None here).
+    """
+    from attnprobe.errors import InputError
+    from attnprobe.models.reference.subwords import Subwords
+
+    if not (n or spm_models):
+        return None
+    if n and spm_models:
+        raise InputError("give either --subwords N or --spm-model FILE, not both")
+    if len(spm_models) > 2:
+        raise InputError(
+            f"--spm-model given {len(spm_models)} times",
+            fix="give it once (both sides) or twice (source, then target)",
+        )
+    if min_freq != 1 or max_vocab:
+        raise InputError(
+            "--min-freq and --max-vocab shape word vocabularies, not subword ones",
+            fix="set the number of pieces with --subwords N",
+        )
+    if resume:
+        return None
+    if spm_models:
+        sides = [Subwords.read(p) for p in spm_models]
+        return (sides[0], sides[-1])
+    log.info("training SentencePiece vocabularies (at most %d pieces per side)", n)
+    return Subwords.train(train_data.src, n), Subwords.train(train_data.tgt, n)
+
+
+def _check_work_area(work, resume: bool, force: bool) -> None:
+    """A fresh run must not mix its checkpoints with an earlier run's: refuse, or (--force)
+    delete the earlier ones; --resume needs one."""
+    from attnprobe.errors import InputError
+    from attnprobe.models.reference.train import latest_checkpoint
+
+    latest = latest_checkpoint(work)
+    if resume and latest is None:
+        raise InputError(
+            "no checkpoint to resume from",
+            path=work,
+            fix="train without --resume first (with --checkpoint-every N)",
+        )
+    if resume or latest is None:
+        return
+    if not force:
+        raise InputError(
+            f"holds the checkpoints of an earlier run (newest {latest.name})",
+            path=work,
+            fix="pass --resume to continue it, or --force to delete them and start afresh",
+        )
+    for old in work.glob("step-*.pt"):
+        old.unlink()
 
 
 @click.command()
@@ -282,6 +439,8 @@ def inspect(model, trust_pickle):
     for k, v in (card.get("config") or {}).items():
         click.echo(f"  {k}: {v}")
     click.echo(f"  vocabularies: source {card['src_vocab']}, target {card['tgt_vocab']}")
+    for side, sw in (card.get("subwords") or {}).items():
+        click.echo(f"  {side} tokens: {sw['kind']} pieces" if sw else f"  {side} tokens: words")
     declared = list(getattr(m, "sites", []))
     click.echo("attention sites:" + ("" if declared else " none (no attention)"))
     for site in declared:

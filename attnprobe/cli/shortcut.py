@@ -52,6 +52,16 @@ def _ints(text: str, option: str) -> list[int]:
     help="Also measure a saved reference model on the same sentences (repeatable): "
     "trained models show how confident they are, not only which path the gradient takes.",
 )
+@click.option(
+    "--training",
+    "training",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Measure over training instead (repeatable): the work folder OUT.work of each run of "
+    "`attnprobe train --toy PAIR --checkpoint-every N --keep-checkpoints 0`, one per "
+    "architecture and seed; attention is divided by no attention at the same seed and step.",
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write every number.")
 @click.option(
     "--plot",
@@ -60,7 +70,7 @@ def _ints(text: str, option: str) -> list[int]:
     help="Draw the figure: relative gradient by path length and by distance, one line per model.",
 )
 @click.option("--bootstrap", default=1000, show_default=True, help="Bootstrap resamples.")
-def shortcut(archs, seeds, sentences, pair, checkpoints, json_out, plot, bootstrap):
+def shortcut(archs, seeds, sentences, pair, checkpoints, training, json_out, plot, bootstrap):
     """Measure how much gradient reaches far source words, with and without attention.
 
     Attention is said to give backpropagation a shortcut: every target word is
@@ -83,18 +93,34 @@ def shortcut(archs, seeds, sentences, pair, checkpoints, json_out, plot, bootstr
     models (--checkpoint) are shown beside them, but their numbers also
     reflect how sure each model is of its words.
 
+    With --training the same measurement runs on the checkpoints that training
+    runs saved (step 0 is the initialisation), and the table and figure follow
+    the farthest bucket over the training steps: attention against no
+    attention at the same size, seed and step.
+
     \b
     Examples:
       attnprobe shortcut
       attnprobe shortcut --archs bahdanau,luong-general,none --plot shortcut.png
       attnprobe shortcut --seeds 0 --sentences 4 --json shortcut.json
+      attnprobe shortcut --training b0.work --training n0.work --plot over-training.png
     """
-    import json
-
-    from attnprobe.fileio import atomic_path, write_text_atomic
     from attnprobe.runs.shortcut import format_shortcut, measure_shortcut, plot_shortcut
 
     check_extra_outputs(json_out, plot)
+    if training:
+        from attnprobe.runs.shortcut import (
+            format_over_training,
+            measure_over_training,
+            plot_over_training,
+        )
+
+        if checkpoints:
+            raise InputError("give either --training DIR or --checkpoint FILE, not both")
+        run = measure_over_training(training, sentences, pair, n_boot=bootstrap)
+        _write(run, json_out, plot, plot_over_training)
+        click.echo(format_over_training(run))
+        return
     arch_list = [a.strip() for a in archs.split(",") if a.strip()]
     loaded = {path: _load_model(path) for path in checkpoints}
     run = measure_shortcut(
@@ -105,12 +131,21 @@ def shortcut(archs, seeds, sentences, pair, checkpoints, json_out, plot, bootstr
         checkpoints=loaded,
         n_boot=bootstrap,
     )
+    _write(run, json_out, plot, plot_shortcut)
+    click.echo(format_shortcut(run))
+
+
+def _write(run, json_out, plot, draw) -> None:
+    """The JSON and figure outputs of a run, each written whole."""
+    import json
+
+    from attnprobe.fileio import atomic_path, write_text_atomic
+
     if json_out:
         log.info("writing %s", json_out)
         write_text_atomic(json_out, json.dumps(run.to_dict(), indent=1) + "\n")
     if plot:
         log.info("drawing %s", plot)
-        fig = plot_shortcut(run)
+        fig = draw(run)
         with atomic_path(plot) as tmp:
             fig.savefig(tmp, format=plot.rsplit(".", 1)[-1].lower(), dpi=110)
-    click.echo(format_shortcut(run))

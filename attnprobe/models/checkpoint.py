@@ -9,6 +9,10 @@ loading it never runs code::
     vocab       {"src": [tokens], "tgt": [tokens]}
     data        what it was trained on (e.g. {"toy": "enfr"}), or None
     train       training metadata (steps, seed, time, dev loss / accuracy, ...)
+    subwords    (subword models only) {"src": bytes, "tgt": bytes}: the serialised
+                SentencePiece model of each side (None: that side reads words)
+    resume      (periodic training checkpoints only) what the trainer needs to
+                continue: optimiser state, step, RNG states, early stopping
 
 A file holding a pickled ``nn.Module`` needs the unpickler to run code from
 the file: :func:`load` refuses it unless the caller passes ``trust=True``.
@@ -35,7 +39,7 @@ from attnprobe.errors import CheckpointError, InputError
 from attnprobe.fileio import atomic_path
 from attnprobe.models.reference.rnn import ModelConfig, Seq2Seq, build_model, config_dict
 
-__all__ = ["FORMAT", "save", "load", "file_hash"]
+__all__ = ["FORMAT", "save", "load", "read_resume", "file_hash"]
 
 FORMAT = "attnprobe/1"
 _KEYS = ("format", "arch", "state_dict", "vocab")
@@ -46,8 +50,12 @@ def save(
     path: str | os.PathLike,
     data: dict | None = None,
     train: dict | None = None,
+    resume: dict | None = None,
 ) -> Path:
     """Write ``model`` (with its vocabularies) as an attnprobe checkpoint, atomically.
+
+    ``resume`` (plain types and tensors) is the trainer's state in a periodic
+    checkpoint (see :func:`read_resume`); the file loads as a model all the same.
 
     Examples
     --------
@@ -71,6 +79,11 @@ def save(
         "data": data,
         "train": train,
     }
+    subwords = {side: getattr(model, f"{side}_subwords", None) for side in ("src", "tgt")}
+    if any(subwords.values()):
+        blob["subwords"] = {k: None if v is None else v.proto for k, v in subwords.items()}
+    if resume is not None:
+        blob["resume"] = resume
     path = Path(path)
     with atomic_path(path) as tmp:
         torch.save(blob, tmp)
@@ -135,6 +148,43 @@ def load(path: str | os.PathLike, trust: bool = False) -> Seq2Seq:
     if isinstance(blob, Seq2Seq):
         return blob.eval()
     return _from_blob(blob, path)
+
+
+def read_resume(path: str | os.PathLike) -> dict:
+    """The trainer's ``resume`` state stored in a periodic checkpoint.
+
+    Raises
+    ------
+    CheckpointError : the file is not a checkpoint, or one without a training state.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from attnprobe.data import Vocab
+    >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
+    >>> v = Vocab.build([["a"]])
+    >>> m = build_model(ModelConfig(len(v), len(v), emb_dim=4, enc_dim=4, hidden_dim=8), seed=0)
+    >>> m.src_vocab = m.tgt_vocab = v
+    >>> p = save(m, pathlib.Path(tempfile.mkdtemp()) / "step-1.pt", resume={"step": 1})
+    >>> read_resume(p)
+    {'step': 1}
+    """
+    path = Path(path)
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to parse the file is the same error
+        raise CheckpointError(
+            f"cannot be read as a torch file ({_describe(exc)})",
+            path=path,
+            fix="delete this checkpoint to resume from the one before it",
+        ) from None
+    if not isinstance(blob, dict) or not isinstance(blob.get("resume"), dict):
+        raise CheckpointError(
+            "holds no training state to resume from",
+            path=path,
+            fix="resume from a checkpoint written by `attnprobe train --checkpoint-every N`",
+        )
+    return blob["resume"]
 
 
 #: the first pickle of torch's pre-1.6 (non-zip) format is this number
@@ -258,6 +308,8 @@ def _from_blob(blob, path: Path) -> Seq2Seq:
         raise CheckpointError(f"architecture and weights do not fit: {exc}", path=path) from None
     model.src_vocab = Vocab(blob["vocab"]["src"])
     model.tgt_vocab = Vocab(blob["vocab"]["tgt"])
+    if blob.get("subwords"):
+        _attach_subwords(model, blob["subwords"], path)
     model.meta = {
         "path": str(path),
         "sha256": file_hash(path),
@@ -265,6 +317,17 @@ def _from_blob(blob, path: Path) -> Seq2Seq:
         "train": blob.get("train"),
     }
     return model.eval()
+
+
+def _attach_subwords(model: Seq2Seq, protos: dict, path: Path) -> None:
+    """Give a loaded model its SentencePiece models (a one-line error without the package)."""
+    from attnprobe.models.reference.subwords import Subwords, attach
+
+    try:
+        sides = [None if protos.get(k) is None else Subwords(protos[k]) for k in ("src", "tgt")]
+        attach(model, *sides)
+    except InputError as exc:
+        raise CheckpointError(f"a subword model: {exc.message}", path=path, fix=exc.fix) from None
 
 
 def file_hash(path: str | os.PathLike) -> str:

@@ -6,6 +6,12 @@ the model's own id order: a source sentence of n words is its n ids followed by
 EOS; the decoder reads ``BOS y_1 .. y_m`` and outputs ``y_1 .. y_m EOS``.
 :class:`WordVocabularies` gives such a model the tokenisation part of
 :class:`~attnprobe.models.interface.Seq2SeqModel`.
+
+A side may instead read subwords: with ``src_subwords`` / ``tgt_subwords`` set
+(a :class:`~attnprobe.models.reference.subwords.Subwords`, whose pieces are the
+vocabulary), each word is split into its pieces and the batch says which word
+each position belongs to (``Batch.src_words`` / ``tgt_words``), the one
+mapping from positions to words that every analysis reads, whatever the family.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ class WordVocabularies:
 
     src_vocab = None
     tgt_vocab = None
+    src_subwords = None  # a Subwords tokeniser: the side reads pieces (None: words)
+    tgt_subwords = None
 
     def _vocab(self, side: str):
         vocab = self.src_vocab if side == "src" else self.tgt_vocab
@@ -53,12 +61,38 @@ class WordVocabularies:
         tgt_words: Sequence[Sequence[str]],
         index: Sequence[int] | None = None,
     ) -> Batch:
-        """A padded batch in the model's own ids (see :func:`attnprobe.data.make_batch`)."""
-        return make_batch(src_words, tgt_words, self._vocab("src"), self._vocab("tgt"), index)
+        """A padded batch in the model's own ids (see :func:`attnprobe.data.make_batch`).
+
+        A subword side is split into pieces; ``src_words`` / ``tgt_words`` then say
+        which word each piece belongs to (``-1``: EOS and padding).
+        """
+        src_sw, tgt_sw = self.src_subwords, self.tgt_subwords
+        if src_sw is None and tgt_sw is None:
+            return make_batch(src_words, tgt_words, self._vocab("src"), self._vocab("tgt"), index)
+        src, src_own = _split(src_words, src_sw)
+        tgt, tgt_own = _split(tgt_words, tgt_sw)
+        batch = make_batch(src, tgt, self._vocab("src"), self._vocab("tgt"), index)
+        return batch._replace(
+            src_words=[[*o, -1] for o in src_own], tgt_words=[[*o, -1] for o in tgt_own]
+        )
+
+    def to_pieces(self, corpus):
+        """A :class:`~attnprobe.data.ParallelCorpus` of words in the model's tokens (pieces
+        on a subword side; the corpus itself for a word-level model)."""
+        if self.src_subwords is None and self.tgt_subwords is None:
+            return corpus
+        from attnprobe.models.reference.subwords import to_pieces
+
+        return to_pieces(corpus, self.src_subwords, self.tgt_subwords)
 
     def decode_ids(self, ids) -> list[str]:
-        """The target words of generated ids, up to the first EOS."""
-        return self._vocab("tgt").decode(ids)
+        """The target words of generated ids, up to the first EOS (pieces joined to words)."""
+        tokens = self._vocab("tgt").decode(ids)
+        if self.tgt_subwords is None:
+            return tokens
+        from attnprobe.models.reference.subwords import words_of_pieces
+
+        return words_of_pieces(tokens)
 
     @property
     def special_ids(self) -> dict[str, int]:
@@ -79,5 +113,18 @@ class WordVocabularies:
         return None if vocab is None else [vocab.tokens[i] for i in ids]
 
     def count_unknown(self, words: Sequence[str], side: str) -> int:
-        """How many of ``words`` the ``side`` ("src" or "tgt") vocabulary does not know."""
-        return self._vocab(side).count_unknown(words)
+        """How many of ``words`` the ``side`` ("src" or "tgt") vocabulary does not know
+        (on a subword side: words with at least one piece outside the vocabulary)."""
+        vocab = self._vocab(side)
+        sw = self.src_subwords if side == "src" else self.tgt_subwords
+        if sw is None:
+            return vocab.count_unknown(words)
+        return sum(any(p not in vocab.index for p in sw.pieces(w)) for w in words)
+
+
+def _split(sentences, subwords) -> tuple[list, list]:
+    """Each sentence as tokens and the word of each token (words stay whole without subwords)."""
+    if subwords is None:
+        return list(sentences), [list(range(len(s))) for s in sentences]
+    pairs = [subwords.split(s) for s in sentences]
+    return [p for p, _ in pairs], [o for _, o in pairs]

@@ -65,8 +65,8 @@ __all__ = [
 #: extraction methods scored by default (all: attnprobe.analyses.extraction.EXTRACTORS)
 DEFAULT_METHODS = ("argmax-target", "argmax-source", "intersection", "itermax")
 
-#: share of unknown tokens above which the corpus is probably not the model's language
-UNK_WARNING = 0.5
+#: share of unknown words above which the scores mostly measure the vocabulary, not attention
+UNK_WARNING = 0.05
 
 log = logging.getLogger("attnprobe")
 
@@ -348,8 +348,10 @@ def analyze(
     for side, unk, tok in (("source", unk_src, src_tok), ("target", unk_tgt, tgt_tok)):
         if tok and unk / tok > UNK_WARNING:
             warnings_.append(
-                f"{unk / tok:.0%} of the {side} words are unknown to the model (mapped to <unk>): "
-                f"is the corpus in the model's language, and the sides in the right order?"
+                f"{unk / tok:.1%} of the {side} words ({unk} of {tok}) are unknown to the model "
+                f"(mapped to <unk>): check the language, the side order and the casing; for text "
+                f"outside the training vocabulary use a subword model "
+                f"(attnprobe train --subwords 8000)"
             )
     for w in warnings_:
         log.warning(w)

@@ -16,7 +16,10 @@ each sentence divided by its own near gradient, and summarised as medians over
 sentences with bootstrap intervals (:func:`attnprobe.analyses.gradflow.shortcut_profile`).
 The ratio attention / no attention is taken per seed with a paired bootstrap
 (same sentences, same seed). Saved checkpoints can be measured beside them on the
-same sentences (with their own vocabularies).
+same sentences (with their own vocabularies), and :func:`measure_over_training`
+measures the checkpoints a training run saved (``attnprobe train
+--checkpoint-every N --keep-checkpoints 0``), attention against no attention at
+the same seed and the same step.
 
 This module runs the models; the summaries are pure functions in
 :mod:`attnprobe.analyses.gradflow`. :func:`format_shortcut` and
@@ -53,6 +56,11 @@ __all__ = [
     "combine_seeds",
     "format_shortcut",
     "plot_shortcut",
+    "training_runs",
+    "TrainingShortcut",
+    "measure_over_training",
+    "format_over_training",
+    "plot_over_training",
 ]
 
 log = logging.getLogger("attnprobe")
@@ -398,6 +406,277 @@ def plot_shortcut(run: ShortcutRun):
     fig.suptitle(
         f"Gradient reaching source words at initialisation (seeds {seeds}; {run.corpus}); "
         "bars: 95% bootstrap interval",
+        fontsize="medium",
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- over training
+
+
+def training_runs(work_dirs: Sequence) -> dict[tuple[str, int], dict[int, object]]:
+    """The checkpoints of training runs: ``(architecture, seed) -> {step: path}``.
+
+    ``work_dirs`` are the work folders of ``attnprobe train --checkpoint-every N
+    --keep-checkpoints 0`` (``OUT.work``, holding ``step-N.pt``); the architecture
+    and seed are read from the checkpoints.
+
+    Raises
+    ------
+    InputError : a folder without checkpoints, or two runs of the same architecture and seed.
+    """
+    from pathlib import Path
+
+    from attnprobe.models.checkpoint import load, read_resume
+    from attnprobe.models.reference.train import checkpoints
+
+    runs: dict[tuple[str, int], dict[int, object]] = {}
+    for d in work_dirs:
+        d = Path(d)
+        found = checkpoints(d) if d.is_dir() else []
+        if not found:
+            raise InputError(
+                "no step-N.pt checkpoints",
+                path=d,
+                fix="give the OUT.work folder of attnprobe train --checkpoint-every N "
+                "--keep-checkpoints 0",
+            )
+        first = found[0][1]
+        key = (load(first).cfg.name, int(read_resume(first)["config"]["seed"]))
+        if key in runs:
+            raise InputError(
+                f"a second run of {key[0]} with seed {key[1]}",
+                path=d,
+                fix="give one work folder per architecture and seed",
+            )
+        runs[key] = dict(found)
+    return runs
+
+
+@dataclass
+class TrainingShortcut:
+    """What :func:`measure_over_training` measured.
+
+    ``profiles[arch][seed][step]``: ``{"path": ..., "distance": ...}`` of the checkpoint
+    at ``step``; ``ratios[arch][seed][step][by]``: per bucket, ``arch`` over the
+    baseline of the same seed at the same step (paired bootstrap over sentences).
+    """
+
+    corpus: str
+    lengths: list[int]
+    archs: list[str]
+    seeds: list[int]
+    steps: list[int]
+    baseline: str | None
+    n_boot: int
+    profiles: dict = field(default_factory=dict)
+    ratios: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        from attnprobe import __version__
+
+        return {
+            "signature": {
+                "attnprobe": __version__,
+                "corpus": self.corpus,
+                "source_lengths": self.lengths,
+                "archs": self.archs,
+                "seeds": self.seeds,
+                "steps": self.steps,
+                "baseline": self.baseline,
+                "n_boot": self.n_boot,
+            },
+            "trained": {
+                a: {
+                    str(s): {
+                        str(t): {by: p.to_dict() for by, p in per.items()} for t, per in v.items()
+                    }
+                    for s, v in by_seed.items()
+                }
+                for a, by_seed in self.profiles.items()
+            },
+            "ratio": {
+                a: {
+                    str(s): {
+                        str(t): {by: [e.to_dict() for e in r] for by, r in per.items()}
+                        for t, per in v.items()
+                    }
+                    for s, v in by_seed.items()
+                }
+                for a, by_seed in self.ratios.items()
+            },
+        }
+
+
+def measure_over_training(
+    work_dirs: Sequence,
+    sentences: int = 8,
+    pair: str = "enfr",
+    *,
+    baseline: str = "none",
+    batch_size: int = 8,
+    n_boot: int = 1000,
+) -> TrainingShortcut:
+    """The gradient shortcut over training: every checkpoint of every run, same sentences.
+
+    Each checkpoint is measured as :func:`measure_shortcut` measures an untrained
+    model (gradient of each target word's log-probability reaching each source
+    word, by path length and distance, relative to the near gradient); each
+    architecture is divided by ``baseline`` at the same seed and step. Only the
+    steps that every run saved are measured.
+
+    Parameters
+    ----------
+    work_dirs : one work folder per run (see :func:`training_runs`); the models must
+        know the words of the toy pair's test sentences (trained with ``--toy PAIR``).
+    sentences, pair : as in :func:`measure_shortcut`.
+
+    Examples
+    --------
+    >>> run = measure_over_training(["b0.work", "n0.work"])  # doctest: +SKIP
+    >>> run.ratios["bahdanau"][0][run.steps[-1]]["path"][-1].value > 1  # doctest: +SKIP
+    True
+    """
+    from attnprobe.models.checkpoint import load
+
+    runs = training_runs(work_dirs)
+    steps = sorted(set.intersection(*(set(v) for v in runs.values())))
+    if not steps:
+        raise InputError(
+            "the runs share no checkpoint step",
+            fix="train every run with the same --checkpoint-every and --keep-checkpoints 0",
+        )
+    corpus = shortcut_sentences(pair, sentences)
+    archs = list(dict.fromkeys(a for a, _ in sorted(runs)))
+    seeds = sorted({s for _, s in runs})
+    run = TrainingShortcut(
+        corpus.name,
+        [len(s) for s in corpus.src],
+        archs,
+        seeds,
+        steps,
+        baseline if baseline in archs else None,
+        n_boot,
+    )
+    for (arch, seed), paths in sorted(runs.items()):
+        for step in steps:
+            log.info("%s, seed %d, step %d: %d sentences", arch, seed, step, len(corpus))
+            model = load(paths[step])
+            _check_words(model, corpus, paths[step])
+            run.profiles.setdefault(arch, {}).setdefault(seed, {})[step] = model_profiles(
+                model, corpus, batch_size=batch_size, n_boot=n_boot
+            )
+    base = run.profiles.get(run.baseline, {})
+    for arch in archs:
+        if arch == run.baseline:
+            continue
+        for seed in seeds:
+            if seed not in base or seed not in run.profiles[arch]:
+                continue
+            for step in steps:
+                mine, theirs = run.profiles[arch][seed][step], base[seed][step]
+                run.ratios.setdefault(arch, {}).setdefault(seed, {})[step] = {
+                    by: shortcut_ratio(mine[by], theirs[by], n_boot=n_boot) for by in SHORTCUT_KEYS
+                }
+    return run
+
+
+def _check_words(model, corpus: ParallelCorpus, path) -> None:
+    unknown = sum(model.count_unknown(s, "src") for s in corpus.src)
+    if unknown:
+        raise InputError(
+            f"{unknown} words of the {corpus.name} are unknown to this model",
+            path=path,
+            fix="measure models trained on the toy pair (attnprobe train --toy PAIR), "
+            "or choose it with --pair",
+        )
+
+
+def _series(run: TrainingShortcut, arch: str, by: str, j: int, ratio: bool) -> list[SeedSummary]:
+    """Bucket ``j`` of ``arch`` at every step, summarised over seeds."""
+    table = run.ratios if ratio else run.profiles
+    out = []
+    for step in run.steps:
+        per_seed = table.get(arch, {})
+        est = [
+            per_seed[s][step][by][j] if ratio else per_seed[s][step][by].estimates[j]
+            for s in run.seeds
+            if s in per_seed
+        ]
+        out.append(combine_seeds(est))
+    return out
+
+
+def format_over_training(run: TrainingShortcut) -> str:
+    """One table per grouping's farthest bucket: each architecture's relative gradient
+    and its ratio to the baseline at each step (cells as in :func:`format_shortcut`)."""
+    seeds = len(run.seeds)
+    ratio_archs = [a for a in run.archs if a in run.ratios]
+    out = [
+        f"Gradient reaching far source words over training ({', '.join(run.archs)}; seeds "
+        f"{', '.join(map(str, run.seeds))}) on {run.corpus}.",
+        "Each sentence's || d log p(y_t) / d e_s || in the farthest bucket divided by its "
+        "near gradient; medians over sentences.",
+        "Cell: median over seeds (lowest-highest seed) [95% bootstrap interval over sentences, "
+        "widest seed].",
+    ]
+    names = {"path": "path length t + s", "distance": "distance |t - s|"}
+    for by in SHORTCUT_KEYS:
+        first = run.profiles[run.archs[0]][run.seeds[0]][run.steps[0]][by]
+        j = len(first.labels) - 1
+        head = ["step", *run.archs, *(f"{a} / {run.baseline}" for a in ratio_archs)]
+        rows = [head]
+        cols = [_series(run, a, by, j, False) for a in run.archs]
+        cols += [_series(run, a, by, j, True) for a in ratio_archs]
+        for k, step in enumerate(run.steps):
+            rows.append([str(step), *(_cell(c[k], seeds) for c in cols)])
+        out += ["", f"{names[by]} {first.labels[j]}:", _table(rows)]
+    return "\n".join(out)
+
+
+def plot_over_training(run: TrainingShortcut):
+    """One figure: the far-bucket relative gradient of each architecture over training
+    steps (left) and its ratio to the no-attention baseline (right, 1 drawn).
+
+    Lines: medians over seeds; bars: the widest 95% bootstrap interval of any seed.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    ax_g, ax_r = fig.subplots(1, 2)
+    first = run.profiles[run.archs[0]][run.seeds[0]][run.steps[0]]["path"]
+    j = len(first.labels) - 1
+    x = np.asarray(run.steps, float)
+    for arch in run.archs:
+        for ax, ratio in ((ax_g, False), (ax_r, True)):
+            if ratio and arch not in run.ratios:
+                continue
+            s = _series(run, arch, "path", j, ratio)
+            y = np.array([e.value for e in s])
+            err = np.clip(np.array([[e.value - e.low, e.high - e.value] for e in s]).T, 0, None)
+            base = arch == run.baseline
+            ax.errorbar(
+                x,
+                y,
+                yerr=err,
+                capsize=3,
+                marker="s" if base else "o",
+                color="black" if base else None,
+                linestyle="--" if base else "-",
+                label=f"{arch} (no attention, baseline)" if base else arch,
+            )
+    ax_r.axhline(1.0, color="black", linestyle="--", linewidth=1)
+    for ax in (ax_g, ax_r):
+        ax.set_yscale("log")
+        ax.set_xlabel("training step (updates)")
+        ax.grid(True, alpha=0.3)
+    ax_g.set_ylabel(f"gradient at t + s {first.labels[j]} / near gradient\n(median, log scale)")
+    ax_r.set_ylabel(f"attention / {run.baseline} at the same step\n(median ratio, log scale)")
+    handles, labels = ax_g.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right center", frameon=False)
+    fig.suptitle(
+        f"Gradient reaching far source words over training (seeds "
+        f"{', '.join(map(str, run.seeds))}; {run.corpus}); bars: 95% bootstrap interval",
         fontsize="medium",
     )
     return fig

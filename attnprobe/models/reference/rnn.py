@@ -430,6 +430,12 @@ class Seq2Seq(WordVocabularies, nn.Module):
             "sha256": self.meta.get("sha256"),
             "src_vocab": len(self.src_vocab) if self.src_vocab else cfg.src_vocab,
             "tgt_vocab": len(self.tgt_vocab) if self.tgt_vocab else cfg.tgt_vocab,
+            "subwords": {  # None: both sides read words
+                side: None if sw is None else sw.describe()
+                for side, sw in (("src", self.src_subwords), ("tgt", self.tgt_subwords))
+            }
+            if self.src_subwords or self.tgt_subwords
+            else None,
         }
 
     @property
