@@ -57,7 +57,7 @@ OUTPUT_FILES = ("report.html", "metrics.json", "sentences.jsonl")
 REPORT_SENTENCES = 2000
 
 
-def report_sample(n: int, size: int = REPORT_SENTENCES) -> list[int]:
+def report_sample(n: int, size: int | None = None) -> list[int]:
     """The positions of the sentences the report shows: all, or ``size`` spread evenly.
 
     Examples
@@ -65,6 +65,7 @@ def report_sample(n: int, size: int = REPORT_SENTENCES) -> list[int]:
     >>> report_sample(3), report_sample(10, size=4)
     ([0, 1, 2], [0, 3, 6, 9])
     """
+    size = REPORT_SENTENCES if size is None else size
     if n <= size:
         return list(range(n))
     return sorted(set(np.linspace(0, n - 1, size).round().astype(int).tolist()))
@@ -221,7 +222,7 @@ class Results:
 
     def _report_view(self) -> Results:
         """These results with at most :data:`REPORT_SENTENCES` sentences (an even spread)."""
-        if len(self.sentences) <= REPORT_SENTENCES:
+        if len(self.sentences) == len(report_sample(len(self.sentences))):
             return self
         shown = [self.sentences[k] for k in report_sample(len(self.sentences))]
         explorer = {"shown": len(shown), "of": len(self.sentences)}
@@ -374,9 +375,10 @@ def write_output(
     --------
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()) / "out"
-    >>> r = write_output(d, {"corpus": {"analysed": 1}}, iter([{"index": 0}]), figures=False)
-    >>> (d / "sentences.jsonl").read_text(), r.n_sentences
-    ('{"index":0}\\n', 1)
+    >>> rec = {"index": 0, "src": ["a"], "tgt": ["b"], "src_len": 1, "tgt_len": 1}
+    >>> r = write_output(d, {"corpus": {"analysed": 1}}, iter([rec]), figures=False)
+    >>> (d / "sentences.jsonl").read_text()[:12], r.n_sentences
+    ('{"index":0,"', 1)
     """
     n = (metrics.get("corpus") or {}).get("analysed") or 0
     shown = set(report_sample(n))
@@ -393,7 +395,7 @@ def write_output(
                 if os.path.basename(name) != name or name.startswith("."):
                     raise InputError(f"alignment file name {name!r} is not a plain file name")
                 files[name] = key
-        log.info("writing sentences.jsonl and alignments/ (%d sentences)", n)
+        log.info("writing metrics.json and sentences.jsonl (%d sentences)", n)
         handles = {}
         try:
             for name in files:

@@ -81,7 +81,8 @@ def data_args(d):
 
 @pytest.fixture
 def fake_analysis(monkeypatch):
-    """Replace the pipeline's analyze() by a stand-in that logs one of its two warnings.
+    """Replace the pipeline's analyze() by a stand-in that logs one of its two warnings
+    and writes the output folder (``out``), as the real one does.
 
     Keeps these tests about the command (logging, output folder, exit codes), and
     independent of how the pipeline reports what it found.
@@ -98,6 +99,7 @@ def fake_analysis(monkeypatch):
         logging.getLogger("attnprobe").warning("logged and listed")
         results = hand_made_results()
         results.metrics["warnings"] = ["logged and listed", "only listed"]
+        results.save(options["out"], force=options["force"])
         return results
 
     monkeypatch.setattr(driver, "analyze", analyze)

@@ -152,8 +152,8 @@ def analyze(
         default_corpus,
     )
     from attnprobe.pipeline.driver import analyze as run_analysis
+    from attnprobe.pipeline.scale.ray_engine import check_ray
     from attnprobe.runs.forward import torch_threads
-    from attnprobe.scale.ray_engine import check_ray
 
     # every check that needs no data comes first: a mistake costs no waiting
     names = check_analyses(_split(analyses))

@@ -17,7 +17,7 @@ from attnprobe.pipeline.common import (
     row_words,
     word_masks,
 )
-from attnprobe.scale.stats import Max
+from attnprobe.pipeline.scale.stats import Max
 
 #: attribution methods ``analyze`` runs by default: one shared forward and one backward per
 #: target step each (Integrated Gradients with 50 points costs about 30 times more: ask for it)

@@ -8,7 +8,7 @@ in this package (``alignment``, ``quality``, ``patterns``, ``gradflow``,
 - ``update(CapturedBatch)``, once per batch of a shard: adds to the step's
   statistics and writes per-sentence numbers into the batch's records;
 - ``stats()``: the shard's sufficient statistics, a dict that
-  :func:`attnprobe.scale.stats.merge` adds up exactly over shards (counts,
+  :func:`attnprobe.pipeline.scale.stats.merge` adds up exactly over shards (counts,
   sums, per-sentence values; never a per-shard average);
 - ``finish(done, stats)``, once per run, on the driver's context with the
   merged statistics and the finished results of the steps it requires.

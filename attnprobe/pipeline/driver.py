@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,8 +22,7 @@ from attnprobe.alignment.subwords import POOLING
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.models.interface import CapabilityError
-from attnprobe.pipeline.alignment import AlignmentAnalysis
-from attnprobe.pipeline.attribution import DEFAULT_ATTRIBUTION, AttributionAnalysis
+from attnprobe.pipeline.attribution import DEFAULT_ATTRIBUTION
 from attnprobe.pipeline.common import (
     OFFSETS,
     AnalysisContext,
@@ -33,11 +32,7 @@ from attnprobe.pipeline.common import (
     resolve_choices,
     skipped,
 )
-from attnprobe.pipeline.faithfulness import FaithfulnessAnalysis
-from attnprobe.pipeline.gradflow import GradflowAnalysis
-from attnprobe.pipeline.heads import HeadsAnalysis
-from attnprobe.pipeline.patterns import PatternsAnalysis
-from attnprobe.pipeline.quality import QualityAnalysis
+from attnprobe.pipeline.steps import ANALYSES
 
 __all__ = [
     "OFFSETS",
@@ -60,7 +55,7 @@ __all__ = [
 # ============================================================== analyze
 #
 # One streaming pass over the corpus, cut into shards of whole batches
-# (attnprobe.scale.shards): in each shard every batch runs the model once inside
+# (attnprobe.pipeline.scale.shards): in each shard every batch runs the model once inside
 # capture() (teacher forcing), and every requested analysis sees the batch
 # through ``update`` and adds to its sufficient statistics; ``finish`` reads the
 # statistics merged over all shards. Per-sentence records (numbers, links, 8-bit
@@ -70,7 +65,7 @@ __all__ = [
 #: extraction methods scored by default (all: attnprobe.analyses.extraction.EXTRACTORS)
 DEFAULT_METHODS = ("argmax-target", "argmax-source", "intersection", "itermax")
 
-#: engines that run the shards (see attnprobe.scale and docs/scale.md)
+#: engines that run the shards (see attnprobe.pipeline.scale and docs/scale.md)
 ENGINES = ("inprocess", "local", "ray")
 
 #: sentences per shard when writing an output folder (rounded up to whole batches)
@@ -81,25 +76,6 @@ UNK_WARNING = 0.5
 
 log = logging.getLogger("attnprobe")
 
-
-#: analysis name -> step class (see :mod:`attnprobe.pipeline.common`): ``requires`` names
-#: the steps whose results ``finish(done)`` reads; steps run in this dict's order (every
-#: step after those it requires), whatever order the user lists them in. ``finish``
-#: returns data only (a result dataclass with ``to_dict()``, a plain dict of numbers, or
-#: ``skipped(reason)``), stored as ``metrics[name]`` for the core steps and under
-#: ``metrics["sections"][name]`` for the others; :mod:`attnprobe.report.sections` words
-#: it (titles, labels, help texts, tables). Per-sentence numbers go into
-#: ``CapturedBatch.records`` and show up in the explorer when listed in
-#: :data:`attnprobe.report.sections.COLUMNS`.
-ANALYSES: dict[str, Callable[[AnalysisContext], object]] = {
-    "alignment": AlignmentAnalysis,
-    "quality": QualityAnalysis,
-    "patterns": PatternsAnalysis,
-    "gradflow": GradflowAnalysis,
-    "attribution": AttributionAnalysis,
-    "faithfulness": FaithfulnessAnalysis,
-    "heads": HeadsAnalysis,
-}
 
 #: analyses whose modules have not landed yet: name -> what provides them
 PLANNED_ANALYSES: dict[str, str] = {}
@@ -206,7 +182,7 @@ def _gold_hash(gold) -> str | None:
 
 def _engine(engine: str, workers: int, model, model_ref, threads, trust, address):
     """The engine object for ``engine`` (in-process, local workers, Ray), checked."""
-    from attnprobe.scale.engines import InProcessEngine, LocalEngine
+    from attnprobe.pipeline.scale.engines import InProcessEngine, LocalEngine
 
     if engine not in ENGINES:
         raise UnknownNameError("engine", engine, ENGINES)
@@ -223,14 +199,14 @@ def _engine(engine: str, workers: int, model, model_ref, threads, trust, address
         )
     if engine == "local":
         return LocalEngine(model_ref, workers, threads or 1, trust)
-    from attnprobe.scale.ray_engine import RayEngine
+    from attnprobe.pipeline.scale.ray_engine import RayEngine
 
     return RayEngine(model_ref, workers, threads or 1, trust, address)
 
 
 def _tasks(shards, data, gold, keep):
     """The :class:`ShardTask` of each shard, made one at a time."""
-    from attnprobe.scale.shards import ShardTask
+    from attnprobe.pipeline.scale.shards import ShardTask
 
     for shard in shards:
         pos = shard.positions
@@ -405,9 +381,9 @@ def analyze(
     for w in warnings_:
         log.warning(w)
 
-    from attnprobe.scale.shards import RunOptions, ShardError, plan_shards, run_key
-    from attnprobe.scale.stats import merge_all
-    from attnprobe.scale.work_area import MemoryStore, WorkArea, work_area_of
+    from attnprobe.pipeline.scale.shards import RunOptions, ShardError, plan_shards, run_key
+    from attnprobe.pipeline.scale.stats import merge_all
+    from attnprobe.pipeline.scale.work_area import MemoryStore, WorkArea, work_area_of
 
     options = RunOptions(
         analyses=steps,

@@ -21,7 +21,7 @@ from attnprobe.pipeline.common import (
     choose_later,
     word_masks,
 )
-from attnprobe.scale.stats import Max
+from attnprobe.pipeline.scale.stats import Max
 
 if TYPE_CHECKING:
     from attnprobe.analyses.patterns import CorpusPatterns, SentencePatterns
@@ -118,7 +118,7 @@ class PatternsAnalysis:
 
     def update(self, cb: CapturedBatch) -> None:
         from attnprobe.analyses.patterns import sentence_patterns
-        from attnprobe.scale.stats import merge
+        from attnprobe.pipeline.scale.stats import merge
 
         site = self.ctx.sites[0]
         for b, rec in enumerate(cb.records):

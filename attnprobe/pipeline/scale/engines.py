@@ -1,14 +1,14 @@
 """Engines: who runs the shards. In this process, or in local worker processes.
 
-Every engine runs :func:`attnprobe.scale.shards.run_shard` on each shard and
-hands each :class:`~attnprobe.scale.shards.ShardOutput` to ``on_done`` as it
+Every engine runs :func:`attnprobe.pipeline.scale.shards.run_shard` on each shard and
+hands each :class:`~attnprobe.pipeline.scale.shards.ShardOutput` to ``on_done`` as it
 comes (the driver stores it: the work area on disk, or memory). A shard that
 raises something other than an :class:`~attnprobe.errors.AttnprobeError` (a
 bad input, which would fail every shard: raised at once) is tried again
 :data:`RETRIES` times; if it still fails, the engine goes on with the other
 shards and returns ``{shard number: (id, error)}``, so the driver reports it
 by id instead of dropping it. The Ray engine lives in
-:mod:`attnprobe.scale.ray_engine`.
+:mod:`attnprobe.pipeline.scale.ray_engine`.
 
 Worker processes start with ``spawn`` (no inherited torch state), load the
 model once each (from its path), ignore Ctrl-C (the driver stops them), and
@@ -23,7 +23,7 @@ import queue
 import signal
 
 from attnprobe.errors import AttnprobeError
-from attnprobe.scale.shards import RunOptions, ShardTask, run_shard
+from attnprobe.pipeline.scale.shards import RunOptions, ShardTask, run_shard
 
 __all__ = ["RETRIES", "InProcessEngine", "LocalEngine"]
 

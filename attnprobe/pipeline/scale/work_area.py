@@ -3,7 +3,7 @@
 The work area of output folder ``OUT`` is the hidden folder ``.OUT.work``
 beside it (never inside: ``OUT`` appears only when the run is whole). Each
 finished shard is one file ``shards/NUMBER-ID.jsonl``: a first line with the
-shard's statistics (:func:`attnprobe.scale.stats.dumps`), then one line per
+shard's statistics (:func:`attnprobe.pipeline.scale.stats.dumps`), then one line per
 sentence record. A file is written under a temporary name and renamed, so it
 is either whole or absent: a run killed at any moment loses at most the shards
 in flight. A rerun with the same options (same shard ids) skips the shards it
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from attnprobe.scale.shards import Shard, ShardOutput
-from attnprobe.scale.stats import dumps, loads
+from attnprobe.pipeline.scale.shards import Shard, ShardOutput
+from attnprobe.pipeline.scale.stats import dumps, loads
 
 __all__ = ["MemoryStore", "WorkArea", "work_area_of"]
 

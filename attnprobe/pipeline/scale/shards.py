@@ -157,7 +157,7 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
 
     from attnprobe.data import ParallelCorpus
     from attnprobe.pipeline.common import AnalysisContext, CapturedBatch
-    from attnprobe.pipeline.driver import ANALYSES
+    from attnprobe.pipeline.steps import ANALYSES
     from attnprobe.results import quantize
     from attnprobe.runs.forward import eval_mode, teacher_forced
 

@@ -2,9 +2,9 @@
 
 Each actor loads the model once (from its path: on a cluster every node must
 see the file, e.g. on a shared disk) and runs
-:func:`attnprobe.scale.shards.run_shard` on one shard per call; results stream
+:func:`attnprobe.pipeline.scale.shards.run_shard` on one shard per call; results stream
 back to the driver as they finish, which stores them like any engine's
-(:mod:`attnprobe.scale.engines`). Ray is optional (``pip install
+(:mod:`attnprobe.pipeline.scale.engines`). Ray is optional (``pip install
 'attnprobe[ray]'``) and imported only here, when the engine runs.
 
 ``address``: None starts a local Ray instance with as many CPUs as actors;
@@ -20,7 +20,7 @@ import pickle
 import time
 
 from attnprobe.errors import AttnprobeError, InputError
-from attnprobe.scale.engines import RETRIES
+from attnprobe.pipeline.scale.engines import RETRIES
 
 __all__ = ["RayEngine", "check_ray", "INSTALL"]
 
@@ -57,7 +57,7 @@ class _ShardActor:
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
-        from attnprobe.scale.shards import run_shard
+        from attnprobe.pipeline.scale.shards import run_shard
 
         outs = []
         for blob in batch["task"]:
