@@ -54,7 +54,7 @@ OUTPUT_FILES = ("report.html", "metrics.json", "sentences.jsonl")
 
 #: most sentences the report's explorer shows (a larger run shows an even spread of them;
 #: sentences.jsonl keeps every one)
-REPORT_SENTENCES = 2000
+REPORT_SENTENCES = 1200
 
 
 def report_sample(n: int, size: int | None = None) -> list[int]:

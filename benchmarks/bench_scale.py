@@ -9,9 +9,10 @@ toy En->Fr training pairs (``attnprobe toy enfr --splits train`` makes 40,000):
   sentences to all of them;
 - report.html of the large run at most 5 MB.
 
-Every run is its own process (peak RSS of the driver: its own maximum; of the
-workers: the largest child's), writes an output folder like the command does,
-and the ratios compare runs of this one invocation. The machine's load average
+Every run is its own process (peak RSS: ``VmHWM`` of the driver, and of each
+local worker read while it runs; Ray's actors are not measured), writes an
+output folder like the command does, and the ratios compare runs of this one
+invocation. The machine's load average
 is printed with the figures: on a shared machine they move with it.
 
     python -m benchmarks scale                       # 40,000 pairs
@@ -33,7 +34,7 @@ MODEL = ROOT / "fixtures" / "models" / "enfr-bahdanau.pt"
 
 #: one run, in a child process: prints a JSON line with its figures
 CHILD = r"""
-import json, resource, sys, time
+import json, os, sys, threading, time
 from attnprobe.data import ParallelCorpus
 from attnprobe.data.toy import generate_split
 from attnprobe.pipeline.driver import analyze
@@ -44,6 +45,30 @@ ex = generate_split("enfr", "train")[:n]
 corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="enfr train")
 gold = [e.alignment for e in ex]
 del ex
+def hwm(pid):  # peak RSS of a process so far, MB (VmHWM: reset by exec, unlike ru_maxrss)
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(x.split()[1]) for x in f if x.startswith("VmHWM")) / 1024
+    except (OSError, StopIteration):
+        return 0.0
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+workers_peak = {}
+stop = threading.Event()
+
+def sample():  # the workers' peaks, read until they exit
+    while not stop.is_set():
+        for c in children(os.getpid()):
+            workers_peak[c] = max(workers_peak.get(c, 0.0), hwm(c))
+        time.sleep(0.2)
+
+threading.Thread(target=sample, daemon=True).start()
 ray_start = None
 if engine == "ray":
     import ray
@@ -56,12 +81,14 @@ analyze(model, corpus, gold, analyses=["alignment"], engine=engine, workers=work
 seconds = time.perf_counter() - start
 if engine == "ray":
     ray.shutdown()
-kb = 1024 if sys.platform != "darwin" else 1
+stop.set()
+# local workers are children of the driver; the multiprocessing helper (resource tracker)
+# is small, so the largest child is a worker. Ray's actors are not our children: not measured.
 print(json.dumps({
     "seconds": seconds,
     "ray_start": ray_start,
-    "driver_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kb / 2**20,
-    "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kb / 2**20,
+    "driver_rss_mb": hwm("self"),
+    "worker_rss_mb": max(workers_peak.values(), default=0.0) if engine == "local" else None,
 }))
 """
 
@@ -103,9 +130,10 @@ def main(argv=None) -> None:
             *([] if args.no_ray else [("ray x2", "ray", 2, n)]),
         ):
             rows[name] = r = run(size, engine, workers, work)
+            worker = f"{r['worker_rss_mb']:6.0f} MB" if r["worker_rss_mb"] else "     -   "
             print(
                 f"{name:16} {size:6d} sentences  {r['seconds']:7.1f} s  "
-                f"driver {r['driver_rss_mb']:6.0f} MB  worker {r['worker_rss_mb']:6.0f} MB  "
+                f"driver {r['driver_rss_mb']:6.0f} MB  worker {worker}  "
                 f"report {r['report_mb']:5.2f} MB"
                 + (f"  ray start-up {r['ray_start']:.1f} s" if r["ray_start"] else ""),
                 flush=True,
