@@ -225,6 +225,72 @@ def _resume_hint(out, done: int, total: int) -> str:
     return f"{done} of {total} shards are done{where}; {again}"
 
 
+def _run_shards(engine, store, shards, done, tasks, options, progress) -> None:
+    """Run ``tasks`` on ``engine`` into ``store``, with one progress bar; raise on failures.
+
+    Ctrl-C (and SIGTERM, where the CLI maps it) says how many shards are kept and
+    how to resume; shards that failed on every try raise :class:`ShardError`.
+    """
+    from tqdm.auto import tqdm
+
+    from attnprobe.pipeline.scale.shards import ShardError
+
+    sizes = {s.number: s.size for s in shards}
+    finished = set(done)
+    where = getattr(store, "root", None)
+
+    def on_done(output) -> None:  # the bar counts batches as the engines report them
+        store.put(output)
+        finished.add(output.number)
+
+    bar = tqdm(
+        total=sum(sizes.values()),
+        initial=sum(sizes[k] for k in done),
+        unit="sent",
+        desc="analyze",
+        disable=None if progress is None else not progress,
+    )
+    try:
+        failures = engine.run(tasks, options, on_done, bar.update)
+    except KeyboardInterrupt:
+        log.warning("interrupted: %s", _resume_hint(where, len(finished), len(shards)))
+        raise
+    finally:
+        bar.close()
+    if failures:
+        listed = "; ".join(
+            f"shard {k} ({sid}): {err}" for k, (sid, err) in sorted(failures.items())
+        )
+        raise ShardError(
+            f"{len(failures)} shard(s) failed after retries: {listed}; "
+            + _resume_hint(where, len(finished), len(shards))
+        )
+
+
+def _finish_steps(ctx: AnalysisContext, steps, merged: dict, warnings_: list):
+    """Each step's ``finish`` on the merged statistics, in :data:`ANALYSES` order.
+
+    Returns the results (as data) and the corpus-level choices the records wait for.
+    """
+    import torch
+
+    finished, chosen = {}, {}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(ctx.seed)
+        for name in steps:  # requirements first
+            runner = ANALYSES[name](ctx)
+            log.info("analyze: finishing %s", name)
+            try:
+                done = {k: finished.get(k) for k in runner.requires}
+                finished[name] = runner.finish(done, merged.get(name, {}))
+            except (CapabilityError, SiteError) as exc:  # it cannot run on this model: say so
+                log.warning("%s: %s", name, exc)
+                warnings_.append(f"{name}: {exc}")
+                finished[name] = skipped(str(exc))
+            chosen.update(getattr(runner, "choices", {}))
+    return {k: v.to_dict() if hasattr(v, "to_dict") else v for k, v in finished.items()}, chosen
+
+
 def analyze(
     model,
     corpus: ParallelCorpus | None = None,
@@ -381,7 +447,7 @@ def analyze(
     for w in warnings_:
         log.warning(w)
 
-    from attnprobe.pipeline.scale.shards import RunOptions, ShardError, plan_shards, run_key
+    from attnprobe.pipeline.scale.shards import RunOptions, plan_shards, run_key
     from attnprobe.pipeline.scale.stats import merge_all
     from attnprobe.pipeline.scale.work_area import MemoryStore, WorkArea, work_area_of
 
@@ -437,7 +503,6 @@ def analyze(
             len(shards),
             getattr(store, "root", "memory"),
         )
-    sizes = {s.number: s.size for s in shards}
     log.info(
         "analyze: %d sentence pairs in %d shards, steps %s, engine %s",
         n,
@@ -445,45 +510,10 @@ def analyze(
         ", ".join(names),
         runner_engine.name,
     )
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=n,
-        initial=sum(sizes[k] for k in done),
-        unit="sent",
-        desc="analyze",
-        disable=None if progress is None else not progress,
-    )
-    finished_shards = set(done)
-
-    def on_done(output) -> None:  # the bar counts batches as the engines report them
-        store.put(output)
-        finished_shards.add(output.number)
-
     todo = [s for s in shards if s.number not in done]
+    tasks = _tasks(todo, data, gold_kept, keep)
     with torch_threads(threads), eval_mode(model):
-        try:
-            failures = runner_engine.run(
-                _tasks(todo, data, gold_kept, keep), options, on_done, bar.update
-            )
-        except KeyboardInterrupt:
-            log.warning(
-                "interrupted: %s",
-                _resume_hint(getattr(store, "root", None), len(finished_shards), len(shards)),
-            )
-            raise
-        finally:
-            bar.close()
-        if failures:
-            listed = "; ".join(
-                f"shard {k} ({sid}): {err}" for k, (sid, err) in sorted(failures.items())
-            )
-            raise ShardError(
-                f"{len(failures)} shard(s) failed after retries: {listed}; "
-                + _resume_hint(getattr(store, "root", None), len(finished_shards), len(shards))
-            )
-        merged = merge_all(store.stats())
+        _run_shards(runner_engine, store, shards, done, tasks, options, progress)
         ctx = AnalysisContext(
             model,
             data,
@@ -497,22 +527,8 @@ def analyze(
             attribution=options.attribution,
             picks=options.picks,
         )
-        finished, chosen = {}, {}
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            for name in steps:  # ANALYSES order: requirements first
-                runner = ANALYSES[name](ctx)
-                log.info("analyze: finishing %s", name)
-                try:
-                    finished[name] = runner.finish(
-                        {k: finished.get(k) for k in runner.requires}, merged.get(name, {})
-                    )
-                except (CapabilityError, SiteError) as exc:  # it cannot run on this model
-                    log.warning("%s: %s", name, exc)
-                    warnings_.append(f"{name}: {exc}")
-                    finished[name] = skipped(str(exc))
-                chosen.update(getattr(runner, "choices", {}))
-        finished = {k: v.to_dict() if hasattr(v, "to_dict") else v for k, v in finished.items()}
+        merged = merge_all(store.stats())
+        finished, chosen = _finish_steps(ctx, steps, merged, warnings_)
 
     alignment = finished.pop("alignment", None)
     primary = {"site": site_keys[0] if site_keys else None, "method": methods[0], "offset": 0}
