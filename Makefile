@@ -18,7 +18,7 @@ DEMO_SENTENCE = the black cat does not see the small dog near the house
 
 $(BIN)/attnprobe: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[test,hf]'
+	$(PIP) -e '.[test,hf,ray]'
 	touch $@
 
 venv: $(BIN)/attnprobe

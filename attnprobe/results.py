@@ -8,7 +8,12 @@ from those files alone (``attnprobe report DIR``), and keeping this module and
 the report free of torch (the report never touches the model).
 
 The output directory is written to a temporary sibling folder and renamed into
-place at the end, so a crash or Ctrl-C leaves either the whole report or nothing.
+place at the end, so a crash or Ctrl-C leaves either the whole report or nothing;
+the temporary folder's name carries the writer's process id, so a later run
+removes the leftovers of a writer that was killed outright. A large run is
+written from a stream of records (:func:`write_output`): ``sentences.jsonl``
+and the alignment files get every sentence, the HTML report a bounded,
+deterministic sample of them (:data:`REPORT_SENTENCES`).
 The report modules never import this one (:func:`quantize` lives in
 :mod:`attnprobe.report.quantized` and is re-exported here), so the import graph
 has no cycle: results -> report, never back.
@@ -24,17 +29,46 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from attnprobe.alignment import Alignment, write_pharaoh
+from attnprobe.alignment.formats import format_pharaoh
 from attnprobe.errors import InputError
 from attnprobe.fileio import apply_umask, output_error, write_text_atomic
 from attnprobe.report.quantized import dequantize, quantize
 
-__all__ = ["Results", "quantize", "dequantize", "OUTPUT_FILES"]
+__all__ = [
+    "Results",
+    "quantize",
+    "dequantize",
+    "OUTPUT_FILES",
+    "REPORT_SENTENCES",
+    "report_sample",
+    "write_output",
+]
 
 log = logging.getLogger("attnprobe")
 
 #: the files of an output directory (besides alignments/ and figures/)
 OUTPUT_FILES = ("report.html", "metrics.json", "sentences.jsonl")
+
+#: most sentences the report's explorer shows (a larger run shows an even spread of them;
+#: sentences.jsonl keeps every one)
+REPORT_SENTENCES = 1200
+
+
+def report_sample(n: int, size: int | None = None) -> list[int]:
+    """The positions of the sentences the report shows: all, or ``size`` spread evenly.
+
+    Examples
+    --------
+    >>> report_sample(3), report_sample(10, size=4)
+    ([0, 1, 2], [0, 3, 6, 9])
+    """
+    size = REPORT_SENTENCES if size is None else size
+    if n <= size:
+        return list(range(n))
+    return sorted(set(np.linspace(0, n - 1, size).round().astype(int).tolist()))
 
 
 def _links(pairs) -> frozenset:
@@ -68,8 +102,9 @@ class Results:
 
     @property
     def n_sentences(self) -> int:
-        """Number of analysed sentences."""
-        return len(self.sentences)
+        """Number of analysed sentences (of the run, when ``sentences`` is the report's sample)."""
+        sample = self.metrics.get("explorer")
+        return sample["of"] if sample else len(self.sentences)
 
     @property
     def signature(self) -> dict:
@@ -137,8 +172,11 @@ class Results:
         return d
 
     @classmethod
-    def from_json(cls, directory: str | os.PathLike) -> Results:
+    def from_json(cls, directory: str | os.PathLike, sample: bool = False) -> Results:
         """Read what :meth:`to_json` wrote.
+
+        ``sample``: keep only the sentences the report shows (:func:`report_sample`),
+        reading ``sentences.jsonl`` line by line: memory stays bounded on any corpus.
 
         Raises
         ------
@@ -152,8 +190,18 @@ class Results:
                     "not found", path=p, fix="give a folder written by `attnprobe analyze`"
                 )
         metrics = _read_json(files[0], files[0].read_text(encoding="utf-8"))
-        lines = files[1].read_text(encoding="utf-8").splitlines()
-        sentences = [_read_json(files[1], x, n) for n, x in enumerate(lines, 1) if x.strip()]
+        n = (metrics.get("corpus") or {}).get("analysed")
+        shown = set(report_sample(n)) if sample and n else None
+        sentences, k = [], 0
+        with open(files[1], encoding="utf-8") as f:
+            for line_no, x in enumerate(f, 1):
+                if not x.strip():
+                    continue
+                if shown is None or k in shown:
+                    sentences.append(_read_json(files[1], x, line_no))
+                k += 1
+        if shown is not None and len(sentences) < k:
+            metrics = {**metrics, "explorer": {"shown": len(sentences), "of": k}}
         return cls(metrics, sentences)
 
     def to_html(self, path: str | os.PathLike) -> Path:
@@ -169,8 +217,16 @@ class Results:
         from attnprobe.report.html import render_report
 
         path = Path(path)
-        write_text_atomic(path, render_report(self))
+        write_text_atomic(path, render_report(self._report_view()))
         return path
+
+    def _report_view(self) -> Results:
+        """These results with at most :data:`REPORT_SENTENCES` sentences (an even spread)."""
+        if len(self.sentences) == len(report_sample(len(self.sentences))):
+            return self
+        shown = [self.sentences[k] for k in report_sample(len(self.sentences))]
+        explorer = {"shown": len(shown), "of": len(self.sentences)}
+        return Results({**self.metrics, "explorer": explorer}, shown)
 
     def _repr_html_(self) -> str:
         from attnprobe.report.html import render_summary
@@ -203,37 +259,7 @@ class Results:
         >>> sorted(p.name for p in Results({}, []).save(d, figures=False).iterdir())
         ['alignments', 'metrics.json', 'report.html', 'sentences.jsonl']
         """
-        out = Path(out_dir)
-        if out.exists() and not force:
-            raise InputError("already exists", path=out, fix="pass --force to replace it")
-        tmp = old = None
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-            log.info("writing %s", out)
-            self._write_all(tmp, figures)
-            apply_umask(tmp)
-            if out.exists():  # --force: keep the old folder until the new one is in place
-                old = out.with_name(f".{out.name}.old")
-                _remove(old)
-                os.replace(out, old)
-            os.replace(tmp, out)
-            tmp = None
-        except OSError as exc:
-            raise output_error(out, exc) from exc
-        except InputError as exc:
-            if isinstance(exc.__cause__, OSError):  # from a file inside the temporary folder
-                raise output_error(out, exc.__cause__) from exc.__cause__
-            raise
-        finally:  # also on Ctrl-C: no temporary folder stays, and the old folder comes back
-            if tmp is not None:
-                _remove(tmp)
-            if old is not None:
-                if out.exists():
-                    _remove(old)
-                else:
-                    os.replace(old, out)
-        return out
+        return _publish(out_dir, force, lambda d: self._write_all(d, figures))
 
     def _write_all(self, d: Path, figures: bool) -> None:
         log.info("writing metrics.json and sentences.jsonl (%d sentences)", self.n_sentences)
@@ -271,3 +297,141 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+def _publish(out_dir, force: bool, write) -> Path:
+    """Fill a temporary folder beside ``out_dir`` with ``write(folder)``, then rename it there.
+
+    On any error (Ctrl-C included) the temporary folder is removed and
+    ``out_dir`` is untouched; leftovers of writers killed outright (their process
+    is gone) are removed first.
+    """
+    out = Path(out_dir)
+    if out.exists() and not force:
+        raise InputError("already exists", path=out, fix="pass --force to replace it")
+    tmp = old = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(out)
+        prefix = f".{out.name}.{os.getpid()}."
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=prefix, suffix=".tmp"))
+        log.info("writing %s", out)
+        write(tmp)
+        apply_umask(tmp)
+        if out.exists():  # --force: keep the old folder until the new one is in place
+            old = out.with_name(f".{out.name}.old")
+            _remove(old)
+            os.replace(out, old)
+        os.replace(tmp, out)
+        tmp = None
+    except OSError as exc:
+        raise output_error(out, exc) from exc
+    except InputError as exc:
+        if isinstance(exc.__cause__, OSError):  # from a file inside the temporary folder
+            raise output_error(out, exc.__cause__) from exc.__cause__
+        raise
+    finally:  # also on Ctrl-C: no temporary folder stays, and the old folder comes back
+        if tmp is not None:
+            _remove(tmp)
+        if old is not None:
+            if out.exists():
+                _remove(old)
+            else:
+                os.replace(old, out)
+    return out
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove ``.NAME.PID.*.tmp`` folders beside ``out`` whose writer process is gone."""
+    for p in out.parent.glob(f".{out.name}.*.tmp"):
+        pid = p.name[len(out.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            log.info("removing %s (left by a run that was killed)", p)
+            _remove(p)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def write_output(
+    out_dir, metrics: dict, records, force: bool = False, figures: bool = True
+) -> Results:
+    """Write an output folder from a stream of records in corpus order, all or nothing.
+
+    The same files as :meth:`Results.save`; ``sentences.jsonl`` and the
+    alignment files are written as the records come (memory: one record and
+    the report's sample), the report shows :func:`report_sample` of them.
+    Returns Results holding that sample (``metrics["explorer"]`` says so when
+    it is not every sentence).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()) / "out"
+    >>> rec = {"index": 0, "src": ["a"], "tgt": ["b"], "src_len": 1, "tgt_len": 1}
+    >>> r = write_output(d, {"corpus": {"analysed": 1}}, iter([rec]), figures=False)
+    >>> (d / "sentences.jsonl").read_text()[:12], r.n_sentences
+    ('{"index":0,"', 1)
+    """
+    n = (metrics.get("corpus") or {}).get("analysed") or 0
+    shown = set(report_sample(n))
+    sample: list[dict] = []
+
+    def write(d: Path) -> None:
+        (d / "alignments").mkdir()
+        files = {}
+        for key in (metrics.get("alignment") or {}).get("keys", []):
+            site, method = key.rsplit("/", 1)
+            files[f"attention.{site}.{method}.txt"] = key
+        for section in (metrics.get("sections") or {}).values():
+            for name, key in ((section or {}).get("alignment_files") or {}).items():
+                if os.path.basename(name) != name or name.startswith("."):
+                    raise InputError(f"alignment file name {name!r} is not a plain file name")
+                files[name] = key
+        log.info("writing metrics.json and sentences.jsonl (%d sentences)", n)
+        handles = {}
+        try:
+            for name in files:
+                handles[name] = open(d / "alignments" / name, "w", encoding="utf-8")  # noqa: SIM115
+            with open(d / "sentences.jsonl", "w", encoding="utf-8") as f:
+                for k, rec in enumerate(records):
+                    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+                    for name, key in files.items():
+                        a = Alignment(
+                            _links(rec["links"][key]), frozenset(), rec["src_len"], rec["tgt_len"]
+                        )
+                        handles[name].write(format_pharaoh(a) + "\n")
+                    if k in shown:
+                        sample.append(rec)
+        finally:
+            for h in handles.values():
+                h.close()
+        write_text_atomic(d / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+        if figures:
+            from attnprobe.report.figures import write_figures
+
+            log.info("drawing figures/")
+            write_figures(metrics, d / "figures")
+        log.info("writing report.html")
+        view(d)
+
+    result: list[Results] = []
+
+    def view(d: Path) -> None:
+        m = (
+            metrics
+            if len(sample) == n
+            else {**metrics, "explorer": {"shown": len(sample), "of": n}}
+        )
+        result.append(Results(m, sample))
+        result[0].to_html(d / "report.html")
+
+    _publish(out_dir, force, write)
+    return result[0]

@@ -81,7 +81,8 @@ def data_args(d):
 
 @pytest.fixture
 def fake_analysis(monkeypatch):
-    """Replace the pipeline's analyze() by a stand-in that logs one of its two warnings.
+    """Replace the pipeline's analyze() by a stand-in that logs one of its two warnings
+    and writes the output folder (``out``), as the real one does.
 
     Keeps these tests about the command (logging, output folder, exit codes), and
     independent of how the pipeline reports what it found.
@@ -98,6 +99,7 @@ def fake_analysis(monkeypatch):
         logging.getLogger("attnprobe").warning("logged and listed")
         results = hand_made_results()
         results.metrics["warnings"] = ["logged and listed", "only listed"]
+        results.save(options["out"], force=options["force"])
         return results
 
     monkeypatch.setattr(driver, "analyze", analyze)
@@ -266,3 +268,27 @@ def test_analyze_and_compare_run_torch_on_the_threads_asked_then_restore(
         assert r.exit_code == 2 and "--threads" in r.output
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_cli_knows_the_engines_and_shard_size_of_the_library():
+    import attnprobe.cli.analysis as command
+    import attnprobe.pipeline.driver as driver
+
+    assert command.ENGINES == driver.ENGINES and command.SHARD_SIZE == driver.SHARD_SIZE
+
+
+def test_the_ray_engine_without_ray_is_one_line_naming_the_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    r = invoke("analyze", "model.pt", "--engine", "ray", "-o", tmp_path / "r")
+    assert r.exit_code == 2 and len(r.stderr.splitlines()) == 1
+    assert r.stderr.startswith("attnprobe: error: the ray engine needs Ray Data")
+    assert r.stderr.endswith("(fix: install it: pip install 'attnprobe[ray]')\n")
+
+
+def test_an_address_needs_the_ray_engine(tmp_path):
+    r = invoke("analyze", "model.pt", "--address", "auto", "-o", tmp_path / "r")
+    assert r.exit_code == 2 and r.stderr == (
+        "attnprobe: error: --address names a Ray cluster (fix: add --engine ray)\n"
+    )

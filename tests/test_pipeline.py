@@ -12,12 +12,20 @@ from attnprobe.alignment import Alignment
 from attnprobe.data import ParallelCorpus, Vocab
 from attnprobe.errors import InputError, UnknownNameError
 from attnprobe.pipeline.alignment import AlignmentAnalysis
-from attnprobe.pipeline.common import AnalysisContext, CapturedBatch
+from attnprobe.pipeline.common import AnalysisContext, CapturedBatch, resolve_choices
 from attnprobe.pipeline.driver import ANALYSES, analyze
 
 
 def _ctx(sentences, gold, methods=("argmax-target",)):
-    return AnalysisContext(None, None, gold, ["s"], methods, (0, -1), 0, 8, sentences)
+    return AnalysisContext(None, None, gold, ["s"], methods, (0, -1), 0, 8, len(sentences))
+
+
+def _finish(step, recs):
+    """Finish a step on its own statistics, and fill the records' chosen fields."""
+    out = step.finish({}, step.stats())
+    for rec in recs:
+        resolve_choices(rec, step.choices)
+    return out
 
 
 def test_alignment_scores_of_a_hand_made_matrix():
@@ -29,7 +37,7 @@ def test_alignment_scores_of_a_hand_made_matrix():
     ctx = _ctx(recs, gold)
     a = AlignmentAnalysis(ctx)
     a.update(CapturedBatch([0], None, {"s": [att]}, recs))
-    out = a.finish({})
+    out = _finish(a, recs)
     by_offset = {r["offset"]: r for r in out["scores"]}
     # offset 0: links {(1,0), (0,1)}: A&S = 1, A&P = 2 -> AER = 1 - 3/3 = 0, P = 1, R = 1
     assert by_offset[0]["aer"] == 0.0 and by_offset[0]["precision"] == 1.0
@@ -47,7 +55,7 @@ def test_best_offset_prefers_zero_on_a_tie_and_without_gold():
     recs = [{"src_len": 1, "tgt_len": 1}]
     a = AlignmentAnalysis(_ctx(recs, None))
     a.update(CapturedBatch([0], None, {"s": [att]}, recs))
-    out = a.finish({})
+    out = _finish(a, recs)
     assert out["scores"] == [] and out["best_offset"] == {"s/argmax-target": 0}
 
 
@@ -174,7 +182,10 @@ def test_steps_store_data_and_a_step_that_cannot_run_stores_why(tiny, monkeypatc
         def update(self, cb):
             pass
 
-        def finish(self, done):
+        def stats(self):
+            return {}
+
+        def finish(self, done, stats):
             raise CapabilityError("gradient flow needs the model's recurrent graph")
 
     monkeypatch.setitem(ANALYSES, "gradflow", Unable)

@@ -17,7 +17,18 @@ import numpy as np
 
 from attnprobe.errors import InputError
 
-__all__ = ["BUCKETS", "BucketQuality", "bucket_of", "quality_by_length"]
+__all__ = [
+    "BUCKETS",
+    "BucketQuality",
+    "bucket_of",
+    "quality_by_length",
+    "corpus_bleu",
+    "bleu_statistics",
+    "bleu_from_statistics",
+]
+
+#: n-gram orders of BLEU
+BLEU_ORDER = 4
 
 #: source-length buckets (inclusive bounds; None = no upper bound)
 BUCKETS: tuple[tuple[int, int | None], ...] = (
@@ -138,3 +149,45 @@ def corpus_bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequen
     hyp = [" ".join(h) for h in hypotheses]
     ref = [" ".join(r) for r in references]
     return float(sacrebleu.corpus_bleu(hyp, [ref], tokenize="none").score)
+
+
+def bleu_statistics(hypothesis: Sequence[str], reference: Sequence[str]) -> np.ndarray:
+    """BLEU's sufficient statistics of one sentence: they add up over a corpus.
+
+    ``[hyp_len, ref_len, matches_1..4, hyp_ngrams_1..4]`` (int64), with matches
+    clipped by the reference counts, as sacrebleu counts them on whitespace tokens.
+
+    Examples
+    --------
+    >>> bleu_statistics(["a", "b", "a"], ["a", "b"]).tolist()
+    [3, 2, 2, 1, 0, 0, 3, 2, 1, 0]
+    """
+    from collections import Counter
+
+    hyp, ref = " ".join(hypothesis).split(), " ".join(reference).split()
+    out = np.zeros(2 + 2 * BLEU_ORDER, np.int64)
+    out[0], out[1] = len(hyp), len(ref)
+    for n in range(1, BLEU_ORDER + 1):
+        h = Counter(tuple(hyp[i : i + n]) for i in range(len(hyp) - n + 1))
+        r = Counter(tuple(ref[i : i + n]) for i in range(len(ref) - n + 1))
+        out[1 + n] = sum(min(c, r[g]) for g, c in h.items())
+        out[1 + BLEU_ORDER + n] = sum(h.values())
+    return out
+
+
+def bleu_from_statistics(stats) -> float:
+    """Corpus BLEU from summed :func:`bleu_statistics` (sacrebleu's formula, exp smoothing).
+
+    Equal to :func:`corpus_bleu` of the sentences whose statistics were summed.
+
+    Examples
+    --------
+    >>> s = bleu_statistics(["a", "b", "c", "d"], ["a", "b", "c", "d"])
+    >>> round(bleu_from_statistics(s), 6)
+    100.0
+    """
+    from sacrebleu.metrics.bleu import BLEU
+
+    s = [int(x) for x in stats]
+    correct, total = s[2 : 2 + BLEU_ORDER], s[2 + BLEU_ORDER :]
+    return float(BLEU.compute_bleu(correct, total, s[0], s[1], smooth_method="exp").score)

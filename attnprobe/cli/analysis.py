@@ -14,10 +14,15 @@ from attnprobe.cli.options import (
     _log_corpus,
     _read_data,
     check_extra_outputs,
+    interrupt_on_sigterm,
     log,
     warn,
 )
 from attnprobe.errors import InputError
+
+#: kept in step with attnprobe.pipeline.driver (not imported here: the CLI starts without torch)
+ENGINES = ("inprocess", "local", "ray")
+SHARD_SIZE = 1024
 
 _threads_option = click.option(
     "--threads",
@@ -64,6 +69,36 @@ _threads_option = click.option(
 @click.option("--seed", default=0, show_default=True, help="Seed for analyses that sample.")
 @_threads_option
 @click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="inprocess",
+    show_default=True,
+    help="Who runs the shards: this process, local worker processes (as many as --workers), "
+    "or Ray actors (pip install 'attnprobe[ray]'). Every engine gives the same numbers.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes (local) or Ray actors, each loading the model once; more than 1 "
+    "with the in-process engine means local workers.",
+)
+@click.option(
+    "--shard-size",
+    type=click.IntRange(min=1),
+    default=SHARD_SIZE,
+    show_default=True,
+    help="Sentences per shard, rounded up to whole batches: the unit that is kept when a run "
+    "is interrupted, and resumed by running the same command again.",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="Ray cluster to join ('auto': the one this machine is part of; default: start a "
+    "local one). See docs/scale.md.",
+)
+@click.option(
     "--trust-pickle",
     is_flag=True,
     help="Allow a pickled model file (it runs code when loaded: trusted files only).",
@@ -79,6 +114,10 @@ def analyze(
     force,
     seed,
     threads,
+    engine,
+    workers,
+    shard_size,
+    address,
     trust_pickle,
     **data,
 ):
@@ -91,11 +130,19 @@ def analyze(
     sentence), alignments/ (Pharaoh files per site and extraction method, at
     the best offset) and figures/ (PNG and SVG).
 
+    The corpus is cut into shards of whole batches; finished shards are kept
+    in the work area .OUT.work beside the output folder, so an interrupted
+    run (Ctrl-C, SIGTERM, a killed worker) resumes when the same command runs
+    again. A large corpus shows an even sample of its sentences in the
+    report's explorer; sentences.jsonl has them all.
+
     \b
     Examples:
       attnprobe analyze fixtures/models/enfr-bahdanau.pt -o report-enfr
       attnprobe analyze model.pt --src test.en --tgt test.fr --gold test.gold
           --gold-one-based --limit 500 -o report
+      attnprobe analyze model.pt --bitext big.txt --workers 2 -o big
+      attnprobe analyze model.pt --bitext big.txt --engine ray --address auto --workers 8 -o big
     """
     from attnprobe.fileio import check_output
     from attnprobe.pipeline.driver import (
@@ -105,6 +152,7 @@ def analyze(
         default_corpus,
     )
     from attnprobe.pipeline.driver import analyze as run_analysis
+    from attnprobe.pipeline.scale.ray_engine import check_ray
     from attnprobe.runs.forward import torch_threads
 
     # every check that needs no data comes first: a mistake costs no waiting
@@ -118,6 +166,10 @@ def analyze(
             f"leaves out ({','.join(names)})",
             fix=f"add it: --analyses {','.join([*names, 'attribution'])}",
         )
+    if engine == "ray":
+        check_ray()
+    if address is not None and engine != "ray":
+        raise InputError("--address names a Ray cluster", fix="add --engine ray")
     out = check_output(out_dir, force)
     corpus, gold = _read_data(**data)
     m = _load_model(model, trust_pickle)
@@ -126,7 +178,7 @@ def analyze(
         _log_corpus(corpus, gold)
     method_list = DEFAULT_METHODS if methods is None else _split(methods)
     log.info("running analyses: %s", ", ".join(names))
-    with torch_threads(threads):
+    with torch_threads(threads), interrupt_on_sigterm():
         results = run_analysis(
             m,
             corpus,
@@ -138,9 +190,17 @@ def analyze(
             seed=seed,
             progress=None if sys.stderr.isatty() else False,
             attribution=attribution_list,
+            threads=threads,
+            engine=engine,
+            workers=workers,
+            shard_size=shard_size,
+            address=address,
+            out=out,
+            force=force,
+            trust=trust_pickle,
+            model_ref=model,
         )
     warn(results.metrics.get("warnings") or [])
-    out = results.save(out, force=force)
     line = f"{results.n_sentences} sentences"
     if results.scores:
         best = results.score()
@@ -261,7 +321,8 @@ def report(directory, out):
     from attnprobe.results import Results
 
     log.info("reading %s", directory)
-    results = Results.from_json(directory)
+    results = Results.from_json(directory, sample=True)  # the explorer's sentences only
     target = check_output(out or Path(directory) / "report.html", force=True)
     log.info("writing %s", target)
-    click.echo(str(results.to_html(target)))
+    with interrupt_on_sigterm():
+        click.echo(str(results.to_html(target)))

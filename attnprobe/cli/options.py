@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 
 import click
 
@@ -195,3 +198,25 @@ def _analyses_option(fn):
         show_default=True,
         help=f"Comma-separated analyses to run: {', '.join(ANALYSES)}.",
     )(fn)
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm():
+    """Treat SIGTERM like Ctrl-C while the block runs (the previous handler comes back after).
+
+    A ``kill`` (or a scheduler's stop) then goes through the same clean-up as
+    Ctrl-C: temporary output folders are removed, finished shards are kept,
+    and the command says how to resume (exit status 130).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,16 +1,40 @@
-"""Step ``alignment``: extract alignments per site x method x offset, score them."""
+"""Step ``alignment``: extract alignments per site x method x offset, score them.
+
+Per batch the links are extracted and counted against the gold (``|A|``,
+``|S|``, ``|P|``, ``|A∩S|``, ``|A∩P|`` per site x method x offset: statistics
+that add up over shards); ``finish`` picks each pair's best offset from the
+merged counts, and each sentence keeps the links and scores of every offset
+until that choice is made (:func:`~attnprobe.pipeline.common.choose_later`).
+"""
 
 from __future__ import annotations
 
+import numpy as np
+
 from attnprobe.alignment import score_alignments
+from attnprobe.alignment.scoring import AlignmentScores
 from attnprobe.analyses.extraction import diagonal_alignment, extract_alignment
 from attnprobe.pipeline.common import (
     AnalysisContext,
     CapturedBatch,
     _clean,
     _score_dict,
+    choose_later,
     word_masks,
 )
+
+#: the counts kept per site x method x offset, in this order
+COUNTS = ("links", "sure", "possible", "hits_sure", "hits_possible", "sentences")
+
+
+def link_counts(sc: AlignmentScores) -> np.ndarray:
+    """The additive counts of a score (:data:`COUNTS` order, int64)."""
+    return np.array([getattr(sc, k) for k in COUNTS], np.int64)
+
+
+def scores_of(counts) -> AlignmentScores:
+    """:class:`AlignmentScores` from summed :func:`link_counts`."""
+    return AlignmentScores(**{k: int(v) for k, v in zip(COUNTS, counts, strict=True)})
 
 
 class AlignmentAnalysis:
@@ -22,30 +46,61 @@ class AlignmentAnalysis:
     def __init__(self, ctx: AnalysisContext):
         self.ctx = ctx
         self.combos = [(s, m, o) for s in ctx.sites for m in ctx.methods for o in ctx.offsets]
-        self.hyp = {c: [None] * len(ctx.sentences) for c in self.combos}
+        self.counts: dict = {}  # site -> method -> str(offset) -> link_counts
+        self.choices: dict[str, int] = {}
+        self.diagonal = 0  # link counts of the diagonal alignment (with gold)
 
     def update(self, cb: CapturedBatch) -> None:
-        for b, pos in enumerate(cb.positions):
-            rec = cb.records[b]
-            masks = word_masks(rec["src_len"], rec["tgt_len"])
-            for site, method, offset in self.combos:
-                self.hyp[site, method, offset][pos] = extract_alignment(
-                    cb.attention[site][b], method, offset=offset, **masks
-                )
-
-    def finish(self, done: dict) -> dict:
         ctx = self.ctx
+        masks = [word_masks(r["src_len"], r["tgt_len"]) for r in cb.records]
+        gold = None if ctx.gold is None else [ctx.gold[p] for p in cb.positions]
+        primary = (ctx.sites[0], ctx.methods[0]) if ctx.sites else None
+        for site, method, offset in self.combos:
+            hyp = [
+                extract_alignment(cb.attention[site][b], method, offset=offset, **masks[b])
+                for b in range(len(cb.records))
+            ]
+            fields = [{"links": {f"{site}/{method}": sorted(map(list, a.sure))}} for a in hyp]
+            if gold is not None:
+                sc = score_alignments(gold, hyp)
+                per_method = self.counts.setdefault(site, {}).setdefault(method, {})
+                key = str(offset)
+                per_method[key] = per_method.get(key, 0) + link_counts(sc)
+                if (site, method) == primary:
+                    per = sc.per_sentence()
+                    for b, f in enumerate(fields):
+                        f["aer"] = _clean(per.aer[b])
+                        f["precision"] = _clean(per.precision[b])
+                        f["recall"] = _clean(per.recall[b])
+            for rec, f in zip(cb.records, fields, strict=True):
+                choose_later(rec, f"alignment {site}/{method}", offset, f)
+        if gold is not None:  # the word-blind baseline, on the same gold
+            diagonal = [diagonal_alignment(r["src_len"], r["tgt_len"]) for r in cb.records]
+            self.diagonal = self.diagonal + link_counts(score_alignments(gold, diagonal))
+
+    def stats(self) -> dict:
+        """This part's link counts (site -> method -> offset -> :data:`COUNTS`), and the
+        diagonal baseline's (with gold)."""
+        out = {"counts": self.counts}
+        if self.ctx.gold is not None:
+            out["diagonal"] = self.diagonal
+        return out
+
+    def finish(self, done: dict, stats: dict) -> dict:
+        ctx = self.ctx
+        counts = stats.get("counts", {})
         rows, best = [], {}
         for site in ctx.sites:
             for method in ctx.methods:
                 scored = {}
                 if ctx.gold is not None:
                     for o in ctx.offsets:
-                        scored[o] = score_alignments(list(ctx.gold), self.hyp[site, method, o])
+                        scored[o] = scores_of(counts[site][method][str(o)])
                     offset = min(ctx.offsets, key=lambda o: (scored[o].aer, abs(o)))
                 else:
                     offset = ctx.offsets[0]
                 best[f"{site}/{method}"] = offset
+                self.choices[f"alignment {site}/{method}"] = offset
                 for o, sc in scored.items():
                     rows.append(
                         {
@@ -56,17 +111,7 @@ class AlignmentAnalysis:
                             **_score_dict(sc),
                         }
                     )
-                for pos, rec in enumerate(ctx.sentences):
-                    a = self.hyp[site, method, offset][pos]
-                    rec.setdefault("links", {})[f"{site}/{method}"] = sorted(map(list, a.sure))
-                if ctx.gold is not None and (site, method) == (ctx.sites[0], ctx.methods[0]):
-                    per = scored[offset].per_sentence()
-                    for k, rec in enumerate(ctx.sentences):
-                        rec["aer"] = _clean(per.aer[k])
-                        rec["precision"] = _clean(per.precision[k])
-                        rec["recall"] = _clean(per.recall[k])
         out = {"scores": rows, "best_offset": best, "keys": list(best)}
-        if ctx.gold is not None:  # the word-blind baseline attention's AER is read against
-            diagonal = [diagonal_alignment(r["src_len"], r["tgt_len"]) for r in ctx.sentences]
-            out["diagonal"] = _score_dict(score_alignments(list(ctx.gold), diagonal))
+        if "diagonal" in stats:  # the word-blind baseline attention's AER is read against
+            out["diagonal"] = _score_dict(scores_of(stats["diagonal"]))
         return out

@@ -8,13 +8,16 @@ import numpy as np
 
 from attnprobe.alignment import score_alignments
 from attnprobe.analyses.extraction import extract_alignment
+from attnprobe.pipeline.alignment import link_counts, scores_of
 from attnprobe.pipeline.common import (
     AnalysisContext,
     CapturedBatch,
     _clean,
+    choose_later,
     row_words,
     word_masks,
 )
+from attnprobe.pipeline.scale.stats import Max
 
 #: attribution methods ``analyze`` runs by default: one shared forward and one backward per
 #: target step each (Integrated Gradients with 50 points costs about 30 times more: ask for it)
@@ -79,14 +82,34 @@ class AttributionAnalysis:
         self.ctx = ctx
         self.methods = tuple(ctx.attribution) or DEFAULT_ATTRIBUTION
         self.extraction = ctx.methods[0]
-        n = len(ctx.sentences)
-        self.agree = {(s, m): [None] * n for s in ctx.sites for m in self.methods}
-        sources = [*self.methods, *(["attention"] if ctx.sites else [])]
-        self.hyp = {(src, o): [None] * n for src in sources for o in ctx.offsets}
+        self.sources = [*(["attention"] if ctx.sites else []), *self.methods]
         self.timed = " + ".join(self.methods)  # timed together: they share one sweep
+        # statistics (see stats()): per-step agreement by position, link counts, timings
+        self.agree: dict = {}  # site -> method -> str(position) -> Agreement arrays
+        self.counts: dict = {}  # source -> str(offset) -> link counts
         self.seconds = {self.timed: 0.0}
-        self.max_delta: float | None = None
-        self.gaps = [0.0, 0.0]  # IG: sum |delta|, sum |f(x) - f(x')|
+        self.max_delta = Max(None)
+        self.gaps = np.zeros(2)  # IG: sum |delta|, sum |f(x) - f(x')|
+        self.choices: dict[str, int] = {}
+
+    def _links(self, cb: CapturedBatch, source: str, matrices) -> None:
+        """Extract ``source``'s links at every offset; count them; keep them per sentence."""
+        ctx = self.ctx
+        gold = None if ctx.gold is None else [ctx.gold[p] for p in cb.positions]
+        masks = [word_masks(r["src_len"], r["tgt_len"]) for r in cb.records]
+        for o in ctx.offsets:
+            hyp = [
+                extract_alignment(m, self.extraction, offset=o, **mask)
+                for m, mask in zip(matrices, masks, strict=True)
+            ]
+            if gold is not None:
+                per = self.counts.setdefault(source, {})
+                per[str(o)] = per.get(str(o), 0) + link_counts(score_alignments(gold, hyp))
+            if source != "attention":
+                key = f"attribution.{source}/{self.extraction}"
+                for rec, a in zip(cb.records, hyp, strict=True):
+                    fields = {"links": {key: sorted(map(list, a.sure))}}
+                    choose_later(rec, f"attribution {source}", o, fields)
 
     def update(self, cb: CapturedBatch) -> None:
         import time
@@ -96,14 +119,8 @@ class AttributionAnalysis:
         from attnprobe.runs.attribution import attribute_methods
 
         ctx = self.ctx
-        for b, pos in enumerate(cb.positions):
-            if ctx.sites:
-                rec = cb.records[b]
-                masks = word_masks(rec["src_len"], rec["tgt_len"])
-                for o in ctx.offsets:
-                    self.hyp["attention", o][pos] = extract_alignment(
-                        cb.attention[ctx.sites[0]][b], self.extraction, offset=o, **masks
-                    )
+        if ctx.sites:
+            self._links(cb, "attention", cb.attention[ctx.sites[0]])
         start = time.perf_counter()  # one call: the methods share their gradients
         results = attribute_methods(ctx.model, cb.batch, self.methods)
         self.seconds[self.timed] += time.perf_counter() - start
@@ -111,41 +128,61 @@ class AttributionAnalysis:
             mats, delta, _, gain = results[method]
             if delta is not None:
                 worst = max(float(np.abs(d).max()) for d in delta)
-                self.max_delta = max(worst, self.max_delta or 0.0)
+                self.max_delta = self.max_delta + Max(worst)
                 self.gaps[0] += sum(float(np.abs(d).sum()) for d in delta)
                 self.gaps[1] += sum(float(np.abs(g).sum()) for g in gain)
+            words = [row_words(mats[b], cb.batch, b) for b in range(len(cb.records))]  # [T, S]
+            self._links(cb, method, [np.abs(m) for m in words])
             for b, pos in enumerate(cb.positions):
-                rec, m = cb.records[b], row_words(mats[b], cb.batch, b)  # [T, S] words
+                rec, m = cb.records[b], words[b]
                 size = np.abs(m)
-                masks = word_masks(rec["src_len"], rec["tgt_len"])
-                for o in ctx.offsets:
-                    self.hyp[method, o][pos] = extract_alignment(
-                        size, self.extraction, offset=o, **masks
-                    )
                 for site in ctx.sites:
-                    self.agree[site, method][pos] = agreement(
-                        [cb.attention[site][b]], [m], site=site, method=method
-                    )
+                    a = agreement([cb.attention[site][b]], [m], site=site, method=method)
+                    found = self.agree.setdefault(site, {}).setdefault(method, {})
+                    found[str(pos)] = {"k": a.k, **{n: getattr(a, n) for n in _ARRAYS}}
+                    if site == ctx.sites[0] and method == self.methods[0]:
+                        tau = a.tau
+                        rec["attr_tau"] = (
+                            _clean(np.nanmean(tau)) if np.isfinite(tau).any() else None
+                        )
                 peak = size.max(1, keepdims=True)
                 rec.setdefault("attribution", {})[method] = quantize(
                     size / np.where(peak > 0, peak, 1.0)
                 )
-                if ctx.sites and method == self.methods[0]:
-                    tau = self.agree[ctx.sites[0], method][pos].tau
-                    rec["attr_tau"] = _clean(np.nanmean(tau)) if np.isfinite(tau).any() else None
 
-    def finish(self, done: dict) -> AttributionResult:
+    def stats(self) -> dict:
+        """This part's per-step agreement (by position), link counts, timings and IG gaps."""
+        return {
+            "agree": self.agree,
+            "counts": self.counts,
+            "seconds": dict(self.seconds),
+            "max_delta": self.max_delta,
+            "gaps": self.gaps,
+        }
+
+    def _agreements(self, stats: dict) -> dict:
+        """``(site, method)`` -> the corpus :class:`Agreement`, sentences in corpus order."""
         from attnprobe.analyses.agreement import Agreement
 
+        out = {}
+        for site in self.ctx.sites:
+            for method in self.methods:
+                by_pos = stats["agree"][site][method]
+                parts = [
+                    Agreement(site, method, **{**by_pos[k], "sentence": np.zeros(0, np.int64)})
+                    for k in sorted(by_pos, key=int)
+                ]
+                out[site, method] = Agreement.concat(parts, site, method)
+        return out
+
+    def finish(self, done: dict, stats: dict) -> AttributionResult:
         ctx = self.ctx
-        agreements = {k: Agreement.concat(v, *k) for k, v in self.agree.items()}
+        agreements = self._agreements(stats)
         aer, precision, recall, best, files = {}, {}, {}, {}, {}
-        for src in [*(["attention"] if ctx.sites else []), *self.methods]:
+        for src in self.sources:
             scored = {}
             if ctx.gold is not None:
-                scored = {
-                    o: score_alignments(list(ctx.gold), self.hyp[src, o]) for o in ctx.offsets
-                }
+                scored = {o: scores_of(stats["counts"][src][str(o)]) for o in ctx.offsets}
                 offset = min(ctx.offsets, key=lambda o: (scored[o].aer, abs(o)))
             else:
                 offset = 0 if 0 in ctx.offsets else ctx.offsets[0]
@@ -155,16 +192,17 @@ class AttributionAnalysis:
                 precision[src] = _clean(scored[offset].precision)
                 recall[src] = _clean(scored[offset].recall)
             if src != "attention":
-                key = f"attribution.{src}/{self.extraction}"
-                files[f"attribution.{src}.{self.extraction}.txt"] = key
-                for rec, a in zip(ctx.sentences, self.hyp[src, offset], strict=True):
-                    rec.setdefault("links", {})[key] = sorted(map(list, a.sure))
+                files[f"attribution.{src}.{self.extraction}.txt"] = (
+                    f"attribution.{src}/{self.extraction}"
+                )
+                self.choices[f"attribution {src}"] = offset
+        gaps = stats["gaps"]
         return AttributionResult(
             methods=list(self.methods),
             extraction=self.extraction,
             site=ctx.sites[0] if ctx.sites else None,
             offsets=list(ctx.offsets),
-            sentences=len(ctx.sentences),
+            sentences=ctx.sentences,
             agreement={
                 f"{s}/{m}": {k: _clean(v) for k, v in a.summary().items()}
                 for (s, m), a in agreements.items()
@@ -178,8 +216,12 @@ class AttributionAnalysis:
                 for (s, m), a in agreements.items()
                 if s == ctx.sites[0]
             },
-            seconds=dict(self.seconds),
-            max_delta=self.max_delta,
-            relative_delta=self.gaps[0] / self.gaps[1] if self.gaps[1] > 0 else None,
+            seconds=dict(stats["seconds"]),
+            max_delta=stats["max_delta"].value,
+            relative_delta=float(gaps[0] / gaps[1]) if gaps[1] > 0 else None,
             alignment_files=files,
         )
+
+
+#: the per-step arrays of an Agreement kept per sentence (``sentence`` is set by concat)
+_ARRAYS = ("step", "tau", "rho", "jsd", "top1", "topk")

@@ -2,11 +2,25 @@
 
 Each step of :func:`attnprobe.pipeline.driver.analyze` is a module of its own
 in this package (``alignment``, ``quality``, ``patterns``, ``gradflow``,
-``attribution``, ``faithfulness``): a class with ``name``, ``requires`` (the
-steps whose results it reads), ``update(CapturedBatch)`` called once per batch
-and ``finish(done)`` called once, in the driver's fixed order, with the
-finished results of the steps it requires. Steps never write into a shared
-context, so results do not depend on the order a user lists them in.
+``attribution``, ``faithfulness``, ``heads``): a class with ``name``,
+``requires`` (the steps whose results it reads) and three methods:
+
+- ``update(CapturedBatch)``, once per batch of a shard: adds to the step's
+  statistics and writes per-sentence numbers into the batch's records;
+- ``stats()``: the shard's sufficient statistics, a dict that
+  :func:`attnprobe.pipeline.scale.stats.merge` adds up exactly over shards (counts,
+  sums, per-sentence values; never a per-shard average);
+- ``finish(done, stats)``, once per run, on the driver's context with the
+  merged statistics and the finished results of the steps it requires.
+
+A per-sentence number that depends on a corpus-level choice (the links at
+the best offset, found only when every shard is in) is written for every
+option with :func:`choose_later`; ``finish`` records the choice in the step's
+``choices`` dict and :func:`resolve_choices` keeps the chosen option's fields.
+Steps that run the model on a small sample (``gradflow``, ``faithfulness``)
+name their sentences with ``sample(lengths)``, computed once over the whole
+corpus, and run in ``finish``. Steps never write into a shared context, so
+results do not depend on the order a user lists them in, nor on the shards.
 
 ``finish`` returns data only: a result dataclass with ``to_dict()`` (or a plain
 dict of numbers and lists), or :func:`skipped` with the reason. Titles, labels,
@@ -111,7 +125,12 @@ def attention_aer(
 
 @dataclass
 class AnalysisContext:
-    """What every analysis may read: the model, the data and the run's options."""
+    """What every analysis may read: the model, the data and the run's options.
+
+    In a shard, ``corpus`` holds the shard's sentence pairs and ``gold`` maps a
+    position of the run (``CapturedBatch.positions``) to its gold alignment; in
+    the driver (``finish``) they are the whole analysed corpus and its gold.
+    """
 
     model: object
     corpus: ParallelCorpus
@@ -121,8 +140,9 @@ class AnalysisContext:
     offsets: tuple[int, ...]
     seed: int
     batch_size: int
-    sentences: list[dict]  # the per-sentence records, in corpus order (filled while streaming)
+    sentences: int  # sentence pairs of the whole run (the corpus, not the shard)
     attribution: tuple[str, ...] = ()  # attribution methods (attnprobe.runs.attribution.METHODS)
+    picks: dict = field(default_factory=dict)  # step -> the positions of its sample, sorted
 
 
 @dataclass
@@ -135,7 +155,7 @@ class CapturedBatch:
     ``records[b]`` is its per-sentence dict, where analyses add their numbers.
     """
 
-    positions: list[int]  # indices into AnalysisContext.sentences
+    positions: list[int]  # positions in the analysed corpus (the run's, not the shard's)
     batch: object  # the attnprobe.data.Batch (tensors), for analyses that run the model
     attention: dict[str, list[np.ndarray]]
     records: list[dict]
@@ -213,3 +233,32 @@ def sentence_words(model, corpus: ParallelCorpus, matrices) -> list[np.ndarray]:
         row_words(m, model.encode([s], [t]), 0)
         for s, t, m in zip(corpus.src, corpus.tgt, matrices, strict=True)
     ]
+
+
+def choose_later(rec: dict, choice: str, option, fields: dict) -> None:
+    """Keep a sentence's ``fields`` for one ``option`` of a corpus-level ``choice``.
+
+    The choice (say, the best offset of an extraction method) is made by a
+    step's ``finish`` on merged statistics; :func:`resolve_choices` then keeps
+    the fields of the chosen option. A dict field is merged into the record's dict.
+
+    Examples
+    --------
+    >>> rec = {"links": {}}
+    >>> choose_later(rec, "offset", 0, {"links": {"a": [[0, 0]]}, "aer": 0.5})
+    >>> choose_later(rec, "offset", -1, {"links": {"a": []}, "aer": 1.0})
+    >>> resolve_choices(rec, {"offset": 0})
+    {'links': {'a': [[0, 0]]}, 'aer': 0.5}
+    """
+    rec.setdefault("_choices", {}).setdefault(choice, {})[str(option)] = fields
+
+
+def resolve_choices(rec: dict, chosen: dict) -> dict:
+    """``rec`` with the fields of each chosen option (see :func:`choose_later`), in place."""
+    for choice, options in rec.pop("_choices", {}).items():
+        for key, value in options[str(chosen[choice])].items():
+            if isinstance(value, dict) and isinstance(rec.get(key), dict):
+                rec[key].update(value)
+            else:
+                rec[key] = value
+    return rec

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,21 +22,17 @@ from attnprobe.alignment.subwords import POOLING
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.models.interface import CapabilityError
-from attnprobe.pipeline.alignment import AlignmentAnalysis
-from attnprobe.pipeline.attribution import DEFAULT_ATTRIBUTION, AttributionAnalysis
+from attnprobe.pipeline.attribution import DEFAULT_ATTRIBUTION
 from attnprobe.pipeline.common import (
     OFFSETS,
     AnalysisContext,
     CapturedBatch,
     attention_aer,
     default_corpus,
+    resolve_choices,
     skipped,
 )
-from attnprobe.pipeline.faithfulness import FaithfulnessAnalysis
-from attnprobe.pipeline.gradflow import GradflowAnalysis
-from attnprobe.pipeline.heads import HeadsAnalysis
-from attnprobe.pipeline.patterns import PatternsAnalysis
-from attnprobe.pipeline.quality import QualityAnalysis
+from attnprobe.pipeline.steps import ANALYSES
 
 __all__ = [
     "OFFSETS",
@@ -51,44 +47,35 @@ __all__ = [
     "AnalysisContext",
     "CapturedBatch",
     "DEFAULT_ATTRIBUTION",
+    "ENGINES",
+    "SHARD_SIZE",
 ]
 
 
 # ============================================================== analyze
 #
-# One streaming pass over the corpus: each batch runs the model once inside
+# One streaming pass over the corpus, cut into shards of whole batches
+# (attnprobe.pipeline.scale.shards): in each shard every batch runs the model once inside
 # capture() (teacher forcing), and every requested analysis sees the batch
-# through ``update`` and summarises in ``finish``. Only compact per-sentence data
-# is kept (numbers, links, 8-bit attention of the primary site), so memory grows
-# by a few kilobytes per sentence, never by full traces.
+# through ``update`` and adds to its sufficient statistics; ``finish`` reads the
+# statistics merged over all shards. Per-sentence records (numbers, links, 8-bit
+# attention of the primary site) stay with their shard: in memory, or in the
+# work area of the output folder, from where they are streamed into it.
 
 #: extraction methods scored by default (all: attnprobe.analyses.extraction.EXTRACTORS)
 DEFAULT_METHODS = ("argmax-target", "argmax-source", "intersection", "itermax")
+
+#: engines that run the shards (see attnprobe.pipeline.scale and docs/scale.md)
+ENGINES = ("inprocess", "local", "ray")
+
+#: sentences per shard when writing an output folder (rounded up to whole batches)
+SHARD_SIZE = 1024
 
 #: share of unknown words above which the scores mostly measure the vocabulary, not attention
 UNK_WARNING = 0.05
 
 log = logging.getLogger("attnprobe")
 
-
-#: analysis name -> step class (see :mod:`attnprobe.pipeline.common`): ``requires`` names
-#: the steps whose results ``finish(done)`` reads; steps run in this dict's order (every
-#: step after those it requires), whatever order the user lists them in. ``finish``
-#: returns data only (a result dataclass with ``to_dict()``, a plain dict of numbers, or
-#: ``skipped(reason)``), stored as ``metrics[name]`` for the core steps and under
-#: ``metrics["sections"][name]`` for the others; :mod:`attnprobe.report.sections` words
-#: it (titles, labels, help texts, tables). Per-sentence numbers go into
-#: ``CapturedBatch.records`` and show up in the explorer when listed in
-#: :data:`attnprobe.report.sections.COLUMNS`.
-ANALYSES: dict[str, Callable[[AnalysisContext], object]] = {
-    "alignment": AlignmentAnalysis,
-    "quality": QualityAnalysis,
-    "patterns": PatternsAnalysis,
-    "gradflow": GradflowAnalysis,
-    "attribution": AttributionAnalysis,
-    "faithfulness": FaithfulnessAnalysis,
-    "heads": HeadsAnalysis,
-}
 
 #: analyses whose modules have not landed yet: name -> what provides them
 PLANNED_ANALYSES: dict[str, str] = {}
@@ -177,16 +164,131 @@ def _too_long(model, corpus: ParallelCorpus) -> dict[int, str]:
     }
 
 
-def _entropy(att: np.ndarray) -> float:
-    p = np.clip(att, 1e-12, 1.0)
-    return float(-(att * np.log(p)).sum(1).mean())
-
-
 def _corpus_hash(corpus: ParallelCorpus) -> str:
     h = hashlib.sha256()
     for s, t in zip(corpus.src, corpus.tgt, strict=True):
         h.update((" ".join(s) + "\t" + " ".join(t) + "\n").encode("utf-8"))
     return h.hexdigest()
+
+
+def _gold_hash(gold) -> str | None:
+    if gold is None:
+        return None
+    h = hashlib.sha256()
+    for a in gold:
+        h.update((repr(sorted(a.sure)) + repr(sorted(a.possible_only)) + "\n").encode())
+    return h.hexdigest()
+
+
+def _engine(engine: str, workers: int, model, model_ref, threads, trust, address):
+    """The engine object for ``engine`` (in-process, local workers, Ray), checked."""
+    from attnprobe.pipeline.scale.engines import InProcessEngine, LocalEngine
+
+    if engine not in ENGINES:
+        raise UnknownNameError("engine", engine, ENGINES)
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}")
+    if engine == "inprocess" and workers > 1:
+        engine = "local"
+    if engine == "inprocess":
+        return InProcessEngine(model)
+    if model_ref is None:
+        raise InputError(
+            f"the {engine} engine loads the model in each worker from its file",
+            fix="give the model as a path (a checkpoint or a Hugging Face folder)",
+        )
+    if engine == "local":
+        return LocalEngine(model_ref, workers, threads or 1, trust)
+    from attnprobe.pipeline.scale.ray_engine import RayEngine
+
+    return RayEngine(model_ref, workers, threads or 1, trust, address)
+
+
+def _tasks(shards, data, gold, keep):
+    """The :class:`ShardTask` of each shard, made one at a time."""
+    from attnprobe.pipeline.scale.shards import ShardTask
+
+    for shard in shards:
+        pos = shard.positions
+        yield ShardTask(
+            shard,
+            [keep[p] for p in pos],
+            [data.src[p] for p in pos],
+            [data.tgt[p] for p in pos],
+            None if gold is None else [gold[p] for p in pos],
+        )
+
+
+def _resume_hint(out, done: int, total: int) -> str:
+    where = f" (kept in {out})" if out is not None else ""
+    again = "run the same command again to resume" if out is not None else "nothing is kept"
+    return f"{done} of {total} shards are done{where}; {again}"
+
+
+def _run_shards(engine, store, shards, done, tasks, options, progress) -> None:
+    """Run ``tasks`` on ``engine`` into ``store``, with one progress bar; raise on failures.
+
+    Ctrl-C (and SIGTERM, where the CLI maps it) says how many shards are kept and
+    how to resume; shards that failed on every try raise :class:`ShardError`.
+    """
+    from tqdm.auto import tqdm
+
+    from attnprobe.pipeline.scale.shards import ShardError
+
+    sizes = {s.number: s.size for s in shards}
+    finished = set(done)
+    where = getattr(store, "root", None)
+
+    def on_done(output) -> None:  # the bar counts batches as the engines report them
+        store.put(output)
+        finished.add(output.number)
+
+    bar = tqdm(
+        total=sum(sizes.values()),
+        initial=sum(sizes[k] for k in done),
+        unit="sent",
+        desc="analyze",
+        disable=None if progress is None else not progress,
+    )
+    try:
+        failures = engine.run(tasks, options, on_done, bar.update)
+    except KeyboardInterrupt:
+        log.warning("interrupted: %s", _resume_hint(where, len(finished), len(shards)))
+        raise
+    finally:
+        bar.close()
+    if failures:
+        listed = "; ".join(
+            f"shard {k} ({sid}): {err}" for k, (sid, err) in sorted(failures.items())
+        )
+        raise ShardError(
+            f"{len(failures)} shard(s) failed after retries: {listed}; "
+            + _resume_hint(where, len(finished), len(shards))
+        )
+
+
+def _finish_steps(ctx: AnalysisContext, steps, merged: dict, warnings_: list):
+    """Each step's ``finish`` on the merged statistics, in :data:`ANALYSES` order.
+
+    Returns the results (as data) and the corpus-level choices the records wait for.
+    """
+    import torch
+
+    finished, chosen = {}, {}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(ctx.seed)
+        for name in steps:  # requirements first
+            runner = ANALYSES[name](ctx)
+            log.info("analyze: finishing %s", name)
+            try:
+                done = {k: finished.get(k) for k in runner.requires}
+                finished[name] = runner.finish(done, merged.get(name, {}))
+            except (CapabilityError, SiteError) as exc:  # it cannot run on this model: say so
+                log.warning("%s: %s", name, exc)
+                warnings_.append(f"{name}: {exc}")
+                finished[name] = skipped(str(exc))
+            chosen.update(getattr(runner, "choices", {}))
+    return {k: v.to_dict() if hasattr(v, "to_dict") else v for k, v in finished.items()}, chosen
 
 
 def analyze(
@@ -201,6 +303,17 @@ def analyze(
     progress: bool | None = None,
     attribution: Sequence[str] = DEFAULT_ATTRIBUTION,
     threads: int | None = 1,
+    *,
+    engine: str = "inprocess",
+    workers: int = 1,
+    shard_size: int | None = None,
+    address: str | None = None,
+    out: str | os.PathLike | None = None,
+    force: bool = False,
+    figures: bool = True,
+    trust: bool = False,
+    model_ref: str | os.PathLike | None = None,
+    faults: dict | None = None,
 ):
     """Analyse a model on a corpus: alignment scores, per-sentence numbers, quality.
 
@@ -209,7 +322,7 @@ def analyze(
     model : a model path (see :func:`attnprobe.load`) or a model implementing
         :class:`~attnprobe.models.interface.Seq2SeqModel` (a loaded checkpoint, a
         :func:`attnprobe.wrap` of your own ``nn.Module``). Its training/eval mode
-        is restored afterwards.
+        is restored afterwards. The ``local`` and ``ray`` engines need a path.
     corpus, gold : the sentence pairs and their gold alignments (one per pair,
         or None). Default: the checkpoint's own toy test split with its gold.
     analyses : names from :data:`ANALYSES` (default :data:`DEFAULT_ANALYSES`).
@@ -218,14 +331,35 @@ def analyze(
         explorer's.
     limit : analyse only the first ``limit`` sentence pairs.
     batch_size : sentences per forward pass.
-    seed : seeds torch's generator for analyses that draw random numbers (the
-        global generator is restored afterwards).
+    seed : seeds torch's generator for analyses that draw random numbers (per
+        batch, so that shards reproduce the same draws; the global generator is
+        restored afterwards).
     progress : show a progress bar (None: when writing to a terminal).
     attribution : attribution methods of the ``attribution`` analysis (names
         from :data:`attnprobe.runs.attribution.METHODS`; default
         :data:`DEFAULT_ATTRIBUTION`; ``integrated_gradients`` uses 50 steps).
-    threads : torch CPU threads while it runs (the caller's count is restored after;
-        None: leave it). One is fastest for these small models on a shared machine.
+    threads : torch CPU threads while it runs, per worker (the caller's count is
+        restored after; None: leave it). One is fastest for these small models.
+    engine : who runs the shards: ``"inprocess"`` (this process), ``"local"``
+        (``workers`` local processes), ``"ray"`` (``workers`` Ray actors; needs
+        ``pip install 'attnprobe[ray]'``). Every engine gives the same numbers.
+    workers : worker processes or Ray actors (more than 1 with ``"inprocess"``
+        means ``"local"``).
+    shard_size : sentences per shard, rounded up to whole batches (None: one
+        shard in memory; :data:`SHARD_SIZE` with ``out``). Results do not depend on it.
+    address : the Ray cluster to join (``"auto"``: the one this machine belongs
+        to); None starts a local one.
+    out : write the output folder here (whole, or not at all: see
+        :meth:`attnprobe.results.Results.save`), streaming the records from the
+        work area ``.NAME.work`` beside it; a rerun with the same options
+        resumes from the shards finished there. The returned Results then hold
+        the report's sample of sentences, not all of them.
+    force : replace an existing ``out``.
+    figures : draw ``figures/`` in ``out``.
+    trust : let the workers load a pickled model file (trusted files only).
+    model_ref : the file ``model`` was loaded from, when it is given loaded (the
+        workers of the ``local`` and ``ray`` engines load it from there).
+    faults : for tests: ``{shard number: tries that raise}``.
 
     Returns
     -------
@@ -234,7 +368,8 @@ def analyze(
     Raises
     ------
     InputError : gold of the wrong size or links outside their sentences, bad limit.
-    UnknownNameError : an unknown analysis or extraction method (did you mean).
+    UnknownNameError : an unknown analysis, extraction method or engine (did you mean).
+    ShardError : shards that failed on every try (named by number and id).
 
     Examples
     --------
@@ -247,20 +382,12 @@ def analyze(
     attnprobe.errors.UnknownNameError: unknown analysis 'alignmnet'; did you mean 'alignment'? ...
     """
     import torch
-    from tqdm.auto import tqdm
 
     import attnprobe
     from attnprobe.analyses.extraction import EXTRACTORS
     from attnprobe.models.interface import check_model
     from attnprobe.models.registry import load
-    from attnprobe.results import Results, quantize
-    from attnprobe.runs.forward import (
-        cross_sites,
-        eval_mode,
-        model_batches,
-        teacher_forced,
-        torch_threads,
-    )
+    from attnprobe.runs.forward import cross_sites, eval_mode, torch_threads
 
     names = check_analyses(analyses)
     methods = tuple(methods)
@@ -274,9 +401,14 @@ def analyze(
         raise InputError(f"limit must be at least 1, got {limit}")
     if batch_size < 1:
         raise InputError(f"batch size must be at least 1, got {batch_size}")
+    if shard_size is not None and shard_size < 1:
+        raise InputError(f"shard size must be at least 1, got {shard_size}")
+    model_ref = None if model_ref is None else os.fspath(model_ref)
     if isinstance(model, str | os.PathLike):
-        model = load(model)
+        model_ref = os.fspath(model)
+        model = load(model, trust=trust)
     check_model(model)
+    runner_engine = _engine(engine, workers, model, model_ref, threads, trust, address)
     if corpus is None:
         if gold is not None:
             raise InputError("gold alignments without a corpus", fix="give the corpus too")
@@ -299,52 +431,13 @@ def analyze(
         raise InputError("no sentence pair left to analyse", fix="give shorter sentences")
     data = ParallelCorpus([corpus.src[k] for k in keep], [corpus.tgt[k] for k in keep], corpus.name)
     gold_kept = None if gold is None else [gold[k] for k in keep]
+    n = len(data)
 
     site_keys = cross_sites(model)
-    records = [
-        {
-            "index": k,
-            "src": data.src[p],
-            "tgt": data.tgt[p],
-            "src_len": len(data.src[p]),
-            "tgt_len": len(data.tgt[p]),
-            "unk_src": len(unk_src),
-            "unk_tgt": len(unk_tgt),
-            "unk_src_at": unk_src,  # positions of the words the model maps to <unk>
-            "unk_tgt_at": unk_tgt,
-            "gold": None
-            if gold_kept is None
-            else {
-                "sure": sorted(map(list, gold_kept[p].sure)),
-                "possible": sorted(map(list, gold_kept[p].possible_only)),
-            },
-        }
-        for p, k in enumerate(keep)
-        for unk_src, unk_tgt in [
-            [
-                [j for j, w in enumerate(words) if model.count_unknown([w], side)]
-                for words, side in ((data.src[p], "src"), (data.tgt[p], "tgt"))
-            ]
-        ]
-    ]
-    ctx = AnalysisContext(
-        model,
-        data,
-        gold_kept,
-        site_keys,
-        methods,
-        OFFSETS,
-        seed,
-        batch_size,
-        records,
-        attribution=attribution if "attribution" in names else (),
-    )
-    runners = {
-        name: ANALYSES[name](ctx) for name in names if not (name == "alignment" and not site_keys)
-    }
-
-    src_tok, tgt_tok = sum(r["src_len"] for r in records), sum(r["tgt_len"] for r in records)
-    unk_src, unk_tgt = sum(r["unk_src"] for r in records), sum(r["unk_tgt"] for r in records)
+    steps = tuple(name for name in names if not (name == "alignment" and not site_keys))
+    src_tok, tgt_tok = sum(data.lengths), sum(len(t) for t in data.tgt)
+    unk_src = sum(model.count_unknown(s, "src") for s in data.src)
+    unk_tgt = sum(model.count_unknown(t, "tgt") for t in data.tgt)
     for side, unk, tok in (("source", unk_src, src_tok), ("target", unk_tgt, tgt_tok)):
         if tok and unk / tok > UNK_WARNING:
             warnings_.append(
@@ -356,49 +449,88 @@ def analyze(
     for w in warnings_:
         log.warning(w)
 
-    bar = tqdm(
-        total=len(data),
-        unit="sent",
-        desc="analyze",
-        disable=None if progress is None else not progress,
+    from attnprobe.pipeline.scale.shards import RunOptions, plan_shards, run_key
+    from attnprobe.pipeline.scale.stats import merge_all
+    from attnprobe.pipeline.scale.work_area import MemoryStore, WorkArea, work_area_of
+
+    options = RunOptions(
+        analyses=steps,
+        methods=methods,
+        offsets=OFFSETS,
+        attribution=attribution if "attribution" in names else (),
+        seed=seed,
+        batch_size=batch_size,
+        sites=site_keys,
+        sentences=n,
+        picks={
+            name: ANALYSES[name].sample(data.lengths)
+            for name in steps
+            if hasattr(ANALYSES[name], "sample")
+        },
+        faults=dict(faults or {}),
     )
-    log.info("analyze: %d sentence pairs, steps %s", len(data), ", ".join(names))
-    with torch_threads(threads), eval_mode(model), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        try:
-            for n_batch, batch in enumerate(model_batches(model, data, batch_size)):
-                if n_batch == 0 and callable(getattr(model, "check", None)):
-                    model.check(batch)  # a foreign model: its own log-probabilities, reproduced?
-                positions = batch.index.tolist()
-                fb = teacher_forced(model, batch, site_keys)
-                recs = [records[p] for p in positions]
-                for b, rec in enumerate(recs):
-                    steps = int(fb.steps[b])
-                    rec["steps"] = steps
-                    rec["nll"] = float(fb.nll[b])
-                    rec["correct"] = int(fb.correct[b])
-                    rec["nll_per_token"] = round(float(fb.nll[b]) / steps, 6)
-                    rec["token_accuracy"] = round(int(fb.correct[b]) / steps, 6)
-                    if site_keys:
-                        att = fb.attention[site_keys[0]][b]
-                        rec["entropy"] = round(_entropy(att), 6)
-                        rec["attention"] = quantize(att)
-                cb = CapturedBatch(positions, batch, fb.attention, recs, fb.weights)
-                for runner in runners.values():
-                    runner.update(cb)
-                bar.update(len(positions))
-        finally:
-            bar.close()
-        finished = {}
-        for name, runner in runners.items():  # ANALYSES order: requirements first
-            log.info("analyze: finishing %s", name)
-            try:
-                finished[name] = runner.finish({k: finished.get(k) for k in runner.requires})
-            except (CapabilityError, SiteError) as exc:  # it cannot run on this model: say so
-                log.warning("%s: %s", name, exc)
-                warnings_.append(f"{name}: {exc}")
-                finished[name] = skipped(str(exc))
-        finished = {k: v.to_dict() if hasattr(v, "to_dict") else v for k, v in finished.items()}
+    signature_options = {
+        "analyses": list(names),
+        "methods": list(methods),
+        "attribution": list(attribution) if "attribution" in names else [],
+        "offsets": list(OFFSETS),
+        "limit": limit,
+        "batch_size": batch_size,
+    }
+    corpus_sha = _corpus_hash(corpus)
+    if out is not None and shard_size is None:
+        shard_size = SHARD_SIZE
+    key = run_key(
+        corpus=corpus_sha,
+        gold=_gold_hash(gold_kept),
+        model=model.card().get("sha256"),
+        options=signature_options,
+        seed=seed,
+        shard_size=shard_size,
+        attnprobe=attnprobe.__version__,
+    )
+    shards = plan_shards(data.lengths, batch_size, shard_size, key)
+    if out is not None:
+        from attnprobe.fileio import check_output
+
+        out = check_output(out, force)
+        store = WorkArea(work_area_of(out), key)
+    else:
+        store = MemoryStore()
+    done = store.open(shards)
+    if done:
+        log.warning(
+            "resuming: %d of %d shards are already done in %s",
+            len(done),
+            len(shards),
+            getattr(store, "root", "memory"),
+        )
+    log.info(
+        "analyze: %d sentence pairs in %d shards, steps %s, engine %s",
+        n,
+        len(shards),
+        ", ".join(names),
+        runner_engine.name,
+    )
+    todo = [s for s in shards if s.number not in done]
+    tasks = _tasks(todo, data, gold_kept, keep)
+    with torch_threads(threads), eval_mode(model):
+        _run_shards(runner_engine, store, shards, done, tasks, options, progress)
+        ctx = AnalysisContext(
+            model,
+            data,
+            gold_kept,
+            site_keys,
+            methods,
+            OFFSETS,
+            seed,
+            batch_size,
+            n,
+            attribution=options.attribution,
+            picks=options.picks,
+        )
+        merged = merge_all(store.stats())
+        finished, chosen = _finish_steps(ctx, steps, merged, warnings_)
 
     alignment = finished.pop("alignment", None)
     primary = {"site": site_keys[0] if site_keys else None, "method": methods[0], "offset": 0}
@@ -411,15 +543,8 @@ def analyze(
             "numpy": np.__version__,
             "checkpoint_sha256": model.card().get("sha256"),
             "sites": site_keys,
-            "options": {
-                "analyses": list(names),
-                "methods": list(methods),
-                "attribution": list(attribution) if "attribution" in names else [],
-                "offsets": list(OFFSETS),
-                "limit": limit,
-                "batch_size": batch_size,
-            },
-            "corpus_sha256": _corpus_hash(corpus),
+            "options": signature_options,
+            "corpus_sha256": corpus_sha,
             "pooling": POOLING,  # pieces to words (word-level models: the identity)
             "seed": seed,
         },
@@ -427,26 +552,33 @@ def analyze(
         "corpus": {
             "name": corpus.name,
             "sentences": total,
-            "analysed": len(records),
+            "analysed": n,
             "src_tokens": src_tok,
             "tgt_tokens": tgt_tok,
             "src_unk": unk_src,
             "tgt_unk": unk_tgt,
             "src_unk_rate": unk_src / src_tok if src_tok else 0.0,
             "tgt_unk_rate": unk_tgt / tgt_tok if tgt_tok else 0.0,
-            "mean_src_len": src_tok / len(records),
-            "mean_tgt_len": tgt_tok / len(records),
+            "mean_src_len": src_tok / n,
+            "mean_tgt_len": tgt_tok / n,
             "gold": gold is not None,
         },
         "sites": site_keys,
         "primary": primary,
         "alignment": alignment,
         "quality": finished.pop("quality", None),
-        "entropy": float(np.mean([r["entropy"] for r in records])) if site_keys else None,
+        "entropy": merged["run"]["entropy"] / n if site_keys else None,
         "sections": finished,
         "warnings": warnings_,
         "skipped": [
             {"index": k, "src_len": corpus.lengths[k], "reason": why} for k, why in too_long.items()
         ],
     }
-    return Results(metrics, records)
+    records = (resolve_choices(rec, chosen) for rec in store.records())
+    from attnprobe.results import Results, write_output
+
+    if out is None:
+        return Results(metrics, list(records))
+    results = write_output(out, metrics, records, force=force, figures=figures)
+    store.remove()
+    return results

@@ -57,25 +57,37 @@ class FaithfulnessAnalysis:
     :data:`ERASURE_SENTENCES` of them, erasing the top-attended source token is
     compared with erasing the top-attributed one (leave-one-out drops,
     :func:`attnprobe.analyses.faithfulness.compare_erasure`; attribution: the
-    first method of ``AnalysisContext.attribution``, else saliency).
+    first method of ``AnalysisContext.attribution``, else saliency). The
+    sentences are picked once from the whole corpus (:meth:`sample`); the
+    shards hand over the attention of the erasure sentences, and the edits run
+    once, in the driver.
     """
 
     requires: tuple[str, ...] = ()
 
     def __init__(self, ctx: AnalysisContext):
         self.ctx = ctx
-        self.picks = sorted(_spread(ctx.corpus.lengths, FAITHFULNESS_SENTENCES))
+        self.picks = ctx.picks["faithfulness"]
         every = max(1, -(-len(self.picks) // ERASURE_SENTENCES))
         self.erasure = self.picks[::every]
-        self.attention: dict[int, np.ndarray] = {}
+        self.attention: dict[str, np.ndarray] = {}  # str(position) -> [T, S] of the erasure
+
+    @staticmethod
+    def sample(lengths) -> list[int]:
+        """The positions the step edits (sorted), from the source lengths of the whole corpus."""
+        return sorted(_spread(lengths, FAITHFULNESS_SENTENCES))
 
     def update(self, cb: CapturedBatch) -> None:  # the edits run the model in finish()
         keep = set(self.erasure)
         for b, pos in enumerate(cb.positions):
             if self.ctx.sites and pos in keep:
-                self.attention[pos] = cb.attention[self.ctx.sites[0]][b]
+                self.attention[str(pos)] = cb.attention[self.ctx.sites[0]][b]
 
-    def _erasure(self):
+    def stats(self) -> dict:
+        """The forward pass's attention of the erasure sentences that fell in this part."""
+        return {"attention": self.attention}
+
+    def _erasure(self, attention: dict):
         from attnprobe.analyses.faithfulness import compare_erasure
         from attnprobe.runs.attribution import attribute
 
@@ -91,10 +103,10 @@ class FaithfulnessAnalysis:
 
         occlusion = words("occlusion")
         attributed = occlusion if method == "occlusion" else words(method)
-        attention = [self.attention[k] for k in self.erasure]
+        attention = [attention[str(k)] for k in self.erasure]
         return compare_erasure(occlusion, attention, attributed, method=method, seed=ctx.seed)
 
-    def finish(self, done: dict) -> FaithfulnessResult | dict:
+    def finish(self, done: dict, stats: dict) -> FaithfulnessResult | dict:
         from attnprobe.runs.faithfulness import run_edits
 
         ctx = self.ctx
@@ -109,6 +121,6 @@ class FaithfulnessAnalysis:
             sentences=len(sub),
             summaries=edits["summaries"],
             params=edits["params"],
-            erasure=self._erasure().to_dict(),
+            erasure=self._erasure(stats["attention"]).to_dict(),
             erasure_sentences=len(self.erasure),
         )

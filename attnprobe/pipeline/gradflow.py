@@ -65,7 +65,8 @@ class GradflowAnalysis:
     the end of the source, the split of the gradient into the attention and
     the recurrent path (stop-gradient runs through capture edits), and the
     shortest gradient path of the unrolled computation with and without
-    attention edges.
+    attention edges. In a sharded run it runs once, in the driver, on the same
+    sentences (they are picked from the lengths of the whole corpus).
     """
 
     requires: tuple[str, ...] = ()
@@ -76,7 +77,11 @@ class GradflowAnalysis:
     def update(self, cb: CapturedBatch) -> None:  # runs the model itself in finish()
         return None
 
-    def finish(self, done: dict) -> GradflowResult:
+    def stats(self) -> dict:
+        """Nothing to add up: the step runs once, on its own sample, in ``finish``."""
+        return {}
+
+    def finish(self, done: dict, stats: dict) -> GradflowResult:
         from attnprobe.analyses.gradflow import decompose_paths
         from attnprobe.models.interface import require
         from attnprobe.runs.gradients import gradient_matrices, path_gradients

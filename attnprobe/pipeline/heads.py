@@ -4,15 +4,21 @@ Per batch it reads every head of every cross-attention site from the shared
 teacher-forced pass (``CapturedBatch.weights``: no second run of the model);
 each sentence's links are extracted at once
 (:func:`attnprobe.analyses.heads.sentence_links`) under both schedules
-(Naive-Att and Shift-Att), so only links are kept. ``finish`` scores them
-against the gold and picks the best head and layer on the even-numbered
-sentences (dev) and reports them on the odd-numbered ones (test): the number
-shown was not chosen on the sentences it is measured on.
+(Naive-Att and Shift-Att) and counted against the gold at once (link counts
+per head, per layer and for the average: statistics that add up over shards).
+The best head and layer are picked on the even-numbered sentences (dev) and
+reported on the odd-numbered ones (test): the number shown was not chosen on
+the sentences it is measured on.
 """
 
 from __future__ import annotations
 
-from attnprobe.analyses.heads import SCHEDULES, score_links, select_head, sentence_links
+import numpy as np
+
+from attnprobe.alignment import score_alignments
+from attnprobe.alignment.subwords import POOLING
+from attnprobe.analyses.heads import SCHEDULES, HeadTable, select_head, sentence_links
+from attnprobe.pipeline.alignment import link_counts, scores_of
 from attnprobe.pipeline.common import AnalysisContext, CapturedBatch, skipped
 
 #: sentences (the first ones of the corpus) whose every head the explorer can show;
@@ -40,6 +46,40 @@ def _keep_for_explorer(sites, cb: CapturedBatch, w) -> None:
             }
 
 
+def _counts(links, gold) -> dict:
+    """Link counts of ``links`` (SentenceLinks) against ``gold``: heads, layers, average."""
+    L, H = len(links[0].heads), len(links[0].heads[0]) if links[0].heads else 0
+
+    def count(hyps):
+        return link_counts(score_alignments(gold, list(hyps)))
+
+    return {
+        "heads": np.array(
+            [[count(x.heads[l][h] for x in links) for h in range(H)] for l in range(L)], np.int64
+        ).reshape(L, H, -1),
+        "layers": np.array([count(x.layers[l] for x in links) for l in range(L)], np.int64),
+        "average": count(x.average for x in links),
+    }
+
+
+def _table(c: dict, schedule: str, extraction: str = "argmax-target") -> HeadTable:
+    """The :class:`HeadTable` of summed :func:`_counts` (as ``score_links`` scores them)."""
+
+    def aer(counts) -> float:
+        return float(scores_of(counts).aer)
+
+    heads = np.array([[aer(x) for x in row] for row in c["heads"]]).reshape(c["heads"].shape[:2])
+    signature = {
+        "schedule": schedule,
+        "pooling": dict(POOLING),
+        "extraction": extraction,
+        "aer": "micro-averaged over sentences",
+    }
+    layers = np.array([aer(x) for x in c["layers"]])
+    n = int(c["average"][-1])
+    return HeadTable(heads, layers, aer(c["average"]), schedule, n, signature)
+
+
 class HeadsAnalysis:
     """AER per cross-attention layer x head, per layer and averaged; best head on dev."""
 
@@ -47,7 +87,7 @@ class HeadsAnalysis:
 
     def __init__(self, ctx: AnalysisContext):
         self.ctx = ctx
-        self.links = {s: [None] * len(ctx.sentences) for s in SCHEDULES}
+        self.counts: dict = {}  # schedule -> "dev" | "test" -> _counts
 
     def update(self, cb: CapturedBatch) -> None:
         import torch
@@ -59,33 +99,45 @@ class HeadsAnalysis:
         _keep_for_explorer(ctx.sites, cb, w)
         if ctx.gold is None:
             return
+        links = {s: {"dev": [], "test": []} for s in SCHEDULES}
+        gold = {"dev": [], "test": []}
         for b, pos in enumerate(cb.positions):
             s, t = int(batch.src_lens[b]), int(batch.tgt_lens[b])
             a = w[b, :, :, :t, :s].double().numpy()  # [L, H, t, s]
-            rec = cb.records[b]
+            rec, part = cb.records[b], "test" if pos % 2 else "dev"
+            gold[part].append(ctx.gold[pos])
             for schedule in SCHEDULES:
-                self.links[schedule][pos] = sentence_links(
-                    a, *batch.word_ids(b, s, t), rec["src_len"], rec["tgt_len"], schedule
+                links[schedule][part].append(
+                    sentence_links(
+                        a, *batch.word_ids(b, s, t), rec["src_len"], rec["tgt_len"], schedule
+                    )
                 )
+        for schedule in SCHEDULES:
+            for part, found in links[schedule].items():
+                if found:
+                    c = self.counts.setdefault(schedule, {})
+                    new = _counts(found, gold[part])
+                    c[part] = {k: c[part][k] + v for k, v in new.items()} if part in c else new
 
-    def finish(self, done: dict) -> dict:
+    def stats(self) -> dict:
+        """This part's link counts per schedule, dev (even positions) and test (odd)."""
+        return {"counts": self.counts}
+
+    def finish(self, done: dict, stats: dict) -> dict:
         """Per schedule: the table on all sentences and the dev/test choice (JSON data;
         worded by :func:`attnprobe.report.sections.heads_section`)."""
         ctx = self.ctx
         if ctx.gold is None:
             return skipped("no gold alignments to score the heads against")
-        n = len(ctx.sentences)
-        dev, test = list(range(0, n, 2)), list(range(1, n, 2)) or [0]
-        out: dict = {"dev": len(dev), "test": len(test), "schedules": {}}
+        n = ctx.sentences
+        out: dict = {"dev": len(range(0, n, 2)), "test": len(range(1, n, 2)) or 1, "schedules": {}}
         for schedule in SCHEDULES:
-            links = self.links[schedule]
-
-            def table(rows, links=links, schedule=schedule):
-                return score_links([links[k] for k in rows], [ctx.gold[k] for k in rows], schedule)
-
-            choice = select_head(table(dev), table(test))
+            c = stats["counts"][schedule]
+            test = c.get("test", c["dev"])  # one sentence: it is dev and test
+            every = {k: c["dev"][k] + c["test"][k] for k in c["dev"]} if "test" in c else c["dev"]
+            choice = select_head(_table(c["dev"], schedule), _table(test, schedule))
             out["schedules"][schedule] = {
-                "all": table(range(n)).to_dict(),
+                "all": _table(every, schedule).to_dict(),
                 "choice": choice.to_dict(),
             }
         return out

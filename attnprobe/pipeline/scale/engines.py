@@ -1,0 +1,187 @@
+"""Engines: who runs the shards. In this process, or in local worker processes.
+
+Every engine runs :func:`attnprobe.pipeline.scale.shards.run_shard` on each shard and
+hands each :class:`~attnprobe.pipeline.scale.shards.ShardOutput` to ``on_done`` as it
+comes (the driver stores it: the work area on disk, or memory). A shard that
+raises something other than an :class:`~attnprobe.errors.AttnprobeError` (a
+bad input, which would fail every shard: raised at once) is tried again
+:data:`RETRIES` times; if it still fails, the engine goes on with the other
+shards and returns ``{shard number: (id, error)}``, so the driver reports it
+by id instead of dropping it. The Ray engine lives in
+:mod:`attnprobe.pipeline.scale.ray_engine`.
+
+Worker processes start with ``spawn`` (no inherited torch state), load the
+model once each (from its path), ignore Ctrl-C (the driver stops them), and
+report each finished batch on a queue, so that one progress bar counts the
+sentences of every worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+
+from attnprobe.errors import AttnprobeError
+from attnprobe.pipeline.scale.shards import RunOptions, ShardTask, run_shard
+
+__all__ = ["RETRIES", "InProcessEngine", "LocalEngine"]
+
+log = logging.getLogger("attnprobe")
+
+#: further tries of a failed shard before it is reported
+RETRIES = 1
+
+
+def _failed(task: ShardTask, attempt: int, exc: BaseException, failures: dict) -> bool:
+    """Log a failed try; record the failure when no try is left. True: try again."""
+    shard = task.shard
+    log.debug("shard %d (%s) failed", shard.number, shard.id, exc_info=exc)
+    if attempt < RETRIES:
+        log.warning("shard %d (%s) failed (%s); trying it again", shard.number, shard.id, exc)
+        return True
+    failures[shard.number] = (shard.id, f"{type(exc).__name__}: {exc}")
+    return False
+
+
+class InProcessEngine:
+    """Run the shards one after another in this process, with the model already loaded."""
+
+    name = "in-process"
+
+    def __init__(self, model):
+        self.model = model
+
+    def run(self, tasks, options: RunOptions, on_done, progress) -> dict:
+        failures: dict = {}
+        for task in tasks:
+            attempt = 0
+            while True:
+                try:
+                    out = run_shard(self.model, task, options, attempt, progress=progress)
+                except AttnprobeError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - retried, then reported by id
+                    if _failed(task, attempt, exc, failures):
+                        attempt += 1
+                        continue
+                    break
+                on_done(out)
+                break
+        return failures
+
+
+# ------------------------------------------------------------------ local workers
+
+_WORKER: dict = {}  # in a worker process: its model and progress queue
+
+
+def _init_worker(model_ref, threads: int, trust: bool, progress) -> None:
+    import torch
+
+    from attnprobe.models.registry import load
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver stops its workers
+    torch.set_num_threads(threads)
+    _WORKER["model"] = load(model_ref, trust=trust)
+    _WORKER["progress"] = progress
+
+
+def _work(task: ShardTask, options: RunOptions, attempt: int):
+    q = _WORKER["progress"]
+    return run_shard(_WORKER["model"], task, options, attempt, progress=q.put)
+
+
+class LocalEngine:
+    """Run the shards on ``workers`` local processes, each loading the model once."""
+
+    name = "local workers"
+
+    def __init__(self, model_ref, workers: int, threads: int = 1, trust: bool = False):
+        self.model_ref, self.workers, self.threads, self.trust = model_ref, workers, threads, trust
+
+    def run(self, tasks, options: RunOptions, on_done, progress) -> dict:
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        mp = multiprocessing.get_context("spawn")
+        counts = mp.Queue()
+        tasks = iter(tasks)  # made as they are needed: a task holds its sentences
+        todo: list = []  # (task, attempt) to run again
+        failures: dict = {}
+
+        def next_task():
+            if todo:
+                return todo.pop()
+            task = next(tasks, None)
+            return None if task is None else (task, 0)
+
+        pending = next_task()
+        while pending is not None or todo:
+            pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=mp,
+                initializer=_init_worker,
+                initargs=(self.model_ref, self.threads, self.trust, counts),
+            )
+            running: dict = {}
+            try:
+                while pending is not None or running:
+                    while pending is not None and len(running) < 2 * self.workers:  # a few queued
+                        task, attempt = pending
+                        running[pool.submit(_work, task, options, attempt)] = (task, attempt)
+                        pending = next_task()
+                    finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                    _drain(counts, progress)
+                    for fut in finished:
+                        task, attempt = running.pop(fut)
+                        try:
+                            out = fut.result()
+                        except AttnprobeError:
+                            raise
+                        except BrokenProcessPool as exc:  # a worker died: a new pool
+                            if _failed(task, attempt, exc, failures):
+                                todo.append((task, attempt + 1))
+                            for t, a in running.values():
+                                if _failed(t, a, exc, failures):
+                                    todo.append((t, a + 1))
+                            running.clear()
+                            raise
+                        except Exception as exc:  # noqa: BLE001 - retried, then reported
+                            if _failed(task, attempt, exc, failures):
+                                todo.append((task, attempt + 1))
+                        else:
+                            on_done(out)
+                    if pending is None:
+                        pending = next_task()  # a shard to try again
+            except BrokenProcessPool:
+                log.warning("a worker process died; starting the workers again")
+                if pending is None:
+                    pending = next_task()
+            finally:
+                _stop(pool)
+        _drain(counts, progress)
+        return failures
+
+
+def _drain(counts, progress) -> None:
+    """Hand the workers' finished-batch counts to the progress bar."""
+    while True:
+        try:
+            n = counts.get_nowait()
+        except queue.Empty:
+            return
+        if progress is not None:
+            progress(n)
+
+
+def _stop(pool) -> None:
+    """Stop a pool now: cancel what has not started, end the worker processes."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=5)

@@ -1,0 +1,158 @@
+"""Where a run keeps its finished shards: in memory, or in a work area on disk for resume.
+
+The work area of output folder ``OUT`` is the hidden folder ``.OUT.work``
+beside it (never inside: ``OUT`` appears only when the run is whole). Each
+finished shard is one file ``shards/NUMBER-ID.jsonl``: a first line with the
+shard's statistics (:func:`attnprobe.pipeline.scale.stats.dumps`), then one line per
+sentence record. A file is written under a temporary name and renamed, so it
+is either whole or absent: a run killed at any moment loses at most the shards
+in flight. A rerun with the same options (same shard ids) skips the shards it
+finds; files of other runs (other ids) and half-written temporary files are
+removed. The work area is removed once the output folder is in place.
+
+Records come back in corpus order (:meth:`WorkArea.records`) through an index
+of (file, byte offset) per sentence: a few bytes a sentence, not the records.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from array import array
+from pathlib import Path
+
+import numpy as np
+
+from attnprobe.pipeline.scale.shards import Shard, ShardOutput
+from attnprobe.pipeline.scale.stats import dumps, loads
+
+__all__ = ["MemoryStore", "WorkArea", "work_area_of"]
+
+log = logging.getLogger("attnprobe")
+
+#: shard files kept open at once while the records are read back in corpus order
+_OPEN = 128
+
+
+def work_area_of(out: str | os.PathLike) -> Path:
+    """The work area of output folder ``out``: ``.NAME.work`` beside it.
+
+    Examples
+    --------
+    >>> work_area_of("runs/big").as_posix()
+    'runs/.big.work'
+    """
+    out = Path(out)
+    return out.with_name(f".{out.name}.work")
+
+
+class MemoryStore:
+    """Finished shards kept in memory (the Python API's ``analyze`` without an output folder)."""
+
+    def __init__(self):
+        self.outputs: dict[int, ShardOutput] = {}
+
+    def open(self, shards: list[Shard]) -> set[int]:
+        """Numbers of the shards already finished (none: a memory store starts empty)."""
+        return set(self.outputs)
+
+    def put(self, output: ShardOutput) -> None:
+        self.outputs[output.number] = output
+
+    def stats(self):
+        """Each finished shard's statistics, in shard order."""
+        return (self.outputs[k].stats for k in sorted(self.outputs))
+
+    def records(self):
+        """Every record, in corpus order."""
+        recs = [r for k in sorted(self.outputs) for r in self.outputs[k].records]
+        return iter(sorted(recs, key=lambda r: r["index"]))
+
+
+class WorkArea:
+    """Finished shards as files under ``root`` (see the module docstring)."""
+
+    def __init__(self, root: str | os.PathLike, key: str):
+        self.root = Path(root)
+        self.dir = self.root / "shards"
+        self.key = key
+        self.files: dict[int, Path] = {}
+
+    def open(self, shards: list[Shard]) -> set[int]:
+        """Create or reuse the work area for ``shards``; the numbers of those already done.
+
+        Files that belong to no shard of this plan (another run's options, a
+        half-written temporary file of a killed run) are removed.
+        """
+        self.dir.mkdir(parents=True, exist_ok=True)
+        names = {f"{s.number:06d}-{s.id}.jsonl": s.number for s in shards}
+        done = set()
+        for p in self.dir.iterdir():
+            if p.name in names:
+                self.files[names[p.name]] = p
+                done.add(names[p.name])
+            else:
+                log.info("removing %s (not a shard of this run)", p)
+                p.unlink(missing_ok=True)
+        (self.root / "run.json").write_text(
+            json.dumps({"key": self.key, "shards": len(shards)}) + "\n", encoding="utf-8"
+        )
+        return done
+
+    def put(self, output: ShardOutput) -> None:
+        """Write one finished shard, atomically (temporary file, then rename)."""
+        path = self.dir / f"{output.number:06d}-{output.id}.jsonl"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(dumps(output.stats) + "\n")
+                for rec in output.records:
+                    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.files[output.number] = path
+
+    def stats(self):
+        """Each finished shard's statistics, in shard order (one line read per file)."""
+        for k in sorted(self.files):
+            with open(self.files[k], encoding="utf-8") as f:
+                yield loads(f.readline())
+
+    def records(self):
+        """Every record, in corpus order, read back one at a time."""
+        numbers = sorted(self.files)
+        index, where, offset = array("q"), array("i"), array("q")  # 20 bytes a sentence
+        for slot, k in enumerate(numbers):  # one pass per file: each record's line and offset
+            with open(self.files[k], "rb") as f:
+                f.readline()
+                pos = f.tell()
+                for line in f:
+                    # the corpus index is the record's first key: read it without parsing all
+                    index.append(int(line[9 : line.index(b",")]))
+                    where.append(slot)
+                    offset.append(pos)
+                    pos += len(line)
+        order = np.argsort(np.frombuffer(index, np.int64), kind="stable")
+        where_a, offset_a = np.frombuffer(where, np.int32), np.frombuffer(offset, np.int64)
+        handles: dict[int, object] = {}  # the most recently used files, at most _OPEN
+        try:
+            for i in order:
+                slot = int(where_a[i])
+                f = handles.pop(slot, None)
+                if f is None:
+                    if len(handles) >= _OPEN:
+                        handles.pop(next(iter(handles))).close()
+                    f = open(self.files[numbers[slot]], "rb")  # noqa: SIM115 - closed below
+                handles[slot] = f
+                f.seek(offset_a[i])
+                yield json.loads(f.readline())
+        finally:
+            for f in handles.values():
+                f.close()
+
+    def remove(self) -> None:
+        """Remove the work area (after the output folder is in place)."""
+        shutil.rmtree(self.root, ignore_errors=True)

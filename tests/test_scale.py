@@ -1,0 +1,289 @@
+"""Sharded runs: exact merges, every engine the same numbers, resume, failures, leftovers."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attnprobe.alignment import Alignment, score_alignments
+from attnprobe.analyses.bottleneck import bleu_from_statistics, bleu_statistics, corpus_bleu
+from attnprobe.pipeline.alignment import link_counts, scores_of
+from attnprobe.pipeline.scale.shards import ShardError, plan_shards
+from attnprobe.pipeline.scale.stats import Max, dumps, loads, merge, merge_all
+from attnprobe.pipeline.scale.work_area import work_area_of
+from attnprobe.results import Results, report_sample
+
+MODEL = "fixtures/models/enfr-bahdanau.pt"
+
+# ------------------------------------------------------------------ merging
+
+
+def _sentence_stats(draw_int, draw_float, k):
+    """Statistics of one sentence, of every kind a step keeps."""
+    return {
+        "sentences": 1,
+        "counts": np.array([draw_int, draw_int + 1, 2 * draw_int], np.int64),
+        "nll": draw_float,
+        "worst": Max(draw_float),
+        "jumps": {str(draw_int % 3 - 1): 1},
+        "by_position": {str(k): [draw_float]},
+        "rows": [k],
+    }
+
+
+def _close(a, b, path=""):
+    if isinstance(a, dict):
+        assert set(a) == set(b), path
+        for key in a:
+            _close(a[key], b[key], f"{path}/{key}")
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and np.array_equal(a, b), path  # counts: exactly
+    elif isinstance(a, float):
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12), path
+    else:
+        assert a == b, path
+
+
+@st.composite
+def grouped(draw):
+    n = draw(st.integers(1, 30))
+    ints = draw(st.lists(st.integers(0, 10**6), min_size=n, max_size=n))
+    floats = draw(
+        st.lists(st.floats(0, 1e3, allow_nan=False, allow_subnormal=False), min_size=n, max_size=n)
+    )
+    per = [_sentence_stats(i, f, k) for k, (i, f) in enumerate(zip(ints, floats, strict=True))]
+    cuts = sorted(draw(st.sets(st.integers(1, max(1, n - 1)), max_size=n)) - {n})
+    bounds = [0, *cuts, n]
+    parts = [per[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    seed = draw(st.integers(0, 2**16))
+    return per, parts, seed
+
+
+def _tree_merge(parts: list[dict], rng) -> dict:
+    """Merge neighbouring parts in a random grouping until one is left (order kept)."""
+    parts = list(parts)
+    while len(parts) > 1:
+        k = int(rng.integers(len(parts) - 1))
+        parts[k : k + 2] = [merge(parts[k], parts[k + 1])]
+    return parts[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(grouped())
+def test_merging_shard_statistics_in_any_grouping_equals_the_whole(case):
+    per, parts, seed = case
+    whole = merge_all(per)
+    shards = [merge_all(p) for p in parts]
+    merged = _tree_merge(shards, np.random.default_rng(seed))
+    _close(merged, whole)
+    # by hand: counts and rows
+    assert merged["sentences"] == len(per)
+    assert merged["rows"] == list(range(len(per)))
+    assert merged["worst"].value == max(p["nll"] for p in per)
+    _close(loads(dumps(merged)), merged)  # the shard files keep them exactly
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from("abcd"), max_size=7),
+            st.lists(st.sampled_from("abcd"), min_size=1, max_size=7),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(1, 12),
+)
+def test_bleu_of_summed_statistics_is_sacrebleu_corpus_bleu(pairs, cut):
+    hyps, refs = [h for h, _ in pairs], [r for _, r in pairs]
+    parts = [pairs[:cut], pairs[cut:]]
+    summed = sum((bleu_statistics(h, r) for p in parts for h, r in p), np.zeros(10, np.int64))
+    assert bleu_from_statistics(summed) == pytest.approx(corpus_bleu(hyps, refs), abs=1e-9)
+
+
+def test_alignment_counts_of_parts_score_like_the_whole():
+    gold = [
+        Alignment.from_links([(0, 0), (1, 1)], possible=[(1, 2)]),
+        Alignment.from_links([(0, 1)]),
+        Alignment.from_links([]),
+    ]
+    hyp = [
+        Alignment.from_links([(0, 0), (1, 2), (2, 2)]),
+        Alignment.from_links([(0, 1), (1, 1)]),
+        Alignment.from_links([(0, 0)]),
+    ]
+    parts = link_counts(score_alignments(gold[:1], hyp[:1])) + link_counts(
+        score_alignments(gold[1:], hyp[1:])
+    )
+    # by hand: |A| = 3 + 2 + 1 = 6, |S| = 2 + 1 = 3, |P| = 3 + 1 = 4, |A&S| = 1 + 1,
+    # |A&P| = 2 + 1 -> AER = 1 - (2 + 3) / (6 + 3) = 4/9
+    assert parts.tolist() == [6, 3, 4, 2, 3, 3]
+    assert scores_of(parts).aer == pytest.approx(4 / 9)
+    assert scores_of(parts) == score_alignments(gold, hyp)
+
+
+def test_shards_hold_whole_length_sorted_batches_with_stable_ids():
+    lengths = [5, 1, 4, 2, 3, 6, 1]
+    shards = plan_shards(lengths, 2, 3, "key")  # 3 sentences -> 2 batches a shard
+    assert [s.batches for s in shards] == [((1, 6), (3, 4)), ((2, 0), (5,))]
+    assert [s.first_batch for s in shards] == [0, 2]
+    assert [s.id for s in shards] == [s.id for s in plan_shards(lengths, 2, 3, "key")]
+    assert {s.id for s in shards}.isdisjoint(s.id for s in plan_shards(lengths, 2, 3, "other"))
+    assert [s.batches for s in plan_shards(lengths, 2, None, "key")] == [
+        ((1, 6), (3, 4), (2, 0), (5,))
+    ]
+
+
+def test_the_report_shows_a_bounded_even_sample(tmp_path, monkeypatch):
+    assert report_sample(5, size=3) == [0, 2, 4]
+    assert report_sample(3, size=3) == [0, 1, 2]
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "metrics.json").write_text(json.dumps({"corpus": {"analysed": 7}}))
+    (d / "sentences.jsonl").write_text("".join(f'{{"index":{k}}}\n' for k in range(7)))
+    monkeypatch.setattr("attnprobe.results.REPORT_SENTENCES", 3)
+    r = Results.from_json(d, sample=True)
+    assert [s["index"] for s in r.sentences] == [0, 3, 6]
+    assert r.n_sentences == 7 and r.metrics["explorer"] == {"shown": 3, "of": 7}
+    assert len(Results.from_json(d).sentences) == 7
+
+
+def test_leftovers_of_a_killed_writer_are_removed(tmp_path):
+    dead = tmp_path / ".out.999999999.abcd.tmp"  # no such process
+    dead.mkdir()
+    (dead / "metrics.json").write_text("{}")
+    mine = tmp_path / f".out.{os.getpid()}.efgh.tmp"  # a live writer's: kept
+    mine.mkdir()
+    Results({}, []).save(tmp_path / "out", figures=False)
+    assert not dead.exists() and mine.exists() and (tmp_path / "out" / "report.html").is_file()
+
+
+# ------------------------------------------------------------------ engines
+
+
+def _run(tmp_path, name, **kw):
+    from attnprobe.pipeline.driver import analyze
+
+    out = tmp_path / name
+    analyze(
+        MODEL,
+        limit=kw.pop("limit", 90),
+        batch_size=16,
+        progress=False,
+        out=out,
+        figures=False,
+        analyses=kw.pop("analyses", ["alignment", "quality", "patterns"]),
+        **kw,
+    )
+    return out
+
+
+def _same_output(a, b):
+    ma = json.loads((a / "metrics.json").read_text())
+    mb = json.loads((b / "metrics.json").read_text())
+    _close_json(ma, mb)
+    files = sorted(p.name for p in (a / "alignments").iterdir())
+    assert files == sorted(p.name for p in (b / "alignments").iterdir()) and files
+    for name in files:
+        assert (a / "alignments" / name).read_bytes() == (b / "alignments" / name).read_bytes()
+    sa = [json.loads(x) for x in (a / "sentences.jsonl").read_text().splitlines()]
+    sb = [json.loads(x) for x in (b / "sentences.jsonl").read_text().splitlines()]
+    _close_json(sa, sb)
+
+
+def _close_json(a, b, path=""):
+    if isinstance(a, dict):
+        assert set(a) == set(b), path
+        for k in a:
+            _close_json(a[k], b[k], f"{path}/{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            _close_json(x, y, f"{path}[{k}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12) or (a != a and b != b), path
+    else:
+        assert a == b, path  # counts, links, tokens: exactly
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory):
+    """One shard, in this process: today's run."""
+    return _run(tmp_path_factory.mktemp("whole"), "whole", shard_size=10**6)
+
+
+@pytest.mark.slow
+def test_shard_size_does_not_change_the_results(whole, tmp_path):
+    _same_output(whole, _run(tmp_path, "small", shard_size=20))
+
+
+@pytest.mark.slow
+def test_two_local_workers_give_the_same_results(whole, tmp_path):
+    _same_output(whole, _run(tmp_path, "local", shard_size=32, workers=2))
+
+
+@pytest.mark.slow
+def test_ray_gives_the_same_results(whole, tmp_path):
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'attnprobe[ray]')")
+    _same_output(whole, _run(tmp_path, "ray", shard_size=32, engine="ray", workers=2))
+
+
+def test_a_shard_that_always_fails_is_reported_and_the_rerun_resumes(whole, tmp_path):
+    out = tmp_path / "resumed"
+    with pytest.raises(ShardError, match=r"shard 1 \([0-9a-f]{12}\): ShardFault") as err:
+        _run(tmp_path, "resumed", shard_size=32, faults={1: 99})
+    assert "2 of 3 shards are done" in str(err.value) and "again to resume" in str(err.value)
+    assert not out.exists()  # the output folder appears whole or not at all
+    kept = sorted(p.name for p in (work_area_of(out) / "shards").iterdir())
+    assert len(kept) == 2 and kept[0].startswith("000000-") and kept[1].startswith("000002-")
+    _run(tmp_path, "resumed", shard_size=32)
+    _same_output(whole, out)
+    assert not work_area_of(out).exists()
+
+
+def test_a_shard_that_fails_once_is_retried(whole, tmp_path):
+    _same_output(whole, _run(tmp_path, "retried", shard_size=32, faults={0: 1}))
+
+
+@pytest.mark.slow
+def test_sigterm_keeps_finished_shards_and_the_same_command_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    out = tmp_path / "big"
+    cmd = [
+        sys.executable, "-m", "attnprobe.cli.main", "analyze", str(ROOT / MODEL),
+        "--analyses", "alignment", "--limit", "400", "--batch-size", "16",
+        "--shard-size", "16", "-o", str(out),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    shards = work_area_of(out) / "shards"
+    deadline = time.monotonic() + 240
+    while not (shards.is_dir() and any(p.suffix == ".jsonl" for p in shards.iterdir())):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err
+    assert err.splitlines()[-1] == "attnprobe: interrupted"
+    assert not out.exists() and not list(tmp_path.glob(".big.*.tmp"))
+    kept = [p for p in shards.iterdir() if p.suffix == ".jsonl"]
+    assert kept and all(not p.name.startswith(".") for p in kept)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "resuming:" in done.stderr and f"of {400 // 16} shards are already done" in done.stderr
+    assert (out / "report.html").is_file() and not work_area_of(out).exists()
+    assert len((out / "sentences.jsonl").read_text().splitlines()) == 400
