@@ -251,7 +251,8 @@ def _run_shards(engine, store, shards, done, tasks, options, progress) -> None:
         disable=None if progress is None else not progress,
     )
     try:
-        failures = engine.run(tasks, options, on_done, bar.update)
+        area = store if hasattr(store, "root") else None  # a work area: local workers write it
+        failures = engine.run(tasks, options, on_done, bar.update, area=area)
     except KeyboardInterrupt:
         log.warning("interrupted: %s", _resume_hint(where, len(finished), len(shards)))
         raise

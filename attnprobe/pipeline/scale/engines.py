@@ -13,7 +13,9 @@ by id instead of dropping it. The Ray engine lives in
 Worker processes start with ``spawn`` (no inherited torch state), load the
 model once each (from its path), ignore Ctrl-C (the driver stops them), and
 report each finished batch on a queue, so that one progress bar counts the
-sentences of every worker.
+sentences of every worker. With a work area they write their finished shards
+into it themselves and hand the driver only the statistics: the driver never
+holds a shard's records.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import queue
 import signal
 
 from attnprobe.errors import AttnprobeError
-from attnprobe.pipeline.scale.shards import RunOptions, ShardTask, run_shard
+from attnprobe.pipeline.scale.shards import RunOptions, ShardOutput, ShardTask, run_shard
 
 __all__ = ["RETRIES", "InProcessEngine", "LocalEngine"]
 
@@ -52,7 +54,7 @@ class InProcessEngine:
     def __init__(self, model):
         self.model = model
 
-    def run(self, tasks, options: RunOptions, on_done, progress) -> dict:
+    def run(self, tasks, options: RunOptions, on_done, progress, area=None) -> dict:
         failures: dict = {}
         for task in tasks:
             attempt = 0
@@ -76,20 +78,26 @@ class InProcessEngine:
 _WORKER: dict = {}  # in a worker process: its model and progress queue
 
 
-def _init_worker(model_ref, threads: int, trust: bool, progress) -> None:
+def _init_worker(model_ref, threads: int, trust: bool, progress, area) -> None:
     import torch
 
     from attnprobe.models.registry import load
+    from attnprobe.pipeline.scale.work_area import WorkArea
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver stops its workers
     torch.set_num_threads(threads)
     _WORKER["model"] = load(model_ref, trust=trust)
     _WORKER["progress"] = progress
+    _WORKER["area"] = None if area is None else WorkArea(*area)
 
 
 def _work(task: ShardTask, options: RunOptions, attempt: int):
-    q = _WORKER["progress"]
-    return run_shard(_WORKER["model"], task, options, attempt, progress=q.put)
+    q, area = _WORKER["progress"], _WORKER["area"]
+    out = run_shard(_WORKER["model"], task, options, attempt, progress=q.put)
+    if area is None:
+        return out
+    area.put(out)  # written here: only the statistics travel back
+    return ShardOutput(out.number, out.id, None, out.stats)
 
 
 class LocalEngine:
@@ -100,7 +108,8 @@ class LocalEngine:
     def __init__(self, model_ref, workers: int, threads: int = 1, trust: bool = False):
         self.model_ref, self.workers, self.threads, self.trust = model_ref, workers, threads, trust
 
-    def run(self, tasks, options: RunOptions, on_done, progress) -> dict:
+    def run(self, tasks, options: RunOptions, on_done, progress, area=None) -> dict:
+        """Run ``tasks``; with ``area`` (a WorkArea) the workers write the shards into it."""
         import multiprocessing
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
@@ -123,7 +132,13 @@ class LocalEngine:
                 self.workers,
                 mp_context=mp,
                 initializer=_init_worker,
-                initargs=(self.model_ref, self.threads, self.trust, counts),
+                initargs=(
+                    self.model_ref,
+                    self.threads,
+                    self.trust,
+                    counts,
+                    None if area is None else (area.root, area.key),
+                ),
             )
             running: dict = {}
             try:

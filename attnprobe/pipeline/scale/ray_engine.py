@@ -88,7 +88,8 @@ class RayEngine:
         self.trust, self.address = trust, address
         self.startup_seconds: float | None = None
 
-    def run(self, tasks, options, on_done, progress) -> dict:
+    def run(self, tasks, options, on_done, progress, area=None) -> dict:
+        """Run ``tasks`` on the actors; the driver writes what they return (``area`` unused)."""
         import ray
 
         start = time.perf_counter()

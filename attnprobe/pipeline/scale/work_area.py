@@ -102,8 +102,16 @@ class WorkArea:
         return done
 
     def put(self, output: ShardOutput) -> None:
-        """Write one finished shard, atomically (temporary file, then rename)."""
+        """Write one finished shard, atomically (temporary file, then rename).
+
+        An output without records was written by a worker: it is only noted.
+        """
         path = self.dir / f"{output.number:06d}-{output.id}.jsonl"
+        if output.records is None:
+            if not path.is_file():
+                raise FileNotFoundError(f"shard {output.number}: {path} was not written")
+            self.files[output.number] = path
+            return
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             with open(tmp, "w", encoding="utf-8") as f:
