@@ -89,8 +89,9 @@ _threads_option = click.option(
     type=click.IntRange(min=1),
     default=SHARD_SIZE,
     show_default=True,
-    help="Sentences per shard, rounded up to whole batches: the unit that is kept when a run "
-    "is interrupted, and resumed by running the same command again.",
+    help="Sentences per shard (as many source words as this many sentences of average "
+    "length, in whole batches): the unit that is kept when a run is interrupted, and "
+    "resumed by running the same command again.",
 )
 @click.option(
     "--address",

@@ -68,7 +68,7 @@ DEFAULT_METHODS = ("argmax-target", "argmax-source", "intersection", "itermax")
 #: engines that run the shards (see attnprobe.pipeline.scale and docs/scale.md)
 ENGINES = ("inprocess", "local", "ray")
 
-#: sentences per shard when writing an output folder (rounded up to whole batches)
+#: sentences (of average length) per shard when writing an output folder
 SHARD_SIZE = 1024
 
 #: share of unknown words above which the scores mostly measure the vocabulary, not attention
@@ -346,8 +346,9 @@ def analyze(
         ``pip install 'attnprobe[ray]'``). Every engine gives the same numbers.
     workers : worker processes or Ray actors (more than 1 with ``"inprocess"``
         means ``"local"``).
-    shard_size : sentences per shard, rounded up to whole batches (None: one
-        shard in memory; :data:`SHARD_SIZE` with ``out``). Results do not depend on it.
+    shard_size : sentences per shard (the source words of that many sentences of
+        average length, in whole batches; None: one shard in memory;
+        :data:`SHARD_SIZE` with ``out``). Results do not depend on it.
     address : the Ray cluster to join (``"auto"``: the one this machine belongs
         to); None starts a local one.
     out : write the output folder here (whole, or not at all: see

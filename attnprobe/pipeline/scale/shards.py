@@ -74,25 +74,39 @@ def run_key(**parts) -> str:
 def plan_shards(lengths, batch_size: int, shard_size: int | None, key: str) -> list[Shard]:
     """Cut the length-sorted batches of a corpus into shards of about ``shard_size`` sentences.
 
-    Shards hold whole batches (``shard_size`` is rounded up to a multiple of
-    ``batch_size``; None: one shard). Ids are ``key`` + the shard's number, hashed.
+    Shards hold whole batches, as many as fit in the source words of
+    ``shard_size`` sentences of average length (at least one batch): shards of
+    short sentences hold more of them, shards of long ones fewer, so a shard's
+    memory is about the same anywhere in the corpus. None: one shard. Ids are
+    ``key`` + the shard's number, hashed.
 
     Examples
     --------
-    >>> [s.batches for s in plan_shards([5, 1, 4, 2, 3], 2, 3, "k")]
-    [((1, 3), (4, 2)), ((0,),)]
+    >>> [s.batches for s in plan_shards([5, 1, 4, 2, 3], 2, 3, "k")]  # 9 words a shard
+    [((1, 3),), ((4, 2),), ((0,),)]
     >>> a, b = plan_shards([1, 2, 3], 1, 2, "k"), plan_shards([1, 2, 3], 1, 2, "k")
     >>> [s.id for s in a] == [s.id for s in b] and len({s.id for s in a}) == 2
     True
     """
     from attnprobe.data import bucket_batches
 
+    lengths = list(lengths)
     batches = [tuple(b) for b in bucket_batches(lengths, batch_size)]
-    per = len(batches) if not shard_size else max(1, -(-shard_size // batch_size))
-    shards = []
-    for number, first in enumerate(range(0, len(batches), max(per, 1))):
+    budget = float("inf") if not shard_size else shard_size * sum(lengths) / len(lengths)
+    groups: list[list] = []
+    words = 0.0
+    for batch in batches:
+        size = sum(lengths[p] for p in batch)
+        if not groups or words + size > budget:
+            groups.append([])
+            words = 0.0
+        groups[-1].append(batch)
+        words += size
+    shards, first = [], 0
+    for number, group in enumerate(groups):
         sid = hashlib.sha256(f"{key}:{number}".encode()).hexdigest()[:12]
-        shards.append(Shard(number, sid, tuple(batches[first : first + per]), first))
+        shards.append(Shard(number, sid, tuple(group), first))
+        first += len(group)
     return shards
 
 
