@@ -32,7 +32,7 @@ and gets the ``T`` per-step gradients from it:
   step k takes the adjoints of all later steps in one vmapped backward
   (``torch.func.vmap`` over ``torch.autograd.grad``), then one vmapped
   pass through the encoder for all steps. Same arithmetic as T separate
-  backwards, in ``2 T`` autograd calls instead of ``T (T + 1) / 2`` step
+  backwards, in ``T`` autograd calls instead of ``T (T + 1) / 2`` step
   backwards; see :func:`attnprobe.runs.sweep.sweep`.
 * other models (:func:`attnprobe.wrap`): one backward per step from the shared
   forward (``retain_graph=True``), or with ``vectorize=True`` all steps as one
