@@ -91,6 +91,61 @@ def test_linear_model_attribution_is_weight_times_embedding(analytic, method):
         assert max(abs(d).max() for d in delta) < 1e-12
 
 
+class SumOfTokens(nn.Module):
+    """Output logits are linear in the sum of the source embeddings (all positions)."""
+
+    def __init__(self, vocab: int, dim: int = 3):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim, padding_idx=PAD_ID)
+        self.out = nn.Linear(dim, vocab)
+        self.attn = nn.Softmax(-1)  # a site, so that wrap() accepts the model
+
+    def forward(self, src, tgt_in):
+        e = self.emb(src)  # [B, S, E]; PAD rows are zero
+        self.attn(e.sum(-1))  # unused
+        B, T = tgt_in.shape
+        return self.out(e.sum(1))[:, None, :].expand(B, T, -1)  # [B, T, V]
+
+
+def test_baseline_keep_keeps_eos_in_the_baseline():
+    """logit_t = W[y_t] . sum_s e_s + c: IG gives W[y_t] . (e_s - b_s) at position s, with
+    b_s = e(UNK) except at EOS, where the baseline keeps e(EOS) and the attribution is 0."""
+    torch.manual_seed(1)
+    v = Vocab.build(SRC + TGT)
+    module = SumOfTokens(len(v)).double()
+    model = attnprobe.wrap(
+        module,
+        forward=lambda m, src, lens, tgt_in: m(src, tgt_in),
+        src_vocab=v,
+        tgt_vocab=v,
+        sites=[attnprobe.Site("attn", read="output", pattern="full")],
+        source_embedding="emb",
+    )
+    batch = make_batch(SRC, TGT, v, v)
+    opts = dict(target="logit", aggregate="signed_sum", n_steps=4, baseline="unk")
+    kept = attribute_batch(model, batch, "integrated_gradients", baseline_keep=("eos",), **opts)
+    plain = attribute_batch(model, batch, "integrated_gradients", **opts)
+    W, E = module.out.weight.detach(), module.emb.weight.detach()
+    unk, eos = v.unk_id, v.eos_id
+    for n in range(len(SRC)):
+        S, T = int(batch.src_lens[n]), int(batch.tgt_lens[n])
+        want = np.zeros((T, S))
+        for t in range(T):
+            for s in range(S):
+                tok = int(batch.src[n, s])
+                base = E[tok] if tok == eos else E[unk]
+                want[t, s] = float(W[batch.tgt_out[n, t]] @ (E[tok] - base))
+        assert int(batch.src[n, S - 1]) == eos
+        np.testing.assert_allclose(kept.matrices[n], want, atol=1e-12)
+        np.testing.assert_allclose(kept.gain[n], want.sum(1), atol=1e-12)  # f(x) - f(x')
+        want[:, S - 1] = (W[batch.tgt_out[n, :T]] @ (E[eos] - E[unk])).numpy()
+        np.testing.assert_allclose(plain.matrices[n], want, atol=1e-12)
+    with pytest.raises(UnknownNameError, match="eos"):
+        attribute_batch(model, batch, "integrated_gradients", baseline_keep=("end",))
+    with pytest.raises(attnprobe.InputError, match="baseline_keep"):
+        attribute_batch(model, batch, "integrated_gradients", baseline_keep="eos")
+
+
 def test_ig_completeness_at_64_steps(analytic):
     model, _, v = analytic
     batch = make_batch(SRC, TGT, v, v)

@@ -118,6 +118,8 @@ METHODS = (
 AGGREGATIONS = ("l2", "sum", "signed_sum")
 #: the token whose embedding is the baseline (IG, GradientShap) or the replacement (occlusion)
 BASELINES = ("pad", "unk")  # rows of the model's own embedding table (its special ids)
+#: special tokens that ``baseline_keep`` may name (keys of the model's ``special_ids``)
+SPECIALS = ("pad", "unk", "bos", "eos")
 #: integration rules of captum's approximation_parameters
 INTEGRATION = (
     "gausslegendre",
@@ -277,13 +279,26 @@ def _chunks(n: int, batch_rows: int, per_chunk_rows: int | None) -> list[range]:
     return [range(i, min(n, i + k)) for i in range(0, n, k)]
 
 
-def _inputs(run: Runner, batch: _Batch, baseline: str) -> tuple[list[Tensor], list[Tensor]]:
+def _baseline_ids(run: Runner, ids: Tensor, baseline: str, keep: Sequence[str]) -> Tensor:
+    """The baseline's token ids: ``baseline`` everywhere, except where ``ids`` holds one of
+    the special tokens named in ``keep`` (those positions keep their own token)."""
+    base = torch.full_like(ids, run.ids[baseline])
+    for name in keep:
+        if name not in run.ids:
+            raise UnknownNameError("special token of baseline_keep", name, sorted(run.ids))
+        base = torch.where(ids == run.ids[name], ids, base)
+    return base
+
+
+def _inputs(
+    run: Runner, batch: _Batch, baseline: str, keep: Sequence[str] = ()
+) -> tuple[list[Tensor], list[Tensor]]:
     """Embeddings and baseline embeddings: [source] or [source, decoder input]."""
     xs = [run.embed(batch.src)]
-    base = [run.embed(torch.full_like(batch.src, run.ids[baseline]))]
+    base = [run.embed(_baseline_ids(run, batch.src, baseline, keep))]
     if run.tgt_emb is not None:
         xs.append(run.embed(batch.tgt_in, "tgt"))
-        base.append(run.embed(torch.full_like(batch.tgt_in, run.ids[baseline]), "tgt"))
+        base.append(run.embed(_baseline_ids(run, batch.tgt_in, baseline, keep), "tgt"))
     return xs, base
 
 
@@ -324,7 +339,7 @@ def _integrated_gradients(run, batch, opts) -> tuple[list[Tensor], Tensor, Tenso
         raise UnknownNameError("integration method", opts["integration"], INTEGRATION)
     step_sizes, alphas = approximation_parameters(opts["integration"])
     n = opts["n_steps"]
-    xs, base = _inputs(run, batch, opts["baseline"])
+    xs, base = _inputs(run, batch, opts["baseline"], opts["baseline_keep"])
     dtype = xs[0].dtype
     attrs = _path_gradients(
         run,
@@ -353,7 +368,7 @@ def _gradient_shap(run, batch, opts, alphas: Tensor | None = None) -> list[Tenso
     forward passes, like Integrated Gradients' points.
     """
     n, stdev = opts["n_samples"], opts["stdevs"]
-    xs, base = _inputs(run, batch, opts["baseline"])
+    xs, base = _inputs(run, batch, opts["baseline"], opts["baseline_keep"])
     N = batch.src.shape[0]
     gen = torch.Generator().manual_seed(opts["seed"])
     if alphas is None:
@@ -570,6 +585,7 @@ _DEFAULTS = {
     "target": "log_prob",
     "aggregate": "l2",
     "baseline": "pad",
+    "baseline_keep": (),
     "n_steps": 50,
     "integration": "gausslegendre",
     "internal_batch_size": None,
@@ -592,6 +608,16 @@ def _options(method: str, options: dict) -> dict:
         raise UnknownNameError("aggregation", opts["aggregate"], AGGREGATIONS)
     if opts["baseline"] not in BASELINES:
         raise UnknownNameError("baseline token", opts["baseline"], BASELINES)
+    keep = opts["baseline_keep"]
+    if isinstance(keep, str) or not all(isinstance(k, str) for k in keep):
+        raise InputError(
+            f"baseline_keep must be a sequence of special-token names, got {keep!r}",
+            fix="e.g. baseline_keep=('eos',)",
+        )
+    for name in keep:
+        if name not in SPECIALS:
+            raise UnknownNameError("special token of baseline_keep", name, SPECIALS)
+    opts["baseline_keep"] = tuple(keep)
     for name in ("n_steps", "n_samples"):
         if isinstance(opts[name], bool) or not isinstance(opts[name], int) or opts[name] < 1:
             raise InputError(f"{name} must be a positive integer, got {opts[name]!r}")
@@ -650,7 +676,10 @@ def attribute(
         over the embedding dimension (``"l2"``, ``"sum"`` of absolute values,
         ``"signed_sum"``; occlusion is a scalar per token and ignores it),
         ``baseline`` (``"pad"`` or ``"unk"``: the baseline embedding of IG and
-        GradientShap, the replacement token of occlusion), ``n_steps`` and
+        GradientShap, the replacement token of occlusion), ``baseline_keep``
+        (IG and GradientShap: names of special tokens, e.g. ``("eos",)``, whose
+        positions keep their own embedding in the baseline; inseq's default
+        baseline keeps EOS), ``n_steps`` and
         ``integration`` (IG), ``internal_batch_size`` (most forward rows per
         pass, i.e. sentences x interpolation points, like captum's),
         ``n_samples``, ``stdevs`` and ``seed`` (GradientShap), ``target_share``
