@@ -116,6 +116,7 @@ class AttributionAnalysis:
                 self.gaps[1] += sum(float(np.abs(g).sum()) for g in gain)
             for b, pos in enumerate(cb.positions):
                 rec, m = cb.records[b], row_words(mats[b], cb.batch, b)  # [T, S] words
+                ctx.attribution_cache.offer(method, pos, m)  # faithfulness's erasure reads it
                 size = np.abs(m)
                 masks = word_masks(rec["src_len"], rec["tgt_len"])
                 for o in ctx.offsets:

@@ -68,6 +68,9 @@ class FaithfulnessAnalysis:
         every = max(1, -(-len(self.picks) // ERASURE_SENTENCES))
         self.erasure = self.picks[::every]
         self.attention: dict[int, np.ndarray] = {}
+        self.method = ctx.attribution[0] if ctx.attribution else "saliency"
+        for name in dict.fromkeys((self.method, "occlusion")):  # computed once per run
+            ctx.attribution_cache.want(name, self.erasure)
 
     def update(self, cb: CapturedBatch) -> None:  # the edits run the model in finish()
         keep = set(self.erasure)
@@ -80,14 +83,20 @@ class FaithfulnessAnalysis:
         from attnprobe.runs.attribution import attribute
 
         ctx = self.ctx
-        sub = ParallelCorpus(
-            [ctx.corpus.src[k] for k in self.erasure], [ctx.corpus.tgt[k] for k in self.erasure]
-        )
-        method = ctx.attribution[0] if ctx.attribution else "saliency"
+        method = self.method
 
         def words(name):  # per sentence, pooled to words like the attention
-            mats = attribute(ctx.model, sub, name, batch_size=ctx.batch_size).matrices
-            return sentence_words(ctx.model, sub, mats)
+            # the attribution step of this run may have left them (same sentences, same
+            # method); only the missing ones are attributed here
+            got = {k: ctx.attribution_cache.take(name, k) for k in self.erasure}
+            missing = [k for k in self.erasure if got[k] is None]
+            if missing:
+                sub = ParallelCorpus(
+                    [ctx.corpus.src[k] for k in missing], [ctx.corpus.tgt[k] for k in missing]
+                )
+                mats = attribute(ctx.model, sub, name, batch_size=ctx.batch_size).matrices
+                got.update(zip(missing, sentence_words(ctx.model, sub, mats), strict=True))
+            return [got[k] for k in self.erasure]
 
         occlusion = words("occlusion")
         attributed = occlusion if method == "occlusion" else words(method)
