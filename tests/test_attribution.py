@@ -384,6 +384,18 @@ def test_occlusion_equals_captum_feature_ablation(which, request):
         _check(model, batch, "occlusion", want, aggs=("l2",), baseline=baseline)
 
 
+def test_occlusion_in_bounded_chunks_gives_the_same_numbers(trained, monkeypatch):
+    import attnprobe.runs.attribution as A
+
+    model, batch = trained
+    whole = attribute_batch(model, batch, "occlusion").matrices
+    monkeypatch.setattr(A, "OCCLUSION_ELEMENTS", 1)  # one replaced position per forward
+    chunked = attribute_batch(model, batch, "occlusion").matrices
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert max(float(np.abs(a).max()) for a in whole) > 0
+
+
 # -- the decoder sweep of reference models == the plain per-step loop ---------------------
 
 SWEEP_ARCHS = [

@@ -400,8 +400,17 @@ def _plain_gradients(run, batch, times_input: bool, shared: dict) -> list[Tensor
     return [g * x[None] if times_input else g.abs() for g, x in zip(grads, xs, strict=True)]
 
 
+#: occlusion without ``internal_batch_size``: the most logits elements ([rows, T, V]) of
+#: one forward (64 MiB in float32); the chunks change nothing but the memory
+OCCLUSION_ELEMENTS = 16_000_000
+
+
 def _occlusion(run, batch, opts) -> Tensor:
-    """``f(x) - f(x with source position s replaced)``: [T, N, S], one forward row per (s, n)."""
+    """``f(x) - f(x with source position s replaced)``: [T, N, S], one forward row per (s, n).
+
+    Forward rows per pass: ``internal_batch_size``, or as many as keep the logits
+    within :data:`OCCLUSION_ELEMENTS`.
+    """
     N, S = batch.src.shape
     replace = run.ids[opts["baseline"]]
     variants = batch.src[None].repeat(S, 1, 1)  # [S, N, S]: variant s replaces position s
@@ -409,9 +418,12 @@ def _occlusion(run, batch, opts) -> Tensor:
     variants[pos, :, pos] = torch.where(batch.src_mask.T, replace, batch.src.T)
     out = []
     with torch.no_grad():
-        full = select(run.model(batch.src, batch.lens, batch.tgt_in)[0], batch.tgt_out, run.target)
+        logits = run.model(batch.src, batch.lens, batch.tgt_in)[0]
+        full = select(logits, batch.tgt_out, run.target)
+        cap = opts["internal_batch_size"] or max(N, OCCLUSION_ELEMENTS // logits[0].numel())
+        del logits
         flat = variants.flatten(0, 1)  # [S * N, S]
-        for chunk in _chunks(S, N, opts["internal_batch_size"]):
+        for chunk in _chunks(S, N, cap):
             rows = slice(chunk.start * N, chunk.stop * N)
             k = len(chunk)
             logits = run.model(flat[rows], batch.lens.repeat(k), batch.tgt_in.repeat(k, 1))[0]
