@@ -426,8 +426,10 @@ def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
     rows = [0, 3] if padded else [0]  # source lengths 3 and 4, or one sentence
     b = make_batch([SRC[r] for r in rows], [TGT[r] for r in rows], v, v)
     batch = _Batch(b.src, b.src_lens, b.tgt_in, b.tgt_out, b.tgt_lens)
+    cells = A.SWEEP_CELLS
     for share, budget in ((False, A.SWEEP_ELEMENTS), (True, 1)):  # 1: one adjoint per pass
         monkeypatch.setattr(A, "SWEEP_ELEMENTS", budget)
+        monkeypatch.setattr(A, "SWEEP_CELLS", 1 if share else cells)  # 1: one row per sweep
         run = Runner(model, "log_prob", share)
         xs, base = _inputs(run, batch, "pad")
         points = [torch.cat([x, 0.5 * (x + b)]) for x, b in zip(xs, base, strict=True)]

@@ -36,6 +36,7 @@ __all__ = [
     "vjp_rows",
     "step_grads",
     "sweep",
+    "sweep_rows",
 ]
 
 #: what is attributed at step t: the gold token's log-probability, probability or logit
@@ -358,7 +359,35 @@ def _encoder_pass(run, x, src, lens, names, outs, cots) -> Tensor:
     return grads
 
 
+#: the most ``rows x target steps x source positions`` of one sweep: a larger batch is
+#: swept in equal groups of rows (the accumulated memory cotangents [T, rows, S, D] and
+#: the encoder pass grow with it; 200 analyzed sentences peaked above 1 GB without it)
+SWEEP_CELLS = 80_000
+
+
 def sweep(run, points: list[Tensor], mask, lens, tgt_in, tgt_out, wrt: str = "embeddings"):
+    """Per-step gradients of a reference Seq2Seq: :func:`sweep_rows` on groups of rows.
+
+    Rows are independent sentences (or interpolation points), so a batch whose
+    ``rows x T x S`` exceeds :data:`SWEEP_CELLS` is swept in equal groups of rows
+    and the results are joined along the rows: the same numbers, with memory
+    bounded by the group. Returns what :func:`sweep_rows` returns.
+    """
+    N, S = mask.shape
+    T = tgt_in.shape[1]
+    groups = max(1, -(-N * T * S // SWEEP_CELLS))
+    if groups == 1:
+        return sweep_rows(run, points, mask, lens, tgt_in, tgt_out, wrt)
+    size = -(-N // groups)
+    parts = []
+    for lo in range(0, N, size):
+        r = slice(lo, min(N, lo + size))
+        rows = [p[r].detach().requires_grad_(p.requires_grad) for p in points]
+        parts.append(sweep_rows(run, rows, mask[r], lens[r], tgt_in[r], tgt_out[r], wrt))
+    return [torch.cat(g, dim=1) for g in zip(*parts, strict=True)]
+
+
+def sweep_rows(run, points: list[Tensor], mask, lens, tgt_in, tgt_out, wrt: str = "embeddings"):
     """Per-step gradients of a reference Seq2Seq by one reverse sweep over the decoder.
 
     The decoder is unrolled with a cut (a fresh leaf) at every recurrent state
