@@ -362,7 +362,7 @@ def _encoder_pass(run, x, src, lens, names, outs, cots) -> Tensor:
 #: the most ``rows x target steps x source positions`` of one sweep: a larger batch is
 #: swept in equal groups of rows (the accumulated memory cotangents [T, rows, S, D] and
 #: the encoder pass grow with it; 200 analyzed sentences peaked above 1 GB without it)
-SWEEP_CELLS = 80_000
+SWEEP_CELLS = 40_000
 
 
 def sweep(run, points: list[Tensor], mask, lens, tgt_in, tgt_out, wrt: str = "embeddings"):
