@@ -6,6 +6,11 @@ teacher-forced forward pass over the same data; the report for 1,000
 sentences is under 5 MB.
 
     .venv/bin/python -m benchmarks.bench_analyze [MODEL.pt] [--sentences N]
+        [--analyses alignment,quality,patterns,gradflow,attribution,faithfulness]
+
+With ``--analyses`` it times those analyses instead of the attention-only one
+(target of issue 16: all six on 200 sentences within 1 GB peak resident memory
+and half the time of ea41b1b) and prints the process's peak resident memory.
 
 Without a model it uses ``fixtures/models/enfr-bahdanau.pt`` when present, else
 a freshly initialised Bahdanau model on the toy En-Fr test split (attention
@@ -67,7 +72,9 @@ def main(argv=None) -> None:
     ap.add_argument("model", nargs="?")
     ap.add_argument("--sentences", type=int, default=1000)
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--analyses", default="alignment", help="comma-separated analyses to time")
     args = ap.parse_args(argv)
+    analyses = [a.strip() for a in args.analyses.split(",") if a.strip()]
     torch.set_num_threads(1)
     model = _model(args.model)
     corpus, gold = default_corpus(model)
@@ -76,11 +83,20 @@ def main(argv=None) -> None:
     gold = gold[:n]
     bare_forward(model, corpus, args.batch_size)  # warm-up
     forward = min(bare_forward(model, corpus, args.batch_size) for _ in range(2))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     res = analyze(
-        model, corpus, gold, analyses=["alignment"], batch_size=args.batch_size, progress=False
+        model, corpus, gold, analyses=analyses, batch_size=args.batch_size, progress=False
     )
     attention_only = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    if analyses != ["alignment"]:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+        print(f"model: {model.cfg.name}; {n} sentences, batch size {args.batch_size}, 1 thread")
+        print(f"analyses {','.join(analyses)}: {attention_only:.1f} s wall, {cpu:.1f} s CPU")
+        print(f"peak resident memory of the process: {peak:.2f} GiB (target <= 1 GB)")
+        return
     html = render_report(res).encode()
     print(f"model: {model.cfg.name}; {n} sentences, batch size {args.batch_size}, 1 thread")
     print(f"bare forward:            {forward:7.2f} s  ({n / forward:7.0f} sentences/s)")

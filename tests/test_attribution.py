@@ -91,6 +91,61 @@ def test_linear_model_attribution_is_weight_times_embedding(analytic, method):
         assert max(abs(d).max() for d in delta) < 1e-12
 
 
+class SumOfTokens(nn.Module):
+    """Output logits are linear in the sum of the source embeddings (all positions)."""
+
+    def __init__(self, vocab: int, dim: int = 3):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim, padding_idx=PAD_ID)
+        self.out = nn.Linear(dim, vocab)
+        self.attn = nn.Softmax(-1)  # a site, so that wrap() accepts the model
+
+    def forward(self, src, tgt_in):
+        e = self.emb(src)  # [B, S, E]; PAD rows are zero
+        self.attn(e.sum(-1))  # unused
+        B, T = tgt_in.shape
+        return self.out(e.sum(1))[:, None, :].expand(B, T, -1)  # [B, T, V]
+
+
+def test_baseline_keep_keeps_eos_in_the_baseline():
+    """logit_t = W[y_t] . sum_s e_s + c: IG gives W[y_t] . (e_s - b_s) at position s, with
+    b_s = e(UNK) except at EOS, where the baseline keeps e(EOS) and the attribution is 0."""
+    torch.manual_seed(1)
+    v = Vocab.build(SRC + TGT)
+    module = SumOfTokens(len(v)).double()
+    model = attnprobe.wrap(
+        module,
+        forward=lambda m, src, lens, tgt_in: m(src, tgt_in),
+        src_vocab=v,
+        tgt_vocab=v,
+        sites=[attnprobe.Site("attn", read="output", pattern="full")],
+        source_embedding="emb",
+    )
+    batch = make_batch(SRC, TGT, v, v)
+    opts = dict(target="logit", aggregate="signed_sum", n_steps=4, baseline="unk")
+    kept = attribute_batch(model, batch, "integrated_gradients", baseline_keep=("eos",), **opts)
+    plain = attribute_batch(model, batch, "integrated_gradients", **opts)
+    W, E = module.out.weight.detach(), module.emb.weight.detach()
+    unk, eos = v.unk_id, v.eos_id
+    for n in range(len(SRC)):
+        S, T = int(batch.src_lens[n]), int(batch.tgt_lens[n])
+        want = np.zeros((T, S))
+        for t in range(T):
+            for s in range(S):
+                tok = int(batch.src[n, s])
+                base = E[tok] if tok == eos else E[unk]
+                want[t, s] = float(W[batch.tgt_out[n, t]] @ (E[tok] - base))
+        assert int(batch.src[n, S - 1]) == eos
+        np.testing.assert_allclose(kept.matrices[n], want, atol=1e-12)
+        np.testing.assert_allclose(kept.gain[n], want.sum(1), atol=1e-12)  # f(x) - f(x')
+        want[:, S - 1] = (W[batch.tgt_out[n, :T]] @ (E[eos] - E[unk])).numpy()
+        np.testing.assert_allclose(plain.matrices[n], want, atol=1e-12)
+    with pytest.raises(UnknownNameError, match="eos"):
+        attribute_batch(model, batch, "integrated_gradients", baseline_keep=("end",))
+    with pytest.raises(attnprobe.InputError, match="baseline_keep"):
+        attribute_batch(model, batch, "integrated_gradients", baseline_keep="eos")
+
+
 def test_ig_completeness_at_64_steps(analytic):
     model, _, v = analytic
     batch = make_batch(SRC, TGT, v, v)
@@ -329,6 +384,18 @@ def test_occlusion_equals_captum_feature_ablation(which, request):
         _check(model, batch, "occlusion", want, aggs=("l2",), baseline=baseline)
 
 
+def test_occlusion_in_bounded_chunks_gives_the_same_numbers(trained, monkeypatch):
+    import attnprobe.runs.attribution as A
+
+    model, batch = trained
+    whole = attribute_batch(model, batch, "occlusion").matrices
+    monkeypatch.setattr(A, "OCCLUSION_ELEMENTS", 1)  # one replaced position per forward
+    chunked = attribute_batch(model, batch, "occlusion").matrices
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert max(float(np.abs(a).max()) for a in whole) > 0
+
+
 # -- the decoder sweep of reference models == the plain per-step loop ---------------------
 
 SWEEP_ARCHS = [
@@ -359,8 +426,10 @@ def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
     rows = [0, 3] if padded else [0]  # source lengths 3 and 4, or one sentence
     b = make_batch([SRC[r] for r in rows], [TGT[r] for r in rows], v, v)
     batch = _Batch(b.src, b.src_lens, b.tgt_in, b.tgt_out, b.tgt_lens)
+    cells = A.SWEEP_CELLS
     for share, budget in ((False, A.SWEEP_ELEMENTS), (True, 1)):  # 1: one adjoint per pass
         monkeypatch.setattr(A, "SWEEP_ELEMENTS", budget)
+        monkeypatch.setattr(A, "SWEEP_CELLS", 1 if share else cells)  # 1: one row per sweep
         run = Runner(model, "log_prob", share)
         xs, base = _inputs(run, batch, "pad")
         points = [torch.cat([x, 0.5 * (x + b)]) for x, b in zip(xs, base, strict=True)]

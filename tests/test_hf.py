@@ -348,10 +348,10 @@ def test_attention_and_gradients_equal_inseqs(marian):
     """Pairs 0-2 of Multi30k test_2016_flickr, batched (padding: inseq ran them one by one).
 
     inseq attributes the probability of the forced token to the encoder's input
-    embeddings; its unnormalised L2 norm over the hidden size (saliency, input x
-    gradient) and signed sum (input x gradient) are compared. Integrated gradients
-    is not: inseq keeps EOS's own embedding in the baseline, attnprobe has no such
-    option (its baseline replaces every position).
+    embeddings; its unnormalised L2 norm over the hidden size and its signed sum
+    are compared. Integrated gradients with inseq's settings as the file records
+    them: 50 Gauss-Legendre points, the ``<unk>`` embedding as the baseline of
+    every source token except ``</s>``, which keeps its own (``baseline_keep``).
     """
     from attnprobe.runs.attribution import attribute_batch
 
@@ -367,9 +367,25 @@ def test_attention_and_gradients_equal_inseqs(marian):
         ("saliency", "vnorm_unnormalised_tgt_x_src"): ("saliency", "l2"),
         ("input_x_gradient", "vnorm_unnormalised_tgt_x_src"): ("input_x_gradient", "l2"),
         ("input_x_gradient", "sum_over_hidden_tgt_x_src"): ("input_x_gradient", "signed_sum"),
+        ("integrated_gradients", "vnorm_unnormalised_tgt_x_src"): ("integrated_gradients", "l2"),
+        ("integrated_gradients", "sum_over_hidden_tgt_x_src"): (
+            "integrated_gradients",
+            "signed_sum",
+        ),
     }
+    ig = {"n_steps": 50, "integration": "gausslegendre", "baseline": "unk"}
+    ig["baseline_keep"] = ("eos",)
+    assert ref["inseq_settings"]["ig"]["n_steps"] == ig["n_steps"]
+    assert "<unk>" in ref["inseq_settings"]["ig_baseline"]
     got = {
-        key: attribute_batch(model, batch, method, target="prob", aggregate=agg).matrices
+        key: attribute_batch(
+            model,
+            batch,
+            method,
+            target="prob",
+            aggregate=agg,
+            **(ig if method == "integrated_gradients" else {}),
+        ).matrices
         for key, (method, agg) in runs.items()
     }
     for b, p in enumerate(pairs):

@@ -221,3 +221,35 @@ def test_integrated_gradients_gaps_are_reported(tiny):
     assert data["max_delta"] == pytest.approx(alone.max_delta, rel=1e-6)
     assert data["relative_delta"] == pytest.approx(alone.relative_delta, rel=1e-6)
     assert 0 <= data["relative_delta"] < 1
+
+
+def test_attribution_and_faithfulness_share_one_sweep_per_batch(tiny, analysed, monkeypatch):
+    """With both steps in one run, the erasure comparison reads the attribution step's
+    saliency: the sweep runs once per analyze batch (saliency and input x gradient share
+    it), and the numbers equal those of a run of faithfulness alone (which attributes
+    its sentences itself)."""
+    import attnprobe.runs.attribution as A
+
+    model, corpus, gold = tiny
+    calls = []
+    real = A.sweep
+
+    def counted(*args, **kwargs):
+        calls.append(args[2].shape[0])  # the rows of the batch it sweeps
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(A, "sweep", counted)
+    kw = dict(attribution=METHODS, batch_size=5, progress=False)
+    both = analyze(model, corpus, gold, analyses=["attribution", "faithfulness"], **kw)
+    assert calls == [5, 5, 2]  # 12 sentences in batches of 5: one sweep each, nothing more
+    calls.clear()
+    alone = analyze(model, corpus, gold, analyses=["faithfulness"], **kw)
+    assert len(calls) >= 1  # on its own, faithfulness attributes its sentences itself
+    got = both.metrics["sections"]["faithfulness"]["erasure"]
+    want = alone.metrics["sections"]["faithfulness"]["erasure"]
+    assert got.keys() == want.keys()
+    for key in ("attended", "attributed", "attributed_wins", "same_token"):
+        for part in ("mean", "low", "high"):
+            assert got[key][part] == pytest.approx(want[key][part], abs=1e-9), (key, part)
+    want_all = analysed.metrics["sections"]["faithfulness"]["erasure"]
+    assert got["attributed"]["mean"] == pytest.approx(want_all["attributed"]["mean"], abs=1e-9)

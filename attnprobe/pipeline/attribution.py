@@ -20,7 +20,7 @@ from attnprobe.pipeline.common import (
 from attnprobe.pipeline.scale.stats import Max
 
 #: attribution methods ``analyze`` runs by default: one shared forward and one backward per
-#: target step each (Integrated Gradients with 50 points costs about 30 times more: ask for it)
+#: target step each (Integrated Gradients with 50 points costs about 20 times more: ask for it)
 DEFAULT_ATTRIBUTION = ("saliency", "input_x_gradient")
 
 
@@ -135,6 +135,7 @@ class AttributionAnalysis:
             self._links(cb, method, [np.abs(m) for m in words])
             for b, pos in enumerate(cb.positions):
                 rec, m = cb.records[b], words[b]
+                ctx.attribution_cache.offer(method, pos, m)  # faithfulness's erasure reads it
                 size = np.abs(m)
                 for site in ctx.sites:
                     a = agreement([cb.attention[site][b]], [m], site=site, method=method)

@@ -124,6 +124,46 @@ def attention_aer(
 
 
 @dataclass
+class AttributionCache:
+    """Per-sentence word-pooled attribution matrices shared by the steps of one run.
+
+    A step that will need some asks for them up front (:meth:`want`, in its
+    constructor); the step that computes attributions anyway leaves those it
+    computed (:meth:`offer`); the first reads them back with :meth:`take`
+    and computes the missing ones itself, so that no sentence is attributed
+    twice in one run and no result depends on the cache.
+
+    Examples
+    --------
+    >>> c = AttributionCache()
+    >>> c.want("saliency", [3])
+    >>> c.offer("saliency", 3, np.ones((2, 2))), c.offer("saliency", 4, np.ones((2, 2)))
+    (True, False)
+    >>> c.take("saliency", 3).shape, c.take("saliency", 3)
+    ((2, 2), None)
+    """
+
+    wanted: set = field(default_factory=set)  # {(method, position)}
+    matrices: dict = field(default_factory=dict)  # {(method, position): [T, S] words}
+
+    def want(self, method: str, positions) -> None:
+        """Ask for ``method``'s matrices of the sentences at ``positions``."""
+        self.wanted.update((method, int(p)) for p in positions)
+
+    def offer(self, method: str, position: int, matrix) -> bool:
+        """Keep ``matrix`` if someone asked for it; True when kept."""
+        key = (method, int(position))
+        if key in self.wanted:
+            self.matrices[key] = matrix
+            return True
+        return False
+
+    def take(self, method: str, position: int):
+        """The matrix left for ``(method, position)``, removed from the cache (or None)."""
+        return self.matrices.pop((method, int(position)), None)
+
+
+@dataclass
 class AnalysisContext:
     """What every analysis may read: the model, the data and the run's options.
 
@@ -143,6 +183,10 @@ class AnalysisContext:
     sentences: int  # sentence pairs of the whole run (the corpus, not the shard)
     attribution: tuple[str, ...] = ()  # attribution methods (attnprobe.runs.attribution.METHODS)
     picks: dict = field(default_factory=dict)  # step -> the positions of its sample, sorted
+    #: word-pooled attribution matrices one step computed and another will need in the same
+    #: run (a cache, never a result: a step computes what it does not find there itself):
+    #: ``matrices[(method, position)]`` is filled for the keys in ``wanted``
+    attribution_cache: AttributionCache = field(default_factory=AttributionCache)
 
 
 @dataclass

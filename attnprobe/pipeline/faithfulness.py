@@ -71,6 +71,13 @@ class FaithfulnessAnalysis:
         every = max(1, -(-len(self.picks) // ERASURE_SENTENCES))
         self.erasure = self.picks[::every]
         self.attention: dict[str, np.ndarray] = {}  # str(position) -> [T, S] of the erasure
+        self.method = ctx.attribution[0] if ctx.attribution else "saliency"
+        self.names = tuple(dict.fromkeys((self.method, "occlusion")))
+        # what the attribution step of this part left for the erasure sentences: method ->
+        # str(position) -> [T, S] words (computed once per run: see AttributionCache)
+        self.attributed: dict[str, dict[str, np.ndarray]] = {}
+        for name in self.names:
+            ctx.attribution_cache.want(name, self.erasure)
 
     @staticmethod
     def sample(lengths) -> list[int]:
@@ -82,24 +89,35 @@ class FaithfulnessAnalysis:
         for b, pos in enumerate(cb.positions):
             if self.ctx.sites and pos in keep:
                 self.attention[str(pos)] = cb.attention[self.ctx.sites[0]][b]
+            for name in self.names if pos in keep else ():  # the attribution step ran first
+                m = self.ctx.attribution_cache.take(name, pos)
+                if m is not None:
+                    self.attributed.setdefault(name, {})[str(pos)] = m
 
     def stats(self) -> dict:
-        """The forward pass's attention of the erasure sentences that fell in this part."""
-        return {"attention": self.attention}
+        """The forward pass's attention of the erasure sentences that fell in this part, and
+        the attribution matrices the attribution step computed for them."""
+        return {"attention": self.attention, "attributed": self.attributed}
 
-    def _erasure(self, attention: dict):
+    def _erasure(self, attention: dict, attributed: dict):
         from attnprobe.analyses.faithfulness import compare_erasure
         from attnprobe.runs.attribution import attribute
 
         ctx = self.ctx
-        sub = ParallelCorpus(
-            [ctx.corpus.src[k] for k in self.erasure], [ctx.corpus.tgt[k] for k in self.erasure]
-        )
-        method = ctx.attribution[0] if ctx.attribution else "saliency"
+        method = self.method
 
         def words(name):  # per sentence, pooled to words like the attention
-            mats = attribute(ctx.model, sub, name, batch_size=ctx.batch_size).matrices
-            return sentence_words(ctx.model, sub, mats)
+            # the attribution step of this run may have left them (same sentences, same
+            # method); only the missing ones are attributed here
+            got = {k: attributed.get(name, {}).get(str(k)) for k in self.erasure}
+            missing = [k for k in self.erasure if got[k] is None]
+            if missing:
+                sub = ParallelCorpus(
+                    [ctx.corpus.src[k] for k in missing], [ctx.corpus.tgt[k] for k in missing]
+                )
+                mats = attribute(ctx.model, sub, name, batch_size=ctx.batch_size).matrices
+                got.update(zip(missing, sentence_words(ctx.model, sub, mats), strict=True))
+            return [got[k] for k in self.erasure]
 
         occlusion = words("occlusion")
         attributed = occlusion if method == "occlusion" else words(method)
@@ -121,6 +139,6 @@ class FaithfulnessAnalysis:
             sentences=len(sub),
             summaries=edits["summaries"],
             params=edits["params"],
-            erasure=self._erasure(stats["attention"]).to_dict(),
+            erasure=self._erasure(stats["attention"], stats.get("attributed", {})).to_dict(),
             erasure_sentences=len(self.erasure),
         )

@@ -32,7 +32,7 @@ and gets the ``T`` per-step gradients from it:
   step k takes the adjoints of all later steps in one vmapped backward
   (``torch.func.vmap`` over ``torch.autograd.grad``), then one vmapped
   pass through the encoder for all steps. Same arithmetic as T separate
-  backwards, in ``2 T`` autograd calls instead of ``T (T + 1) / 2`` step
+  backwards, in ``T`` autograd calls instead of ``T (T + 1) / 2`` step
   backwards; see :func:`attnprobe.runs.sweep.sweep`.
 * other models (:func:`attnprobe.wrap`): one backward per step from the shared
   forward (``retain_graph=True``), or with ``vectorize=True`` all steps as one
@@ -118,6 +118,8 @@ METHODS = (
 AGGREGATIONS = ("l2", "sum", "signed_sum")
 #: the token whose embedding is the baseline (IG, GradientShap) or the replacement (occlusion)
 BASELINES = ("pad", "unk")  # rows of the model's own embedding table (its special ids)
+#: special tokens that ``baseline_keep`` may name (keys of the model's ``special_ids``)
+SPECIALS = ("pad", "unk", "bos", "eos")
 #: integration rules of captum's approximation_parameters
 INTEGRATION = (
     "gausslegendre",
@@ -277,13 +279,26 @@ def _chunks(n: int, batch_rows: int, per_chunk_rows: int | None) -> list[range]:
     return [range(i, min(n, i + k)) for i in range(0, n, k)]
 
 
-def _inputs(run: Runner, batch: _Batch, baseline: str) -> tuple[list[Tensor], list[Tensor]]:
+def _baseline_ids(run: Runner, ids: Tensor, baseline: str, keep: Sequence[str]) -> Tensor:
+    """The baseline's token ids: ``baseline`` everywhere, except where ``ids`` holds one of
+    the special tokens named in ``keep`` (those positions keep their own token)."""
+    base = torch.full_like(ids, run.ids[baseline])
+    for name in keep:
+        if name not in run.ids:
+            raise UnknownNameError("special token of baseline_keep", name, sorted(run.ids))
+        base = torch.where(ids == run.ids[name], ids, base)
+    return base
+
+
+def _inputs(
+    run: Runner, batch: _Batch, baseline: str, keep: Sequence[str] = ()
+) -> tuple[list[Tensor], list[Tensor]]:
     """Embeddings and baseline embeddings: [source] or [source, decoder input]."""
     xs = [run.embed(batch.src)]
-    base = [run.embed(torch.full_like(batch.src, run.ids[baseline]))]
+    base = [run.embed(_baseline_ids(run, batch.src, baseline, keep))]
     if run.tgt_emb is not None:
         xs.append(run.embed(batch.tgt_in, "tgt"))
-        base.append(run.embed(torch.full_like(batch.tgt_in, run.ids[baseline]), "tgt"))
+        base.append(run.embed(_baseline_ids(run, batch.tgt_in, baseline, keep), "tgt"))
     return xs, base
 
 
@@ -324,7 +339,7 @@ def _integrated_gradients(run, batch, opts) -> tuple[list[Tensor], Tensor, Tenso
         raise UnknownNameError("integration method", opts["integration"], INTEGRATION)
     step_sizes, alphas = approximation_parameters(opts["integration"])
     n = opts["n_steps"]
-    xs, base = _inputs(run, batch, opts["baseline"])
+    xs, base = _inputs(run, batch, opts["baseline"], opts["baseline_keep"])
     dtype = xs[0].dtype
     attrs = _path_gradients(
         run,
@@ -353,7 +368,7 @@ def _gradient_shap(run, batch, opts, alphas: Tensor | None = None) -> list[Tenso
     forward passes, like Integrated Gradients' points.
     """
     n, stdev = opts["n_samples"], opts["stdevs"]
-    xs, base = _inputs(run, batch, opts["baseline"])
+    xs, base = _inputs(run, batch, opts["baseline"], opts["baseline_keep"])
     N = batch.src.shape[0]
     gen = torch.Generator().manual_seed(opts["seed"])
     if alphas is None:
@@ -385,8 +400,17 @@ def _plain_gradients(run, batch, times_input: bool, shared: dict) -> list[Tensor
     return [g * x[None] if times_input else g.abs() for g, x in zip(grads, xs, strict=True)]
 
 
+#: occlusion without ``internal_batch_size``: the most logits elements ([rows, T, V]) of
+#: one forward (64 MiB in float32); the chunks change nothing but the memory
+OCCLUSION_ELEMENTS = 16_000_000
+
+
 def _occlusion(run, batch, opts) -> Tensor:
-    """``f(x) - f(x with source position s replaced)``: [T, N, S], one forward row per (s, n)."""
+    """``f(x) - f(x with source position s replaced)``: [T, N, S], one forward row per (s, n).
+
+    Forward rows per pass: ``internal_batch_size``, or as many as keep the logits
+    within :data:`OCCLUSION_ELEMENTS`.
+    """
     N, S = batch.src.shape
     replace = run.ids[opts["baseline"]]
     variants = batch.src[None].repeat(S, 1, 1)  # [S, N, S]: variant s replaces position s
@@ -394,9 +418,12 @@ def _occlusion(run, batch, opts) -> Tensor:
     variants[pos, :, pos] = torch.where(batch.src_mask.T, replace, batch.src.T)
     out = []
     with torch.no_grad():
-        full = select(run.model(batch.src, batch.lens, batch.tgt_in)[0], batch.tgt_out, run.target)
+        logits = run.model(batch.src, batch.lens, batch.tgt_in)[0]
+        full = select(logits, batch.tgt_out, run.target)
+        cap = opts["internal_batch_size"] or max(N, OCCLUSION_ELEMENTS // logits[0].numel())
+        del logits
         flat = variants.flatten(0, 1)  # [S * N, S]
-        for chunk in _chunks(S, N, opts["internal_batch_size"]):
+        for chunk in _chunks(S, N, cap):
             rows = slice(chunk.start * N, chunk.stop * N)
             k = len(chunk)
             logits = run.model(flat[rows], batch.lens.repeat(k), batch.tgt_in.repeat(k, 1))[0]
@@ -570,6 +597,7 @@ _DEFAULTS = {
     "target": "log_prob",
     "aggregate": "l2",
     "baseline": "pad",
+    "baseline_keep": (),
     "n_steps": 50,
     "integration": "gausslegendre",
     "internal_batch_size": None,
@@ -592,6 +620,16 @@ def _options(method: str, options: dict) -> dict:
         raise UnknownNameError("aggregation", opts["aggregate"], AGGREGATIONS)
     if opts["baseline"] not in BASELINES:
         raise UnknownNameError("baseline token", opts["baseline"], BASELINES)
+    keep = opts["baseline_keep"]
+    if isinstance(keep, str) or not all(isinstance(k, str) for k in keep):
+        raise InputError(
+            f"baseline_keep must be a sequence of special-token names, got {keep!r}",
+            fix="e.g. baseline_keep=('eos',)",
+        )
+    for name in keep:
+        if name not in SPECIALS:
+            raise UnknownNameError("special token of baseline_keep", name, SPECIALS)
+    opts["baseline_keep"] = tuple(keep)
     for name in ("n_steps", "n_samples"):
         if isinstance(opts[name], bool) or not isinstance(opts[name], int) or opts[name] < 1:
             raise InputError(f"{name} must be a positive integer, got {opts[name]!r}")
@@ -650,7 +688,10 @@ def attribute(
         over the embedding dimension (``"l2"``, ``"sum"`` of absolute values,
         ``"signed_sum"``; occlusion is a scalar per token and ignores it),
         ``baseline`` (``"pad"`` or ``"unk"``: the baseline embedding of IG and
-        GradientShap, the replacement token of occlusion), ``n_steps`` and
+        GradientShap, the replacement token of occlusion), ``baseline_keep``
+        (IG and GradientShap: names of special tokens, e.g. ``("eos",)``, whose
+        positions keep their own embedding in the baseline; inseq's default
+        baseline keeps EOS), ``n_steps`` and
         ``integration`` (IG), ``internal_batch_size`` (most forward rows per
         pass, i.e. sentences x interpolation points, like captum's),
         ``n_samples``, ``stdevs`` and ``seed`` (GradientShap), ``target_share``

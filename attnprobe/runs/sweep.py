@@ -36,6 +36,7 @@ __all__ = [
     "vjp_rows",
     "step_grads",
     "sweep",
+    "sweep_rows",
 ]
 
 #: what is attributed at step t: the gold token's log-probability, probability or logit
@@ -262,6 +263,16 @@ def _vmappable_rnns() -> Iterator[None]:
         torch.backends.mkldnn.enabled = before
 
 
+def _adjoint_rows(adj: Tensor, lo: int, hi: int, out: Tensor) -> Tensor:
+    """Rows ``lo .. hi - 1`` of the merged cotangents of one state output: row 0 is zero
+    (it carries step k's own ``f_k``), row ``r >= 1`` is the adjoint ``adj[r - 1]``."""
+    if lo > 0:
+        return adj[lo - 1 : hi - 1]
+    return torch.cat(
+        [torch.zeros((1, *out.shape), dtype=adj.dtype, device=adj.device), adj[: hi - 1]]
+    )
+
+
 def _backward_rows(outs: list[Tensor], x: Tensor, cotangents: list[Tensor]) -> Tensor:
     """``[T, *x.shape]``: T backward passes from ``outs`` to ``x`` as one vmapped pass,
     one per row of the cotangents ``[T, *out.shape]`` (outputs without a graph skipped)."""
@@ -348,16 +359,44 @@ def _encoder_pass(run, x, src, lens, names, outs, cots) -> Tensor:
     return grads
 
 
+#: the most ``rows x target steps x source positions`` of one sweep: a larger batch is
+#: swept in equal groups of rows (the accumulated memory cotangents [T, rows, S, D] and
+#: the encoder pass grow with it; 200 analyzed sentences peaked above 1 GB without it)
+SWEEP_CELLS = 40_000
+
+
 def sweep(run, points: list[Tensor], mask, lens, tgt_in, tgt_out, wrt: str = "embeddings"):
+    """Per-step gradients of a reference Seq2Seq: :func:`sweep_rows` on groups of rows.
+
+    Rows are independent sentences (or interpolation points), so a batch whose
+    ``rows x T x S`` exceeds :data:`SWEEP_CELLS` is swept in equal groups of rows
+    and the results are joined along the rows: the same numbers, with memory
+    bounded by the group. Returns what :func:`sweep_rows` returns.
+    """
+    N, S = mask.shape
+    T = tgt_in.shape[1]
+    groups = max(1, -(-N * T * S // SWEEP_CELLS))
+    if groups == 1:
+        return sweep_rows(run, points, mask, lens, tgt_in, tgt_out, wrt)
+    size = -(-N // groups)
+    parts = []
+    for lo in range(0, N, size):
+        r = slice(lo, min(N, lo + size))
+        rows = [p[r].detach().requires_grad_(p.requires_grad) for p in points]
+        parts.append(sweep_rows(run, rows, mask[r], lens[r], tgt_in[r], tgt_out[r], wrt))
+    return [torch.cat(g, dim=1) for g in zip(*parts, strict=True)]
+
+
+def sweep_rows(run, points: list[Tensor], mask, lens, tgt_in, tgt_out, wrt: str = "embeddings"):
     """Per-step gradients of a reference Seq2Seq by one reverse sweep over the decoder.
 
     The decoder is unrolled with a cut (a fresh leaf) at every recurrent state
     and at the attention memory, so each step has a graph of its own. Going
     backwards, step k receives the adjoints of its output state for every later
     target step at once and passes them on in one vmapped backward
-    (:func:`vjp_rows`), plus one plain backward for its own ``f_k``. A
+    (:func:`vjp_rows`), its own ``f_k`` as one more row of the same call. A
     per-step loop runs ``T (T + 1) / 2`` step backwards one at a time; the
-    sweep runs ``2 T`` backward calls on batches of adjoints: the same
+    sweep runs ``T`` backward calls on batches of adjoints: the same
     arithmetic, and Integrated Gradients (50 points) ran 1.6x faster than with
     the loop on the Bahdanau and Luong-general fixtures at T = 19, 1.2-1.6x at
     T = 56 (one thread; long sentences are bound by memory traffic).
@@ -392,28 +431,32 @@ def sweep(run, points: list[Tensor], mask, lens, tgt_in, tgt_out, wrt: str = "em
     extra = [y] if y is not None else []
     acc = [torch.zeros((T, *m.shape), dtype=m.dtype, device=m.device) for m in [*mem, *extra]]
     chunk = max(1, SWEEP_ELEMENTS // max([1, *(m.numel() for m in mem)]))
-    adj = None  # adjoints of step k's output state, one row per target step k + 1 ... T - 1
+    adj = None  # adjoints of step k's output state, one row per target step k ... T - 1
     for k in reversed(range(T)):
         ins, f, outs = steps[k]
         wrt_k = [*ins, *mem, *extra]
-        own = torch.autograd.grad(
-            f.sum(), wrt_k, retain_graph=adj is not None, materialize_grads=True
-        )
-        for a, g in zip(acc, own[len(ins) :], strict=True):
-            a[k] += g
-        if adj is None:
-            adj = [g[None] for g in own[: len(ins)]]
-            continue
-        n = adj[0].shape[0]
+        n = 0 if adj is None else adj[0].shape[0]
+        # row 0: step k's own f_k (cotangent 1 on f, 0 on the state); rows 1..n: the later
+        # targets' adjoints of the output state (0 on f). One vmapped backward for all rows.
         passed = [[] for _ in ins]
-        for lo in range(0, n, chunk):  # chunks of adjoints keep the vmapped tensors small
-            hi = min(n, lo + chunk)
-            later = vjp_rows(outs, wrt_k, [a[lo:hi] for a in adj])
-            for a, g in zip(acc, later[len(ins) :], strict=True):
-                a[k + 1 + lo : k + 1 + hi] += g
-            for p, g in zip(passed, later[: len(ins)], strict=True):
+        for lo in range(0, n + 1, chunk):  # chunks of rows keep the vmapped tensors small
+            hi = min(n + 1, lo + chunk)
+            f_cot = torch.zeros((hi - lo, *f.shape), dtype=f.dtype, device=f.device)
+            if lo == 0:
+                f_cot[0] = 1
+            if n == 0:  # the last step: nothing comes from later steps
+                grads = torch.autograd.grad(
+                    f.sum(), wrt_k, retain_graph=False, materialize_grads=True
+                )
+                rows = [g[None] for g in grads]
+            else:
+                cots = [_adjoint_rows(a, lo, hi, o) for a, o in zip(adj, outs, strict=True)]
+                rows = vjp_rows([f, *outs], wrt_k, [f_cot, *cots])
+            for a, g in zip(acc, rows[len(ins) :], strict=True):
+                a[k + lo : k + hi] += g
+            for p, g in zip(passed, rows[: len(ins)], strict=True):
                 p.append(g)
-        adj = [torch.cat([o[None], *p]) for o, p in zip(own[: len(ins)], passed, strict=True)]
+        adj = [torch.cat(p) if len(p) > 1 else p[0] for p in passed]
     # adj: the adjoints of the initial state for targets 0 ... T - 1
     mem_cots = acc[: len(mem)]
     if wrt == "states":  # the states reach the output only through the memory
