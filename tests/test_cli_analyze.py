@@ -124,7 +124,7 @@ def test_the_real_unknown_word_warning_is_printed_once(tiny_checkpoint, tmp_path
     args = ["--src", tmp_path / "q.src", "--tgt", tiny_checkpoint / "t.tgt"]
     r = invoke("analyze", tiny_checkpoint / "m.pt", *args, "-o", tmp_path / "r")
     assert r.exit_code == 0, r.output
-    assert r.stderr.count("100% of the source words are unknown") == 1, r.stderr
+    assert r.stderr.count("100.0% of the source words (6 of 6) are unknown") == 1, r.stderr
     assert all(line.startswith("attnprobe: warning: ") for line in r.stderr.splitlines())
 
 
