@@ -54,12 +54,9 @@ class FirstToken(nn.Module):
         return self.out(e[:, 0])[:, None, :].expand(B, T, -1)  # [B, T, V]
 
 
-@pytest.fixture(scope="module")
-def analytic():
-    torch.manual_seed(0)
-    v = Vocab.build(SRC + TGT)
-    module = FirstToken(len(v)).double()
-    model = attnprobe.wrap(
+def _wrap(module, v):
+    """A test module (``forward(src, tgt_in)``, embedding ``emb``) behind the interface."""
+    return attnprobe.wrap(
         module,
         forward=lambda m, src, lens, tgt_in: m(src, tgt_in),
         src_vocab=v,
@@ -67,6 +64,14 @@ def analytic():
         sites=[attnprobe.Site("attn", read="output", pattern="full")],
         source_embedding="emb",
     )
+
+
+@pytest.fixture(scope="module")
+def analytic():
+    torch.manual_seed(0)
+    v = Vocab.build(SRC + TGT)
+    module = FirstToken(len(v)).double()
+    model = _wrap(module, v)
     return model, module, v
 
 
@@ -113,14 +118,7 @@ def test_baseline_keep_keeps_eos_in_the_baseline():
     torch.manual_seed(1)
     v = Vocab.build(SRC + TGT)
     module = SumOfTokens(len(v)).double()
-    model = attnprobe.wrap(
-        module,
-        forward=lambda m, src, lens, tgt_in: m(src, tgt_in),
-        src_vocab=v,
-        tgt_vocab=v,
-        sites=[attnprobe.Site("attn", read="output", pattern="full")],
-        source_embedding="emb",
-    )
+    model = _wrap(module, v)
     batch = make_batch(SRC, TGT, v, v)
     opts = dict(target="logit", aggregate="signed_sum", n_steps=4, baseline="unk")
     kept = attribute_batch(model, batch, "integrated_gradients", baseline_keep=("eos",), **opts)
