@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from attnprobe.alignment import Alignment, write_pharaoh
-from attnprobe.alignment.formats import format_pharaoh
+from attnprobe.alignment.formats import format_links
 from attnprobe.errors import InputError
 from attnprobe.fileio import apply_umask, output_error, write_text_atomic
 from attnprobe.report.quantized import dequantize, quantize
@@ -404,10 +404,7 @@ def write_output(
                 for k, rec in enumerate(records):
                     f.write(json.dumps(rec, separators=(",", ":")) + "\n")
                     for name, key in files.items():
-                        a = Alignment(
-                            _links(rec["links"][key]), frozenset(), rec["src_len"], rec["tgt_len"]
-                        )
-                        handles[name].write(format_pharaoh(a) + "\n")
+                        handles[name].write(format_links(rec["links"][key]) + "\n")
                     if k in shown:
                         sample.append(rec)
         finally:

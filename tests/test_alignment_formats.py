@@ -194,3 +194,19 @@ def test_shuffled_lines_keep_their_ids(tmp_path):
     table = read_link_table(write(tmp_path, "g.txt", "".join(lines)))
     by_id = dict(zip(table.ids, table.to_alignments(), strict=True))
     assert [by_id[str(k)] for k in range(5)] == corpus
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=30))
+def test_format_links_writes_the_line_format_pharaoh_writes(pairs):
+    from attnprobe.alignment import Alignment
+    from attnprobe.alignment.formats import format_links, format_pharaoh
+
+    assert format_links([list(p) for p in pairs]) == format_pharaoh(Alignment.from_links(pairs))
+
+
+def test_format_links_by_hand():
+    from attnprobe.alignment.formats import format_links
+
+    # sorted by target word, then source word: (2,0) (0,1) (1,1) (0,3)
+    assert format_links([[0, 3], [1, 1], [2, 0], [0, 1]]) == "2-0 0-1 1-1 0-3"

@@ -33,6 +33,7 @@ __all__ = [
     "NULL_LINKS",
     "read_text_lines",
     "format_pharaoh",
+    "format_links",
     "write_pharaoh",
     "format_naacl",
     "write_naacl",
@@ -145,6 +146,24 @@ def format_pharaoh(alignment: Alignment, possible_mark: str = "p", sentence_id=N
     marked += [(j, i, possible_mark) for i, j in alignment.possible_only]
     links = " ".join(f"{i}{mark}{j}" for j, i, mark in sorted(marked))
     return links if sentence_id is None else f"{_check_pharaoh_id(sentence_id)}\t{links}"
+
+
+def format_links(pairs) -> str:
+    """One Pharaoh line of sure links given as ``(i, j)`` pairs, as records store them.
+
+    The line :func:`format_pharaoh` writes for the same sure links (sorted by
+    target, then source), without building an :class:`Alignment`: the fast path
+    for writing alignment files from millions of per-sentence records.
+
+    Examples
+    --------
+    >>> format_links([[1, 0], [0, 1], [2, 2], [1, 0]])
+    '1-0 0-1 2-2'
+    >>> format_links([])
+    ''
+    """
+    links = sorted({(int(j), int(i)) for i, j in pairs})
+    return " ".join(f"{i}-{j}" for j, i in links)
 
 
 def _alignments_and_ids(alignments, ids):
