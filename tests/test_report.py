@@ -155,3 +155,11 @@ def test_no_negative_zero_and_baselines_beside_attention():
     ]
     del r.metrics["alignment"]["diagonal"], r.metrics["alignment"]["references"]
     assert "baseline-table" not in render_report(r, figures=False)
+
+
+def test_a_sampled_explorer_says_how_many_of_how_many():
+    r = hand_made_results()
+    assert "A sample:" not in render_report(r, figures=False)  # every sentence is listed
+    r.metrics["explorer"] = {"shown": 1200, "of": 40000}
+    html = render_report(r, figures=False)
+    assert "the list holds 1,200 of the 40,000 sentences" in html

@@ -283,6 +283,7 @@ def _context(results: Results, figures: bool) -> dict:
         "baselines": _baselines(alignment, m.get("primary") or {}),
         "figures": svgs,
         "n_sentences": results.n_sentences,
+        "explorer": m.get("explorer"),  # {"shown", "of"} when the list is a sample
     }
 
 
