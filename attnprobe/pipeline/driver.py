@@ -164,6 +164,23 @@ def _too_long(model, corpus: ParallelCorpus) -> dict[int, str]:
     }
 
 
+def _unknown_warnings(unk_src: int, src_tok: int, unk_tgt: int, tgt_tok: int) -> list[str]:
+    """A warning per side whose share of unknown words is above :data:`UNK_WARNING`.
+
+    Examples
+    --------
+    >>> _unknown_warnings(1, 100, 30, 100)[0][:40]
+    '30.0% of the target words (30 of 100) ar'
+    """
+    return [
+        f"{unk / tok:.1%} of the {side} words ({unk} of {tok}) are unknown to the model "
+        f"(mapped to <unk>): check the language, the side order and the casing; for text "
+        f"outside the training vocabulary use a subword model (attnprobe train --subwords 8000)"
+        for side, unk, tok in (("source", unk_src, src_tok), ("target", unk_tgt, tgt_tok))
+        if tok and unk / tok > UNK_WARNING
+    ]
+
+
 def _corpus_hash(corpus: ParallelCorpus) -> str:
     h = hashlib.sha256()
     for s, t in zip(corpus.src, corpus.tgt, strict=True):
@@ -438,16 +455,6 @@ def analyze(
     site_keys = cross_sites(model)
     steps = tuple(name for name in names if not (name == "alignment" and not site_keys))
     src_tok, tgt_tok = sum(data.lengths), sum(len(t) for t in data.tgt)
-    unk_src = sum(model.count_unknown(s, "src") for s in data.src)
-    unk_tgt = sum(model.count_unknown(t, "tgt") for t in data.tgt)
-    for side, unk, tok in (("source", unk_src, src_tok), ("target", unk_tgt, tgt_tok)):
-        if tok and unk / tok > UNK_WARNING:
-            warnings_.append(
-                f"{unk / tok:.1%} of the {side} words ({unk} of {tok}) are unknown to the model "
-                f"(mapped to <unk>): check the language, the side order and the casing; for text "
-                f"outside the training vocabulary use a subword model "
-                f"(attnprobe train --subwords 8000)"
-            )
     for w in warnings_:
         log.warning(w)
 
@@ -532,6 +539,11 @@ def analyze(
             picks=options.picks,
         )
         merged = merge_all(store.stats())
+        # counted by the shards as they encode their sentences (no second pass here)
+        unk_src, unk_tgt = merged["run"]["unk_src"], merged["run"]["unk_tgt"]
+        for w in _unknown_warnings(unk_src, src_tok, unk_tgt, tgt_tok):
+            log.warning(w)
+            warnings_.append(w)
         finished, chosen = _finish_steps(ctx, steps, merged, warnings_)
 
     alignment = finished.pop("alignment", None)

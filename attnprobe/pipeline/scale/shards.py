@@ -252,5 +252,9 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
             if progress is not None:
                 progress(len(idx))
     stats = {name: runner.stats() for name, runner in runners.items()}
-    stats["run"] = {"entropy": entropy}
+    stats["run"] = {
+        "entropy": entropy,
+        "unk_src": sum(r["unk_src"] for r in records),
+        "unk_tgt": sum(r["unk_tgt"] for r in records),
+    }
     return ShardOutput(shard.number, shard.id, records, stats)
