@@ -168,7 +168,10 @@ def bench_inseq(model, src, tgt, args) -> None:
 
     Attention (every layer and head) and saliency, each timed for inseq and for
     attnprobe alternately (``--inseq-sentences`` pairs, ``--inseq-reps`` rounds),
-    so that the machine's drifting load cancels out of the ratio. To measure it
+    so that the machine's drifting load cancels out of the ratio; with
+    ``--ig-sentences`` > 0, Integrated Gradients (50 points) on that many pairs
+    too (inseq one pair at a time, its best setting in the table). The peak
+    memory above the start is printed for both. To measure it
     without adding inseq to the project's environment::
 
         pip install --target DIR --no-deps inseq==0.7.1 jaxtyping wadler_lindig \\
@@ -182,7 +185,6 @@ def bench_inseq(model, src, tgt, args) -> None:
         return
     src, tgt = src[: args.inseq_sentences], tgt[: args.inseq_sentences]
     n = len(src)
-    texts = [" ".join(s) for s in src], [" ".join(t) for t in tgt]
     batch = model.encode(src, tgt)
 
     @torch.no_grad()
@@ -196,20 +198,39 @@ def bench_inseq(model, src, tgt, args) -> None:
             part = model.encode(src[k : k + args.batch_size], tgt[k : k + args.batch_size])
             attribute_batch(model, part, "saliency", target="prob")
 
+    k_ig = args.ig_sentences
+    ig_part = model.encode(src[:k_ig], tgt[:k_ig]) if k_ig else None
+
+    def integrated_gradients():  # 50 Gauss-Legendre points, as inseq's (captum's) default
+        attribute_batch(model, ig_part, "integrated_gradients", target="prob")
+
     ours = {"attention": attention, "saliency": saliency}
-    for method in ("attention", "saliency"):
+    pairs_of = {"attention": n, "saliency": n}
+    peer_options = {"attention": {}, "saliency": {}}
+    if k_ig:  # inseq's best settings of the table: one pair at a time, 50 steps
+        ours["integrated_gradients"] = integrated_gradients
+        pairs_of["integrated_gradients"] = k_ig
+        peer_options["integrated_gradients"] = {"n_steps": 50}
+    for method, mine_fn in ours.items():
         peer = inseq.load_model(str(MODEL), method)
+        k = pairs_of[method]
+        these = [" ".join(s) for s in src[:k]], [" ".join(t) for t in tgt[:k]]
+
+        def theirs_fn(p=peer, these=these, opts=peer_options[method]):
+            p.attribute(*these, show_progress=False, batch_size=1, **opts)
+
         theirs, mine = [], []
         for _ in range(args.inseq_reps):
-            theirs.append(
-                timed(lambda p=peer: p.attribute(*texts, show_progress=False, batch_size=1), 1)
-            )
-            mine.append(timed(ours[method], 1))
+            with PeakMemory() as mem_theirs:
+                theirs.append(timed(theirs_fn, 1))
+            with PeakMemory() as mem_mine:
+                mine.append(timed(mine_fn, 1))
         ratio = statistics.median(t / m for t, m in zip(theirs, mine, strict=True))
         print(
-            f"{method} on {n} pairs: inseq {n / min(theirs):.2f} sent/s, attnprobe "
-            f"{n / min(mine):.2f} sent/s; attnprobe is {ratio:.1f}x faster "
-            f"(median of {args.inseq_reps} alternating rounds)"
+            f"{method} on {k} pairs: inseq {k / min(theirs):.2f} sent/s, attnprobe "
+            f"{k / min(mine):.2f} sent/s; attnprobe is {ratio:.1f}x faster "
+            f"(median of {args.inseq_reps} alternating rounds); peak MiB above start, last "
+            f"round: inseq {mem_theirs.mib:.0f}, attnprobe {mem_mine.mib:.0f}"
         )
 
 

@@ -42,6 +42,28 @@ def test_analyze_writes_the_folder_and_report_rerenders(tiny_checkpoint, tmp_pat
     assert again.exit_code == 2 and "already exists" in again.output
 
 
+def test_reference_alignments_are_scored_beside_attention(tiny_checkpoint, tmp_path):
+    d, out = tiny_checkpoint, tmp_path / "rep"
+    (tmp_path / "perfect.txt").write_text((d / "t.gold").read_text())
+    (tmp_path / "half.txt").write_text("0-0\n0-1 1-0\n\n")
+    r = invoke(
+        "analyze", d / "m.pt", "--src", d / "t.src", "--tgt", d / "t.tgt", "--gold", d / "t.gold",
+        "--analyses", "alignment", "--out", out,
+        "--reference-alignments", f"perfect={tmp_path / 'perfect.txt'}",
+        "--reference-alignments", f"half={tmp_path / 'half.txt'}",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    refs = json.loads((out / "metrics.json").read_text())["alignment"]["references"]
+    assert refs["perfect"]["aer"] == 0.0 and refs["perfect"]["recall"] == 1.0
+    # gold: 6 sure links; "half" has 3 links, 1 of them sure:
+    # precision 1/3, recall 1/6, AER = 1 - (1 + 1) / (3 + 6) = 7/9
+    assert refs["half"]["precision"] == pytest.approx(1 / 3, abs=1e-6)
+    assert refs["half"]["recall"] == pytest.approx(1 / 6, abs=1e-6)
+    assert refs["half"]["aer"] == pytest.approx(7 / 9, abs=1e-6)
+    html = (out / "report.html").read_text()
+    assert "perfect" in html and "half" in html
+
+
 def test_inspect_prints_architecture_sites_and_metadata(tiny_checkpoint):
     r = invoke("inspect", tiny_checkpoint / "m.pt")
     assert r.exit_code == 0, r.output
@@ -55,6 +77,12 @@ def test_inspect_prints_architecture_sites_and_metadata(tiny_checkpoint):
         (["--analyses", "alignmnt"], "did you mean 'alignment'"),
         (["--analyses", "attribution", "--attribution", "ig"], "unknown attribution method"),
         (["--src", "{d}/missing.src"], "file not found"),
+        (["--reference-alignments", "fa={d}/t.gold"], "scored against the gold"),
+        (["--gold", "{d}/t.gold", "--reference-alignments", "{d}/t.gold"], "is not NAME=FILE"),
+        (
+            ["--gold", "{d}/t.gold", "--reference-alignments", "fa={tmp}/short.gold"],
+            "2 sentences, but 3 sentence lengths",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_folder(tiny_checkpoint, tmp_path, extra, message):

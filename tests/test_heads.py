@@ -150,6 +150,15 @@ def test_pipeline_step_on_the_shared_marian(shared_data):
     corpus = ParallelCorpus(*lower, name="hansards-lc")
     gold = read_alignments(folder / "enfr.gold", one_based=True)
     res = analyze(model, corpus, gold, analyses=["alignment", "heads"], limit=40, progress=False)
-    _, shown = _check_against_alignment_step(res)
+    data, shown = _check_against_alignment_step(res)
+    # the primary site is the layer the heads step finds best on the same dev sentences
+    # (even positions), by its own extraction code, under either schedule
+    best = min(
+        (data["schedules"][s]["choice"] for s in ("naive", "shift")), key=lambda c: c["layer_dev"]
+    )
+    primary = res.metrics["primary"]
+    assert primary["site"] == res.metrics["sites"][best["layer"]]
+    assert primary["chosen_on"]["dev_sentences"] == data["dev"] == 20
+    assert primary["chosen_on"]["dev_aer"][primary["site"]] == pytest.approx(best["layer_dev"])
     assert [len(t["rows"]) for t in shown["tables"]] == [3, 3]  # 3 layers of 4 heads
     assert len(shown["tables"][0]["columns"]) == 6

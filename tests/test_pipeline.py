@@ -59,6 +59,47 @@ def test_best_offset_prefers_zero_on_a_tie_and_without_gold():
     assert out["scores"] == [] and out["best_offset"] == {"s/argmax-target": 0}
 
 
+def test_primary_site_is_chosen_on_the_even_sentences(monkeypatch):
+    """Two sites: "a" attends anti-diagonally, "b" diagonally, on the dev (even) sentences;
+    on the odd ones the roles swap, and they take no part. Gold: the diagonal."""
+    import attnprobe.runs.forward as forward
+    from attnprobe.pipeline.alignment import primary_site
+
+    diag = np.array([[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.1, 0.1, 0.8]])
+    anti = np.array([[0.05, 0.9, 0.05], [0.9, 0.05, 0.05], [0.1, 0.1, 0.8]])
+
+    class Fake:
+        def encode(self, src, tgt, idx):
+            return idx
+
+    def teacher_forced(model, idx, sites):
+        att = {s: [] for s in sites}
+        for k in idx:
+            dev = k % 2 == 0
+            att["a"].append(anti if dev else diag)
+            att["b"].append(diag if dev else anti)
+        return type("F", (), {"attention": att})
+
+    monkeypatch.setattr(forward, "teacher_forced", teacher_forced)
+    monkeypatch.setattr(forward, "eval_mode", lambda m: __import__("contextlib").nullcontext())
+    corpus = ParallelCorpus([["x", "y"]] * 5, [["u", "v"]] * 5)
+    gold = [Alignment.from_links([(0, 0), (1, 1)], src_len=2, tgt_len=2)] * 5
+    sites, why = primary_site(Fake(), corpus, gold, ["a", "b"], "argmax-target", (0,), 2)
+    # dev = sentences 0, 2, 4: "b" links (0,0),(1,1): AER 0; "a" links (0,1),(1,0): AER 1
+    assert sites == ["b", "a"]
+    assert why == {"site": "b", "dev_sentences": 3, "dev_aer": {"a": 1.0, "b": 0.0}}
+    # at most `dev` sentences are read: with one (sentence 0) the answer is the same
+    assert (
+        primary_site(Fake(), corpus, gold, ["a", "b"], "argmax-target", (0,), 2, dev=1)[1][
+            "dev_sentences"
+        ]
+        == 1
+    )
+    # one site or no gold: nothing to choose, nothing run
+    assert primary_site(Fake(), corpus, None, ["a", "b"], "argmax-target", (0,)) == (["a", "b"], {})
+    assert primary_site(Fake(), corpus, gold, ["a"], "argmax-target", (0,)) == (["a"], {})
+
+
 @pytest.fixture(scope="module")
 def tiny():
     """A tiny Bahdanau model trained for a few steps on 24 toy pairs (with gold)."""

@@ -104,6 +104,15 @@ _threads_option = click.option(
     is_flag=True,
     help="Allow a pickled model file (it runs code when loaded: trusted files only).",
 )
+@click.option(
+    "--reference-alignments",
+    "references",
+    multiple=True,
+    metavar="NAME=FILE",
+    help="Another aligner's output for the same sentence pairs (e.g. fast_align's), scored "
+    "against the same gold and shown beside attention's AER in the report. Pharaoh "
+    "source-target links, 0-based, one line per pair. Repeat for several.",
+)
 def analyze(
     model,
     analyses,
@@ -120,6 +129,7 @@ def analyze(
     shard_size,
     address,
     trust_pickle,
+    references,
     **data,
 ):
     """Analyse MODEL on a corpus and write an HTML report with its data files.
@@ -143,6 +153,8 @@ def analyze(
       attnprobe analyze model.pt --src test.en --tgt test.fr --gold test.gold
           --gold-one-based --limit 500 -o report
       attnprobe analyze model.pt --bitext big.txt --workers 2 -o big
+      attnprobe analyze model.pt --bitext test.txt --gold test.gold
+          --reference-alignments "fast_align=fa.txt" -o report
       attnprobe analyze model.pt --bitext big.txt --engine ray --address auto --workers 8 -o big
     """
     from attnprobe.fileio import check_output
@@ -173,6 +185,12 @@ def analyze(
         raise InputError("--address names a Ray cluster", fix="add --engine ray")
     out = check_output(out_dir, force)
     corpus, gold = _read_data(**data)
+    if references and gold is None:
+        raise InputError(
+            "--reference-alignments are scored against the gold alignments",
+            fix="give the corpus and --gold too",
+        )
+    reference_links = _read_references(references, corpus)
     m = _load_model(model, trust_pickle)
     if corpus is None:
         corpus, gold = default_corpus(m)
@@ -200,6 +218,7 @@ def analyze(
             force=force,
             trust=trust_pickle,
             model_ref=model,
+            references=reference_links,
         )
     warn(results.metrics.get("warnings") or [])
     line = f"{results.n_sentences} sentences"
@@ -209,6 +228,31 @@ def analyze(
             f", AER {best['aer']:.3f} ({best['method']} on {best['site']}, offset {best['offset']})"
         )
     click.echo(f"{line} -> {out / 'report.html'}")
+
+
+def _read_references(given, corpus) -> dict:
+    """``NAME=FILE`` options -> ``{NAME: alignments}``, checked against the corpus."""
+    from attnprobe.alignment import read_alignments
+
+    out = {}
+    for item in given:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path:
+            raise InputError(
+                f"--reference-alignments {item!r} is not NAME=FILE",
+                fix='write it as e.g. --reference-alignments "fast_align=fa.txt"',
+            )
+        links = read_alignments(
+            path, lengths=[(len(s), len(t)) for s, t in zip(corpus.src, corpus.tgt, strict=True)]
+        )
+        if len(links) != len(corpus):
+            raise InputError(
+                f"{len(links)} alignment lines for {len(corpus)} sentence pairs",
+                path=path,
+                fix="give that aligner's output for exactly these sentence pairs, one line each",
+            )
+        out[name.strip()] = links
+    return out
 
 
 def _split(names: str) -> list[str]:

@@ -25,6 +25,9 @@ from attnprobe.pipeline.common import (
 
 #: the counts kept per site x method x offset, in this order
 COUNTS = ("links", "sure", "possible", "hits_sure", "hits_possible", "sentences")
+#: dev sentences (even corpus positions) a model with several sites is read on to pick
+#: the report's primary site; the rest of the run does not depend on how many
+PRIMARY_DEV = 500
 
 
 def link_counts(sc: AlignmentScores) -> np.ndarray:
@@ -115,3 +118,58 @@ class AlignmentAnalysis:
         if "diagonal" in stats:  # the word-blind baseline attention's AER is read against
             out["diagonal"] = _score_dict(scores_of(stats["diagonal"]))
         return out
+
+
+def primary_site(
+    model, corpus, gold, sites, method: str, offsets, batch_size: int = 64, dev: int = PRIMARY_DEV
+) -> tuple[list[str], dict]:
+    """``sites`` with the one that aligns best on dev sentences first, and the evidence.
+
+    A Transformer has a cross-attention site per layer, and the first layer is
+    rarely the one that aligns best. The primary site (the report's headline row,
+    the explorer's default view, the attention that patterns, attribution and
+    faithfulness read) is chosen on the dev sentences only: the even corpus
+    positions (the ``heads`` step's dev half), at most ``dev`` of them. Each
+    site's attention, heads averaged, is extracted with ``method`` at every
+    offset and scored against the gold; the site with the lowest AER at its best
+    offset comes first (ties: the model's order). The heads section reports the
+    chosen layer's AER on the odd positions (test), which took no part in it.
+
+    Returns ``(sites reordered, {"site", "dev_sentences", "dev_aer": {site: AER}})``;
+    one site, or no gold, leaves ``sites`` as given (the evidence is then ``{}``).
+
+    Examples
+    --------
+    >>> import attnprobe
+    >>> from attnprobe.data.toy import split_corpus
+    >>> model = attnprobe.load("fixtures/models/enfr-bahdanau.pt")  # one site
+    >>> corpus, gold = split_corpus("enfr", "test")
+    >>> sites = [s.key for s in model.sites if s.role == "cross"]
+    >>> primary_site(model, corpus, gold, sites, "argmax-target", (0, -1)) == (sites, {})
+    True
+    """
+    from attnprobe.runs.forward import eval_mode, teacher_forced
+
+    sites = list(sites)
+    if len(sites) < 2 or gold is None:
+        return sites, {}
+    picked = list(range(0, len(corpus), 2))[:dev]
+    counts = {(s, o): 0 for s in sites for o in offsets}
+    with eval_mode(model):
+        for lo in range(0, len(picked), batch_size):
+            idx = picked[lo : lo + batch_size]
+            batch = model.encode([corpus.src[k] for k in idx], [corpus.tgt[k] for k in idx], idx)
+            att = teacher_forced(model, batch, sites).attention
+            masks = [word_masks(len(corpus.src[k]), len(corpus.tgt[k])) for k in idx]
+            gold_part = [gold[k] for k in idx]
+            for s in sites:
+                for o in offsets:
+                    hyp = [
+                        extract_alignment(att[s][b], method, offset=o, **masks[b])
+                        for b in range(len(idx))
+                    ]
+                    counts[s, o] = counts[s, o] + link_counts(score_alignments(gold_part, hyp))
+    aer = {s: min(scores_of(counts[s, o]).aer for o in offsets) for s in sites}
+    best = min(sites, key=lambda s: (aer[s], sites.index(s)))
+    evidence = {"site": best, "dev_sentences": len(picked), "dev_aer": aer}
+    return [best, *(s for s in sites if s != best)], evidence

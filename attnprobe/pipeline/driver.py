@@ -22,6 +22,7 @@ from attnprobe.alignment.subwords import POOLING
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.models.interface import CapabilityError
+from attnprobe.pipeline.alignment import primary_site
 from attnprobe.pipeline.attribution import DEFAULT_ATTRIBUTION
 from attnprobe.pipeline.common import (
     OFFSETS,
@@ -332,6 +333,7 @@ def analyze(
     trust: bool = False,
     model_ref: str | os.PathLike | None = None,
     faults: dict | None = None,
+    references: dict[str, Sequence[Alignment]] | None = None,
 ):
     """Analyse a model on a corpus: alignment scores, per-sentence numbers, quality.
 
@@ -379,6 +381,10 @@ def analyze(
     model_ref : the file ``model`` was loaded from, when it is given loaded (the
         workers of the ``local`` and ``ray`` engines load it from there).
     faults : for tests: ``{shard number: tries that raise}``.
+    references : other aligners' outputs for the same pairs, ``{name: one
+        Alignment per pair}`` (e.g. :func:`attnprobe.pipeline.comparison.read_fast_align_outputs`),
+        scored against ``gold`` and shown beside attention's AER
+        (``metrics["alignment"]["references"]``).
 
     Returns
     -------
@@ -434,6 +440,15 @@ def analyze(
         corpus, gold = default_corpus(model)
     gold = _check_gold(corpus, gold)
     total = len(corpus)
+    references = dict(references or {})
+    if references and gold is None:
+        raise InputError("reference alignments need gold alignments to be scored against")
+    for name, links in references.items():
+        if len(links) != total:
+            raise InputError(
+                f"reference alignments {name!r}: {len(links)} for {total} sentence pairs",
+                fix="give one alignment per sentence pair, in the corpus's order",
+            )
     if limit is not None and limit < total:
         corpus = ParallelCorpus(corpus.src[:limit], corpus.tgt[:limit], corpus.name)
         gold = None if gold is None else gold[:limit]
@@ -454,6 +469,11 @@ def analyze(
 
     site_keys = cross_sites(model)
     steps = tuple(name for name in names if not (name == "alignment" and not site_keys))
+    # several sites (a Transformer's layers): the primary one is chosen on dev sentences
+    with torch_threads(threads):
+        run_sites, chosen_on = primary_site(
+            model, data, gold_kept, site_keys, methods[0], OFFSETS, batch_size
+        )
     src_tok, tgt_tok = sum(data.lengths), sum(len(t) for t in data.tgt)
     for w in warnings_:
         log.warning(w)
@@ -469,7 +489,7 @@ def analyze(
         attribution=attribution if "attribution" in names else (),
         seed=seed,
         batch_size=batch_size,
-        sites=site_keys,
+        sites=run_sites,
         sentences=n,
         picks={
             name: ANALYSES[name].sample(data.lengths)
@@ -529,7 +549,7 @@ def analyze(
             model,
             data,
             gold_kept,
-            site_keys,
+            run_sites,
             methods,
             OFFSETS,
             seed,
@@ -547,9 +567,17 @@ def analyze(
         finished, chosen = _finish_steps(ctx, steps, merged, warnings_)
 
     alignment = finished.pop("alignment", None)
-    primary = {"site": site_keys[0] if site_keys else None, "method": methods[0], "offset": 0}
+    if alignment and references and gold_kept is not None:
+        from attnprobe.pipeline.comparison import reference_scores
+
+        alignment["references"] = reference_scores(
+            gold_kept, {name: [links[k] for k in keep] for name, links in references.items()}
+        )
+    primary = {"site": run_sites[0] if run_sites else None, "method": methods[0], "offset": 0}
     if alignment:
-        primary["offset"] = alignment["best_offset"][f"{site_keys[0]}/{methods[0]}"]
+        primary["offset"] = alignment["best_offset"][f"{run_sites[0]}/{methods[0]}"]
+    if chosen_on:
+        primary["chosen_on"] = chosen_on
     metrics = {
         "signature": {
             "attnprobe": attnprobe.__version__,

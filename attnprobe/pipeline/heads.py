@@ -26,10 +26,11 @@ from attnprobe.pipeline.common import AnalysisContext, CapturedBatch, skipped
 EXPLORER_HEAD_SENTENCES = 50
 
 
-def _keep_for_explorer(sites, cb: CapturedBatch, w) -> None:
+def _keep_for_explorer(sites, layers, cb: CapturedBatch, w) -> None:
     """Word-level 8-bit matrices for the report's explorer: every site but the primary
-    (whose matrix the record has already), heads averaged, into ``site_attention``; every
-    head of every site into ``head_attention`` for the first sentences only (the size)."""
+    ``sites[0]`` (whose matrix the record has already), heads averaged, into
+    ``site_attention``; every head of every site (``w``'s ``layers``, in the model's
+    order) into ``head_attention`` for the first sentences only (the size)."""
     from attnprobe.analyses.pooling import pool_words
     from attnprobe.report.quantized import quantize
 
@@ -42,7 +43,7 @@ def _keep_for_explorer(sites, cb: CapturedBatch, w) -> None:
             a = w[b, :, :, :t, :s].double().numpy()  # [L, H, t, s]
             rec["head_attention"] = {
                 k: [quantize(pool_words(head, *ids)) for head in a[layer]]
-                for layer, k in enumerate(sites)
+                for layer, k in enumerate(layers)
             }
 
 
@@ -92,11 +93,15 @@ class HeadsAnalysis:
     def update(self, cb: CapturedBatch) -> None:
         import torch
 
+        from attnprobe.runs.forward import cross_sites
+
         ctx, batch = self.ctx, cb.batch
         if not ctx.sites:
             return
-        w = torch.stack([cb.weights[k] for k in ctx.sites], 1)  # [B, L, H, T, S], every head
-        _keep_for_explorer(ctx.sites, cb, w)
+        # layers in the model's order (ctx.sites has the primary site first)
+        layers = [k for k in cross_sites(ctx.model) if k in ctx.sites]
+        w = torch.stack([cb.weights[k] for k in layers], 1)  # [B, L, H, T, S], every head
+        _keep_for_explorer(ctx.sites, layers, cb, w)
         if ctx.gold is None:
             return
         links = {s: {"dev": [], "test": []} for s in SCHEDULES}
