@@ -50,10 +50,12 @@ def test_reference_alignments_are_scored_beside_attention(tiny_checkpoint, tmp_p
         "analyze", d / "m.pt", "--src", d / "t.src", "--tgt", d / "t.tgt", "--gold", d / "t.gold",
         "--analyses", "alignment", "--out", out,
         "--reference-alignments", f"perfect={tmp_path / 'perfect.txt'}",
-        "--reference-alignments", f"half={tmp_path / 'half.txt'}",
+        "--reference-alignments", f"half={tmp_path / 'half.txt'}", "--threads", 2,
     )  # fmt: skip
     assert r.exit_code == 0, r.output
-    refs = json.loads((out / "metrics.json").read_text())["alignment"]["references"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["signature"]["threads"] == 2  # said where the numbers are
+    refs = metrics["alignment"]["references"]
     assert refs["perfect"]["aer"] == 0.0 and refs["perfect"]["recall"] == 1.0
     # gold: 6 sure links; "half" has 3 links, 1 of them sure:
     # precision 1/3, recall 1/6, AER = 1 - (1 + 1) / (3 + 6) = 7/9
@@ -260,10 +262,19 @@ def test_report_names_what_is_missing_before_checking_where_to_write(tmp_path):
     )
 
 
-@pytest.mark.parametrize("args,want", [((), 1), (("--threads", "2"), 2)])
+@pytest.mark.parametrize(
+    "args,cpus,want",
+    [
+        ((), 2, 1),  # automatic: one thread per 4 CPUs, at least 1
+        ((), 16, 4),
+        (("--threads", "2"), 16, 2),  # as asked
+    ],
+)
 def test_analyze_and_compare_run_torch_on_the_threads_asked_then_restore(
-    tiny_checkpoint, tmp_path, monkeypatch, args, want
+    tiny_checkpoint, tmp_path, monkeypatch, args, cpus, want
 ):
+    import os
+
     import torch
 
     import attnprobe.pipeline.comparison as comparison
@@ -280,6 +291,7 @@ def test_analyze_and_compare_run_torch_on_the_threads_asked_then_restore(
         seen.append(torch.get_num_threads())
         return []
 
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
     monkeypatch.setattr(driver, "analyze", analyze)
     monkeypatch.setattr(comparison, "compare", compare)
     monkeypatch.setattr(comparison, "format_comparison", lambda rows, markdown: "table")
@@ -287,8 +299,9 @@ def test_analyze_and_compare_run_torch_on_the_threads_asked_then_restore(
     torch.set_num_threads(3)  # the caller's own setting, different from both
     try:
         d = tiny_checkpoint
-        r = invoke("analyze", d / "m.pt", *data_args(d), "-o", tmp_path / "r", *args)
+        r = invoke("-v", "analyze", d / "m.pt", *data_args(d), "-o", tmp_path / "r", *args)
         assert r.exit_code == 0, r.output
+        assert f"torch threads: {want} per worker" in r.output
         r = invoke("compare", d / "m.pt", *data_args(d), *args)
         assert r.exit_code == 0, r.output
         assert seen == [want, want] and torch.get_num_threads() == 3

@@ -16,6 +16,7 @@ from attnprobe.cli.options import (
     check_extra_outputs,
     interrupt_on_sigterm,
     log,
+    resolve_threads,
     warn,
 )
 from attnprobe.errors import InputError
@@ -27,10 +28,10 @@ SHARD_SIZE = 1024
 _threads_option = click.option(
     "--threads",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Torch CPU threads. One is fastest for these small models on a shared machine; "
-    "more can help on a quiet one with many cores.",
+    default=None,
+    help="Torch CPU threads per worker [default: one per 4 CPUs this process may use, "
+    "shared among the workers, at least 1: one on a 2-core machine, where one thread is "
+    "fastest for these small models]. The count is in -v output and metrics.json.",
 )
 
 
@@ -197,6 +198,7 @@ def analyze(
         _log_corpus(corpus, gold)
     method_list = DEFAULT_METHODS if methods is None else _split(methods)
     log.info("running analyses: %s", ", ".join(names))
+    threads = resolve_threads(threads, workers)
     with torch_threads(threads), interrupt_on_sigterm():
         results = run_analysis(
             m,
@@ -321,6 +323,7 @@ def compare(
     method_list = COMPARE_METHODS if methods is None else _split(methods)
     loaded = [_load_model(path, trust_pickle) for path in models]
     log.info("comparing %d models", len(loaded))
+    threads = resolve_threads(threads)
     with torch_threads(threads):
         rows = run_compare(
             loaded,

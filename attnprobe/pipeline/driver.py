@@ -589,6 +589,7 @@ def analyze(
             "corpus_sha256": corpus_sha,
             "pooling": POOLING,  # pieces to words (word-level models: the identity)
             "seed": seed,
+            "threads": threads,  # torch threads per worker (None: the caller's setting)
         },
         "model": model.card(),
         "corpus": {
