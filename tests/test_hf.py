@@ -215,6 +215,45 @@ def test_gradients_equal_autograd(family, tokenizer):
 
 
 @pytest.mark.parametrize("family", ["marian", "bart", "m2m_100"])
+def test_per_step_saliency_over_decoder_prefixes_equals_one_backward_per_step(family, tokenizer):
+    """The adapter declares a causal decoder, so each target step's backward runs over a
+    prefix of the decoder; the reference is plain autograd, one backward per step through
+    one full forward (the embeddings' output made a leaf by a hook: no attnprobe code)."""
+    from attnprobe.models.interface import has_capability
+    from attnprobe.runs.attribution import attribute_batch
+
+    model = tiny_model(family, tokenizer)
+    adapter = HFSeq2Seq(model, tokenizer)
+    assert has_capability(adapter, "causal_decoder")
+    batch = adapter.encode(SRC, TGT)
+    got = attribute_batch(adapter, batch, "saliency", target="prob", aggregate="l2").matrices
+    leaf = {}
+
+    def make_leaf(module, args, out):
+        leaf["x"] = out.detach().requires_grad_()
+        return leaf["x"]
+
+    handle = adapter.source_embedding.register_forward_hook(make_leaf)
+    model.eval()  # as attribution runs it (no dropout)
+    try:
+        with torch.enable_grad():
+            logits = adapter(batch.src, batch.src_lens, batch.tgt_in).logits
+    finally:
+        handle.remove()
+        model.train()
+    p = logits.softmax(-1).gather(2, batch.tgt_out.clamp_min(0)[..., None])[..., 0]  # [B, T]
+    for b, m in enumerate(got):
+        t_b, s_b = int(batch.tgt_lens[b]), int(batch.src_lens[b])
+        want = torch.stack(
+            [
+                torch.autograd.grad(p[b, t], leaf["x"], retain_graph=True)[0][b, :s_b].norm(dim=-1)
+                for t in range(t_b)
+            ]
+        )
+        assert m.shape == (t_b, s_b)
+        torch.testing.assert_close(torch.as_tensor(m, dtype=want.dtype), want, rtol=1e-4, atol=1e-7)
+
+
 def test_scaled_embeddings_give_the_models_own_log_probs(family, tokenizer):
     model = tiny_model(family, tokenizer, scale_embedding=True).eval()
     adapter = HFSeq2Seq(model, tokenizer)

@@ -177,7 +177,8 @@ class HFSeq2Seq(nn.Module):
     ['un', 'homme', 'regardant', 'la', 'regarde', '.']
     """
 
-    capabilities = ()
+    #: the decoders of encoder-decoder Transformers are causal under teacher forcing
+    capabilities = ("causal_decoder",)
 
     def __init__(self, model: nn.Module, tokenizer, name: str | None = None, check: bool = True):
         super().__init__()

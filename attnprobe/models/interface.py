@@ -40,6 +40,10 @@ Optional capabilities, checked by :func:`has_capability` (never by type):
   ``encoder.hook_states``, ``decoder.hook_init``).
 - ``"max_source_length"``: ``model.max_source_length`` is the longest source
   the model can score (location attention), or None.
+- ``"causal_decoder"``: step ``t``'s logits depend on the decoder inputs up to
+  ``t`` only, so a forward over the first ``L`` decoder inputs gives the first
+  ``L`` steps exactly (Transformer decoders under teacher forcing); per-step
+  gradients then run each step's backward over a prefix of the decoder.
 
 An analysis that needs a missing capability raises :class:`CapabilityError`
 (one line); the pipeline reports it and runs the rest.
@@ -102,6 +106,7 @@ CAPABILITIES = {
     "step_decoder": "a decoder that can be unrolled step by step (the attribution sweep)",
     "recurrent_graph": "a recurrent computation graph with gradient hook points (gradient flow)",
     "max_source_length": "a longest source length the model can score",
+    "causal_decoder": "a decoder whose step t reads the decoder inputs up to t only",
 }
 
 

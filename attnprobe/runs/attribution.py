@@ -81,7 +81,7 @@ from torch import Tensor, nn
 
 from attnprobe.data import ParallelCorpus
 from attnprobe.errors import InputError, UnknownNameError
-from attnprobe.models.interface import check_model
+from attnprobe.models.interface import check_model, has_capability
 from attnprobe.runs.forward import eval_mode, model_batches
 from attnprobe.runs.sweep import (
     TARGETS,
@@ -258,19 +258,53 @@ class _Batch:
         )
 
 
+#: blocks of target steps whose backward passes run over a prefix of a causal decoder
+PREFIX_BLOCKS = 4
+
+
+def _prefix_ends(T: int, blocks: int | None = None) -> list[int]:
+    """Where the decoder prefixes of :func:`_gradients_at` end: ``blocks`` near-equal parts
+    (default :data:`PREFIX_BLOCKS`).
+
+    Examples
+    --------
+    >>> _prefix_ends(10), _prefix_ends(3), _prefix_ends(1)
+    ([3, 5, 8, 10], [1, 2, 3], [1])
+    """
+    blocks = blocks or PREFIX_BLOCKS
+    return sorted({-(-T * k // blocks) for k in range(1, blocks + 1)})
+
+
 def _gradients_at(run: Runner, batch: _Batch, points: list[Tensor]) -> list[Tensor]:
-    """Per-step gradients at ``points`` (each [K * N, L, E], stacked copies of the batch)."""
+    """Per-step gradients at ``points`` (each [K * N, L, E], stacked copies of the batch).
+
+    Without a step decoder, every step takes a backward pass of its own through
+    a shared forward. With a causal decoder the steps are cut into
+    :data:`PREFIX_BLOCKS` blocks, and each block's steps read their logits
+    from a forward over the decoder inputs up to the block's end: a step's
+    backward then runs through that prefix of the decoder, not all of it (on
+    average 5/8 of it, for three more forwards); the first steps of a causal
+    decoder are the same whatever follows them.
+    """
     k = points[0].shape[0] // batch.src.shape[0]
     mask, lens, tgt_in, tgt_out = batch.repeat(k)
     points = [p.detach().requires_grad_() for p in points]
     with torch.enable_grad():
         if run.sweeps:
             return sweep(run, points, mask, lens, tgt_in, tgt_out)
-        logits = run.forward(points[0], mask, lens, tgt_in, *points[1:])
-        # one scalar per step, each from its own slice: a step's backward then skips the
-        # log-softmax of all the other steps (measured 1.6x faster than slicing f [N, T])
-        f = [select(logits[:, t], tgt_out[:, t], run.target) for t in range(logits.shape[1])]
-        return step_grads(f, points, run.vectorize)
+        T = tgt_in.shape[1]
+        ends = _prefix_ends(T) if has_capability(run.model, "causal_decoder") else [T]
+        grads, start = [[] for _ in points], 0
+        for end in ends:
+            ys = [y[:, :end] for y in points[1:]]
+            logits = run.forward(points[0], mask, lens, tgt_in[:, :end], *ys)
+            # one scalar per step, each from its own slice: a step's backward then skips the
+            # log-softmax of all the other steps (measured 1.6x faster than slicing f [N, T])
+            f = [select(logits[:, t], tgt_out[:, t], run.target) for t in range(start, end)]
+            for acc, g in zip(grads, step_grads(f, points, run.vectorize), strict=True):
+                acc.append(g)
+            start = end
+        return [torch.cat(g) for g in grads]
 
 
 def _chunks(n: int, batch_rows: int, per_chunk_rows: int | None) -> list[range]:
