@@ -214,7 +214,6 @@ def test_gradients_equal_autograd(family, tokenizer):
             )
 
 
-@pytest.mark.parametrize("family", ["marian", "bart", "m2m_100"])
 def test_per_step_saliency_over_decoder_prefixes_equals_one_backward_per_step(family, tokenizer):
     """The adapter declares a causal decoder, so each target step's backward runs over a
     prefix of the decoder; the reference is plain autograd, one backward per step through
@@ -254,6 +253,7 @@ def test_per_step_saliency_over_decoder_prefixes_equals_one_backward_per_step(fa
         torch.testing.assert_close(torch.as_tensor(m, dtype=want.dtype), want, rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.parametrize("family", ["marian", "bart", "m2m_100"])
 def test_scaled_embeddings_give_the_models_own_log_probs(family, tokenizer):
     model = tiny_model(family, tokenizer, scale_embedding=True).eval()
     adapter = HFSeq2Seq(model, tokenizer)

@@ -253,6 +253,11 @@ class HFSeq2Seq(nn.Module):
         return self.source_embedding_module
 
     @property
+    def output_layer(self) -> nn.Module:
+        """The module whose output, plus constants (a bias), is the logits: the LM head."""
+        return self.hf.get_output_embeddings()
+
+    @property
     def special_ids(self) -> dict[str, int]:
         """``pad``, ``unk``, ``bos`` (the decoder start) and ``eos`` ids."""
         v = self.src_vocab

@@ -26,7 +26,9 @@ The required part:
   ``card()`` (the model card of the report: family, sizes, vocabulary).
 
 Optional: ``site_root`` (the module that site paths are relative to; default the
-model) and ``check(batch)`` (an adapter of a foreign model verifies that what
+model), ``output_layer`` (the module whose output, plus constants, is the logits:
+per-step gradients then take each step's backward through its own row of it)
+and ``check(batch)`` (an adapter of a foreign model verifies that what
 attnprobe runs reproduces the model's own log-probabilities on the run's first
 batch, and raises if not).
 
