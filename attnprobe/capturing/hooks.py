@@ -600,12 +600,16 @@ class Capture:
             return [row[:n] for row, n in zip(ids.tolist(), lens.tolist(), strict=True)]
 
         def rows(ids: Tensor, lens: Tensor, side: str) -> LazyTokens | None:
-            distinct = sorted(set(chain.from_iterable(real(ids, lens))))
+            distinct = list(set(chain.from_iterable(real(ids, lens))))
             names = iface.token_strings(distinct, side)
             if names is None:  # a model without vocabularies
                 return None
-            table = dict(zip(distinct, names, strict=True))
-            return LazyTokens(lambda: [[table[i] for i in row] for row in real(ids, lens)])
+
+            def make():
+                table = dict(zip(distinct, names, strict=True))
+                return [[table[i] for i in row] for row in real(ids, lens)]
+
+            return LazyTokens(make)
 
         return rows(src, src_lens, "src"), rows(tgt, tgt_lens, "tgt")
 

@@ -195,7 +195,7 @@ class _Recorder:
                 c = new
         if self.want_grads:
             raw = self._track(raw)
-            self.cap._watch_grad(raw, partial(self._on_grad, step, layout))
+            self.cap._watch_grad(raw, partial(self._on_grad, step, canonical))
         self.calls.append((c.detach() if c.requires_grad else c).clone())
         self.live.append(raw)
         return raw
@@ -216,8 +216,9 @@ class _Recorder:
             )
         return raw.detach().requires_grad_()
 
-    def _on_grad(self, step: int, layout: str, grad: Tensor) -> None:
-        g = _to_canonical(grad, layout, self.axes).detach().clone()
+    def _on_grad(self, step: int, canonical: Callable[[Tensor], Tensor], grad: Tensor) -> None:
+        g = canonical(grad)
+        g = (g.detach() if g.requires_grad else g).clone()
         self.grads[step] = self.grads[step] + g if step in self.grads else g
 
 
