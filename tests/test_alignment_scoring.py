@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -236,3 +237,111 @@ def test_shuffled_hypothesis_in_random_order_example():
     h = LinkTable.from_alignments([gold[k] for k in order], ids=[ids[k] for k in order])
     assert score_alignments(g, h).aer == 0.0
     assert score_alignments(g, h, match="position").aer > 0.0
+
+
+# -- per-sentence counts and scores, worked out by hand ----------------------------
+
+# sentence 0: S = {0-0, 1-1}, P-only = {1-2}; A = {0-0, 1-2, 2-2}: |A∩S| = 1, |A∩P| = 2
+# sentence 1: no gold link; A = {0-0}
+# sentence 2: S = {0-0}; A empty
+HAND_GOLD = [A([(0, 0), (1, 1)], [(1, 2)]), A([]), A([(0, 0)])]
+HAND_HYP = [A([(0, 0), (1, 2), (2, 2)]), A([(0, 0)]), A([])]
+HAND = {
+    "links": [3, 1, 0],
+    "sure": [2, 0, 1],
+    "possible": [3, 0, 1],
+    "hits_sure": [1, 0, 0],
+    "hits_possible": [2, 0, 0],
+}
+NAN = float("nan")
+HAND_SCORES = {
+    "precision": [2 / 3, 0.0, NAN],  # |A∩P| / |A|; sentence 2 has no link
+    "recall": [1 / 2, NAN, 0.0],  # |A∩S| / |S|; sentence 1 has no sure link
+    "aer": [1 - 3 / 5, 1 - 0 / 1, 1 - 0 / 1],
+    "f1": [2 * (2 / 3) * (1 / 2) / (2 / 3 + 1 / 2), NAN, NAN],
+}
+
+
+def assert_per_sentence(per, counts, scores):
+    for name, expected in counts.items():
+        assert getattr(per, name).tolist() == expected, name
+    for name, expected in scores.items():
+        assert getattr(per, name).tolist() == pytest.approx(expected, nan_ok=True), name
+
+
+def test_per_sentence_counts_and_scores_by_hand():
+    assert_per_sentence(score_alignments(HAND_GOLD, HAND_HYP).per_sentence(), HAND, HAND_SCORES)
+
+
+def test_per_sentence_on_the_sorted_path_by_hand():
+    # source positions past 2**20 make a sentence too wide for the dense marks
+    def far(a):
+        return A([(i + 2**20, j) for i, j in a.sure], [(i + 2**20, j) for i, j in a.possible])
+
+    gold, hyp = [far(a) for a in HAND_GOLD], [far(a) for a in HAND_HYP]
+    assert_per_sentence(score_alignments(gold, hyp).per_sentence(), HAND, HAND_SCORES)
+
+
+def test_per_sentence_of_files_in_either_index_base(tmp_path):
+    (tmp_path / "g1").write_text("1-1 2-2 2p3\n\n1-1\n")  # HAND_GOLD, 1-based
+    (tmp_path / "h0").write_text("0-0 1-2 2-2\n0-0\n\n")  # HAND_HYP, 0-based
+    s = score_files(tmp_path / "g1", tmp_path / "h0", gold_one_based=True, hyp_one_based=False)
+    assert_per_sentence(s.per_sentence(), HAND, HAND_SCORES)
+
+
+def test_duplicated_links_count_once_per_sentence():
+    gold = LinkTable.from_links(
+        [0, 0, 0, 1], [0, 0, 1, 0], [0, 0, 1, 0], [True, False, False, True], n_sentences=2
+    )  # sentence 0: 0-0 listed sure and possible (sure), 1-1 possible; sentence 1: 0-0
+    hyp = LinkTable.from_links([0, 0, 0, 1, 1], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0], n_sentences=2)
+    per = score_alignments(gold, hyp).per_sentence()
+    assert per.links.tolist() == [2, 1] and per.sure.tolist() == [1, 1]
+    assert per.hits_sure.tolist() == [1, 1] and per.hits_possible.tolist() == [2, 1]
+    assert per.aer.tolist() == [1 - 3 / 3, 1 - 2 / 2]
+
+
+def test_empty_alignments_per_sentence():
+    per = score_alignments([A([]), A([])], [A([]), A([])]).per_sentence()
+    assert per.links.tolist() == [0, 0] and per.hits_possible.tolist() == [0, 0]
+    assert all(np.isnan(getattr(per, name)).all() for name in ("aer", "precision", "recall", "f1"))
+    none = score_alignments([], []).per_sentence()
+    assert none.hits_sure.shape == (0,) and none.aer.shape == (0,)
+
+
+def test_per_sentence_counts_across_64_link_words():
+    # sentence 0: gold 0-0 .. 0-4 sure; A = {0-1, 0-4}                    -> 2 sure hits
+    # sentence 1: gold 0-0 .. 0-69 sure, 1-0 .. 1-59 possible (130 links: its bounds
+    #   5, 75 and 135 lie inside 64-link words); A = 0-j for j % 3 == 0 (24 links,
+    #   j = 0..69), 1-j for j % 4 == 0 (15 links, j = 0..59), and 5-5 (a miss)
+    # sentence 2: gold 0-0 sure; A empty
+    sentence = [0] * 5 + [1] * 130 + [2]
+    src = [0] * 5 + [0] * 70 + [1] * 60 + [0]
+    tgt = [*range(5), *range(70), *range(60), 0]
+    sure = [True] * 75 + [False] * 60 + [True]
+    gold = LinkTable.from_links(sentence, src, tgt, sure, n_sentences=3)
+    hyp_links = [(0, 0, 1), (0, 0, 4)]
+    hyp_links += [(1, 0, j) for j in range(0, 70, 3)] + [(1, 1, j) for j in range(0, 60, 4)]
+    hyp_links += [(1, 5, 5)]
+    hyp = LinkTable.from_links(*zip(*hyp_links, strict=True), n_sentences=3)
+    s = score_alignments(gold, hyp)
+    per = s.per_sentence()
+    assert per.hits_sure.tolist() == [2, 24, 0]
+    assert per.hits_possible.tolist() == [2, 24 + 15, 0]
+    assert per.links.tolist() == [2, 24 + 15 + 1, 0]
+    assert (s.hits_sure, s.hits_possible) == (26, 41)
+
+
+def test_tables_of_different_widths_score_together():
+    # gold positions need 6 bits (40), the hypothesis' 5: the wider packing serves both
+    gold = [A([(40, 0), (3, 3)]), A([(1, 1)])]
+    hyp = [A([(40, 0), (3, 2)]), A([(1, 1), (0, 0)])]
+    per = score_alignments(gold, hyp).per_sentence()
+    assert per.hits_sure.tolist() == [1, 1] and per.links.tolist() == [2, 2]
+
+
+def test_bit_count_without_numpy_bitwise_count(monkeypatch):
+    from attnprobe.alignment import scoring
+
+    words = np.array([0, 1, 2**64 - 1, 0b1011, 2**63], np.uint64)
+    monkeypatch.delattr(np, "bitwise_count", raising=False)
+    assert scoring._bit_count(words).tolist() == [0, 1, 64, 3, 1]

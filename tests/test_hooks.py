@@ -683,3 +683,80 @@ def test_the_leftover_hook_check_sees_module_hooks():
     finally:
         handle.remove()
     assert conftest._leftover_hooks() == []
+
+
+# ------------------------------------------------------------------ bookkeeping of a capture
+
+
+class FixedWeights(nn.Module):
+    """Returns the weights it was built with, whatever the input ([B, S] per call)."""
+
+    def __init__(self, weights: torch.Tensor):
+        super().__init__()
+        self.weights = weights
+
+    def forward(self, x):
+        return self.weights[: x.shape[0]]
+
+
+def test_weight_on_padded_source_positions_is_refused_by_hand():
+    # sentence 0 puts all its weight on column 0, sentence 1 on column 2
+    model = nn.ModuleDict({"a": FixedWeights(torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))})
+    site = Site("a", pattern="per_step")
+    for lens in ([1, 3], [3, 3]):  # column 2 is real for sentence 1: no weight on padding
+        with attnprobe.capture(model, sites=[site], src_lens=lens) as cap:
+            model["a"](torch.zeros(2))
+        assert cap.trace.attention["a"][1, 0, 0].tolist() == [0.0, 0.0, 1.0]
+    with attnprobe.capture(model, sites=[site], src_lens=[1, 2]) as cap:
+        model["a"](torch.zeros(2))
+    with pytest.raises(SiteError, match="puts weight 1 outside the given lengths"):
+        cap.trace  # noqa: B018
+
+
+def test_per_step_calls_of_different_batch_sizes_are_refused():
+    model = nn.ModuleDict({"a": FixedWeights(torch.full((3, 4), 0.25))})
+    with attnprobe.capture(model, sites=[Site("a", pattern="per_step")]) as cap:
+        model["a"](torch.zeros(3))
+        model["a"](torch.zeros(2))  # a beam that shrank
+    with pytest.raises(SiteError, match=r"different shapes \[\(2, 1, 4\), \(3, 1, 4\)\]"):
+        cap.trace  # noqa: B018
+
+
+def test_weights_in_any_axis_order_come_out_as_b_h_t_s():
+    w = torch.tensor([[0.1, 0.2, 0.7], [0.6, 0.3, 0.1]])  # [B=2, S=3]
+    for layout, given in (("BS", w), ("SB", w.T.contiguous())):
+        model = nn.ModuleDict({"a": FixedWeights(given)})
+        site = Site("a", pattern="per_step", layout=layout)
+        with attnprobe.capture(model, sites=[site]) as cap:
+            model["a"](torch.zeros(len(given)))
+            model["a"](torch.zeros(len(given)))
+        got = cap.trace.attention["a"]
+        assert got.shape == (2, 1, 2, 3)
+        assert got[1, 0, 1].tolist() == pytest.approx([0.6, 0.3, 0.1])
+        assert got[0, 0, 0].tolist() == pytest.approx([0.1, 0.2, 0.7])
+
+
+class CountsTrain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = nn.ModuleDict({"a": FixedWeights(torch.tensor([[0.5, 0.5]]))})
+        self.train_calls = 0
+
+    def train(self, mode: bool = True):
+        self.train_calls += 1
+        return super().train(mode)
+
+
+def test_a_model_in_eval_mode_is_left_alone_and_a_training_one_restored():
+    model = CountsTrain().eval()
+    model.train_calls = 0
+    site = Site("inner.a", pattern="per_step")
+    with attnprobe.capture(model, sites=[site]):
+        model.inner["a"](torch.zeros(1))
+    assert model.train_calls == 0 and not any(m.training for m in model.modules())
+    model.train()
+    model.inner.eval()  # mixed: the root trains, its child does not
+    with attnprobe.capture(model, sites=[site]):
+        assert not any(m.training for m in model.modules())
+        model.inner["a"](torch.zeros(1))
+    assert model.training and not model.inner.training and not model.inner["a"].training

@@ -22,16 +22,16 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
 from attnprobe.alignment.formats import read_side
 from attnprobe.alignment.matching import Side, pair_sentences
 from attnprobe.alignment.types import (
-    _CELL_BITS,
-    _MIN_BITS,
     Alignment,
     LinkTable,
+    _cell_layout,
     _len_str,
     _outside,
 )
@@ -41,27 +41,70 @@ __all__ = ["AlignmentScores", "SentenceScores", "score_alignments", "score_files
 
 
 def _gold_hits(gold: LinkTable, hyp: LinkTable) -> np.ndarray:
-    """Bool ``[L_gold]``: whether each gold link is also a hypothesis link."""
-    n = len(gold)
-    bits = max(_MIN_BITS, gold._max_index().bit_length(), hyp._max_index().bit_length())
-    if 2 * bits > _CELL_BITS:  # very long sentences: sort-based membership instead
+    """Bool ``[L_gold]``: whether each gold link is also a hypothesis link.
+
+    Block by block of sentences, the hypothesis links are marked in a dense byte
+    array of cells (:meth:`LinkTable._cells`) and every gold link reads its
+    cell: no sort, each link touched once. A block marks with its own stamp, so
+    that the marks of earlier blocks need no clearing (until the stamps wrap).
+    """
+    layout = _cell_layout(*(max(g, h) for g, h in zip(gold._widths(), hyp._widths(), strict=True)))
+    if layout is None:  # very long sentences: sort-based membership instead
         return _gold_hits_sorted(gold, hyp)
-    per_chunk = 1 << (_CELL_BITS - 2 * bits)
-    gcells, hcells = gold._cells(bits), hyp._cells(bits)
-    goff, hoff = gold.offsets, hyp.offsets
-    mark = np.zeros(1 << _CELL_BITS, np.uint8)
+    bs, bt, k = layout
+    gcells, hcells = gold._cells(layout), hyp._cells(layout)
+    n = len(gold)
+    ends = [*range(0, n, 1 << k), n]
+    goff, hoff = gold.offsets[ends].tolist(), hyp.offsets[ends].tolist()
+    mark = np.zeros(1 << (bs + bt + k), np.uint8)
     hits = np.empty(len(gcells), bool)
+    read = np.empty(int(np.diff(goff).max(initial=0)), np.uint8)  # one block's gold cells
     stamp = 0
-    for s0 in range(0, n, per_chunk):
-        s1 = min(n, s0 + per_chunk)
+    for b in range(len(ends) - 1):
         stamp += 1
-        if stamp == 256:  # stamps make clearing the marks of the last block unnecessary
+        if stamp == 256:
             mark.fill(0)
             stamp = 1
-        mark[hcells[hoff[s0] : hoff[s1]]] = stamp
-        g0, g1 = goff[s0], goff[s1]
-        np.equal(mark[gcells[g0:g1]], stamp, out=hits[g0:g1])
+        mark[hcells[hoff[b] : hoff[b + 1]]] = stamp
+        g0, g1 = goff[b], goff[b + 1]
+        np.take(mark, gcells[g0:g1], out=read[: g1 - g0])
+        np.equal(read[: g1 - g0], stamp, out=hits[g0:g1])
     return hits
+
+
+_POPCOUNT = np.array([bin(v).count("1") for v in range(256)], np.uint8)  # bits set per byte
+
+
+def _bit_count(words: np.ndarray) -> np.ndarray:
+    """Bits set in each uint64 of ``words`` (``np.bitwise_count`` where numpy has it)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words)
+    as_bytes = np.ascontiguousarray(words, "<u8").view(np.uint8).reshape(len(words), 8)
+    return _POPCOUNT[as_bytes].sum(1, dtype=np.uint8)
+
+
+def _hit_counts(gold: LinkTable, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per sentence ``(|A∩S|, |A∩P|)`` from the gold links' hit flags, int64 ``[N]`` each.
+
+    Counts are differences of prefix sums of the hits, taken at the sentence and
+    sure-block bounds. The prefix sums are kept per 64 links only (bit-packed
+    flags, one popcount per word); a bound inside a word adds the bits of that
+    word below it.
+    """
+    packed = np.packbits(hits, bitorder="little")  # link i is bit i % 8 of byte i // 8
+    words = np.zeros(len(packed) // 8 + 1, "<u8")  # ... and bit i % 64 of word i // 64
+    words.view(np.uint8)[: len(packed)] = packed  # (one word past the last bound, all zero)
+    before = np.zeros(len(words), np.int64)  # hits in the words before word q
+    np.cumsum(_bit_count(words[:-1]), out=before[1:])
+
+    def prefix(pos: np.ndarray) -> np.ndarray:  # hits among links [0, pos)
+        q = pos >> 6
+        below = (np.uint64(1) << (pos & 63).astype(np.uint64)) - np.uint64(1)
+        return before[q] + _bit_count(words[q] & below)
+
+    at_start = prefix(gold.offsets)
+    first = at_start[:-1]
+    return prefix(gold.sure_end) - first, at_start[1:] - first
 
 
 def _gold_hits_sorted(gold: LinkTable, hyp: LinkTable) -> np.ndarray:
@@ -121,28 +164,27 @@ class SentenceScores:
     hits_sure: np.ndarray
     hits_possible: np.ndarray
 
-    def _all(self):
-        return _metrics(self.links, self.sure, self.hits_sure, self.hits_possible)
-
-    @property
+    @cached_property
     def precision(self) -> np.ndarray:
         """``|A∩P| / |A|`` per sentence (NaN where ``A`` is empty)."""
-        return self._all()[0]
+        return _ratio(self.hits_possible, self.links)
 
-    @property
+    @cached_property
     def recall(self) -> np.ndarray:
         """``|A∩S| / |S|`` per sentence (NaN where ``S`` is empty)."""
-        return self._all()[1]
+        return _ratio(self.hits_sure, self.sure)
 
-    @property
+    @cached_property
     def aer(self) -> np.ndarray:
         """Alignment error rate per sentence (NaN where ``A`` and ``S`` are both empty)."""
-        return self._all()[2]
+        return 1.0 - _ratio(self.hits_sure + self.hits_possible, self.links + self.sure)
 
-    @property
+    @cached_property
     def f1(self) -> np.ndarray:
         """Harmonic mean of precision and recall per sentence (NaN where either is)."""
-        return self._all()[3]
+        p, r = self.precision, self.recall
+        pr = p + r  # NaN when either is undefined
+        return np.where(pr == 0, 0.0, _ratio(2 * p * r, pr))
 
 
 _SHOWN = {"aer": "AER", "precision": "precision", "recall": "recall", "f1": "F1"}
@@ -193,7 +235,7 @@ class AlignmentScores:
     warnings: tuple[str, ...] = field(default=(), compare=False)
     _gold: LinkTable | None = field(default=None, repr=False, compare=False)
     _hyp: LinkTable | None = field(default=None, repr=False, compare=False)
-    _hits: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _hits: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def _all(self):
         return _metrics(self.links, self.sure, self.hits_sure, self.hits_possible)
@@ -230,7 +272,10 @@ class AlignmentScores:
         return [name for name in ("aer", "precision", "recall", "f1") if math.isnan(values[name])]
 
     def per_sentence(self) -> SentenceScores:
-        """Counts and scores of every sentence (computed on first use).
+        """Counts and scores of every sentence, as arrays of length ``N``.
+
+        The counts are made with the corpus scores (one vectorised pass); each
+        score array is computed when first read.
 
         Examples
         --------
@@ -241,24 +286,13 @@ class AlignmentScores:
         if self._gold is None:
             raise InputError("these scores were not computed from a corpus; use score_alignments")
         g, h = self._gold, self._hyp
-        start = g.offsets[:-1]
-        sure = g.sure_end - start
-        possible = np.diff(g.offsets)
-        # one segment sum per block: [sure links of s, possible-only links of s, ...]
-        bounds = np.stack([start, g.sure_end], axis=1).reshape(-1)
-        sizes = np.stack([sure, possible - sure], axis=1).reshape(-1)
-        sums = np.zeros(len(bounds), np.int64)
-        inside = bounds < len(self._hits)  # blocks starting at the end are empty
-        if inside.any():
-            sums[inside] = np.add.reduceat(self._hits, bounds[inside], dtype=np.int32)
-            sums[sizes == 0] = 0  # reduceat gives the element itself for an empty block
-        hits_sure, hits_only = sums[0::2], sums[1::2]
+        hits_sure, hits_possible = self._hits
         return SentenceScores(
             links=np.diff(h.offsets),
-            sure=sure,
-            possible=possible,
+            sure=g.sure_end - g.offsets[:-1],
+            possible=np.diff(g.offsets),
             hits_sure=hits_sure,
-            hits_possible=hits_sure + hits_only,
+            hits_possible=hits_possible,
         )
 
     def as_dict(self) -> dict:
@@ -374,18 +408,17 @@ def _score(gold, gold_side, hyp, hyp_side, match, warnings) -> AlignmentScores:
     pairing = pair_sentences(gold_side, hyp_side, match)
     gold, hyp = _rows(gold, pairing.rows_a), _rows(hyp, pairing.rows_b)
     _check_lengths(gold, hyp)
-    hits = _gold_hits(gold, hyp)
-    sure = gold.sure
+    hits_sure, hits_possible = _hit_counts(gold, _gold_hits(gold, hyp))
     scores = AlignmentScores(
         links=hyp.n_links,
-        sure=int(sure.sum()),
+        sure=gold.n_sure,
         possible=gold.n_links,
-        hits_sure=int(np.count_nonzero(hits & sure)),
-        hits_possible=int(np.count_nonzero(hits)),
+        hits_sure=int(hits_sure.sum()),
+        hits_possible=int(hits_possible.sum()),
         sentences=len(gold),
         _gold=gold,
         _hyp=hyp,
-        _hits=hits,
+        _hits=(hits_sure, hits_possible),
     )
     notes = [*warnings, *pairing.warnings, _undefined_note(scores)]
     return replace(scores, warnings=tuple(n for n in notes if n))

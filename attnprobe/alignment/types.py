@@ -33,10 +33,27 @@ Link = tuple[int, int]
 MAX_INDEX = 2**31 - 1
 
 # Scoring marks the hypothesis links of a block of sentences in a dense byte array
-# of 2**_CELL_BITS cells and looks every gold link up in it (see scoring.py); a
-# table packs its links into those cells once, when it is made.
-_CELL_BITS = 24
-_MIN_BITS = 7  # sentences up to 128 words share one packing
+# and looks every gold link up in it (see scoring.py). A link of sentence s is the
+# cell ``(s mod C) << (bs + bt) | src << bt | tgt``, with ``bs`` and ``bt`` bits for
+# the source and target positions; a table packs its links into cells once, when
+# it is made, at its own widths (at least _MIN_BITS each, so that tables of
+# sentences up to 32 words share one packing).
+_CELL_BITS = 24  # a block's marks span at most 2**24 cells (16 MiB)
+_MIN_BITS = 5
+
+
+def _cell_layout(bs: int, bt: int) -> tuple[int, int, int] | None:
+    """``(bs, bt, k)``: cell widths and ``2**k`` sentences per block; None if too wide.
+
+    Blocks hold 1,024 sentences, more when sentences are narrow (so that the
+    marks span at least 2**20 cells), fewer when they are wide (at most
+    2**_CELL_BITS cells); a sentence wider than 2**_CELL_BITS cells is scored by
+    sorting instead.
+    """
+    width = bs + bt
+    if width > _CELL_BITS:
+        return None
+    return bs, bt, min(_CELL_BITS - width, max(10, 20 - width))
 
 
 def _check_index(i: int, j: int) -> None:
@@ -206,7 +223,9 @@ class LinkTable:
         # Pack once, when the table is made (as a set is hashed when it is built), so
         # that scoring only reads: the sure flags and the cells at the table's own width.
         self.sure  # noqa: B018 - fills the cache
-        self._cells(max(_MIN_BITS, self._max_index().bit_length()))
+        layout = _cell_layout(*self._widths())
+        if layout is not None:
+            self._cells(layout)
 
     # ---- construction
 
@@ -502,21 +521,28 @@ class LinkTable:
         """Int64 ``[L]``: the sentence number (row) of every link."""
         return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))
 
-    def _max_index(self) -> int:
-        if "max" not in self._cache:
-            self._cache["max"] = int(max(self.src.max(), self.tgt.max())) if self.n_links else 0
-        return self._cache["max"]
+    def _widths(self) -> tuple[int, int]:
+        """Bits for the source and target positions of every link (at least ``_MIN_BITS``)."""
+        if "widths" not in self._cache:
+            top = (int(self.src.max()), int(self.tgt.max())) if self.n_links else (0, 0)
+            self._cache["widths"] = tuple(max(_MIN_BITS, int(v).bit_length()) for v in top)
+        return self._cache["widths"]
 
-    def _cells(self, bits: int) -> np.ndarray | None:
-        """Chunk-local cell numbers ``(s mod C) << 2b | src << b | tgt`` (cached per ``b``)."""
-        key = ("cells", bits)
-        if key not in self._cache and 2 * bits <= _CELL_BITS:
-            local = np.arange(len(self), dtype=np.int64) & ((1 << (_CELL_BITS - 2 * bits)) - 1)
-            cells = np.repeat(local << (2 * bits), np.diff(self.offsets))
+    def _cells(self, layout: tuple[int, int, int]) -> np.ndarray:
+        """Block-local cell numbers ``(s mod 2**k) << (bs + bt) | src << bt | tgt``.
+
+        ``layout`` is ``(bs, bt, k)`` from :func:`_cell_layout`, wide enough for
+        every link; cached per layout.
+        """
+        key = ("cells", layout)
+        if key not in self._cache:
+            bs, bt, k = layout
+            local = np.arange(len(self), dtype=np.int64) & ((1 << k) - 1)
+            cells = np.repeat(local << (bs + bt), np.diff(self.offsets))
             cells |= self.tgt
-            cells |= self.src << bits
+            cells |= self.src << bt
             self._cache[key] = cells
-        return self._cache.get(key)
+        return self._cache[key]
 
 
 def _lengths(values, n: int, name: str) -> np.ndarray:

@@ -63,6 +63,7 @@ import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
+from itertools import chain
 
 import torch
 from torch import Tensor, nn
@@ -115,6 +116,7 @@ class Capture:
         self._inputs: list[tuple[Tensor, Tensor, Tensor]] = []
         self._state = "planned"
         self._trace: Trace | None = None
+        self._final_lens: tuple[Tensor | None, Tensor | None] | None = None
         self._restore: list[Callable[[], None]] = []
         #: zero-config only: attention-like modules not captured, and why
         self.skipped: list[Skipped] = []
@@ -123,11 +125,13 @@ class Capture:
 
     def _interface(self):
         """The model when it implements attnprobe's model interface (duck-typed: capture
-        knows no model family), else None: a bare ``nn.Module``."""
-        model = self.model
-        return (
-            model if callable(getattr(model, "encode", None)) and hasattr(model, "sites") else None
-        )
+        knows no model family), else None: a bare ``nn.Module``. Decided once per capture
+        (``sites`` may be a property that builds its list)."""
+        if not hasattr(self, "_iface"):
+            model = self.model
+            is_iface = callable(getattr(model, "encode", None)) and hasattr(model, "sites")
+            self._iface = model if is_iface else None
+        return self._iface
 
     def _root(self) -> nn.Module:
         """The module that site paths are relative to (``site_root`` of an adapter)."""
@@ -366,10 +370,10 @@ class Capture:
 
     def _change_state(self) -> None:
         flags = [(m, m.training) for m in self.model.modules()]
-        self._restore.append(lambda: [m.train(t) for m, t in flags])
-        if any(t for _, t in flags):
+        if any(t for _, t in flags):  # (a model all in eval() mode is left alone)
+            self._restore.append(lambda: [m.train(t) for m, t in flags])
             log.debug("capture: %s runs in eval() mode (restored afterwards)", type(self.model))
-        self.model.eval()
+            self.model.eval()
         if any(isinstance(r.module, nn.MultiheadAttention) for r in self._recorders):
             fast = torch.backends.mha.get_fastpath_enabled()
             self._restore.append(lambda: torch.backends.mha.set_fastpath_enabled(fast))
@@ -424,13 +428,20 @@ class Capture:
             self._inputs.append(tuple(v.detach().clone() for v in values))
 
     def _lengths(self) -> tuple[Tensor | None, Tensor | None]:
+        """(src_lens, tgt_lens) as given or read from the model's input (kept once the
+        block has ended: the inputs no longer change)."""
+        if self._state == "done" and self._final_lens is not None:
+            return self._final_lens
         src_lens, tgt_lens = self._user_lens
         if self._inputs:
             src, lens, tgt_in = self._inputs[-1]
             src_lens = lens if src_lens is None else src_lens
             if tgt_lens is None:  # decoder inputs end at the model's target padding
                 tgt_lens = (tgt_in != self._interface().pad_id("tgt")).sum(1)
-        return _as_lengths(src_lens), _as_lengths(tgt_lens)
+        out = _as_lengths(src_lens), _as_lengths(tgt_lens)
+        if self._state == "done":
+            self._final_lens = out
+        return out
 
     def _key_mask(self, site: Site, c: Tensor) -> Tensor:
         """[B, S] True at real key positions of a call's weights ``c`` [B, H, T, S]."""
@@ -542,13 +553,14 @@ class Capture:
                     "pass (declare pattern='per_step' if it runs once per decoder step)",
                 )
             return calls[0].cpu()
-        shapes = {tuple(c.shape[:2]) + tuple(c.shape[3:]) for c in calls}
-        if len(shapes) > 1:
+        try:
+            return torch.cat(calls, dim=2).cpu()  # [B, H, T, S]
+        except RuntimeError:  # calls of different sizes in an axis other than T
+            shapes = {tuple(c.shape[:2]) + tuple(c.shape[3:]) for c in calls}
             raise SiteError(
                 f"{rec.where}: per-step calls of different shapes {sorted(shapes)}; capture "
                 "needs a fixed batch across steps (beam search reorders and resizes it)",
-            )
-        return torch.cat(calls, dim=2).cpu()  # [B, H, T, S]
+            ) from None
 
     def _default_lengths(self, sites, attention, src_lens, tgt_lens):
         """Lengths the model did not tell: the full padded sizes (no padding assumed)."""
@@ -584,19 +596,20 @@ class Capture:
         if iface is None:
             return None, None
 
+        def real(ids: Tensor, lens: Tensor) -> list[list[int]]:  # ids of each sentence
+            return [row[:n] for row, n in zip(ids.tolist(), lens.tolist(), strict=True)]
+
         def rows(ids: Tensor, lens: Tensor, side: str) -> LazyTokens | None:
-            real = torch.arange(ids.shape[1]) < lens[:, None]  # [B, L] positions in the sentence
-            distinct = torch.unique(ids[real]).tolist()
+            distinct = list(set(chain.from_iterable(real(ids, lens))))
             names = iface.token_strings(distinct, side)
             if names is None:  # a model without vocabularies
                 return None
-            table = dict(zip(distinct, names, strict=True))
-            return LazyTokens(
-                lambda: [
-                    [table[i] for i in row[:n]]
-                    for row, n in zip(ids.tolist(), lens.tolist(), strict=True)
-                ]
-            )
+
+            def make():
+                table = dict(zip(distinct, names, strict=True))
+                return [[table[i] for i in row] for row in real(ids, lens)]
+
+            return LazyTokens(make)
 
         return rows(src, src_lens, "src"), rows(tgt, tgt_lens, "tgt")
 
@@ -630,8 +643,12 @@ def _check_padding(trace: Trace) -> None:
         if site.role != "cross":
             continue
         w = trace.attention[site.key]  # [B, H, T, S]
-        real = torch.arange(w.shape[3])[None, :] < trace.src_lens[:, None]  # [B, S]
-        leak = float(w.masked_fill(real[:, None, None, :], 0).abs().max()) if w.numel() else 0.0
+        S = w.shape[3]
+        first = int(trace.src_lens.min()) if w.numel() else S  # columns before: all real
+        if first >= S:
+            continue
+        real = torch.arange(first, S)[None, :] < trace.src_lens[:, None]  # [B, S - first]
+        leak = float(w[..., first:].masked_fill(real[:, None, None, :], 0).abs().max())
         if leak > 1e-5:
             raise SiteError(
                 f"site {site.key!r} puts weight {leak:.3g} outside the given lengths; the lengths "

@@ -66,6 +66,16 @@ def _to_canonical(x: Tensor, layout: str, axes: str) -> Tensor:
     return x.permute([letters.index(a) for a in axes])
 
 
+def _canonicalizer(layout: str, axes: str) -> Callable[[Tensor], Tensor]:
+    """A fast :func:`_to_canonical` for one layout: when the axes present come in
+    canonical order it is one indexing op that inserts the missing axes (a view)."""
+    present = [a for a in axes if a in layout]
+    if present != list(layout):
+        return partial(_to_canonical, layout=layout, axes=axes)
+    index = tuple(slice(None) if a in layout else None for a in axes)
+    return lambda x: x[index]
+
+
 def _from_canonical(c: Tensor, layout: str, axes: str, shape) -> Tensor:
     """Inverse of :func:`_to_canonical`: back to ``layout`` and the original ``shape``."""
     letters = list(layout) + [a for a in axes if a not in layout]
@@ -85,6 +95,7 @@ class _Recorder:
         self.modes: list[_SoftmaxMode] = []  # softmax modes entered and not yet left
         self.flags: list[tuple[bool, bool]] = []  # mha: what each open call asked for
         self.live: list[Tensor] = []  # what the model used, not detached (cleared on exit)
+        self._canonical: dict[int, tuple[str, Callable[[Tensor], Tensor]]] = {}  # by ndim
 
     @property
     def where(self) -> str:
@@ -154,8 +165,12 @@ class _Recorder:
 
     def process(self, raw: Tensor) -> Tensor:
         """Record (and maybe edit) the weights of one call; returns what the model should use."""
-        layout = self._layout(raw)
-        c = _to_canonical(raw, layout, self.axes)
+        known = self._canonical.get(raw.dim())
+        if known is None:
+            layout = self._layout(raw)
+            known = self._canonical[raw.dim()] = layout, _canonicalizer(layout, self.axes)
+        layout, canonical = known
+        c = canonical(raw)
         if self.site.pattern == "per_step" and self.axes == ATTENTION_AXES and c.shape[2] != 1:
             raise SiteError(
                 f"{self.where}: a per-step call gives one row per sentence, got "
@@ -180,8 +195,8 @@ class _Recorder:
                 c = new
         if self.want_grads:
             raw = self._track(raw)
-            self.cap._watch_grad(raw, partial(self._on_grad, step, layout))
-        self.calls.append(c.detach().clone())
+            self.cap._watch_grad(raw, partial(self._on_grad, step, canonical))
+        self.calls.append((c.detach() if c.requires_grad else c).clone())
         self.live.append(raw)
         return raw
 
@@ -201,8 +216,9 @@ class _Recorder:
             )
         return raw.detach().requires_grad_()
 
-    def _on_grad(self, step: int, layout: str, grad: Tensor) -> None:
-        g = _to_canonical(grad, layout, self.axes).detach().clone()
+    def _on_grad(self, step: int, canonical: Callable[[Tensor], Tensor], grad: Tensor) -> None:
+        g = canonical(grad)
+        g = (g.detach() if g.requires_grad else g).clone()
         self.grads[step] = self.grads[step] + g if step in self.grads else g
 
 

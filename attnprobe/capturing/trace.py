@@ -57,7 +57,9 @@ FORMAT = "attnprobe-trace/1"
 
 
 def _frozen_tensor(t: Tensor | None) -> Tensor | None:
-    return None if t is None else t.detach().to("cpu")
+    if t is None or (not t.requires_grad and t.device.type == "cpu"):
+        return t  # already what a trace holds
+    return t.detach().to("cpu")
 
 
 def _freeze_map(m: Mapping[str, Tensor] | None) -> Mapping[str, Tensor]:
