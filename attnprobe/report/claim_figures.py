@@ -122,17 +122,43 @@ def plot_aer_intervals(rows: list[dict]):
     lo = [r["aer_interval"]["aer"] - r["aer_interval"]["low"] for r in rows]
     hi = [r["aer_interval"]["high"] - r["aer_interval"]["aer"] for r in rows]
     ax.errorbar(aer, y, xerr=[lo, hi], fmt="o", color="C0", capsize=3, label="attention (argmax)")
+    for a, yy, r in zip(aer, y, rows, strict=True):
+        iv = r["aer_interval"]
+        ax.annotate(
+            f"{a:.3f} [{iv['low']:.3f}, {iv['high']:.3f}]",
+            (a, yy),
+            xytext=(0, 7),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7.5,
+        )
     diags = {r.get("data"): r.get("diagonal_interval") for r in rows if r.get("diagonal_interval")}
     for k, iv in enumerate(diags.values()):
         line = ax.axvline(
-            iv["aer"], color="0.35", ls="--", lw=1, label="diagonal alignment" if k == 0 else None
+            iv["aer"],
+            color="0.35",
+            ls="--",
+            lw=1,
+            label="diagonal alignment\n(word-blind baseline)" if k == 0 else None,
         )
         line.set_gid("baseline")
         ax.axvspan(iv["low"], iv["high"], color="0.35", alpha=0.15, lw=0)
+        ax.annotate(
+            f"{iv['aer']:.3f} [{iv['low']:.3f}, {iv['high']:.3f}]",
+            (iv["aer"], 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=7.5,
+            color="0.3",
+        )
     ax.set_yticks(y, [f"{r['name']} (offset {r['aer_interval']['offset']})" for r in rows])
+    ax.set_ylim(-0.7, len(rows) - 0.4)
     ax.set_xlim(0, 1)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title("Alignment error rate per score function, 95% bootstrap intervals", fontsize=10)
+    n = {r.get("sentences") for r in rows}
+    on = f" ({n.pop()} test sentences)" if len(n) == 1 else ""
+    ax.set_title(f"Alignment error rate per model, 95% bootstrap intervals{on}", fontsize=10)
     ax.set_xlabel("AER (0 = perfect, lower is better)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False)
     fig.tight_layout()
