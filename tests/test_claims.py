@@ -173,3 +173,19 @@ def test_score_functions_command_runs_on_the_fixtures(tmp_path):
     assert rows[1]["aer_interval"] is None  # no attention, no alignment
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert "AER 95% CI" in r.output and "diag 95% CI" in r.output
+
+
+@pytest.mark.slow
+def test_interpretability_command_runs_on_the_fixture(tmp_path):
+    """docs/interpretability.md's command (on 4 sentences instead of 100)."""
+    out = tmp_path / "interp"
+    r = invoke(
+        "analyze", "fixtures/models/enfr-bahdanau.pt", "--limit", 4, "-o", out,
+        "--analyses", "alignment,attribution,faithfulness",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    for name in ("faithfulness", "tau_distribution"):
+        assert (out / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    sections = json.loads((out / "metrics.json").read_text())["sections"]
+    uniform = sections["faithfulness"]["summaries"]["uniform"]["tvd"]
+    assert 0 <= uniform["low"] <= uniform["mean"] <= uniform["high"] <= 1
