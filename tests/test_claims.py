@@ -99,16 +99,19 @@ def test_aer_interval_by_hand():
 # -- the commands of the pages -------------------------------------------------------
 
 
-def _toy_checkpoints(tmp_path):
+def _toy_checkpoints(tmp_path, test_vocab=True):
     """Untrained models of the toy En->Fr pair (two seeds per architecture, vocabularies
-    of its test split): enough for the commands to run end to end in seconds."""
+    of its test split, or of a few words): enough for the commands to run in seconds."""
     from attnprobe.data import Vocab
     from attnprobe.data.toy import split_corpus
     from attnprobe.models.checkpoint import save
     from attnprobe.models.reference.rnn import ModelConfig, arch_fields, build_model
 
-    test = split_corpus("enfr", "test")[0]
-    sv, tv = Vocab.build(test.src), Vocab.build(test.tgt)
+    if test_vocab:
+        test = split_corpus("enfr", "test")[0]
+        sv, tv = Vocab.build(test.src), Vocab.build(test.tgt)
+    else:
+        sv, tv = Vocab.build([["the", "cat"]]), Vocab.build([["le", "chat"]])
     paths = []
     for arch in ("bahdanau", "none"):
         for seed in (0, 1):
@@ -123,6 +126,7 @@ def _toy_checkpoints(tmp_path):
     return paths
 
 
+@pytest.mark.slow
 def test_bottleneck_command_runs_on_small_settings(tmp_path):
     paths = _toy_checkpoints(tmp_path)
     js, png = tmp_path / "b.json", tmp_path / "b.png"
@@ -148,7 +152,7 @@ def test_bottleneck_command_runs_on_small_settings(tmp_path):
 def test_bottleneck_command_refuses_models_of_other_pairs(tmp_path):
     from attnprobe.models.checkpoint import load, save
 
-    paths = _toy_checkpoints(tmp_path)
+    paths = _toy_checkpoints(tmp_path, test_vocab=False)
     other = load(paths[0])
     save(other, tmp_path / "enja.pt", data={"toy": "enja"}, train={})
     r = invoke("bottleneck", paths[0], tmp_path / "enja.pt")
