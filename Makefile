@@ -42,9 +42,9 @@ fixtures: venv  ## regenerate the toy data and retrain every fixture model (see 
 	$(BIN)/python -m fixtures.build
 	$(BIN)/python -m fixtures.marian
 
-bottleneck: venv  ## train the bottleneck experiment (3 seeds x 2 architectures, ~40 min CPU, build/bottleneck/) and draw docs/bottleneck.png
+bottleneck: venv  ## train the bottleneck experiment's models (3 seeds x 2 architectures, fixtures/models/bottleneck/; --force retrains) and draw docs/bottleneck.png
 	$(BIN)/python -m fixtures.bottleneck
-	$(BIN)/attnprobe bottleneck build/bottleneck/*.pt --plot docs/bottleneck.png --json docs/bottleneck.json --markdown
+	$(BIN)/attnprobe bottleneck fixtures/models/bottleneck/*.pt --plot docs/bottleneck.png --json docs/bottleneck.json --markdown
 
 claims: venv  ## redraw the figures of docs/score-functions.md and docs/interpretability.md from the fixtures
 	$(BIN)/attnprobe compare fixtures/models/enfr-*.pt --plot-aer docs/score-functions.png --markdown

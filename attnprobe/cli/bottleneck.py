@@ -44,7 +44,7 @@ def bottleneck(models, limit, n_boot, batch_size, markdown, json_out, plot, trus
     """The fixed-vector bottleneck: quality by source length, per architecture over seeds.
 
     MODELS are reference checkpoints of the same toy pair, several seeds per
-    architecture (e.g. those `make bottleneck` trains into build/bottleneck/).
+    architecture (e.g. those `make bottleneck` trains into fixtures/models/bottleneck/).
     Each is decoded greedily on the pair's test split; per source-length bucket
     and architecture the table gives BLEU and exact match as "mean [low, high]
     (min-max)": the mean over seeds, its 95% bootstrap interval over test
@@ -55,7 +55,7 @@ def bottleneck(models, limit, n_boot, batch_size, markdown, json_out, plot, trus
     \b
     Examples:
       make bottleneck
-      attnprobe bottleneck build/bottleneck/*.pt --plot docs/bottleneck.png --markdown
+      attnprobe bottleneck fixtures/models/bottleneck/*.pt --plot docs/bottleneck.png
       attnprobe bottleneck fixtures/models/enfr-bahdanau.pt fixtures/models/enfr-none.pt
     """
     import json

@@ -608,7 +608,7 @@ def bottleneck(
 
     Examples
     --------
-    >>> res = bottleneck(["build/bottleneck/bahdanau-seed0.pt"])  # doctest: +SKIP
+    >>> res = bottleneck(["fixtures/models/bottleneck/bahdanau-seed0.pt"])  # doctest: +SKIP
     >>> res.points[-1].label                                       # doctest: +SKIP
     'all'
     """
