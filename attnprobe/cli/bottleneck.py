@@ -17,8 +17,9 @@ from attnprobe.errors import InputError
     "--limit",
     type=click.IntRange(min=1),
     default=None,
-    help="Evaluate only every k-th test sentence, k chosen so that about N remain "
-    "(a quick look; every length bucket keeps its share).",
+    metavar="N",
+    help="Evaluate only every k-th test sentence, k chosen so that at most N remain "
+    "(a quick look).",
 )
 @click.option(
     "--boot",
