@@ -9,7 +9,7 @@ BIN     = $(VENV)/bin
 TORCH_INDEX ?=
 PIP     = $(BIN)/pip install -q -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
-.PHONY: venv demo test lint format fixtures bench clean
+.PHONY: venv demo test lint format fixtures bottleneck claims bench clean
 
 # what ruff checks and formats (CI runs `make test`, which runs `make lint` first)
 LINTED = attnprobe tests benchmarks fixtures
@@ -41,6 +41,17 @@ format: venv  ## apply ruff's formatting and safe lint fixes
 fixtures: venv  ## regenerate the toy data and retrain every fixture model (see fixtures/README.md)
 	$(BIN)/python -m fixtures.build
 	$(BIN)/python -m fixtures.marian
+
+bottleneck: venv  ## train the bottleneck experiment's models (3 seeds x 2 architectures, fixtures/models/bottleneck/; --force retrains) and draw docs/bottleneck.png
+	$(BIN)/python -m fixtures.bottleneck
+	$(BIN)/attnprobe bottleneck fixtures/models/bottleneck/*.pt --plot docs/bottleneck.png --json docs/bottleneck.json --markdown
+
+claims: venv  ## redraw the figures of docs/score-functions.md and docs/interpretability.md from the fixtures
+	$(BIN)/attnprobe compare fixtures/models/enfr-*.pt --plot-aer docs/score-functions.png --markdown
+	$(BIN)/attnprobe analyze fixtures/models/enfr-bahdanau.pt --limit 100 --force -o build/interpretability \
+	    --analyses alignment,attribution,faithfulness
+	cp build/interpretability/figures/faithfulness.png docs/interpretability-faithfulness.png
+	cp build/interpretability/figures/tau_distribution.png docs/interpretability-tau.png
 
 bench: venv  ## speed and memory benchmarks (ratios against a baseline in the same run)
 	$(BIN)/python -m benchmarks

@@ -6,6 +6,12 @@ sentences while an attentional one holds up. :func:`quality_by_length` buckets
 a test set by source length and reports, per bucket, greedy exact match,
 teacher-forced token accuracy, per-token negative log-likelihood and BLEU.
 Pure: it takes per-sentence numbers, not a model (see :mod:`attnprobe.runs.forward`).
+
+With several trained seeds per architecture, :func:`seed_bootstrap` gives the
+mean over seeds of a corpus statistic (BLEU, exact match, AER) with a
+percentile bootstrap interval over sentences and the per-seed values, and
+:func:`length_curves` does so per source-length bucket: what
+``attnprobe bottleneck`` prints and draws.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ __all__ = [
     "corpus_bleu",
     "bleu_statistics",
     "bleu_from_statistics",
+    "SeedEstimate",
+    "seed_bootstrap",
+    "LengthPoint",
+    "length_curves",
 ]
 
 #: n-gram orders of BLEU
@@ -191,3 +201,183 @@ def bleu_from_statistics(stats) -> float:
     s = [int(x) for x in stats]
     correct, total = s[2 : 2 + BLEU_ORDER], s[2 + BLEU_ORDER :]
     return float(BLEU.compute_bleu(correct, total, s[0], s[1], smooth_method="exp").score)
+
+
+@dataclass(frozen=True)
+class SeedEstimate:
+    """A corpus statistic over several models (seeds) evaluated on the same sentences.
+
+    ``mean`` is the mean over seeds of the statistic on all sentences; ``low``
+    and ``high`` bound it by a percentile bootstrap over sentences (each
+    resample the same sentences for every seed); ``seeds`` are the per-seed
+    values (their min and max: the spread over seeds).
+    """
+
+    mean: float
+    low: float
+    high: float
+    seeds: tuple[float, ...]
+    level: float = 0.95
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """``(min, max)`` over seeds.
+
+        Examples
+        --------
+        >>> SeedEstimate(0.5, 0.4, 0.6, (0.3, 0.7)).spread
+        (0.3, 0.7)
+        """
+        return min(self.seeds), max(self.seeds)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "seeds": list(self.seeds), "spread": list(self.spread)}
+
+
+def seed_bootstrap(
+    stats: Sequence,
+    reduce,
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> SeedEstimate:
+    """Mean over seeds of a statistic of summed per-sentence counts, with a bootstrap interval.
+
+    Parameters
+    ----------
+    stats : one ``[N, K]`` array per seed (model) of additive per-sentence
+        counts, the same ``N`` sentences in the same order for every seed
+        (e.g. :func:`bleu_statistics` rows; ``[exact, 1]`` for exact match).
+    reduce : the statistic of a ``[K]`` sum of rows (e.g. :func:`bleu_from_statistics`).
+    n_boot : bootstrap resamples of the ``N`` sentences (drawn with replacement,
+        the same resample for every seed, so the interval is that of the seed mean).
+    level : coverage of the percentile interval.
+    seed : seeds the resampling.
+
+    Examples
+    --------
+    Exact match of two seeds on two sentences: seed A gets one of them, seed B
+    both. The seed mean is (0.5 + 1.0) / 2; a resample gives seed A 0, 0.5 or 1
+    (and B always 1), so the mean ranges over 0.5 to 1.0:
+
+    >>> a = [[1, 1], [0, 1]]; b = [[1, 1], [1, 1]]
+    >>> e = seed_bootstrap([a, b], lambda s: s[0] / s[1])
+    >>> e.mean, (e.low, e.high), e.seeds
+    (0.75, (0.5, 1.0), (0.5, 1.0))
+    """
+    if not 0 < level < 1:
+        raise InputError(f"level must be in (0, 1), got {level}")
+    if n_boot < 1:
+        raise InputError(f"n_boot must be at least 1, got {n_boot}")
+    arrays = [np.asarray(a, np.float64) for a in stats]
+    if not arrays:
+        raise InputError("seed_bootstrap needs the statistics of at least one model")
+    arrays = [a.reshape(len(a), -1) for a in arrays]
+    n = len(arrays[0])
+    if n == 0 or any(len(a) != n for a in arrays):
+        raise InputError(
+            "every model needs statistics for the same (non-zero) number of sentences, got "
+            + ", ".join(str(len(a)) for a in arrays)
+        )
+    per_seed = tuple(float(reduce(a.sum(0))) for a in arrays)
+    rng = np.random.default_rng(seed)
+    boot = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = rng.integers(0, n, size=n)
+        boot[b] = np.mean([reduce(a[idx].sum(0)) for a in arrays])
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return SeedEstimate(float(np.mean(per_seed)), float(lo), float(hi), per_seed, level)
+
+
+@dataclass(frozen=True)
+class LengthPoint:
+    """One architecture's quality on one source-length bucket, over its seeds."""
+
+    arch: str
+    lo: int
+    hi: int | None
+    sentences: int
+    bleu: SeedEstimate
+    exact_match: SeedEstimate
+
+    @property
+    def label(self) -> str:
+        """``"1-10"``, ..., ``"61+"``, or ``"all"`` for the whole test set."""
+        if self.lo == 0:
+            return "all"
+        return f"{self.lo}-{self.hi}" if self.hi is not None else f"{self.lo}+"
+
+    def to_dict(self) -> dict:
+        return {
+            "arch": self.arch,
+            "lo": self.lo,
+            "hi": self.hi,
+            "label": self.label,
+            "sentences": self.sentences,
+            "bleu": self.bleu.to_dict(),
+            "exact_match": self.exact_match.to_dict(),
+        }
+
+
+def _em_reduce(s) -> float:
+    return float(s[0] / s[1])
+
+
+def length_curves(
+    src_lens: Sequence[int],
+    models: dict[str, Sequence[tuple[Sequence[bool], Sequence]]],
+    buckets=BUCKETS,
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> list[LengthPoint]:
+    """BLEU and exact match per source-length bucket and architecture, over seeds.
+
+    Parameters
+    ----------
+    src_lens : source length in words of each test sentence.
+    models : architecture -> one ``(exact, bleu_stats)`` per seed: greedy exact
+        match per sentence and :func:`bleu_statistics` rows ``[N, 10]``, all on
+        the sentences of ``src_lens`` in that order.
+    buckets : source-length buckets; empty ones are left out. A last point
+        per architecture (``lo = 0``, label ``"all"``) covers every sentence.
+
+    Examples
+    --------
+    >>> ok = bleu_statistics(["a", "b", "c", "d"], ["a", "b", "c", "d"])
+    >>> bad = bleu_statistics(["x"], ["a", "b", "c", "d"])
+    >>> # all: BP exp(1 - 8/5), precisions 4/5, 3/3, 2/2, 1/1 -> 100 * 0.549 * 0.8 ** 0.25
+    >>> pts = length_curves([3, 15], {"m": [([True, False], [ok, bad])]}, n_boot=20)
+    >>> [(p.label, p.sentences, p.exact_match.mean, round(p.bleu.mean, 1)) for p in pts]
+    [('1-10', 1, 1.0, 100.0), ('11-20', 1, 0.0, 0.0), ('all', 2, 0.5, 51.9)]
+    """
+    lens = np.asarray(src_lens)
+    which = np.array([bucket_of(int(x), buckets) for x in lens])
+    groups = [(lo, hi, np.flatnonzero(which == k)) for k, (lo, hi) in enumerate(buckets)]
+    groups.append((0, None, np.arange(len(lens))))
+    out = []
+    for arch, runs in models.items():
+        exact = [np.asarray(e, np.float64) for e, _ in runs]
+        stats = [np.asarray(b, np.float64).reshape(len(lens), -1) for _, b in runs]
+        for e in exact:
+            if len(e) != len(lens):
+                raise InputError(f"{arch}: {len(e)} sentences scored, {len(lens)} lengths given")
+        for lo, hi, members in groups:
+            if members.size == 0:
+                continue
+            em = [np.stack([e[members], np.ones(members.size)], 1) for e in exact]
+            bl = [s[members] for s in stats]
+            kw = {"n_boot": n_boot, "level": level, "seed": seed}
+            out.append(
+                LengthPoint(
+                    arch,
+                    lo,
+                    hi,
+                    int(members.size),
+                    seed_bootstrap(bl, bleu_from_statistics, **kw),
+                    seed_bootstrap(em, _em_reduce, **kw),
+                )
+            )
+    return out

@@ -295,10 +295,35 @@ def _methods_help() -> str:
     type=click.Path(dir_okay=False),
     help="Also draw exact match by source length, one line per model (.png or .svg).",
 )
+@click.option(
+    "--plot-aer",
+    type=click.Path(dir_okay=False),
+    help="Also draw each model's argmax AER with its 95% bootstrap interval beside the "
+    "diagonal alignment's (.png or .svg; needs gold alignments).",
+)
+@click.option(
+    "--boot",
+    "n_boot",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Bootstrap resamples of the sentences for the AER intervals (0: no intervals).",
+)
 @_threads_option
 @click.option("--trust-pickle", is_flag=True, help="Allow pickled model files (trusted only).")
 def compare(
-    models, methods, gradients, batch_size, markdown, json_out, plot, threads, trust_pickle, **data
+    models,
+    methods,
+    gradients,
+    batch_size,
+    markdown,
+    json_out,
+    plot,
+    plot_aer,
+    n_boot,
+    threads,
+    trust_pickle,
+    **data,
 ):
     """Compare MODELS on the same test set: quality by length, alignment, attention, gradients.
 
@@ -308,6 +333,7 @@ def compare(
     \b
     Examples:
       attnprobe compare fixtures/models/enfr-*.pt --markdown
+      attnprobe compare fixtures/models/enfr-*.pt --plot-aer docs/score-functions.png
       attnprobe compare fixtures/models/enfr-bahdanau.pt fixtures/models/enfr-none.pt
           --gradients 64 --methods argmax-target,itermax
     """
@@ -319,6 +345,7 @@ def compare(
     from attnprobe.runs.forward import torch_threads
 
     check_extra_outputs(json_out, plot)
+    check_extra_outputs(None, plot_aer)
     corpus, gold = _read_data(**data)
     method_list = COMPARE_METHODS if methods is None else _split(methods)
     loaded = [_load_model(path, trust_pickle) for path in models]
@@ -333,6 +360,7 @@ def compare(
             progress=None if sys.stderr.isatty() else False,
             methods=method_list,
             gradients=gradients,
+            n_boot=n_boot,
         )
     if json_out:
         log.info("writing %s", json_out)
@@ -344,6 +372,18 @@ def compare(
         fig = plot_bottleneck([r.to_dict() for r in rows])
         with atomic_path(plot) as tmp:
             fig.savefig(tmp, format=plot.rsplit(".", 1)[-1].lower(), dpi=120)
+    if plot_aer:
+        from attnprobe.report.claim_figures import plot_aer_intervals
+
+        fig = plot_aer_intervals([r.to_dict() for r in rows])
+        if fig is None:
+            raise InputError(
+                "--plot-aer: no model has an AER interval to draw",
+                fix="compare attention models on data with gold alignments (and --boot > 0)",
+            )
+        log.info("drawing %s", plot_aer)
+        with atomic_path(plot_aer) as tmp:
+            fig.savefig(tmp, format=plot_aer.rsplit(".", 1)[-1].lower(), dpi=110)
     click.echo(format_comparison(rows, markdown=markdown))
 
 

@@ -86,11 +86,12 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 def _add_commands() -> None:
-    from attnprobe.cli import alignments, analysis, models, shortcut, toy
+    from attnprobe.cli import alignments, analysis, bottleneck, models, shortcut, toy
 
     for command in (
         analysis.analyze,
         analysis.compare,
+        bottleneck.bottleneck,
         analysis.report,
         models.train,
         models.translate,

@@ -28,10 +28,14 @@ __all__ = [
     "ModelComparison",
     "compare",
     "diagonal_aer",
+    "aer_interval",
     "format_comparison",
     "FAST_ALIGN_FILES",
     "read_fast_align_outputs",
     "reference_scores",
+    "BottleneckResult",
+    "bottleneck",
+    "format_bottleneck",
 ]
 
 #: extraction methods :func:`compare` scores (all: attnprobe.analyses.extraction.EXTRACTORS)
@@ -59,6 +63,9 @@ class ModelComparison:
     gradient: GradientProfile | None = None  # ||d log p(y_t) / d e_s|| by |t - s|
     data: str | None = None  # the corpus it was evaluated on (rows compare within one)
     diagonal_aer: float | None = None  # AER of the diagonal alignment on the same gold
+    # 95% bootstrap intervals over sentences: {"aer", "low", "high", "level"} (+ "offset")
+    aer_interval: dict | None = None  # of the argmax AER at the best offset
+    diagonal_interval: dict | None = None  # of the diagonal alignment's AER
 
     @property
     def best_offset(self) -> int | None:
@@ -109,6 +116,43 @@ def _gradient_summary(model, data: ParallelCorpus, sentences: int) -> GradientPr
     mats = gradient_matrices(model, sub)
     masks = [word_masks(g.shape[1] - 1, g.shape[0] - 1) for g in mats]
     return gradient_profile(mats, masks=masks)
+
+
+def _aer_reduce(s) -> float:
+    """AER of summed ``[links, sure, hits_sure, hits_possible]`` counts."""
+    return float(1.0 - (s[2] + s[3]) / (s[0] + s[1])) if s[0] + s[1] else float("nan")
+
+
+def aer_interval(
+    gold: Sequence[Alignment],
+    hyp: Sequence[Alignment],
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict:
+    """Corpus AER of ``hyp`` against ``gold`` with a percentile bootstrap interval over
+    sentences (each resample's AER from its summed link counts, as the corpus AER).
+
+    Returns ``{"aer", "low", "high", "level"}``.
+
+    Examples
+    --------
+    Two sentences, one aligned right (AER 0), one wrong (AER 1): corpus AER
+    1 - 2/4 = 0.5; a resample holds both, or one of them twice (AER 0 or 1):
+
+    >>> gold = [Alignment.from_links([(0, 0)]), Alignment.from_links([(0, 0)])]
+    >>> hyp = [Alignment.from_links([(0, 0)]), Alignment.from_links([(0, 1)])]
+    >>> aer_interval(gold, hyp)
+    {'aer': 0.5, 'low': 0.0, 'high': 1.0, 'level': 0.95}
+    """
+    from attnprobe.alignment import score_alignments
+    from attnprobe.analyses.bottleneck import seed_bootstrap
+
+    per = score_alignments(list(gold), list(hyp)).per_sentence()
+    counts = np.stack([per.links, per.sure, per.hits_sure, per.hits_possible], 1)
+    e = seed_bootstrap([counts], _aer_reduce, n_boot=n_boot, level=level, seed=seed)
+    return {"aer": e.mean, "low": e.low, "high": e.high, "level": level}
 
 
 def diagonal_aer(corpus: ParallelCorpus, gold: Sequence[Alignment]) -> float:
@@ -233,6 +277,7 @@ def compare(
     progress: bool | None = None,
     methods: Sequence[str] = COMPARE_METHODS,
     gradients: int = 0,
+    n_boot: int = 1000,
 ) -> list[ModelComparison]:
     """Evaluate several models on the same corpus: quality by length, attention, gradients.
 
@@ -244,6 +289,8 @@ def compare(
     methods : extraction methods whose AER is reported per offset (with gold).
     gradients : measure gradient norms by distance on this many sentences
         (0: skip; a few dozen suffice, each costs one backward per target word).
+    n_boot : bootstrap resamples of the sentences for the 95% intervals of the
+        argmax AER (at its best offset) and of the diagonal's AER (0: none).
 
     Examples
     --------
@@ -285,6 +332,7 @@ def compare(
             entropy, eos_mass = _attention_stats(attentions)
         card = model.card()
         meta = getattr(model, "meta", {}) or {}
+        intervals = _intervals(data, ref, attentions, aer_methods, has_attention, n_boot)
         rows.append(
             ModelComparison(
                 name=card["name"],
@@ -305,9 +353,31 @@ def compare(
                 gradient=_gradient_summary(model, data, gradients) if gradients else None,
                 data=data.name,
                 diagonal_aer=diagonal_aer(data, ref) if ref is not None else None,
+                **intervals,
             )
         )
     return rows
+
+
+def _intervals(data, ref, attentions, aer_methods, has_attention, n_boot) -> dict:
+    """Bootstrap intervals of the argmax AER at its best offset and of the diagonal's AER."""
+    from attnprobe.analyses.extraction import diagonal_alignment, extract_alignment
+
+    if ref is None or not n_boot:
+        return {}
+    diag = [diagonal_alignment(len(s), len(t)) for s, t in zip(data.src, data.tgt, strict=True)]
+    out = {"diagonal_interval": aer_interval(ref, diag, n_boot=n_boot)}
+    if has_attention:
+        by_offset = aer_methods.get("argmax-target") or attention_aer(attentions, ref)
+        offset = min(by_offset, key=by_offset.get)
+        hyp = [
+            extract_alignment(
+                a, "argmax-target", offset=offset, **word_masks(a.shape[1] - 1, a.shape[0] - 1)
+            )
+            for a in attentions
+        ]
+        out["aer_interval"] = {**aer_interval(ref, hyp, n_boot=n_boot), "offset": offset}
+    return out
 
 
 def _fmt(x: float | None, spec: str) -> str:
@@ -322,6 +392,17 @@ def _fmt(x: float | None, spec: str) -> str:
         return "-"
     text = format(x, spec)
     return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
+
+
+def _ci(iv: dict | None) -> str:
+    """``"0.110-0.132"``, or "-".
+
+    Examples
+    --------
+    >>> _ci({"aer": 0.12, "low": 0.11, "high": 0.132}), _ci(None)
+    ('0.110-0.132', '-')
+    """
+    return "-" if iv is None else f"{_fmt(iv['low'], '.3f')}-{_fmt(iv['high'], '.3f')}"
 
 
 def _render(table: list[list[str]], markdown: bool) -> str:
@@ -345,7 +426,9 @@ COLUMN_LEGEND = {
     "EM": "greedy exact match with the reference; EM a-b: sentences of a to b source words",
     "AER (offset)": "alignment error rate of the argmax alignment at the target offset that "
     "fits the gold best (0 is perfect)",
+    "AER 95% CI": "95% bootstrap interval of that AER, resampling sentences",
     "diag AER": "AER of the word-blind diagonal alignment on the same gold (the baseline)",
+    "diag 95% CI": "95% bootstrap interval of the diagonal alignment's AER",
     "H": "mean attention entropy per target word, nats (0: all on one word)",
     "EOS": "mean attention mass on the source end-of-sentence token per target word",
     "grad far": "mean gradient norm ||d log p(y_t) / d e_s|| at |t - s| >= 20",
@@ -398,13 +481,17 @@ def format_comparison(
     labels = [b.label for b in rows[0].buckets] if rows else []
     with_grad = any(r.gradient is not None for r in rows)
     with_diag = any(r.diagonal_aer is not None for r in rows)
+    with_ci = any(r.aer_interval is not None for r in rows)
+    with_diag_ci = any(r.diagonal_interval is not None for r in rows)
     baselines: dict[str | None, ModelComparison] = {}  # data -> its no-attention row
     for r in rows:
         if r.arch == "none" and r.gradient is not None:
             baselines.setdefault(r.data, r)
     head = ["model", "arch", "params", "attn", "size KB", "train s", "tok acc", "EM"]
     head += [f"EM {x}" for x in labels] + ["AER (offset)"]
+    head += ["AER 95% CI"] if with_ci else []
     head += ["diag AER"] if with_diag else []
+    head += ["diag 95% CI"] if with_diag_ci else []
     head += ["H", "EOS"]
     if with_grad:
         head += ["grad far", "far/none" if baselines else "far/near"]
@@ -424,8 +511,12 @@ def format_comparison(
         cells += [_fmt(by_label[x].exact_match, ".2f") if x in by_label else "-" for x in labels]
         best = r.best_offset
         cells.append("-" if best is None else f"{_fmt(r.aer[best], '.3f')} ({best})")
+        if with_ci:
+            cells.append(_ci(r.aer_interval))
         if with_diag:
             cells.append(_fmt(r.diagonal_aer, ".3f"))
+        if with_diag_ci:
+            cells.append(_ci(r.diagonal_interval))
         cells += [_fmt(r.entropy, ".2f"), _fmt(r.eos_mass, ".2f")]
         if with_grad:
             far = r.gradient_far
@@ -448,4 +539,167 @@ def format_comparison(
         out += "\n\n" + _render(second, markdown)
     if legend:
         out += "\n\n" + _legend(head, markdown)
+    return out
+
+
+@dataclass
+class BottleneckResult:
+    """BLEU and exact match by source length, per architecture over its seeds."""
+
+    points: list  # attnprobe.analyses.bottleneck.LengthPoint, per architecture and bucket
+    models: list[dict]  # per model: name, arch, seed, and its training record
+    data: str | None = None  # the test corpus
+    n_boot: int = 1000
+    train_max_len: int | None = None  # longest training sentence, when the models record one
+
+    def to_dict(self) -> dict:
+        return {
+            "data": self.data,
+            "n_boot": self.n_boot,
+            "train_max_len": self.train_max_len,
+            "models": self.models,
+            "points": [p.to_dict() for p in self.points],
+        }
+
+
+def _train_record(model) -> dict:
+    meta = getattr(model, "meta", {}) or {}
+    train = meta.get("train") or {}
+    config = train.get("config") or {}
+    return {
+        "name": model.card()["name"],
+        "arch": model.card()["arch"],
+        "seed": config.get("seed"),
+        "steps": train.get("steps"),
+        "best_step": train.get("best_step"),
+        "stopped": train.get("stopped"),
+        "max_steps": config.get("max_steps"),
+        "dev_loss": train.get("dev_loss"),
+        "seconds": train.get("seconds"),
+        "max_len": train.get("max_len"),
+    }
+
+
+def bottleneck(
+    models: Sequence,
+    corpus: ParallelCorpus | None = None,
+    *,
+    batch_size: int = 64,
+    n_boot: int = 1000,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> BottleneckResult:
+    """Greedy BLEU and exact match by source length, models grouped by architecture.
+
+    Each architecture's curve is the mean over its models (seeds) with a
+    bootstrap interval over test sentences and the per-seed values
+    (:func:`attnprobe.analyses.bottleneck.length_curves`).
+
+    Parameters
+    ----------
+    models : checkpoint paths or loaded models (several seeds per architecture).
+    corpus : the test sentences; by default the first model's own test split
+        (every model must then have the same one).
+    n_boot, seed : bootstrap resamples and their seed.
+
+    Raises
+    ------
+    InputError : models whose default test splits differ.
+
+    Examples
+    --------
+    >>> res = bottleneck(["fixtures/models/bottleneck/bahdanau-seed0.pt"])  # doctest: +SKIP
+    >>> res.points[-1].label                                       # doctest: +SKIP
+    'all'
+    """
+    from attnprobe.analyses.bottleneck import bleu_statistics, length_curves
+    from attnprobe.models.registry import load
+    from attnprobe.runs.forward import run_corpus
+
+    loaded = [load(m) if isinstance(m, str | os.PathLike) else m for m in models]
+    if not loaded:
+        raise InputError("bottleneck needs at least one model")
+    if corpus is None:
+        corpus = default_corpus(loaded[0])[0]
+        for m in loaded[1:]:
+            other = default_corpus(m)[0]
+            if other.src != corpus.src or other.tgt != corpus.tgt:
+                raise InputError(
+                    f"{m.card()['name']} has another test split than {loaded[0].card()['name']}",
+                    fix="compare models of the same toy pair, or give the test data",
+                )
+    by_arch: dict[str, list] = {}
+    records = []
+    for m in loaded:
+        results = run_corpus(m, corpus, batch_size=batch_size, progress=progress)
+        exact = [r.exact(corpus.tgt[r.index]) for r in results]
+        stats = np.stack([bleu_statistics(r.hypothesis, corpus.tgt[r.index]) for r in results])
+        arch = m.card()["arch"]
+        by_arch.setdefault(arch, []).append((exact, stats))
+        records.append(_train_record(m))
+    points = length_curves(corpus.lengths, by_arch, n_boot=n_boot, seed=seed)
+    lens = {r["max_len"] for r in records}
+    return BottleneckResult(
+        points,
+        records,
+        corpus.name,
+        n_boot,
+        lens.pop() if len(lens) == 1 else None,
+    )
+
+
+def format_bottleneck(result: BottleneckResult, markdown: bool = False) -> str:
+    """Tables of :func:`bottleneck`: BLEU and exact match per bucket and architecture, then
+    each model's training record.
+
+    A cell reads ``mean [low, high] (min-max)``: the mean over seeds, its 95%
+    bootstrap interval over sentences, and the range of the seeds' values.
+
+    Examples
+    --------
+    >>> from attnprobe.analyses.bottleneck import LengthPoint, SeedEstimate
+    >>> e = SeedEstimate(50.0, 45.0, 55.0, (48.0, 52.0))
+    >>> r = BottleneckResult([LengthPoint("none", 1, 10, 7, e, SeedEstimate(.5, .4, .6, (.5,)))],
+    ...                      [{"name": "m", "arch": "none", "seed": 0}])
+    >>> print(format_bottleneck(r).splitlines()[1])
+    none  1     1-10  7          50.0 [45.0, 55.0] (48.0-52.0)  0.50 [0.40, 0.60] (0.50-0.50)
+    """
+    table = [["arch", "seeds", "source words", "sentences", "BLEU", "exact match"]]
+    seeds = {}
+    for rec in result.models:
+        seeds[rec["arch"]] = seeds.get(rec["arch"], 0) + 1
+
+    def cell(e, spec):
+        lo, hi = e.spread
+        return (
+            f"{_fmt(e.mean, spec)} [{_fmt(e.low, spec)}, {_fmt(e.high, spec)}] "
+            f"({_fmt(lo, spec)}-{_fmt(hi, spec)})"
+        )
+
+    for p in result.points:
+        table.append(
+            [
+                p.arch,
+                str(seeds.get(p.arch, len(p.bleu.seeds))),
+                p.label,
+                str(p.sentences),
+                cell(p.bleu, ".1f"),
+                cell(p.exact_match, ".2f"),
+            ]
+        )
+    out = _render(table, markdown)
+    keys = ["name", "arch", "seed", "steps", "best_step", "stopped", "dev_loss", "seconds"]
+    second = [["model", "arch", "seed", "steps", "best step", "stopped", "dev loss", "train s"]]
+    for rec in result.models:
+        row = []
+        for k in keys:
+            v = rec.get(k)
+            if k == "dev_loss":
+                row.append(_fmt(v, ".4f"))
+            elif k == "seconds":
+                row.append(_fmt(v, ".0f"))
+            else:
+                row.append("-" if v is None else str(v))
+        second.append(row)
+    out += "\n\n" + _render(second, markdown)
     return out
