@@ -299,3 +299,29 @@ def test_sigterm_keeps_finished_shards_and_the_same_command_resumes(tmp_path):
     assert f" of {n} shards are already done" in done.stderr
     assert (out / "report.html").is_file() and not work_area_of(out).exists()
     assert len((out / "sentences.jsonl").read_text().splitlines()) == 400
+
+
+def _shape(x):
+    """The layout of JSON data: keys and list lengths kept, numbers and strings dropped."""
+    if isinstance(x, dict):
+        return {k: _shape(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_shape(v) for v in x]
+    return type(x).__name__ if x is not None else "float"
+
+
+def test_attribution_metrics_do_not_grow_with_the_corpus():
+    from attnprobe.pipeline.driver import analyze
+
+    def section(limit):
+        res = analyze(MODEL, limit=limit, batch_size=8, progress=False, analyses=["attribution"])
+        return res.metrics["sections"]["attribution"], res.sentences
+
+    small, _ = section(6)
+    large, sentences = section(30)
+    assert _shape(small) == _shape(large)  # same keys, same list lengths: a fixed size
+    tau = large["tau"]["saliency"]
+    assert len(tau["counts"]) == 20 and len(tau["edges"]) == 21
+    steps = large["agreement"][f"{large['site']}/saliency"]["steps"]
+    assert sum(tau["counts"]) + tau["undefined"] == steps > 30  # every step, counted once
+    assert all("attr_tau" in s for s in sentences)  # the per-sentence values: in the records
