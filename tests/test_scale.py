@@ -131,15 +131,22 @@ def test_alignment_counts_of_parts_score_like_the_whole():
 
 def test_shards_hold_whole_length_sorted_batches_with_stable_ids():
     lengths = [5, 1, 4, 2, 3, 6, 1]
-    # 3 sentences of average length (22 / 7 words) -> at most 9.43 source words a shard;
-    # batches by length: (1, 6) 2 words, (3, 4) 5, (2, 0) 9, (5,) 6
-    shards = plan_shards(lengths, 2, 3, "key")
+    # batches by length: (1, 6) 2 words, (3, 4) 5, (2, 0) 9, (5,) 6 -- 2, 2, 2, 1 sentences.
+    # shard size 4: at most 4 sentences and 4 x 22 / 7 = 12.57 source words a shard
+    shards = plan_shards(lengths, 2, 4, "key")
     assert [s.batches for s in shards] == [((1, 6), (3, 4)), ((2, 0),), ((5,),)]
     assert [s.first_batch for s in shards] == [0, 2, 3]
-    assert [s.id for s in shards] == [s.id for s in plan_shards(lengths, 2, 3, "key")]
-    assert {s.id for s in shards}.isdisjoint(s.id for s in plan_shards(lengths, 2, 3, "other"))
+    assert [s.id for s in shards] == [s.id for s in plan_shards(lengths, 2, 4, "key")]
+    assert {s.id for s in shards}.isdisjoint(s.id for s in plan_shards(lengths, 2, 4, "other"))
     assert [s.batches for s in plan_shards(lengths, 2, None, "key")] == [
         ((1, 6), (3, 4), (2, 0), (5,))
+    ]
+    # shard size 3: 9.43 words, and (1, 6) + (3, 4) would be 4 sentences (7 words only)
+    assert [s.batches for s in plan_shards(lengths, 2, 3, "key")] == [
+        ((1, 6),),
+        ((3, 4),),
+        ((2, 0),),
+        ((5,),),
     ]
 
 
@@ -325,3 +332,15 @@ def test_attribution_metrics_do_not_grow_with_the_corpus():
     steps = large["agreement"][f"{large['site']}/saliency"]["steps"]
     assert sum(tau["counts"]) + tau["undefined"] == steps > 30  # every step, counted once
     assert all("attr_tau" in s for s in sentences)  # the per-sentence values: in the records
+
+
+def test_ray_actors_write_only_into_the_work_area_of_this_run(tmp_path):
+    from attnprobe.pipeline.scale.ray_engine import _reachable
+    from attnprobe.pipeline.scale.work_area import WorkArea
+
+    area = WorkArea(tmp_path / ".out.work", "key1")
+    area.open([])
+    assert _reachable((str(area.root), "key1")).dir == area.dir  # the driver's: written there
+    assert _reachable((str(area.root), "key2")) is None  # another run's: records go back
+    assert _reachable((str(tmp_path / "elsewhere"), "key1")) is None  # not seen (another node)
+    assert _reachable(None) is None
