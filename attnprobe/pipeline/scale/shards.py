@@ -194,8 +194,10 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
     at = {p: k for k, p in enumerate(positions)}
 
     def record(k: int) -> dict:  # a sentence's record, before the steps add to it
-        unk_src, unk_tgt = (
+        unk_src, unk_tgt = (  # word by word only in a sentence with unknown words
             [j for j, w in enumerate(words) if model.count_unknown([w], side)]
+            if model.count_unknown(words, side)
+            else []
             for words, side in ((task.src[k], "src"), (task.tgt[k], "tgt"))
         )
         return {
