@@ -45,8 +45,10 @@ ex = generate_split("enfr", "train")[:n]
 corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="enfr train")
 gold = [e.alignment for e in ex]
 del ex
-import gc
+import ctypes, gc
 gc.collect()
+ctypes.CDLL("libc.so.6").malloc_trim(0)  # the generator's freed memory back to the system:
+# analyze must not find it free for reuse (that would hide its own memory on small runs)
 def proc(pid, name):  # a line of /proc/PID/NAME, or "" once the process is gone
     try:
         with open(f"/proc/{pid}/{name}", "rb") as f:
