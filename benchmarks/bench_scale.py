@@ -45,50 +45,99 @@ ex = generate_split("enfr", "train")[:n]
 corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="enfr train")
 gold = [e.alignment for e in ex]
 del ex
-def hwm(pid):  # peak RSS of a process so far, MB (VmHWM: reset by exec, unlike ru_maxrss)
+import ctypes, gc
+gc.collect()
+ctypes.CDLL("libc.so.6").malloc_trim(0)  # the generator's freed memory back to the system:
+# analyze must not find it free for reuse (that would hide its own memory on small runs)
+def proc(pid, name):  # a line of /proc/PID/NAME, or "" once the process is gone
     try:
-        with open(f"/proc/{pid}/status") as f:
-            return next(int(x.split()[1]) for x in f if x.startswith("VmHWM")) / 1024
-    except (OSError, StopIteration):
-        return 0.0
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
+        with open(f"/proc/{pid}/{name}", "rb") as f:
+            return f.read().decode(errors="replace")
     except OSError:
-        return []
+        return ""
 
-workers_peak = {}
+def hwm(pid):  # peak RSS of a process so far, MB (VmHWM: reset by exec, unlike ru_maxrss)
+    for x in proc(pid, "status").splitlines():
+        if x.startswith("VmHWM"):
+            return int(x.split()[1]) / 1024
+    return 0.0
+
+def rss(pid):
+    for x in proc(pid, "status").splitlines():
+        if x.startswith("VmRSS"):
+            return int(x.split()[1]) / 1024
+    return 0.0
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+def cpu(pid):  # user + system CPU seconds of a process so far
+    fields = proc(pid, "stat").rsplit(")", 1)[-1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK if len(fields) > 12 else 0.0
+
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for t in proc(p, "task/%d/children" % p).split():
+            out.append(int(t))
+            todo.append(int(t))
+    return out
+
+seen = {}  # pid -> [kind, peak RSS MB, CPU seconds, name]
 stop = threading.Event()
 
-def sample():  # the workers' peaks, read until they exit
+def kind(pid):  # what a descendant is: a worker (local process or Ray actor) or a helper
+    cmd = proc(pid, "cmdline").replace("\0", " ")
+    if "_ShardActor" in cmd or "spawn_main" in cmd:
+        return "worker"
+    return "ray" if "ray" in cmd else "other"
+
+def sample():  # every descendant's peak RSS and CPU time, read until they exit
     while not stop.is_set():
-        for c in children(os.getpid()):
-            workers_peak[c] = max(workers_peak.get(c, 0.0), hwm(c))
+        for c in descendants(os.getpid()):
+            row = seen.setdefault(c, ["other", 0.0, 0.0, ""])
+            k = kind(c)
+            if k != "other":
+                row[0] = k
+                row[3] = proc(c, "cmdline").replace("\0", " ")[:60]
+            row[1] = max(row[1], hwm(c))
+            row[2] = max(row[2], cpu(c))
         time.sleep(0.2)
 
 threading.Thread(target=sample, daemon=True).start()
 ray_start = None
 if engine == "ray":
     import ray
+    from attnprobe.pipeline.scale.ray_engine import init_kwargs
     t = time.perf_counter()
-    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    ray.init(**init_kwargs(None, workers))
     ray_start = time.perf_counter() - t
+held = rss("self")  # the caller's corpus and gold (and Ray's client), before analyze
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the peak from here on: not the toy generator's (it makes all 40,000 pairs)
 start = time.perf_counter()
+cpu0 = os.times()
 analyze(model, corpus, gold, analyses=["alignment"], engine=engine, workers=workers,
         out=out, figures=False, progress=False)
 seconds = time.perf_counter() - start
+cpu1 = os.times()
+time.sleep(0.3)  # a last sample of the workers
+stop.set()
 if engine == "ray":
     ray.shutdown()
-stop.set()
-# local workers are children of the driver; the multiprocessing helper (resource tracker)
-# is small, so the largest child is a worker. Ray's actors are not our children: not measured.
+# local workers are children of the driver (spawn_main), Ray's actors grandchildren
+# (under the raylet); the ray helpers (gcs, raylet, agents) are counted apart.
+rows = list(seen.values())
 print(json.dumps({
     "seconds": seconds,
     "ray_start": ray_start,
     "driver_rss_mb": hwm("self"),
-    "worker_rss_mb": max(workers_peak.values(), default=0.0) if engine == "local" else None,
+    "driver_held_mb": held,
+    "driver_cpu": cpu1.user + cpu1.system - cpu0.user - cpu0.system,
+    "worker_rss_mb": max((r[1] for r in rows if r[0] == "worker"), default=None),
+    "worker_cpu": sum(r[2] for r in rows if r[0] == "worker"),
+    "helper_cpu": sum(r[2] for r in rows if r[0] != "worker"),
+    "processes": sorted(([r[3], round(r[2], 1), round(r[1])] for r in rows), key=lambda r: -r[1]),
 }))
 """
 
@@ -117,6 +166,9 @@ def main(argv=None) -> None:
     parser.add_argument("--small", type=int, default=1_000, help="small run (memory baseline)")
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray run")
     parser.add_argument(
+        "--verbose", action="store_true", help="CPU time and peak RSS of every worker and helper"
+    )
+    parser.add_argument(
         "--only",
         default=None,
         help="comma-separated runs to make: small1, small2, local1, local2, ray (default: all)",
@@ -141,9 +193,14 @@ def main(argv=None) -> None:
             worker = f"{r['worker_rss_mb']:6.0f} MB" if r["worker_rss_mb"] else "     -   "
             print(
                 f"{name:16} {size:6d} sentences  {r['seconds']:7.1f} s  "
-                f"driver {r['driver_rss_mb']:6.0f} MB  worker {worker}  "
+                f"driver {r['driver_rss_mb']:6.0f} MB (input {r['driver_held_mb']:4.0f} MB)  "
+                f"worker {worker}  "
                 f"report {r['report_mb']:5.2f} MB"
-                + (f"  ray start-up {r['ray_start']:.1f} s" if r["ray_start"] else ""),
+                + (f"  ray start-up {r['ray_start']:.1f} s" if r["ray_start"] else "")
+                + f"\n{'':16} CPU s: driver {r['driver_cpu']:.1f}, workers {r['worker_cpu']:.1f}, "
+                f"helpers {r['helper_cpu']:.1f}"
+                + "".join(f"\n{'':18}{c:5.1f} s {m:5d} MB  {p}" for p, c, m in r["processes"])
+                * args.verbose,
                 flush=True,
             )
     big = [k for k in rows if "small" not in k]
@@ -159,12 +216,25 @@ def main(argv=None) -> None:
             f"{one['seconds'] / (ray['seconds'] + ray['ray_start']):.2f}x with it "
             f"(start-up {ray['ray_start']:.1f} s; target >= 1.5x)"
         )
+    cpu = {k: r["driver_cpu"] + r["worker_cpu"] + r["helper_cpu"] for k, r in rows.items()}
+    for k in (k for k in ("local x2", "ray x2") if one and k in rows):
+        print(
+            f"CPU seconds, all processes: {k} {cpu[k]:.1f} vs local x1 {cpu['local x1']:.1f}: "
+            f"on 2 idle cores at most {2 * cpu['local x1'] / cpu[k]:.2f}x"
+        )
     base = rows.get("local x2, small")
     for who in ("driver", "worker") if base and two else ():
         grow = two[f"{who}_rss_mb"] / base[f"{who}_rss_mb"] - 1
         print(
             f"peak RSS of the {who}: {base[f'{who}_rss_mb']:.0f} MB at {small} -> "
             f"{two[f'{who}_rss_mb']:.0f} MB at {n} sentences: {grow:+.1%}  (target < +10%)"
+        )
+    if base and two:  # the driver's own: above the corpus and gold its caller holds
+        a, b = (r["driver_rss_mb"] - r["driver_held_mb"] for r in (base, two))
+        print(
+            f"  the driver above its input: {a:.0f} MB -> {b:.0f} MB ({b / a - 1:+.1%}); "
+            f"the input (corpus + gold objects): {base['driver_held_mb']:.0f} MB -> "
+            f"{two['driver_held_mb']:.0f} MB"
         )
     if big:
         mb = rows[big[0]]["report_mb"]

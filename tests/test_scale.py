@@ -131,15 +131,22 @@ def test_alignment_counts_of_parts_score_like_the_whole():
 
 def test_shards_hold_whole_length_sorted_batches_with_stable_ids():
     lengths = [5, 1, 4, 2, 3, 6, 1]
-    # 3 sentences of average length (22 / 7 words) -> at most 9.43 source words a shard;
-    # batches by length: (1, 6) 2 words, (3, 4) 5, (2, 0) 9, (5,) 6
-    shards = plan_shards(lengths, 2, 3, "key")
+    # batches by length: (1, 6) 2 words, (3, 4) 5, (2, 0) 9, (5,) 6 -- 2, 2, 2, 1 sentences.
+    # shard size 4: at most 4 sentences and 4 x 22 / 7 = 12.57 source words a shard
+    shards = plan_shards(lengths, 2, 4, "key")
     assert [s.batches for s in shards] == [((1, 6), (3, 4)), ((2, 0),), ((5,),)]
     assert [s.first_batch for s in shards] == [0, 2, 3]
-    assert [s.id for s in shards] == [s.id for s in plan_shards(lengths, 2, 3, "key")]
-    assert {s.id for s in shards}.isdisjoint(s.id for s in plan_shards(lengths, 2, 3, "other"))
+    assert [s.id for s in shards] == [s.id for s in plan_shards(lengths, 2, 4, "key")]
+    assert {s.id for s in shards}.isdisjoint(s.id for s in plan_shards(lengths, 2, 4, "other"))
     assert [s.batches for s in plan_shards(lengths, 2, None, "key")] == [
         ((1, 6), (3, 4), (2, 0), (5,))
+    ]
+    # shard size 3: 9.43 words, and (1, 6) + (3, 4) would be 4 sentences (7 words only)
+    assert [s.batches for s in plan_shards(lengths, 2, 3, "key")] == [
+        ((1, 6),),
+        ((3, 4),),
+        ((2, 0),),
+        ((5,),),
     ]
 
 
@@ -299,3 +306,41 @@ def test_sigterm_keeps_finished_shards_and_the_same_command_resumes(tmp_path):
     assert f" of {n} shards are already done" in done.stderr
     assert (out / "report.html").is_file() and not work_area_of(out).exists()
     assert len((out / "sentences.jsonl").read_text().splitlines()) == 400
+
+
+def _shape(x):
+    """The layout of JSON data: keys and list lengths kept, numbers and strings dropped."""
+    if isinstance(x, dict):
+        return {k: _shape(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_shape(v) for v in x]
+    return type(x).__name__ if x is not None else "float"
+
+
+def test_attribution_metrics_do_not_grow_with_the_corpus():
+    from attnprobe.pipeline.driver import analyze
+
+    def section(limit):
+        res = analyze(MODEL, limit=limit, batch_size=8, progress=False, analyses=["attribution"])
+        return res.metrics["sections"]["attribution"], res.sentences
+
+    small, _ = section(6)
+    large, sentences = section(30)
+    assert _shape(small) == _shape(large)  # same keys, same list lengths: a fixed size
+    tau = large["tau"]["saliency"]
+    assert len(tau["counts"]) == 20 and len(tau["edges"]) == 21
+    steps = large["agreement"][f"{large['site']}/saliency"]["steps"]
+    assert sum(tau["counts"]) + tau["undefined"] == steps > 30  # every step, counted once
+    assert all("attr_tau" in s for s in sentences)  # the per-sentence values: in the records
+
+
+def test_ray_actors_write_only_into_the_work_area_of_this_run(tmp_path):
+    from attnprobe.pipeline.scale.ray_engine import _reachable
+    from attnprobe.pipeline.scale.work_area import WorkArea
+
+    area = WorkArea(tmp_path / ".out.work", "key1")
+    area.open([])
+    assert _reachable((str(area.root), "key1")).dir == area.dir  # the driver's: written there
+    assert _reachable((str(area.root), "key2")) is None  # another run's: records go back
+    assert _reachable((str(tmp_path / "elsewhere"), "key1")) is None  # not seen (another node)
+    assert _reachable(None) is None

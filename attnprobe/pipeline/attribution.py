@@ -32,8 +32,10 @@ class AttributionResult:
     :meth:`attnprobe.analyses.agreement.Agreement.summary`; ``aer`` maps each
     alignment source (``"attention"`` of ``site``, then each method) to its AER
     per offset (``str(offset)`` keys; empty without gold), ``precision`` and
-    ``recall`` to its scores at its ``best_offset``; ``tau`` holds the per-step
-    Kendall tau of each method on ``site``; ``seconds`` the attribution time of all
+    ``recall`` to its scores at its ``best_offset``; ``tau`` holds the distribution
+    of the per-step Kendall tau of each method on ``site`` (:func:`tau_histogram`:
+    a fixed size, whatever the corpus; the per-sentence means are the records'
+    ``attr_tau``); ``seconds`` the attribution time of all
     methods together over ``sentences`` sentences (one call shares their gradients;
     key: the methods joined by " + "); ``max_delta`` and ``relative_delta``
     the Integrated Gradients completeness gaps (None without IG);
@@ -50,7 +52,7 @@ class AttributionResult:
     precision: dict[str, float | None]
     recall: dict[str, float | None]
     best_offset: dict[str, int]
-    tau: dict[str, list[float | None]]
+    tau: dict[str, dict]
     seconds: dict[str, float]
     max_delta: float | None
     relative_delta: float | None
@@ -212,16 +214,44 @@ class AttributionAnalysis:
             precision=precision,
             recall=recall,
             best_offset=best,
-            tau={
-                m: [None if x != x else round(float(x), 4) for x in a.tau]
-                for (s, m), a in agreements.items()
-                if s == ctx.sites[0]
-            },
+            tau={m: tau_histogram(a.tau) for (s, m), a in agreements.items() if s == ctx.sites[0]},
             seconds=dict(stats["seconds"]),
             max_delta=stats["max_delta"].value,
             relative_delta=float(gaps[0] / gaps[1]) if gaps[1] > 0 else None,
             alignment_files=files,
         )
+
+
+#: bins of the per-step Kendall tau distribution in ``metrics.json`` (over [-1, 1])
+TAU_BINS = 20
+
+
+def tau_histogram(tau) -> dict:
+    """The distribution of per-step Kendall tau values: :data:`TAU_BINS` equal bins over
+    [-1, 1] (the last one closed), their mean, and how many steps have no tau (``nan``).
+
+    Its size does not depend on the number of steps.
+
+    Examples
+    --------
+    >>> h = tau_histogram([1.0, 0.55, -1.0, float("nan")])
+    >>> h["counts"][0], h["counts"][15], h["counts"][-1], sum(h["counts"]), h["undefined"]
+    (1, 1, 1, 3, 1)
+    >>> h["mean"]  # (1 + 0.55 - 1) / 3
+    0.1833
+    >>> h["edges"][:3], len(h["edges"])
+    ([-1.0, -0.9, -0.8], 21)
+    """
+    tau = np.asarray(tau, dtype=float)
+    ok = tau[np.isfinite(tau)]
+    edges = np.linspace(-1.0, 1.0, TAU_BINS + 1)
+    counts, _ = np.histogram(np.clip(ok, -1.0, 1.0), bins=edges)
+    return {
+        "edges": [round(float(e), 6) for e in edges],
+        "counts": counts.astype(int).tolist(),
+        "mean": round(float(ok.mean()), 4) if ok.size else None,
+        "undefined": int(tau.size - ok.size),
+    }
 
 
 #: the per-step arrays of an Agreement kept per sentence (``sentence`` is set by concat)

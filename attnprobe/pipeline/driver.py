@@ -497,6 +497,7 @@ def analyze(
             if hasattr(ANALYSES[name], "sample")
         },
         faults=dict(faults or {}),
+        lines=out is not None,  # records go to the work area's files: JSON from the start
     )
     signature_options = {
         "analyses": list(names),

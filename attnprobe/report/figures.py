@@ -401,23 +401,40 @@ def plot_attention_vs_attribution(attention, attributions: dict, src_tokens=None
 def plot_tau_distribution(agreements: dict):
     """Histogram of per-step Kendall tau, one line per (site, method) or method.
 
-    ``agreements`` maps a label to an :class:`~attnprobe.analyses.agreement.Agreement`
-    (or to an array of tau values).
+    ``agreements`` maps a label to an :class:`~attnprobe.analyses.agreement.Agreement`,
+    to an array of tau values, or to a histogram of them
+    (:func:`attnprobe.pipeline.attribution.tau_histogram`, as in ``metrics.json``).
 
     Examples
     --------
     >>> import numpy as np
     >>> plot_tau_distribution({"ig": np.array([0.2, 0.5, np.nan])}).axes[0].get_xlabel()
     'Kendall tau (attention vs attribution, per step)'
+    >>> h = {"edges": [-1.0, 0.0, 1.0], "counts": [1, 3], "mean": 0.25}
+    >>> plot_tau_distribution({"ig": h}).axes[0].get_legend().get_texts()[0].get_text()
+    'ig (mean 0.25)'
     """
     import numpy as np
 
     fig, ax = _subplots((7, 3.2))
     bins = np.linspace(-1, 1, 21)
     for label, a in agreements.items():
+        name = " / ".join(label) if isinstance(label, tuple) else str(label)
+        if isinstance(a, dict):  # a histogram: drawn from its counts
+            edges = np.asarray(a["edges"], dtype=float)
+            counts = np.asarray(a["counts"], dtype=float)
+            mean, some = a.get("mean"), counts.sum() > 0
+            ax.hist(
+                (edges[:-1] + edges[1:]) / 2,
+                bins=edges,
+                weights=counts if some else None,
+                histtype="step",
+                density=bool(some),
+                label=f"{name} (mean {mean:.2f})" if mean is not None else name,
+            )
+            continue
         tau = np.asarray(getattr(a, "tau", a), dtype=float)
         tau = tau[np.isfinite(tau)]
-        name = " / ".join(label) if isinstance(label, tuple) else str(label)
         ax.hist(
             tau,
             bins=bins,
@@ -501,9 +518,13 @@ def report_tau_distribution(metrics: dict):
     tau = _section_data(metrics, "attribution").get("tau")
     if not tau:
         return None
-    return plot_tau_distribution(
-        {m: np.array([np.nan if x is None else x for x in v], float) for m, v in tau.items()}
-    )
+
+    def values(v):  # a histogram (metrics.json) or the per-step values of an older run
+        if isinstance(v, dict):
+            return v
+        return np.array([np.nan if x is None else x for x in v], float)
+
+    return plot_tau_distribution({m: values(v) for m, v in tau.items()})
 
 
 def report_faithfulness(metrics: dict):

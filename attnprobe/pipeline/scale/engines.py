@@ -27,7 +27,7 @@ import signal
 from attnprobe.errors import AttnprobeError
 from attnprobe.pipeline.scale.shards import RunOptions, ShardOutput, ShardTask, run_shard
 
-__all__ = ["RETRIES", "InProcessEngine", "LocalEngine"]
+__all__ = ["RETRIES", "InProcessEngine", "LocalEngine", "release_memory"]
 
 log = logging.getLogger("attnprobe")
 
@@ -93,11 +93,33 @@ def _init_worker(model_ref, threads: int, trust: bool, progress, area) -> None:
 
 def _work(task: ShardTask, options: RunOptions, attempt: int):
     q, area = _WORKER["progress"], _WORKER["area"]
-    out = run_shard(_WORKER["model"], task, options, attempt, progress=q.put)
-    if area is None:
-        return out
-    area.put(out)  # written here: only the statistics travel back
-    return ShardOutput(out.number, out.id, None, out.stats)
+    try:
+        out = run_shard(_WORKER["model"], task, options, attempt, progress=q.put)
+        if area is None:
+            return out
+        area.put(out)  # written here: only the statistics travel back
+        return ShardOutput(out.number, out.id, None, out.stats)
+    finally:
+        release_memory()
+
+
+def release_memory() -> None:
+    """Hand the memory a finished shard freed back to the system (a worker, between shards).
+
+    glibc keeps freed memory for reuse; after many shards of different
+    lengths it is scattered, and a worker's size would creep up with the number
+    of shards it ran. Trimming the C heap (glibc's ``malloc_trim``, under a
+    millisecond; elsewhere nothing) starts every shard from about the same size.
+    """
+    import ctypes
+
+    if "trim" not in _WORKER:
+        try:
+            _WORKER["trim"] = ctypes.CDLL("libc.so.6").malloc_trim  # glibc (Linux)
+        except (OSError, AttributeError):
+            _WORKER["trim"] = None
+    if _WORKER["trim"] is not None:
+        _WORKER["trim"](0)
 
 
 class LocalEngine:

@@ -20,9 +20,9 @@ import pickle
 import time
 
 from attnprobe.errors import AttnprobeError, InputError
-from attnprobe.pipeline.scale.engines import RETRIES
+from attnprobe.pipeline.scale.engines import RETRIES, release_memory
 
-__all__ = ["RayEngine", "check_ray", "INSTALL"]
+__all__ = ["RayEngine", "check_ray", "init_kwargs", "INSTALL"]
 
 log = logging.getLogger("attnprobe")
 
@@ -42,10 +42,31 @@ def check_ray() -> None:
         ) from None
 
 
-class _ShardActor:
-    """A Ray actor: loads the model once, then runs one shard per row of each batch."""
+def init_kwargs(address: str | None, workers: int) -> dict:
+    """The keywords of ``ray.init``: join ``address``, or start a lean local instance.
 
-    def __init__(self, model_ref, threads: int, trust: bool, options_blob: bytes):
+    A local instance gets ``workers`` CPUs and no dashboard; the actors' logs
+    stay in Ray's session folder (the driver shows one progress bar).
+
+    Examples
+    --------
+    >>> init_kwargs(None, 2)["num_cpus"], init_kwargs("auto", 2)["address"]
+    (2, 'auto')
+    """
+    where = {"address": address} if address else {"num_cpus": workers}
+    return {**where, "include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+
+
+class _ShardActor:
+    """A Ray actor: loads the model once, then runs one shard per row of each batch.
+
+    When it sees the run's work area (the same node as the driver, or a shared
+    disk: ``run.json`` there holds this run's key) it writes each finished shard
+    into it and hands back only the statistics, as the local workers do;
+    otherwise the records travel back to the driver, which writes them.
+    """
+
+    def __init__(self, model_ref, threads: int, trust: bool, options_blob: bytes, area=None):
         import torch
 
         from attnprobe.models.registry import load
@@ -53,11 +74,12 @@ class _ShardActor:
         torch.set_num_threads(threads)
         self.model = load(model_ref, trust=trust)
         self.options = pickle.loads(options_blob)
+        self.area = _reachable(area)
 
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
-        from attnprobe.pipeline.scale.shards import run_shard
+        from attnprobe.pipeline.scale.shards import ShardOutput, run_shard
 
         outs = []
         for blob in batch["task"]:
@@ -65,7 +87,11 @@ class _ShardActor:
             errors = []
             for attempt in range(1 + RETRIES):
                 try:
-                    out = ("done", run_shard(self.model, task, self.options, attempt))
+                    done = run_shard(self.model, task, self.options, attempt)
+                    if self.area is not None:
+                        self.area.put(done)  # written here: only the statistics travel back
+                        done = ShardOutput(done.number, done.id, None, done.stats)
+                    out = ("done", done)
                     break
                 except AttnprobeError as exc:  # bad input: every shard would fail
                     out = ("input", exc)
@@ -73,8 +99,27 @@ class _ShardActor:
                 except Exception as exc:  # noqa: BLE001 - retried, then reported by id
                     errors.append(f"{type(exc).__name__}: {exc}")
                     out = ("failed", (task.shard.number, task.shard.id, errors[-1]))
+                finally:
+                    release_memory()
             outs.append(pickle.dumps(out))
         return {"out": np.array(outs, dtype=object)}
+
+
+def _reachable(area):
+    """The driver's work area ``(root, key)`` as a WorkArea, if this process sees it; else None."""
+    if area is None:
+        return None
+    import json
+    from pathlib import Path
+
+    from attnprobe.pipeline.scale.work_area import WorkArea
+
+    root, key = area
+    try:
+        seen = json.loads((Path(root) / "run.json").read_text(encoding="utf-8")).get("key")
+    except (OSError, ValueError):
+        return None
+    return WorkArea(root, key) if seen == key else None
 
 
 class RayEngine:
@@ -89,30 +134,29 @@ class RayEngine:
         self.startup_seconds: float | None = None
 
     def run(self, tasks, options, on_done, progress, area=None) -> dict:
-        """Run ``tasks`` on the actors; the driver writes what they return (``area`` unused)."""
+        """Run ``tasks`` on the actors; with ``area`` (a WorkArea) the actors that see it
+        write their shards into it."""
         import ray
 
         start = time.perf_counter()
         started_here = not ray.is_initialized()
         if started_here:
-            kwargs = {"address": self.address} if self.address else {"num_cpus": self.workers}
-            ray.init(
-                **kwargs,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-            )
+            ray.init(**init_kwargs(self.address, self.workers))
         try:
-            return self._run(ray, tasks, options, on_done, progress, start)
+            return self._run(ray, tasks, options, on_done, progress, start, area)
         finally:
             if started_here:
                 ray.shutdown()
 
-    def _run(self, ray, tasks, options, on_done, progress, start) -> dict:
+    def _run(self, ray, tasks, options, on_done, progress, start, area) -> dict:
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False  # one bar: the driver's
         ctx.execution_options.preserve_order = False
-        rows = [{"task": pickle.dumps(t)} for t in tasks]
+        task_sizes: dict = {}
+        rows = []
+        for t in tasks:
+            task_sizes[t.shard.number] = t.shard.size
+            rows.append({"task": pickle.dumps(t)})
         failures: dict = {}
         if not rows:
             return failures
@@ -124,9 +168,12 @@ class RayEngine:
                 "threads": self.threads,
                 "trust": self.trust,
                 "options_blob": pickle.dumps(options),
+                "area": None if area is None else (str(area.root), area.key),
             },
             batch_size=1,
-            concurrency=self.workers,
+            # one shard at a time per actor: a free actor takes the next shard, so no
+            # actor sits on a queue of shards while another is idle at the end
+            compute=ray.data.ActorPoolStrategy(size=self.workers, max_tasks_in_flight_per_actor=1),
             num_cpus=1,
         )
         for row in out.iter_rows():
@@ -142,5 +189,5 @@ class RayEngine:
                 continue
             on_done(value)
             if progress is not None:
-                progress(len(value.records))
+                progress(task_sizes[value.number])
         return failures

@@ -74,16 +74,20 @@ def run_key(**parts) -> str:
 def plan_shards(lengths, batch_size: int, shard_size: int | None, key: str) -> list[Shard]:
     """Cut the length-sorted batches of a corpus into shards of about ``shard_size`` sentences.
 
-    Shards hold whole batches, as many as fit in the source words of
-    ``shard_size`` sentences of average length (at least one batch): shards of
-    short sentences hold more of them, shards of long ones fewer, so a shard's
-    memory is about the same anywhere in the corpus. None: one shard. Ids are
+    Shards hold whole batches, as many as fit in both ``shard_size`` sentences
+    and the source words of ``shard_size`` sentences of average length (at
+    least one batch): shards of long sentences hold fewer of them, and shards of
+    short ones no more than ``shard_size`` (a sentence's record costs about the
+    same whatever its length), so a shard's memory is about the same anywhere
+    in the corpus and whatever the corpus's size. None: one shard. Ids are
     ``key`` + the shard's number, hashed.
 
     Examples
     --------
     >>> [s.batches for s in plan_shards([5, 1, 4, 2, 3], 2, 3, "k")]  # 9 words a shard
     [((1, 3),), ((4, 2),), ((0,),)]
+    >>> [s.size for s in plan_shards([1] * 9 + [20], 2, 4, "k")]  # at most 4 sentences
+    [4, 4, 2]
     >>> a, b = plan_shards([1, 2, 3], 1, 2, "k"), plan_shards([1, 2, 3], 1, 2, "k")
     >>> [s.id for s in a] == [s.id for s in b] and len({s.id for s in a}) == 2
     True
@@ -93,15 +97,17 @@ def plan_shards(lengths, batch_size: int, shard_size: int | None, key: str) -> l
     lengths = list(lengths)
     batches = [tuple(b) for b in bucket_batches(lengths, batch_size)]
     budget = float("inf") if not shard_size else shard_size * sum(lengths) / len(lengths)
+    most = shard_size or float("inf")
     groups: list[list] = []
-    words = 0.0
+    words, sentences = 0.0, 0
     for batch in batches:
         size = sum(lengths[p] for p in batch)
-        if not groups or words + size > budget:
+        if not groups or words + size > budget or sentences + len(batch) > most:
             groups.append([])
-            words = 0.0
+            words, sentences = 0.0, 0
         groups[-1].append(batch)
         words += size
+        sentences += len(batch)
     shards, first = [], 0
     for number, group in enumerate(groups):
         sid = hashlib.sha256(f"{key}:{number}".encode()).hexdigest()[:12]
@@ -123,6 +129,7 @@ class RunOptions:
     sites: list[str]
     sentences: int  # sentence pairs of the whole run
     picks: dict = field(default_factory=dict)  # sample steps: step -> positions
+    lines: bool = False  # records as JSON lines (to be written to a file), not dicts
     faults: dict = field(default_factory=dict)  # tests: shard number -> attempts that raise
 
 
@@ -139,11 +146,12 @@ class ShardTask:
 
 @dataclass
 class ShardOutput:
-    """What a shard gives back: its records (batch order) and every step's statistics."""
+    """What a shard gives back: its records (batch order; dicts, or JSON lines when
+    ``RunOptions.lines``) and every step's statistics."""
 
     number: int
     id: str
-    records: list[dict]
+    records: list | None  # None: a worker wrote them into the work area
     stats: dict  # step name -> statistics; "run" -> the driver's own sums
 
 
@@ -159,6 +167,10 @@ def _entropy(att: np.ndarray) -> float:
 def _batch_seed(seed: int, batch: int) -> int:
     """The torch seed of one batch: random draws do not depend on the shards."""
     return int.from_bytes(hashlib.sha256(f"{seed}:{batch}".encode()).digest()[:6], "big")
+
+
+def _line(rec: dict) -> str:
+    return json.dumps(rec, separators=(",", ":"))
 
 
 def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, progress=None):
@@ -180,8 +192,15 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
         raise ShardFault(f"shard {shard.number} fails on attempt {attempt + 1} (a test's fault)")
     positions = shard.positions
     at = {p: k for k, p in enumerate(positions)}
-    records = [
-        {
+
+    def record(k: int) -> dict:  # a sentence's record, before the steps add to it
+        unk_src, unk_tgt = (  # word by word only in a sentence with unknown words
+            [j for j, w in enumerate(words) if model.count_unknown([w], side)]
+            if model.count_unknown(words, side)
+            else []
+            for words, side in ((task.src[k], "src"), (task.tgt[k], "tgt"))
+        )
+        return {
             "index": task.index[k],
             "src": task.src[k],
             "tgt": task.tgt[k],
@@ -198,14 +217,9 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
                 "possible": sorted(map(list, task.gold[k].possible_only)),
             },
         }
-        for k in range(len(positions))
-        for unk_src, unk_tgt in [
-            [
-                [j for j, w in enumerate(words) if model.count_unknown([w], side)]
-                for words, side in ((task.src[k], "src"), (task.tgt[k], "tgt"))
-            ]
-        ]
-    ]
+
+    records: list = []  # batch after batch: dicts, or their JSON lines (options.lines)
+    unknown = [0, 0]
     gold = None if task.gold is None else dict(zip(positions, task.gold, strict=True))
     ctx = AnalysisContext(
         model,
@@ -233,7 +247,7 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
             if n == 0 and callable(getattr(model, "check", None)):
                 model.check(batch)  # a foreign model: its own log-probabilities, reproduced?
             fb = teacher_forced(model, batch, sites)
-            recs = [records[k] for k in rows]
+            recs = [record(k) for k in rows]
             for b, rec in enumerate(recs):
                 steps = int(fb.steps[b])
                 rec["steps"] = steps
@@ -249,12 +263,19 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
             cb = CapturedBatch(list(idx), batch, fb.attention, recs, fb.weights)
             for runner in runners.values():
                 runner.update(cb)
+            for rec in recs:
+                unknown[0] += rec["unk_src"]
+                unknown[1] += rec["unk_tgt"]
+            # a batch's records are whole once every step has seen it: as JSON lines they
+            # take a fraction of the memory (the links of every offset are Python lists)
+            records.extend(map(_line, recs) if options.lines else recs)
+            del cb, recs, fb
             if progress is not None:
                 progress(len(idx))
     stats = {name: runner.stats() for name, runner in runners.items()}
     stats["run"] = {
         "entropy": entropy,
-        "unk_src": sum(r["unk_src"] for r in records),
-        "unk_tgt": sum(r["unk_tgt"] for r in records),
+        "unk_src": unknown[0],
+        "unk_tgt": unknown[1],
     }
     return ShardOutput(shard.number, shard.id, records, stats)

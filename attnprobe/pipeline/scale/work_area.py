@@ -116,8 +116,9 @@ class WorkArea:
         try:
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(dumps(output.stats) + "\n")
-                for rec in output.records:
-                    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+                for rec in output.records:  # JSON lines already, or dicts
+                    line = rec if isinstance(rec, str) else json.dumps(rec, separators=(",", ":"))
+                    f.write(line + "\n")
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
