@@ -387,7 +387,7 @@ def test_occlusion_in_bounded_chunks_gives_the_same_numbers(trained, monkeypatch
 
     model, batch = trained
     whole = attribute_batch(model, batch, "occlusion").matrices
-    monkeypatch.setattr(A, "OCCLUSION_ELEMENTS", 1)  # one replaced position per forward
+    monkeypatch.setattr(A, "OCCLUSION_ELEMENTS", 1)  # one (sentence, position) per forward
     chunked = attribute_batch(model, batch, "occlusion").matrices
     for a, b in zip(whole, chunked, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)

@@ -406,34 +406,36 @@ def _plain_gradients(run, batch, times_input: bool, shared: dict) -> list[Tensor
 
 
 #: occlusion without ``internal_batch_size``: the most logits elements ([rows, T, V]) of
-#: one forward (64 MiB in float32); the chunks change nothing but the memory
+#: one forward (64 MiB in float32); the passes change nothing but the memory
 OCCLUSION_ELEMENTS = 16_000_000
 
 
 def _occlusion(run, batch, opts) -> Tensor:
     """``f(x) - f(x with source position s replaced)``: [T, N, S], one forward row per (s, n).
 
-    Forward rows per pass: ``internal_batch_size``, or as many as keep the logits
-    within :data:`OCCLUSION_ELEMENTS`.
+    Only the real source positions of each sentence get a row (a padded position
+    changes nothing: its column is zero); the rows go in sentence order, in passes
+    of ``internal_batch_size`` rows, or as many as keep the logits within
+    :data:`OCCLUSION_ELEMENTS`, each pass cut to its own longest source and target.
     """
     N, S = batch.src.shape
     replace = run.ids[opts["baseline"]]
-    variants = batch.src[None].repeat(S, 1, 1)  # [S, N, S]: variant s replaces position s
-    pos = torch.arange(S)
-    variants[pos, :, pos] = torch.where(batch.src_mask.T, replace, batch.src.T)
-    out = []
+    lens, tgt_lens = batch.lens, batch.tgt_lens
+    sent = torch.repeat_interleave(torch.arange(N), lens)  # [R]: each row's sentence
+    pos = torch.cat([torch.arange(int(n)) for n in lens])  # [R]: the position it replaces
+    variants = batch.src[sent]
+    variants[torch.arange(len(sent)), pos] = replace
     with torch.no_grad():
-        logits = run.model(batch.src, batch.lens, batch.tgt_in)[0]
-        full = select(logits, batch.tgt_out, run.target)
-        cap = opts["internal_batch_size"] or max(N, OCCLUSION_ELEMENTS // logits[0].numel())
+        logits = run.model(batch.src, lens, batch.tgt_in)[0]
+        full = select(logits, batch.tgt_out, run.target)  # [N, T]
+        cap = opts["internal_batch_size"] or max(1, OCCLUSION_ELEMENTS // logits[0].numel())
         del logits
-        flat = variants.flatten(0, 1)  # [S * N, S]
-        for chunk in _chunks(S, N, cap):
-            rows = slice(chunk.start * N, chunk.stop * N)
-            k = len(chunk)
-            logits = run.model(flat[rows], batch.lens.repeat(k), batch.tgt_in.repeat(k, 1))[0]
-            out.append(select(logits, batch.tgt_out.repeat(k, 1), run.target).view(k, N, -1))
-    occluded = torch.cat(out)  # [S, N, T]
+        occluded = full[None].repeat(S, 1, 1)  # [S, N, T]
+        for lo in range(0, len(sent), cap):
+            n = sent[lo : lo + cap]
+            s, t = int(lens[n].max()), int(tgt_lens[n].max())
+            logits = run.model(variants[lo : lo + cap, :s], lens[n], batch.tgt_in[n, :t])[0]
+            occluded[pos[lo : lo + cap], n, :t] = select(logits, batch.tgt_out[n, :t], run.target)
     return (full[None] - occluded).permute(2, 1, 0)  # [T, N, S]
 
 
