@@ -40,10 +40,10 @@ and gets the ``T`` per-step gradients from it:
   steps after t for step t's gradient).
 
 Measured with ``python -m benchmarks.bench_attribution`` (one thread, 20 test
-sentences of 1-60 words): IG with 50 steps is 4.9x (quiet machine) to 6.0x
-(other core busy) faster on the Bahdanau fixture (5.2x on 200 test sentences),
-3.7x on Luong-general, than captum's ``LayerIntegratedGradients`` called once
-per (sentence, target step), with the same numbers.
+sentences of 1-60 words, busy machine): IG with 50 steps is 5.2x faster on the
+Bahdanau fixture, 5.5x on Luong-general, than captum's
+``LayerIntegratedGradients`` called once per (sentence, target step), with the
+same numbers (docs/attribution.md, Speed).
 captum's API cannot express that shared forward, so the methods are assembled
 from captum's building blocks: the integration points and weights of
 Integrated Gradients come from
