@@ -11,6 +11,12 @@ sentences is under 5 MB.
 With ``--analyses`` it times those analyses instead of the attention-only one
 (target of issue 16: all six on 200 sentences within 1 GB peak resident memory
 and half the time of ea41b1b) and prints the process's peak resident memory.
+ea41b1b's time: copy this script out of the repository and run it with
+``PYTHONPATH`` on a worktree of that commit (``git worktree add /tmp/ea41
+ea41b1b``; its pipeline is one module, which the script falls back to) and the
+model path given, alternating with this version; measured 2026-12-07: 0.29-0.35
+of its wall time, 0.34-0.37 of its CPU time, 0.65-0.68 GiB against 3.8-3.9
+(``docs/attribution.md``, Speed).
 
 Without a model it uses ``fixtures/models/enfr-bahdanau.pt`` when present, else
 a freshly initialised Bahdanau model on the toy En-Fr test split (attention
@@ -27,13 +33,14 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "enfr
 
 
 def _model(path: str | None):
-    from attnprobe.data import Vocab
-    from attnprobe.data.toy import generate_split
-    from attnprobe.models.checkpoint import load
-    from attnprobe.models.reference.rnn import ModelConfig, build_model
+    import attnprobe
 
     if path or FIXTURE.is_file():
-        return load(path or FIXTURE)
+        return attnprobe.load(path or FIXTURE)
+    from attnprobe.data import Vocab
+    from attnprobe.data.toy import generate_split
+    from attnprobe.models.reference.rnn import ModelConfig, build_model
+
     ex = generate_split("enfr", "train")[:5000]
     sv, tv = Vocab.build(e.src for e in ex), Vocab.build(e.tgt for e in ex)
     model = build_model(ModelConfig(len(sv), len(tv)), seed=0)
@@ -65,8 +72,11 @@ def main(argv=None) -> None:
     import torch
 
     from attnprobe.data import ParallelCorpus
-    from attnprobe.pipeline.driver import analyze, default_corpus
-    from attnprobe.report.html import render_report
+
+    try:
+        from attnprobe.pipeline.driver import analyze, default_corpus
+    except ImportError:  # an older checkout (the issue-16 baseline, ea41b1b): one module
+        from attnprobe.pipeline import analyze, default_corpus
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model", nargs="?")
@@ -97,6 +107,8 @@ def main(argv=None) -> None:
         print(f"analyses {','.join(analyses)}: {attention_only:.1f} s wall, {cpu:.1f} s CPU")
         print(f"peak resident memory of the process: {peak:.2f} GiB (target <= 1 GB)")
         return
+    from attnprobe.report.html import render_report
+
     html = render_report(res).encode()
     print(f"model: {model.cfg.name}; {n} sentences, batch size {args.batch_size}, 1 thread")
     print(f"bare forward:            {forward:7.2f} s  ({n / forward:7.0f} sentences/s)")

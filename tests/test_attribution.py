@@ -387,7 +387,7 @@ def test_occlusion_in_bounded_chunks_gives_the_same_numbers(trained, monkeypatch
 
     model, batch = trained
     whole = attribute_batch(model, batch, "occlusion").matrices
-    monkeypatch.setattr(A, "OCCLUSION_ELEMENTS", 1)  # one replaced position per forward
+    monkeypatch.setattr(A, "OCCLUSION_ELEMENTS", 1)  # one (sentence, position) per forward
     chunked = attribute_batch(model, batch, "occlusion").matrices
     for a, b in zip(whole, chunked, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
@@ -497,3 +497,38 @@ def test_bad_options_name_the_choices(trained):
         attribute_batch(model, batch, "saliency", aggregate="l1")
     with pytest.raises(UnknownNameError, match="n_steps"):
         attribute_batch(model, batch, "saliency", nsteps=3)
+
+
+def test_context_backward_under_vmap_equals_plain_bmm():
+    """The attention context's own backward (rows folded into one bmm under vmap) gives what
+    autograd gives for ``bmm`` row by row, with the keys shared or batched."""
+    from attnprobe.models.reference.attention import _context, _WeightsGrad
+
+    gen = torch.Generator().manual_seed(0)
+    w = torch.rand(3, 5, generator=gen, dtype=torch.float64).requires_grad_()
+    keys = torch.randn(3, 5, 4, generator=gen, dtype=torch.float64).requires_grad_()
+    cots = torch.randn(6, 3, 4, generator=gen, dtype=torch.float64)
+
+    def plain(cot, k):
+        c = torch.bmm(w.unsqueeze(1), k).squeeze(1)
+        return torch.autograd.grad(c, [w, k], cot)
+
+    c = _context(w, keys)
+    got = torch.func.vmap(lambda g: torch.autograd.grad(c, [w, keys], g, retain_graph=True))(cots)
+    want = [torch.stack(x) for x in zip(*(plain(g, keys) for g in cots), strict=True)]
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+    # the weights' gradient with the keys batched too (one set of keys per row)
+    many = keys.detach()[None] + torch.arange(6.0, dtype=torch.float64)[:, None, None, None]
+    got = torch.func.vmap(_WeightsGrad.apply)(cots, many)
+    want = torch.stack(
+        [
+            torch.bmm(g.unsqueeze(1), k.transpose(1, 2))[:, 0]
+            for g, k in zip(cots, many, strict=True)
+        ]
+    )
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+    got = torch.func.vmap(_WeightsGrad.apply, in_dims=(None, 0))(cots[0], many)
+    torch.testing.assert_close(
+        got[1], torch.bmm(cots[0].unsqueeze(1), many[1].transpose(1, 2))[:, 0]
+    )

@@ -52,7 +52,7 @@ _threads_option = click.option(
     show_default=True,
     metavar="METHOD,...",
     help="Comma-separated attribution methods of the 'attribution' analysis: "
-    "integrated_gradients (50 points; about 20x the cost of saliency), saliency, input_x_gradient, "
+    "integrated_gradients (50 points; about 10x the cost of saliency), saliency, input_x_gradient, "
     "gradient_shap, occlusion.",
 )
 @click.option("--limit", type=int, default=None, help="Analyse only the first N sentence pairs.")

@@ -20,7 +20,7 @@ from attnprobe.pipeline.common import (
 from attnprobe.pipeline.scale.stats import Max
 
 #: attribution methods ``analyze`` runs by default: one shared forward and one backward per
-#: target step each (Integrated Gradients with 50 points costs about 20 times more: ask for it)
+#: target step each (Integrated Gradients with 50 points costs about 10 times more: ask for it)
 DEFAULT_ATTRIBUTION = ("saliency", "input_x_gradient")
 
 

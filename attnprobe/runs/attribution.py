@@ -40,10 +40,10 @@ and gets the ``T`` per-step gradients from it:
   steps after t for step t's gradient).
 
 Measured with ``python -m benchmarks.bench_attribution`` (one thread, 20 test
-sentences of 1-60 words): IG with 50 steps is 4.9x (quiet machine) to 6.0x
-(other core busy) faster on the Bahdanau fixture (5.2x on 200 test sentences),
-3.7x on Luong-general, than captum's ``LayerIntegratedGradients`` called once
-per (sentence, target step), with the same numbers.
+sentences of 1-60 words, busy machine): IG with 50 steps is 5.2x faster on the
+Bahdanau fixture, 5.5x on Luong-general, than captum's
+``LayerIntegratedGradients`` called once per (sentence, target step), with the
+same numbers (docs/attribution.md, Speed).
 captum's API cannot express that shared forward, so the methods are assembled
 from captum's building blocks: the integration points and weights of
 Integrated Gradients come from
@@ -278,6 +278,7 @@ def _prefix_ends(T: int, blocks: int | None = None) -> list[int]:
 def _gradients_at(run: Runner, batch: _Batch, points: list[Tensor]) -> list[Tensor]:
     """Per-step gradients at ``points`` (each [K * N, L, E], stacked copies of the batch).
 
+    Each [T, K * N, L, E]; a row's steps past its own target length are zero.
     Without a step decoder, every step takes a backward pass of its own through
     a shared forward. With a causal decoder the steps are cut into
     :data:`PREFIX_BLOCKS` blocks, and each block's steps read their logits
@@ -294,13 +295,18 @@ def _gradients_at(run: Runner, batch: _Batch, points: list[Tensor]) -> list[Tens
             return sweep(run, points, mask, lens, tgt_in, tgt_out)
         T = tgt_in.shape[1]
         ends = _prefix_ends(T) if has_capability(run.model, "causal_decoder") else [T]
+        # a row's padded steps are left out (zero gradients), as in the sweep
+        real = (torch.arange(T) < batch.tgt_lens.repeat(k)[:, None]).to(points[0].dtype)
         grads, start = [[] for _ in points], 0
         for end in ends:
             ys = [y[:, :end] for y in points[1:]]
             step_logits = _step_logits(run, points[0], mask, lens, tgt_in[:, :end], ys)
             # one scalar per step, each from its own slice: a step's backward then skips the
             # log-softmax of all the other steps (measured 1.6x faster than slicing f [N, T])
-            f = [select(step_logits(t), tgt_out[:, t], run.target) for t in range(start, end)]
+            f = [
+                select(step_logits(t), tgt_out[:, t], run.target) * real[:, t]
+                for t in range(start, end)
+            ]
             for acc, g in zip(grads, step_grads(f, points, run.vectorize), strict=True):
                 acc.append(g)
             start = end
@@ -469,34 +475,36 @@ def _plain_gradients(run, batch, times_input: bool, shared: dict) -> list[Tensor
 
 
 #: occlusion without ``internal_batch_size``: the most logits elements ([rows, T, V]) of
-#: one forward (64 MiB in float32); the chunks change nothing but the memory
+#: one forward (64 MiB in float32); the passes change nothing but the memory
 OCCLUSION_ELEMENTS = 16_000_000
 
 
 def _occlusion(run, batch, opts) -> Tensor:
     """``f(x) - f(x with source position s replaced)``: [T, N, S], one forward row per (s, n).
 
-    Forward rows per pass: ``internal_batch_size``, or as many as keep the logits
-    within :data:`OCCLUSION_ELEMENTS`.
+    Only the real source positions of each sentence get a row (a padded position
+    changes nothing: its column is zero); the rows go in sentence order, in passes
+    of ``internal_batch_size`` rows, or as many as keep the logits within
+    :data:`OCCLUSION_ELEMENTS`, each pass cut to its own longest source and target.
     """
     N, S = batch.src.shape
     replace = run.ids[opts["baseline"]]
-    variants = batch.src[None].repeat(S, 1, 1)  # [S, N, S]: variant s replaces position s
-    pos = torch.arange(S)
-    variants[pos, :, pos] = torch.where(batch.src_mask.T, replace, batch.src.T)
-    out = []
+    lens, tgt_lens = batch.lens, batch.tgt_lens
+    sent = torch.repeat_interleave(torch.arange(N), lens)  # [R]: each row's sentence
+    pos = torch.cat([torch.arange(int(n)) for n in lens])  # [R]: the position it replaces
+    variants = batch.src[sent]
+    variants[torch.arange(len(sent)), pos] = replace
     with torch.no_grad():
-        logits = run.model(batch.src, batch.lens, batch.tgt_in)[0]
-        full = select(logits, batch.tgt_out, run.target)
-        cap = opts["internal_batch_size"] or max(N, OCCLUSION_ELEMENTS // logits[0].numel())
+        logits = run.model(batch.src, lens, batch.tgt_in)[0]
+        full = select(logits, batch.tgt_out, run.target)  # [N, T]
+        cap = opts["internal_batch_size"] or max(1, OCCLUSION_ELEMENTS // logits[0].numel())
         del logits
-        flat = variants.flatten(0, 1)  # [S * N, S]
-        for chunk in _chunks(S, N, cap):
-            rows = slice(chunk.start * N, chunk.stop * N)
-            k = len(chunk)
-            logits = run.model(flat[rows], batch.lens.repeat(k), batch.tgt_in.repeat(k, 1))[0]
-            out.append(select(logits, batch.tgt_out.repeat(k, 1), run.target).view(k, N, -1))
-    occluded = torch.cat(out)  # [S, N, T]
+        occluded = full[None].repeat(S, 1, 1)  # [S, N, T]
+        for lo in range(0, len(sent), cap):
+            n = sent[lo : lo + cap]
+            s, t = int(lens[n].max()), int(tgt_lens[n].max())
+            logits = run.model(variants[lo : lo + cap, :s], lens[n], batch.tgt_in[n, :t])[0]
+            occluded[pos[lo : lo + cap], n, :t] = select(logits, batch.tgt_out[n, :t], run.target)
     return (full[None] - occluded).permute(2, 1, 0)  # [T, N, S]
 
 

@@ -263,16 +263,6 @@ def _vmappable_rnns() -> Iterator[None]:
         torch.backends.mkldnn.enabled = before
 
 
-def _adjoint_rows(adj: Tensor, lo: int, hi: int, out: Tensor) -> Tensor:
-    """Rows ``lo .. hi - 1`` of the merged cotangents of one state output: row 0 is zero
-    (it carries step k's own ``f_k``), row ``r >= 1`` is the adjoint ``adj[r - 1]``."""
-    if lo > 0:
-        return adj[lo - 1 : hi - 1]
-    return torch.cat(
-        [torch.zeros((1, *out.shape), dtype=adj.dtype, device=adj.device), adj[: hi - 1]]
-    )
-
-
 def _backward_rows(outs: list[Tensor], x: Tensor, cotangents: list[Tensor]) -> Tensor:
     """``[T, *x.shape]``: T backward passes from ``outs`` to ``x`` as one vmapped pass,
     one per row of the cotangents ``[T, *out.shape]`` (outputs without a graph skipped)."""
@@ -360,49 +350,105 @@ def _encoder_pass(run, x, src, lens, names, outs, cots) -> Tensor:
 
 
 #: the most ``rows x target steps x source positions`` of one sweep: a larger batch is
-#: swept in equal groups of rows (the accumulated memory cotangents [T, rows, S, D] and
-#: the encoder pass grow with it; 200 analyzed sentences peaked above 1 GB without it)
+#: swept in groups of rows (the accumulated memory cotangents [T, rows, S, D] and the
+#: encoder pass grow with it; 200 analyzed sentences peaked above 1 GB without it)
 SWEEP_CELLS = 40_000
+
+
+def _groups(S: list[int], T: list[int]) -> list[list[int]]:
+    """Rows in groups of similar lengths: sorted by (source, target) length, cut so that
+    ``rows x max T x max S`` of a group stays within :data:`SWEEP_CELLS` (one row at least)."""
+    order = sorted(range(len(S)), key=lambda n: (S[n], T[n], n))
+    groups, cur, s_max, t_max = [], [], 0, 0
+    for n in order:
+        s_new, t_new = max(s_max, S[n]), max(t_max, T[n])
+        if cur and (len(cur) + 1) * s_new * t_new > SWEEP_CELLS:
+            groups.append(cur)
+            cur, s_new, t_new = [], S[n], T[n]
+        cur.append(n)
+        s_max, t_max = s_new, t_new
+    return [*groups, cur] if cur else groups
 
 
 def sweep(run, points: list[Tensor], mask, lens, tgt_in, tgt_out, wrt: str = "embeddings"):
     """Per-step gradients of a reference Seq2Seq: :func:`sweep_rows` on groups of rows.
 
-    Rows are independent sentences (or interpolation points), so a batch whose
-    ``rows x T x S`` exceeds :data:`SWEEP_CELLS` is swept in equal groups of rows
-    and the results are joined along the rows: the same numbers, with memory
-    bounded by the group. Returns what :func:`sweep_rows` returns.
+    Rows are independent sentences (or interpolation points). They are swept in
+    groups of similar lengths (:func:`_groups`), each cut to its own longest
+    source and target: a padded batch then pays for its rows' own lengths, not
+    the batch's longest (a step's backward costs the same for every row, padded
+    or not), and memory is bounded by :data:`SWEEP_CELLS`. The results are put
+    back in the batch's shape. Target steps past a row's last step (``tgt_out``
+    is PAD there) get zero gradients.
+
+    Returns what :func:`sweep_rows` returns: ``[T, N, S, *]`` for the embeddings (or
+    the encoder states), ``[T, N, T, E]`` for the decoder-input embeddings.
     """
     N, S = mask.shape
     T = tgt_in.shape[1]
-    groups = max(1, -(-N * T * S // SWEEP_CELLS))
-    if groups == 1:
-        return sweep_rows(run, points, mask, lens, tgt_in, tgt_out, wrt)
-    size = -(-N // groups)
-    parts = []
-    for lo in range(0, N, size):
-        r = slice(lo, min(N, lo + size))
-        rows = [p[r].detach().requires_grad_(p.requires_grad) for p in points]
-        parts.append(sweep_rows(run, rows, mask[r], lens[r], tgt_in[r], tgt_out[r], wrt))
-    return [torch.cat(g, dim=1) for g in zip(*parts, strict=True)]
+    real = tgt_out != run.ids["pad"]  # [N, T] real target steps
+    groups = _groups(lens.tolist(), real.sum(1).tolist())
+    if len(groups) == 1 and int(lens.max()) == S and bool(real[:, -1].any()):
+        return sweep_rows(run, points, mask, lens, tgt_in, tgt_out, wrt, real)
+    out = None
+    for rows in groups:
+        idx = torch.tensor(rows)
+        s, t = int(lens[idx].max()), int(real[idx].sum(1).max())
+        part_points = [
+            p[idx, : (s if i == 0 else t)].detach().requires_grad_(p.requires_grad)
+            for i, p in enumerate(points)
+        ]
+        part = sweep_rows(
+            run,
+            part_points,
+            mask[idx, :s],
+            lens[idx],
+            tgt_in[idx, :t],
+            tgt_out[idx, :t],
+            wrt,
+            real[idx, :t],
+        )
+        if out is None:
+            out = [
+                g.new_zeros((T, N, S if i == 0 else T, *g.shape[3:])) for i, g in enumerate(part)
+            ]
+        for i, g in enumerate(part):
+            out[i][:t, idx, : g.shape[2]] = g
+    return out
 
 
-def sweep_rows(run, points: list[Tensor], mask, lens, tgt_in, tgt_out, wrt: str = "embeddings"):
+def sweep_rows(
+    run,
+    points: list[Tensor],
+    mask,
+    lens,
+    tgt_in,
+    tgt_out,
+    wrt: str = "embeddings",
+    real: Tensor | None = None,
+):
     """Per-step gradients of a reference Seq2Seq by one reverse sweep over the decoder.
 
     The decoder is unrolled with a cut (a fresh leaf) at every recurrent state
     and at the attention memory, so each step has a graph of its own. Going
     backwards, step k receives the adjoints of its output state for every later
     target step at once and passes them on in one vmapped backward
-    (:func:`vjp_rows`), its own ``f_k`` as one more row of the same call. A
-    per-step loop runs ``T (T + 1) / 2`` step backwards one at a time; the
+    (:func:`vjp_rows`) from the output state alone (it skips the output layer,
+    where their cotangent is zero); its own ``f_k`` takes a backward of its own.
+    A per-step loop runs ``T (T + 1) / 2`` step backwards one at a time; the
     sweep runs ``T`` backward calls on batches of adjoints: the same
     arithmetic, and Integrated Gradients (50 points) ran 1.6x faster than with
     the loop on the Bahdanau and Luong-general fixtures at T = 19, 1.2-1.6x at
-    T = 56 (one thread; long sentences are bound by memory traffic).
+    T = 56 (one thread; long sentences are bound by memory traffic); keeping
+    the own ``f_k`` apart and the attention context's vmap-friendly backward
+    (``attnprobe.models.reference.attention._Context``) made IG-50 another
+    1.33x faster (Bahdanau fixture, 3 pairs, 5 alternating rounds).
     Finally one pass takes all T cotangents of the memory and the initial
     state through the encoder to the embeddings (:func:`_encoder_pass`), or,
     with ``wrt="states"``, through the memory to the encoder states.
+
+    ``real`` [N, T]: the rows' real target steps; a row's ``f_t`` at a padded step
+    is left out (its gradients are zero). None: every step is real.
 
     Returns
     -------
@@ -431,31 +477,30 @@ def sweep_rows(run, points: list[Tensor], mask, lens, tgt_in, tgt_out, wrt: str 
     extra = [y] if y is not None else []
     acc = [torch.zeros((T, *m.shape), dtype=m.dtype, device=m.device) for m in [*mem, *extra]]
     chunk = max(1, SWEEP_ELEMENTS // max([1, *(m.numel() for m in mem)]))
-    adj = None  # adjoints of step k's output state, one row per target step k ... T - 1
+    adj = None  # adjoints of step k's output state, one row per target step k + 1 ... T - 1
     for k in reversed(range(T)):
         ins, f, outs = steps[k]
+        steps[k] = None  # step k's graph is freed once its backward has run
         wrt_k = [*ins, *mem, *extra]
         n = 0 if adj is None else adj[0].shape[0]
-        # row 0: step k's own f_k (cotangent 1 on f, 0 on the state); rows 1..n: the later
-        # targets' adjoints of the output state (0 on f). One vmapped backward for all rows.
-        passed = [[] for _ in ins]
-        for lo in range(0, n + 1, chunk):  # chunks of rows keep the vmapped tensors small
-            hi = min(n + 1, lo + chunk)
-            f_cot = torch.zeros((hi - lo, *f.shape), dtype=f.dtype, device=f.device)
-            if lo == 0:
-                f_cot[0] = 1
-            if n == 0:  # the last step: nothing comes from later steps
-                grads = torch.autograd.grad(
-                    f.sum(), wrt_k, retain_graph=False, materialize_grads=True
-                )
-                rows = [g[None] for g in grads]
-            else:
-                cots = [_adjoint_rows(a, lo, hi, o) for a, o in zip(adj, outs, strict=True)]
-                rows = vjp_rows([f, *outs], wrt_k, [f_cot, *cots])
+        # step k's own f_k: one backward of its own. The later targets' adjoints of the
+        # output state go back in vmapped calls from the state alone: they skip the
+        # output layer and the softmax over the vocabulary, where their cotangent is zero.
+        ones = torch.ones_like(f) if real is None else real[:, k].to(f.dtype)
+        own = torch.autograd.grad(f, wrt_k, ones, retain_graph=n > 0, materialize_grads=True)
+        for a, g in zip(acc, own[len(ins) :], strict=True):
+            a[k] += g
+        passed = [[g[None]] for g in own[: len(ins)]]
+        live = [i for i, o in enumerate(outs) if o.requires_grad]
+        for lo in range(0, n if live else 0, chunk):  # chunks keep the vmapped tensors small
+            hi = min(n, lo + chunk)
+            rows = vjp_rows([outs[i] for i in live], wrt_k, [adj[i][lo:hi] for i in live])
             for a, g in zip(acc, rows[len(ins) :], strict=True):
-                a[k + lo : k + hi] += g
+                a[k + 1 + lo : k + 1 + hi] += g
             for p, g in zip(passed, rows[: len(ins)], strict=True):
                 p.append(g)
+        if n and not live:  # no graph from the state back: the later targets stop here
+            passed = [[p[0], p[0].new_zeros((n, *p[0].shape[1:]))] for p in passed]
         adj = [torch.cat(p) if len(p) > 1 else p[0] for p in passed]
     # adj: the adjoints of the initial state for targets 0 ... T - 1
     mem_cots = acc[: len(mem)]

@@ -83,6 +83,68 @@ def _dot(query: Tensor, prepared: Tensor) -> Tensor:
     return (prepared * query.unsqueeze(1)).sum(-1)
 
 
+class _WeightsGrad(torch.autograd.Function):
+    """``bmm(g [B, 1, D], keys^T)`` -> ``[B, S]``: the context's gradient to the weights.
+
+    Under ``torch.func.vmap`` (attribution's per-step backward runs one backward per
+    row of cotangents) the rows of ``g`` fold into the matrix rows of one ``bmm``;
+    the stock batching rule of ``bmm`` copied ``keys`` once per row instead (measured
+    9.1 ms against 3.1 ms for the whole context backward, 16 rows, B = 50, S = 26,
+    D = 96, one thread).
+    """
+
+    @staticmethod
+    def forward(g: Tensor, keys: Tensor) -> Tensor:
+        return torch.bmm(g.unsqueeze(1), keys.transpose(1, 2)).squeeze(1)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        pass
+
+    @staticmethod
+    def vmap(info, in_dims, g: Tensor, keys: Tensor):
+        g_dim, keys_dim = in_dims
+        if keys_dim is not None or g_dim is None:  # batched keys: the plain broadcast
+            n = info.batch_size
+            g = g.movedim(g_dim, 0) if g_dim is not None else g.expand(n, *g.shape)
+            keys = (
+                keys.movedim(keys_dim, 0) if keys_dim is not None else keys.expand(n, *keys.shape)
+            )
+            return torch.matmul(g.unsqueeze(-2), keys.transpose(-1, -2)).squeeze(-2), 0
+        return torch.bmm(g.movedim(g_dim, 1), keys.transpose(1, 2)), 1  # [B, rows, S]
+
+
+class _Context(torch.autograd.Function):
+    """``c = sum_s a_s h_s`` as ``bmm(weights [B, 1, S], keys)``, with a backward that
+    batches well under ``torch.func.vmap`` (see :class:`_WeightsGrad`); the forward is
+    the same ``bmm``."""
+
+    generate_vmap_rule = True  # vmapped forwards (e.g. torch.func.jacrev) batch as usual
+
+    @staticmethod
+    def forward(weights: Tensor, keys: Tensor) -> Tensor:
+        return torch.bmm(weights.unsqueeze(1), keys).squeeze(1)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        weights, keys = ctx.saved_tensors
+        grad_w = _WeightsGrad.apply(grad, keys) if ctx.needs_input_grad[0] else None
+        # the outer product a_s g: one product per element, as bmm's k = 1 computes it
+        grad_k = weights.unsqueeze(2) * grad.unsqueeze(1) if ctx.needs_input_grad[1] else None
+        return grad_w, grad_k
+
+
+def _context(weights: Tensor, keys: Tensor) -> Tensor:
+    """``[B, S] x [B, S, D] -> [B, D]``; with a graph, through :class:`_Context`."""
+    if torch.is_grad_enabled() and (weights.requires_grad or keys.requires_grad):
+        return _Context.apply(weights, keys)
+    return torch.bmm(weights.unsqueeze(1), keys).squeeze(1)
+
+
 class DotScore(nn.Module):
     """Luong ``dot``: ``score(q, h_s) = q^T h_s``. No parameters; needs ``dim(q) == dim(h_s)``.
 
@@ -333,7 +395,7 @@ class Attention(nn.Module):
         if gauss is not None:
             weights = weights * gauss
         weights = self.hook_weights(weights)
-        context = self.hook_context(torch.bmm(weights.unsqueeze(1), memory.keys).squeeze(1))
+        context = self.hook_context(_context(weights, memory.keys))
         return context, weights
 
     def _centre(self, query: Tensor, lengths: Tensor, step: int) -> Tensor:
