@@ -14,11 +14,30 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
+    """Run the benchmarks named in ``argv`` (all without names); ``-h`` lists them.
+
+    Examples
+    --------
+    >>> main(["--help"])  # doctest: +ELLIPSIS
+    usage: python -m benchmarks [-h] [NAME ...]
+    ...
+    0
+    """
     available = sorted(
         m.name.removeprefix("bench_")
         for m in pkgutil.iter_modules([str(Path(__file__).parent)])
         if m.name.startswith("bench_")
     )
+    if {"-h", "--help"} & set(argv):
+        print("usage: python -m benchmarks [-h] [NAME ...]\n")
+        print(__doc__.strip() + "\n")
+        print("Each benchmark takes options of its own: python -m benchmarks.bench_NAME --help")
+        print("\nbenchmarks:")
+        for name in available:
+            module = importlib.import_module(f"benchmarks.bench_{name}")
+            first = (module.__doc__ or "").strip().splitlines()[0]
+            print(f"  {name:<12} {first}")
+        return 0
     unknown = sorted(set(argv) - set(available))
     if unknown:
         print(f"unknown benchmark(s) {unknown}; available: {', '.join(available)}", file=sys.stderr)
