@@ -22,13 +22,14 @@ attention and saliency runs are timed with it, else the figures are compared
 with the table (inseq 0.7.1, transformers 5.24, 2 CPU cores, 2 torch threads):
 attention 105-113 sent/s, saliency 11.0-11.4, IG 0.40-0.43 (best settings).
 
-Measured 2026-12-06 (2 shared CPU cores, torch threads 2, wall clock, a quiet
-moment; transformers 5.18): forward 131 sent/s, attention capture 132 sent/s
-(ratio to the forward 1.00, median of 7), saliency 1.7 and input x gradient
-4.7 sent/s (batches of 10), IG-50 0.37 sent/s (3 pairs). Against inseq 0.7.1 in
-the same run, alternating, 20 pairs: attention 136 vs 46 sent/s (4.0x),
-saliency 4.9 vs 1.3 sent/s (3.5x). Under heavy load from other jobs the same
-ratios came out 2.8x and 2.4x.
+Measured 2026-12-07 (2 CPU cores, load 0.1-1.9, torch threads 2, wall clock,
+transformers 5.18, inseq 0.7.1 in the same run): forward 131 sent/s,
+attention capture 136 (0.96 of the forward's time), saliency 5.0 and input x
+gradient 4.9 sent/s (batches of 10), IG-50 0.38 sent/s (3 pairs). Against
+inseq, alternating, 50 pairs: attention 160 vs 42 sent/s (4.2x), saliency 5.1
+vs 1.24 (4.2x); IG-50 on 3 pairs 0.47 vs 0.28 (1.7x). inseq here runs far below
+its table (saliency 11 sent/s there), so the ratios to the table are lower:
+saliency 0.45x, IG 0.9x.
 
 Run it by hand (it needs ``../shared`` beside the checkout and the [hf] extra)::
 
