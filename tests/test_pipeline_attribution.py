@@ -53,6 +53,7 @@ def direct(tiny):
 
 def test_agreement_numbers_equal_the_agreement_module_on_attribute_output(analysed, direct):
     from attnprobe.analyses.agreement import agreement
+    from attnprobe.analyses.intervals import bootstrap_ci
 
     attention, mats = direct
     data = analysed.metrics["sections"]["attribution"]
@@ -64,8 +65,15 @@ def test_agreement_numbers_equal_the_agreement_module_on_attribute_output(analys
         assert got["steps"] == want["steps"] == sum(len(a) for a in attention)
         for key in ("tau", "rho", "jsd", "top1", "topk"):
             assert got[key] == pytest.approx(want[key], abs=1e-6), (m, key)
+        # intervals: the sentence bootstrap of each sentence's own per-step values
+        per_sentence = [agreement([a], [b]).tau for a, b in zip(attention, mats[m], strict=True)]
+        iv = bootstrap_ci(per_sentence).to_dict()
+        got_iv = data["agreement_intervals"][f"{site}/{m}"]["tau"]
+        for key in ("mean", "low", "high"):
+            assert got_iv[key] == pytest.approx(iv[key], abs=1e-6), (m, key)
+        assert iv["low"] < iv["mean"] < iv["high"]
         row = next(r for r in section["tables"][0]["rows"] if r[1] == m)
-        assert row[2] == pytest.approx(want["tau"], abs=1e-5)
+        assert row[2] == f"{iv['mean']:.3f} [{iv['low']:.3f}, {iv['high']:.3f}]"
     # per-sentence explorer column: mean tau of the first method
     for rec, att, mat in zip(analysed.sentences, attention, mats[METHODS[0]], strict=True):
         tau = agreement([att], [mat]).tau

@@ -301,7 +301,7 @@ def test_attribution_section():
     ]
     agreement, aer = sec["tables"]
     assert agreement == {
-        "title": "agreement per step (means over all target steps)",
+        "title": "agreement per step: mean over all target steps",
         "columns": ["site", "method", "tau", "rho", "JSD", "top-1", "top-3", "steps"],
         "rows": [
             ["dec", "saliency", 0.5, 0.6, 0.125, 0.75, 0.9, 40],

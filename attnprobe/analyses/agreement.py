@@ -204,6 +204,32 @@ class Agreement:
             out[name] = float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
         return out
 
+    def intervals(self, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict:
+        """Each corpus mean of :meth:`summary` with a bootstrap interval over sentences.
+
+        Resamples whole sentences (their steps are not independent; see
+        :mod:`attnprobe.analyses.intervals`), the same resamples for every
+        metric; returns ``{metric: Interval.to_dict()}``.
+
+        Examples
+        --------
+        One sentence agrees on both steps, the other on neither: top-1 is 0.5,
+        and a resample holds two, one or no copies of the agreeing one:
+
+        >>> a, b = agreement([np.eye(2)], [np.eye(2)]), agreement([np.eye(2)], [np.eye(2)[::-1]])
+        >>> iv = Agreement.concat([a, b]).intervals()["top1"]
+        >>> iv["mean"], iv["low"], iv["high"]
+        (0.5, 0.0, 1.0)
+        """
+        from attnprobe.analyses.intervals import bootstrap_by_sentence
+
+        return {
+            name: bootstrap_by_sentence(
+                getattr(self, name), self.sentence, n_boot=n_boot, level=level, seed=seed
+            ).to_dict()
+            for name in _METRICS
+        }
+
     @classmethod
     def concat(cls, parts: Sequence[Agreement], site=None, method=None) -> Agreement:
         """One corpus from per-sentence parts: part ``k`` becomes sentence ``k``.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from attnprobe.analyses.agreement import js_divergence
+from attnprobe.analyses.intervals import Interval, bootstrap_ci
 from attnprobe.errors import InputError
 
 __all__ = [
@@ -50,47 +51,6 @@ def output_jsd(p, q) -> np.ndarray:
     0.0
     """
     return js_divergence(p, q)
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A mean and its bootstrap confidence interval."""
-
-    mean: float
-    low: float
-    high: float
-    level: float
-
-    def to_dict(self) -> dict:
-        return {"mean": self.mean, "low": self.low, "high": self.high, "level": self.level}
-
-
-def bootstrap_ci(
-    per_sentence: Sequence, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0
-) -> Interval:
-    """Mean over all steps, with a percentile bootstrap interval resampling sentences.
-
-    ``per_sentence`` holds one array of per-step values per sentence; the
-    statistic is the micro mean (total over total steps) of each resample.
-
-    Examples
-    --------
-    >>> bootstrap_ci([[1.0, 1.0], [1.0]]).to_dict()
-    {'mean': 1.0, 'low': 1.0, 'high': 1.0, 'level': 0.95}
-    """
-    if not 0 < level < 1:
-        raise InputError(f"level must be in (0, 1), got {level}")
-    sums = np.array([np.nansum(np.asarray(v, np.float64)) for v in per_sentence])
-    counts = np.array([np.isfinite(np.asarray(v, np.float64)).sum() for v in per_sentence])
-    if counts.sum() == 0:
-        nan = float("nan")
-        return Interval(nan, nan, nan, level)
-    rng = np.random.default_rng(seed)
-    pick = rng.integers(0, len(sums), size=(n_boot, len(sums)))
-    with np.errstate(invalid="ignore"):
-        means = sums[pick].sum(1) / counts[pick].sum(1)
-    lo, hi = np.nanquantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return Interval(float(sums.sum() / counts.sum()), float(lo), float(hi), level)
 
 
 @dataclass

@@ -29,9 +29,11 @@ class AttributionResult:
     """What the ``attribution`` step found (numbers only; the report words them).
 
     ``agreement`` maps ``"site/method"`` to the corpus means of
-    :meth:`attnprobe.analyses.agreement.Agreement.summary`; ``aer`` maps each
-    alignment source (``"attention"`` of ``site``, then each method) to its AER
-    per offset (``str(offset)`` keys; empty without gold), ``precision`` and
+    :meth:`attnprobe.analyses.agreement.Agreement.summary`, ``agreement_intervals``
+    to each mean's 95% bootstrap interval over sentences
+    (:meth:`~attnprobe.analyses.agreement.Agreement.intervals`: 1,000 resamples,
+    seed 0); ``aer`` maps each alignment source (``"attention"`` of ``site``, then
+    each method) to its AER per offset (``str(offset)`` keys; empty without gold), ``precision`` and
     ``recall`` to its scores at its ``best_offset``; ``tau`` holds the distribution
     of the per-step Kendall tau of each method on ``site`` (:func:`tau_histogram`:
     a fixed size, whatever the corpus; the per-sentence means are the records'
@@ -48,6 +50,7 @@ class AttributionResult:
     offsets: list[int]
     sentences: int
     agreement: dict[str, dict]
+    agreement_intervals: dict[str, dict]
     aer: dict[str, dict[str, float | None]]
     precision: dict[str, float | None]
     recall: dict[str, float | None]
@@ -208,6 +211,13 @@ class AttributionAnalysis:
             sentences=ctx.sentences,
             agreement={
                 f"{s}/{m}": {k: _clean(v) for k, v in a.summary().items()}
+                for (s, m), a in agreements.items()
+            },
+            agreement_intervals={
+                f"{s}/{m}": {
+                    name: {k: _clean(v) for k, v in iv.items()}
+                    for name, iv in a.intervals().items()
+                }
                 for (s, m), a in agreements.items()
             },
             aer=aer,

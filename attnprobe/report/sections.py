@@ -369,6 +369,16 @@ def attribution_section(d: dict) -> dict:
     [('mean Kendall tau (saliency)', 0.5), ('sentences/s (saliency)', 5.0)]
     >>> s["tables"][0]["rows"], len(s["tables"])
     ([['dec', 'saliency', 0.5, 0.6, 0.1, 0.75, 0.9, 40]], 1)
+
+    With intervals (``agreement_intervals``) a cell reads ``mean [low, high]``:
+
+    >>> iv = {"mean": 0.5, "low": 0.25, "high": 0.75, "level": 0.95}
+    >>> s = attribution_section({"methods": ["saliency"], "site": "dec", "sentences": 10,
+    ...     "agreement": {"dec/saliency": {"tau": 0.5, "rho": 0.6, "jsd": 0.1,
+    ...                                    "top1": 0.75, "topk": 0.9, "steps": 40}},
+    ...     "agreement_intervals": {"dec/saliency": {"tau": iv}}})
+    >>> s["tables"][0]["rows"][0][2:4]
+    ['0.500 [0.250, 0.750]', '-']
     """
     methods, site = d.get("methods") or [], d.get("site")
     offsets, extraction = d.get("offsets") or [], d.get("extraction")
@@ -413,14 +423,20 @@ def attribution_section(d: dict) -> dict:
                 "is; large on long sentences of recurrent models (docs/attribution.md)",
             ),
         ]
+    intervals = d.get("agreement_intervals") or {}
+    measures = ("tau", "rho", "jsd", "top1", "topk")
     tables = [
         {
-            "title": "agreement per step (means over all target steps)",
+            "title": "agreement per step: mean over all target steps"
+            + (" [95% bootstrap interval over sentences]" if intervals else ""),
             "columns": ["site", "method", "tau", "rho", "JSD", "top-1", "top-3", "steps"],
             "rows": [
                 [
                     *key.rsplit("/", 1),
-                    *(s[x] for x in ("tau", "rho", "jsd", "top1", "topk")),
+                    *(
+                        _interval(intervals[key].get(x)) if key in intervals else s[x]
+                        for x in measures
+                    ),
                     s["steps"],
                 ]
                 for key, s in agreement.items()
