@@ -13,10 +13,13 @@ from attnprobe.cli.options import (
     _load_model,
     _log_corpus,
     _read_data,
+    batch_size_option,
     check_extra_outputs,
     interrupt_on_sigterm,
     log,
     resolve_threads,
+    table_outputs,
+    trust_pickle_option,
     warn,
 )
 from attnprobe.errors import InputError
@@ -56,7 +59,7 @@ _threads_option = click.option(
     "gradient_shap, occlusion.",
 )
 @click.option("--limit", type=int, default=None, help="Analyse only the first N sentence pairs.")
-@click.option("--batch-size", default=64, show_default=True, help="Sentences per forward pass.")
+@batch_size_option
 @click.option(
     "-o",
     "--out",
@@ -100,11 +103,7 @@ _threads_option = click.option(
     help="Ray cluster to join ('auto': the one this machine is part of; default: start a "
     "local one). See docs/scale.md.",
 )
-@click.option(
-    "--trust-pickle",
-    is_flag=True,
-    help="Allow a pickled model file (it runs code when loaded: trusted files only).",
-)
+@trust_pickle_option
 @click.option(
     "--reference-alignments",
     "references",
@@ -285,16 +284,8 @@ def _methods_help() -> str:
     help="Sentences for the gradient-flow summary (gradient norm near and far from the "
     "diagonal; each costs one backward per target word); 0 skips it.",
 )
-@click.option("--batch-size", default=64, show_default=True, help="Sentences per forward pass.")
-@click.option("--markdown", is_flag=True, help="Print Markdown tables.")
-@click.option(
-    "--json", "json_out", type=click.Path(dir_okay=False), help="Also write the rows as JSON."
-)
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False),
-    help="Also draw exact match by source length, one line per model (.png or .svg).",
-)
+@batch_size_option
+@table_outputs("rows", "Also draw exact match by source length, one line per model (.png or .svg).")
 @click.option(
     "--plot-aer",
     type=click.Path(dir_okay=False),
@@ -310,7 +301,7 @@ def _methods_help() -> str:
     help="Bootstrap resamples of the sentences for the AER intervals (0: no intervals).",
 )
 @_threads_option
-@click.option("--trust-pickle", is_flag=True, help="Allow pickled model files (trusted only).")
+@trust_pickle_option
 def compare(
     models,
     methods,

@@ -7,7 +7,14 @@ import sys
 
 import click
 
-from attnprobe.cli.options import _load_model, check_extra_outputs, log
+from attnprobe.cli.options import (
+    _load_model,
+    batch_size_option,
+    check_extra_outputs,
+    log,
+    table_outputs,
+    trust_pickle_option,
+)
 from attnprobe.errors import InputError
 
 
@@ -29,18 +36,13 @@ from attnprobe.errors import InputError
     show_default=True,
     help="Bootstrap resamples of the test sentences for the 95% intervals.",
 )
-@click.option("--batch-size", default=64, show_default=True, help="Sentences per forward pass.")
-@click.option("--markdown", is_flag=True, help="Print Markdown tables.")
-@click.option(
-    "--json", "json_out", type=click.Path(dir_okay=False), help="Also write the numbers as JSON."
-)
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False),
-    help="Also draw BLEU and exact match by source length, one line per architecture with "
+@batch_size_option
+@table_outputs(
+    "numbers",
+    "Also draw BLEU and exact match by source length, one line per architecture with "
     "its interval band and single seeds (.png or .svg).",
 )
-@click.option("--trust-pickle", is_flag=True, help="Allow pickled model files (trusted only).")
+@trust_pickle_option
 def bottleneck(models, limit, n_boot, batch_size, markdown, json_out, plot, trust_pickle):
     """The fixed-vector bottleneck: quality by source length, per architecture over seeds.
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from attnprobe.cli.options import _load_model, log
+from attnprobe.cli.options import _load_model, log, trust_pickle_option
 
 _ARCH_HELP = (
     "Architecture: bahdanau (additive score on the previous state), luong-dot, luong-general, "
@@ -354,11 +354,7 @@ def _check_work_area(work, resume: bool, force: bool) -> None:
     show_default=True,
     help="Print the attention matrix under each translation.",
 )
-@click.option(
-    "--trust-pickle",
-    is_flag=True,
-    help="Allow a pickled model file (it runs code when loaded: trusted files only).",
-)
+@trust_pickle_option
 def translate(model, sentences, beam, show_attention, trust_pickle):
     """Translate sentences with a model and show where it attended.
 
@@ -415,7 +411,7 @@ def translate(model, sentences, beam, show_attention, trust_pickle):
 
 @click.command()
 @click.argument("model", type=click.Path())
-@click.option("--trust-pickle", is_flag=True, help="Allow a pickled model file (trusted only).")
+@trust_pickle_option
 def inspect(model, trust_pickle):
     """Print MODEL's architecture, its attention sites and its checkpoint metadata.
 

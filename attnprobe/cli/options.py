@@ -106,6 +106,50 @@ def check_extra_outputs(json_out: str | None, plot: str | None) -> None:
             check_output(path, force=True)
 
 
+#: ``--batch-size`` of the commands that run a model over a corpus
+batch_size_option = click.option(
+    "--batch-size", default=64, show_default=True, help="Sentences per forward pass."
+)
+
+#: ``--trust-pickle`` of the commands that load a model file
+trust_pickle_option = click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Allow a pickled model file (it runs code when loaded: trusted files only).",
+)
+
+
+def table_outputs(what: str, plot_help: str):
+    """``--markdown``, ``--json FILE`` (all ``what``) and ``--plot FILE`` of a table command.
+
+    Examples
+    --------
+    >>> @click.command()
+    ... @table_outputs("rows", "Also draw it.")
+    ... def cmd(markdown, json_out, plot):
+    ...     pass
+    >>> [p.name for p in cmd.params]
+    ['markdown', 'json_out', 'plot']
+    """
+
+    def decorate(fn):
+        options = [
+            click.option("--markdown", is_flag=True, help="Print Markdown tables."),
+            click.option(
+                "--json",
+                "json_out",
+                type=click.Path(dir_okay=False),
+                help=f"Also write the {what} as JSON.",
+            ),
+            click.option("--plot", type=click.Path(dir_okay=False), help=plot_help),
+        ]
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
 def _sha256(model) -> str | None:
     return (getattr(model, "meta", None) or {}).get("sha256")
 
