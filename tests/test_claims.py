@@ -1,5 +1,6 @@
 """The measured claims: seed-and-sentence bootstrap, length curves, AER intervals, and the
-commands of docs/bottleneck.md, docs/score-functions.md and docs/interpretability.md."""
+commands of docs/bottleneck.md, docs/score-functions.md, docs/interpretability.md and
+docs/real-text.md."""
 
 from __future__ import annotations
 
@@ -193,3 +194,48 @@ def test_interpretability_command_runs_on_the_fixture(tmp_path):
     sections = json.loads((out / "metrics.json").read_text())["sections"]
     uniform = sections["faithfulness"]["summaries"]["uniform"]["tvd"]
     assert 0 <= uniform["low"] <= uniform["mean"] <= uniform["high"] <= 1
+
+
+@pytest.mark.slow
+def test_real_text_commands_run_on_a_short_training(tmp_path, shared_data):
+    """docs/real-text.md's commands, with 300 training pairs and 3 updates instead of ~1,000.
+
+    The fast_align reference read beside attention must score what its authors
+    published for it on this gold (enfr-results.txt: grow-diagonal 10.5%,
+    precision 90.8%, recall 87.8%).
+    """
+    pytest.importorskip("sentencepiece")
+    corpus = shared_data / "corpora" / "multi30k" / "tok"
+    gold = shared_data / "gold" / "naacl2003-hansards-enfr"
+    fast_align = shared_data / "reference-outputs" / "lilt-fastalign"
+    train = []
+    for name in ("train.lc.norm.tok.en", "train.lc.norm.tok.fr"):
+        lines = (corpus / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        (tmp_path / name).write_text("".join(lines[:300]), encoding="utf-8")
+        train.append(tmp_path / name)
+    for src, dst in (("test/test.e", "test.e"), ("test/test.f", "test.f")):
+        text = (gold / src).read_text(encoding="utf-8").lower()  # the page's `low`
+        (tmp_path / dst).write_text(text, encoding="utf-8")
+    model = tmp_path / "m30k-bahdanau.pt"
+    r = invoke(
+        "train", "--train", *train, "--dev", corpus / "val.lc.norm.tok.en",
+        corpus / "val.lc.norm.tok.fr", "--subwords", 300, "--arch", "bahdanau",
+        "--max-len", 40, "--max-steps", 3, "--eval-every", 500, "--checkpoint-every", 500,
+        "-o", model,
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "test-bahdanau"
+    r = invoke(
+        "analyze", model, "--src", tmp_path / "test.e", "--tgt", tmp_path / "test.f",
+        "--gold", gold / "test" / "test.wa.nonullalign", "--gold-one-based",
+        "--analyses", "alignment,quality", "--reference-alignments",
+        f"fast_align grow-diagonal={fast_align / 'test.enfr.grow-diagonal.talp'}", "-o", out,
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["corpus"]["sentences"] == 447
+    ref = metrics["alignment"]["references"]["fast_align grow-diagonal"]
+    assert (ref["aer"], ref["precision"], ref["recall"]) == pytest.approx(
+        (0.105, 0.908, 0.878), abs=5e-4
+    )
+    assert (out / "figures" / "aer_by_method.png").read_bytes()[:4] == b"\x89PNG"
