@@ -48,6 +48,7 @@ bottleneck: venv  ## train the bottleneck experiment's models (3 seeds x 2 archi
 
 claims: venv  ## redraw the figures of docs/score-functions.md and docs/interpretability.md from the fixtures
 	$(BIN)/attnprobe compare fixtures/models/enfr-*.pt --plot-aer docs/score-functions.png --markdown
+	mkdir -p build
 	$(BIN)/attnprobe analyze fixtures/models/enfr-bahdanau.pt --limit 100 --force -o build/interpretability \
 	    --analyses alignment,attribution,faithfulness
 	cp build/interpretability/figures/faithfulness.png docs/interpretability-faithfulness.png

@@ -194,6 +194,9 @@ def test_interpretability_command_runs_on_the_fixture(tmp_path):
     sections = json.loads((out / "metrics.json").read_text())["sections"]
     uniform = sections["faithfulness"]["summaries"]["uniform"]["tvd"]
     assert 0 <= uniform["low"] <= uniform["mean"] <= uniform["high"] <= 1
+    for intervals in sections["attribution"]["agreement_intervals"].values():
+        top1 = intervals["top1"]
+        assert 0 <= top1["low"] <= top1["mean"] <= top1["high"] <= 1
 
 
 @pytest.mark.slow
