@@ -145,7 +145,8 @@ _ARCH_HELP = (
     "--resume",
     is_flag=True,
     help="Continue from the newest checkpoint in the work folder (weights, optimiser, step, "
-    "random state, early stopping); give the same data and settings.",
+    "random state, early stopping); give the same data and settings. OUT, if the earlier part "
+    "wrote it, is replaced at the end.",
 )
 @click.option(
     "--log-every",
@@ -215,7 +216,9 @@ def train(
     from attnprobe.models.reference.train import TrainConfig, work_area
     from attnprobe.models.reference.train import train as run_training
 
-    check_output(out, force)  # before training: a full disk or a typo costs no waiting
+    # before training: a full disk or a typo costs no waiting; a resumed run replaces the
+    # checkpoint its earlier part wrote
+    check_output(out, force or resume)
     work = work_area(out)
     _check_work_area(work, resume, force)
     fields = arch_fields(arch)
