@@ -244,6 +244,61 @@ def test_ray_gives_the_same_results(whole, tmp_path):
     _same_output(whole, _run(tmp_path, "ray", shard_size=32, engine="ray", workers=2))
 
 
+def _packed_default():
+    """The model's own test corpus and gold in their compact forms (word numbers, link arrays)."""
+    from attnprobe.alignment.types import LinkTable
+    from attnprobe.data.packed import PackedCorpus
+    from attnprobe.data.toy import split_corpus
+
+    corpus, gold = split_corpus("enfr", "test")
+    return PackedCorpus.pack(corpus.src, corpus.tgt, corpus.name), LinkTable.from_alignments(gold)
+
+
+@pytest.mark.slow
+def test_a_packed_corpus_and_a_link_table_give_the_same_results(whole, tmp_path):
+    corpus, gold = _packed_default()
+    _same_output(
+        whole, _run(tmp_path, "packed", shard_size=32, workers=2, corpus=corpus, gold=gold)
+    )
+
+
+def test_the_driver_holds_the_sentences_of_one_shard_at_a_time(tmp_path, monkeypatch):
+    """Shards get their sentences from the caller's corpus as they start: the driver makes
+    no copy of the corpus (every sentence it decodes is gone once its shard is done)."""
+    import weakref
+
+    from attnprobe.data.packed import PackedSide
+    from attnprobe.pipeline.scale import engines
+
+    class Sentence(list):  # a list that can be watched (a weak reference, by identity)
+        __hash__ = object.__hash__
+
+    alive: weakref.WeakSet = weakref.WeakSet()
+
+    def decode(self, k):
+        out = Sentence(PackedSide.__getitem__(self, k))
+        alive.add(out)
+        return out
+
+    class Watched(PackedSide):
+        __getitem__ = decode
+
+    corpus, gold = _packed_default()
+    corpus.src = Watched(corpus.words, corpus.src.ids, corpus.src.offsets)
+    corpus.tgt = Watched(corpus.words, corpus.tgt.ids, corpus.tgt.offsets)
+    seen = []
+    run_shard = engines.run_shard
+
+    def counted(model, task, *args, **kw):
+        seen.append((len(alive), len(task.src)))
+        return run_shard(model, task, *args, **kw)
+
+    monkeypatch.setattr(engines, "run_shard", counted)
+    _run(tmp_path, "held", shard_size=16, corpus=corpus, gold=gold, analyses=["alignment"])
+    assert len(seen) >= 5
+    assert all(held == 2 * size for held, size in seen)  # this shard's sources and targets
+
+
 def _shards(limit=90, batch_size=16, shard_size=32) -> int:
     from attnprobe.data.toy import split_corpus
 

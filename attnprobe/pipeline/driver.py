@@ -20,6 +20,7 @@ import numpy as np
 from attnprobe.alignment import Alignment
 from attnprobe.alignment.subwords import POOLING
 from attnprobe.data import ParallelCorpus
+from attnprobe.data.packed import select
 from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.models.interface import CapabilityError
 from attnprobe.pipeline.alignment import primary_site
@@ -129,25 +130,52 @@ def check_attribution(methods) -> tuple[str, ...]:
     return methods
 
 
-def _check_gold(corpus: ParallelCorpus, gold) -> list[Alignment] | None:
+def _check_gold(corpus, gold):
+    """``gold`` checked against ``corpus``: one alignment per pair, links inside their pair.
+
+    A :class:`~attnprobe.alignment.types.LinkTable` (the compact form of a large
+    corpus's gold) is checked on its arrays and kept as it is.
+    """
+    from attnprobe.alignment.types import LinkTable
+
     if gold is None:
         return None
-    gold = list(gold)
+    if not isinstance(gold, LinkTable | Sequence):
+        gold = list(gold)
     if len(gold) != len(corpus):
         raise InputError(
             f"{len(gold)} gold alignments for {len(corpus)} sentence pairs",
             fix="give a gold file with one line per sentence pair of the corpus",
         )
-    for k, a in enumerate(gold):
-        n, m = len(corpus.src[k]), len(corpus.tgt[k])
-        for i, j in a.possible:
-            if i >= n or j >= m:
-                raise InputError(
-                    f"gold link {i}-{j} points outside sentence pair {k + 1} ({n}x{m} words)",
-                    line=k + 1,
-                    fix="check the gold's index base (--gold-one-based) and direction "
-                    "(--reverse-gold), and that it belongs to this corpus",
-                )
+    n_words = np.asarray(corpus.lengths, dtype=np.int64)
+    m_words = np.fromiter((len(t) for t in corpus.tgt), np.int64, len(corpus))
+    if isinstance(gold, LinkTable):
+        sentence = np.repeat(np.arange(len(gold)), np.diff(gold.offsets))
+        bad = np.flatnonzero((gold.src >= n_words[sentence]) | (gold.tgt >= m_words[sentence]))
+        found = (
+            None
+            if not len(bad)
+            else (int(sentence[bad[0]]), int(gold.src[bad[0]]), int(gold.tgt[bad[0]]))
+        )
+    else:
+        found = next(
+            (
+                (k, i, j)
+                for k, a in enumerate(gold)
+                for i, j in a.possible
+                if i >= n_words[k] or j >= m_words[k]
+            ),
+            None,
+        )
+    if found is not None:
+        k, i, j = found
+        raise InputError(
+            f"gold link {i}-{j} points outside sentence pair {k + 1} "
+            f"({n_words[k]}x{m_words[k]} words)",
+            line=k + 1,
+            fix="check the gold's index base (--gold-one-based) and direction "
+            "(--reverse-gold), and that it belongs to this corpus",
+        )
     return gold
 
 
@@ -222,15 +250,15 @@ def _engine(engine: str, workers: int, model, model_ref, threads, trust, address
     return RayEngine(model_ref, workers, threads or 1, trust, address)
 
 
-def _tasks(shards, data, gold, keep):
-    """The :class:`ShardTask` of each shard, made one at a time."""
+def _tasks(shards, data, gold, keep: np.ndarray):
+    """The :class:`ShardTask` of each shard, made one at a time (a shard's sentences only)."""
     from attnprobe.pipeline.scale.shards import ShardTask
 
     for shard in shards:
         pos = shard.positions
         yield ShardTask(
             shard,
-            [keep[p] for p in pos],
+            keep[pos].tolist(),
             [data.src[p] for p in pos],
             [data.tgt[p] for p in pos],
             None if gold is None else [gold[p] for p in pos],
@@ -449,22 +477,22 @@ def analyze(
                 f"reference alignments {name!r}: {len(links)} for {total} sentence pairs",
                 fix="give one alignment per sentence pair, in the corpus's order",
             )
-    if limit is not None and limit < total:
-        corpus = ParallelCorpus(corpus.src[:limit], corpus.tgt[:limit], corpus.name)
-        gold = None if gold is None else gold[:limit]
+    if limit is not None and limit < total:  # views: the sentences are read when needed
+        corpus = select(corpus, range(limit))
+        gold = None if gold is None else select(gold, range(limit))
 
     warnings_ = []
     too_long = _too_long(model, corpus)
-    keep = [k for k in range(len(corpus)) if k not in too_long]
+    keep = np.array([k for k in range(len(corpus)) if k not in too_long], dtype=np.int64)
     if too_long:
         warnings_.append(
             f"{len(too_long)} sentence pairs are longer than this model can score (at most "
             f"{model.max_source_length} source positions); they are listed and left out"
         )
-    if not keep:
+    if not len(keep):
         raise InputError("no sentence pair left to analyse", fix="give shorter sentences")
-    data = ParallelCorpus([corpus.src[k] for k in keep], [corpus.tgt[k] for k in keep], corpus.name)
-    gold_kept = None if gold is None else [gold[k] for k in keep]
+    data = select(corpus, keep, whole=len(corpus))
+    gold_kept = None if gold is None else select(gold, keep, whole=len(corpus))
     n = len(data)
 
     site_keys = cross_sites(model)
@@ -572,7 +600,8 @@ def analyze(
         from attnprobe.pipeline.comparison import reference_scores
 
         alignment["references"] = reference_scores(
-            gold_kept, {name: [links[k] for k in keep] for name, links in references.items()}
+            gold_kept,
+            {name: [links[k] for k in keep.tolist()] for name, links in references.items()},
         )
     primary = {"site": run_sites[0] if run_sites else None, "method": methods[0], "offset": 0}
     if alignment:
