@@ -141,6 +141,21 @@ def test_shards_hold_whole_length_sorted_batches_with_stable_ids():
     assert [s.batches for s in plan_shards(lengths, 2, None, "key")] == [
         ((1, 6), (3, 4), (2, 0), (5,))
     ]
+    # the last two shards of a run in pieces of whole batches. Lengths 1..14, batches of
+    # one, shard size 5: at most 5 sentences and 5 x 105 / 14 = 37.5 words a shard, so
+    # (1..5) 5 sentences, (6..9) 30 words (+10: 40), (10..12) 33 (+13: 46), (13, 14) 27;
+    # the last two are cut into single batches (at most 4 pieces each)
+    shards = plan_shards(list(range(1, 15)), 1, 5, "key")
+    assert [[p + 1 for p in s.positions] for s in shards] == [
+        [1, 2, 3, 4, 5],
+        [6, 7, 8, 9],
+        [10],
+        [11],
+        [12],
+        [13],
+        [14],
+    ]
+    lengths = [5, 1, 4, 2, 3, 6, 1]
     # shard size 3: 9.43 words, and (1, 6) + (3, 4) would be 4 sentences (7 words only)
     assert [s.batches for s in plan_shards(lengths, 2, 3, "key")] == [
         ((1, 6),),
@@ -260,6 +275,32 @@ def test_a_packed_corpus_and_a_link_table_give_the_same_results(whole, tmp_path)
     _same_output(
         whole, _run(tmp_path, "packed", shard_size=32, workers=2, corpus=corpus, gold=gold)
     )
+
+
+def test_a_link_table_hashes_and_splits_like_its_alignments():
+    from attnprobe.alignment.types import LinkTable
+    from attnprobe.data.packed import select
+    from attnprobe.pipeline.driver import _gold_hash, _gold_part
+
+    gold = [
+        Alignment.from_links([(2, 1), (0, 0)], [(1, 1), (0, 2)]),
+        Alignment.from_links([]),
+        Alignment.from_links([], [(3, 0)]),
+        Alignment.from_links([(1, 0), (0, 1)]),
+    ]
+    table = LinkTable.from_alignments(gold)
+    flipped = LinkTable.from_alignments(
+        [
+            Alignment.from_links([(j, i) for i, j in a.sure], [(j, i) for i, j in a.possible])
+            for a in gold
+        ]
+    ).reversed()
+    assert _gold_hash(gold) == _gold_hash(table) == _gold_hash(flipped)
+    assert _gold_hash(select(gold, [3, 0])) == _gold_hash(select(table, [3, 0]))
+    assert _gold_hash(gold[1:]) != _gold_hash(gold[:3])
+    part = _gold_part(select(table, [3, 0, 2]), [0, 2])  # a shard's gold: rows 3 and 2
+    assert len(part) == 2 and part[0].sure == gold[3].sure and part[1] == gold[2]
+    assert part[1].possible == {(3, 0)} and not part[1].sure
 
 
 def test_the_driver_holds_the_sentences_of_one_shard_at_a_time(tmp_path, monkeypatch):

@@ -148,7 +148,7 @@ def _check_gold(corpus, gold):
             fix="give a gold file with one line per sentence pair of the corpus",
         )
     n_words = np.asarray(corpus.lengths, dtype=np.int64)
-    m_words = np.fromiter((len(t) for t in corpus.tgt), np.int64, len(corpus))
+    m_words = _target_lengths(corpus)
     if isinstance(gold, LinkTable):
         sentence = np.repeat(np.arange(len(gold)), np.diff(gold.offsets))
         bad = np.flatnonzero((gold.src >= n_words[sentence]) | (gold.tgt >= m_words[sentence]))
@@ -177,6 +177,18 @@ def _check_gold(corpus, gold):
             "(--reverse-gold), and that it belongs to this corpus",
         )
     return gold
+
+
+def _target_lengths(corpus) -> np.ndarray:
+    """Target words per pair (from the offsets of a packed corpus, without decoding it)."""
+    from attnprobe.data.packed import PackedSide, Picked
+
+    side = corpus.tgt
+    if isinstance(side, PackedSide):
+        return np.diff(side.offsets)
+    if isinstance(side, Picked) and isinstance(side.seq, PackedSide):
+        return np.diff(side.seq.offsets)[side.positions]
+    return np.fromiter((len(t) for t in side), np.int64, len(side))
 
 
 def _too_long(model, corpus: ParallelCorpus) -> dict[int, str]:
@@ -221,9 +233,62 @@ def _gold_hash(gold) -> str | None:
     if gold is None:
         return None
     h = hashlib.sha256()
-    for a in gold:
-        h.update((repr(sorted(a.sure)) + repr(sorted(a.possible_only)) + "\n").encode())
+    table, positions = _table_of(gold)
+    if table is None:
+        for a in gold:
+            h.update((repr(sorted(a.sure)) + repr(sorted(a.possible_only)) + "\n").encode())
+        return h.hexdigest()
+    # the same text from the table's arrays: each sentence's sure links, then its
+    # possible-only ones, in sorted order, as Python writes a list of pairs
+    sure = table.sure
+    order = np.lexsort(
+        (table.tgt, table.src, ~sure, np.repeat(np.arange(len(table)), np.diff(table.offsets)))
+    )
+    links = [
+        f"({i}, {j})"
+        for i, j in zip(table.src[order].tolist(), table.tgt[order].tolist(), strict=True)
+    ]
+    offsets, sure_end = table.offsets.tolist(), table.sure_end.tolist()
+    for s in positions.tolist():
+        a, m, b = offsets[s], sure_end[s], offsets[s + 1]
+        h.update(("[" + ", ".join(links[a:m]) + "][" + ", ".join(links[m:b]) + "]\n").encode())
     return h.hexdigest()
+
+
+def _table_of(gold):
+    """``gold`` as (LinkTable, its rows) when it is one or a view of one; else (None, None)."""
+    from attnprobe.alignment.types import LinkTable
+    from attnprobe.data.packed import Picked
+
+    if isinstance(gold, LinkTable):
+        return gold, np.arange(len(gold))
+    if isinstance(gold, Picked):
+        table, positions = _table_of(gold.seq)
+        if table is not None:
+            return table, positions[gold.positions]
+    return None, None
+
+
+def _gold_part(gold, positions: list[int]):
+    """The gold of ``positions``: a small LinkTable when ``gold`` is one (the worker makes
+    the Alignments from its arrays), else the Alignments."""
+    from attnprobe.alignment.types import LinkTable
+
+    table, where = _table_of(gold)
+    if table is None:
+        return [gold[p] for p in positions]
+    rows = where[positions]
+    counts = table.offsets[rows + 1] - table.offsets[rows]
+    links = np.concatenate([np.arange(table.offsets[r], table.offsets[r + 1]) for r in rows])
+    return LinkTable.from_links(
+        np.repeat(np.arange(len(rows)), counts),
+        table.src[links],
+        table.tgt[links],
+        table.sure[links],
+        n_sentences=len(rows),
+        src_len=None if table.src_len is None else table.src_len[rows],
+        tgt_len=None if table.tgt_len is None else table.tgt_len[rows],
+    )
 
 
 def _engine(engine: str, workers: int, model, model_ref, threads, trust, address):
@@ -261,7 +326,7 @@ def _tasks(shards, data, gold, keep: np.ndarray):
             keep[pos].tolist(),
             [data.src[p] for p in pos],
             [data.tgt[p] for p in pos],
-            None if gold is None else [gold[p] for p in pos],
+            None if gold is None else _gold_part(gold, pos),
         )
 
 
@@ -502,7 +567,7 @@ def analyze(
         run_sites, chosen_on = primary_site(
             model, data, gold_kept, site_keys, methods[0], OFFSETS, batch_size
         )
-    src_tok, tgt_tok = sum(data.lengths), sum(len(t) for t in data.tgt)
+    src_tok, tgt_tok = sum(data.lengths), int(_target_lengths(data).sum())
     for w in warnings_:
         log.warning(w)
 
