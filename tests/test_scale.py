@@ -270,6 +270,16 @@ def _packed_default():
 
 
 @pytest.mark.slow
+def test_packed_gold_gives_the_same_results(whole, tmp_path):
+    from attnprobe.data.packed import PackedGold
+
+    corpus, gold = _packed_default()
+    _same_output(
+        whole, _run(tmp_path, "packed-gold", shard_size=32, corpus=corpus, gold=PackedGold.of(gold))
+    )
+
+
+@pytest.mark.slow
 def test_a_packed_corpus_and_a_link_table_give_the_same_results(whole, tmp_path):
     corpus, gold = _packed_default()
     _same_output(
@@ -279,7 +289,7 @@ def test_a_packed_corpus_and_a_link_table_give_the_same_results(whole, tmp_path)
 
 def test_a_link_table_hashes_and_splits_like_its_alignments():
     from attnprobe.alignment.types import LinkTable
-    from attnprobe.data.packed import select
+    from attnprobe.data.packed import PackedGold, select
     from attnprobe.pipeline.driver import _gold_hash, _gold_part
 
     gold = [
@@ -298,9 +308,13 @@ def test_a_link_table_hashes_and_splits_like_its_alignments():
     assert _gold_hash(gold) == _gold_hash(table) == _gold_hash(flipped)
     assert _gold_hash(select(gold, [3, 0])) == _gold_hash(select(table, [3, 0]))
     assert _gold_hash(gold[1:]) != _gold_hash(gold[:3])
-    part = _gold_part(select(table, [3, 0, 2]), [0, 2])  # a shard's gold: rows 3 and 2
-    assert len(part) == 2 and part[0].sure == gold[3].sure and part[1] == gold[2]
-    assert part[1].possible == {(3, 0)} and not part[1].sure
+    packed = PackedGold.of(table)
+    assert _gold_hash(packed) == _gold_hash(gold)
+    assert [(a.sure, a.possible) for a in packed] == [(a.sure, a.possible) for a in gold]
+    for whole in (table, packed):
+        part = _gold_part(select(whole, [3, 0, 2]), [0, 2])  # a shard's gold: rows 3 and 2
+        assert len(part) == 2 and part[0].sure == gold[3].sure == part[0].possible
+        assert part[1].possible == {(3, 0)} and not part[1].sure
 
 
 def test_the_driver_holds_the_sentences_of_one_shard_at_a_time(tmp_path, monkeypatch):

@@ -140,7 +140,7 @@ def _check_gold(corpus, gold):
 
     if gold is None:
         return None
-    if not isinstance(gold, LinkTable | Sequence):
+    if not isinstance(gold, LinkTable | Sequence):  # a PackedGold is a Sequence
         gold = list(gold)
     if len(gold) != len(corpus):
         raise InputError(
@@ -149,7 +149,7 @@ def _check_gold(corpus, gold):
         )
     n_words = np.asarray(corpus.lengths, dtype=np.int64)
     m_words = _target_lengths(corpus)
-    if isinstance(gold, LinkTable):
+    if _table_of(gold)[0] is gold:  # a LinkTable or a PackedGold: on its arrays
         sentence = np.repeat(np.arange(len(gold)), np.diff(gold.offsets))
         bad = np.flatnonzero((gold.src >= n_words[sentence]) | (gold.tgt >= m_words[sentence]))
         found = (
@@ -256,11 +256,12 @@ def _gold_hash(gold) -> str | None:
 
 
 def _table_of(gold):
-    """``gold`` as (LinkTable, its rows) when it is one or a view of one; else (None, None)."""
+    """``gold`` as (links in arrays, its rows) when it is a LinkTable or a PackedGold, or a
+    view of one; else (None, None)."""
     from attnprobe.alignment.types import LinkTable
-    from attnprobe.data.packed import Picked
+    from attnprobe.data.packed import PackedGold, Picked
 
-    if isinstance(gold, LinkTable):
+    if isinstance(gold, LinkTable | PackedGold):
         return gold, np.arange(len(gold))
     if isinstance(gold, Picked):
         table, positions = _table_of(gold.seq)
@@ -270,25 +271,16 @@ def _table_of(gold):
 
 
 def _gold_part(gold, positions: list[int]):
-    """The gold of ``positions``: a small LinkTable when ``gold`` is one (the worker makes
-    the Alignments from its arrays), else the Alignments."""
-    from attnprobe.alignment.types import LinkTable
+    """The gold of ``positions``: packed when ``gold`` is in arrays (a few bytes a link: the
+    worker makes the Alignments), else the Alignments."""
+    from attnprobe.data.packed import PackedGold
 
     table, where = _table_of(gold)
     if table is None:
         return [gold[p] for p in positions]
-    rows = where[positions]
-    counts = table.offsets[rows + 1] - table.offsets[rows]
-    links = np.concatenate([np.arange(table.offsets[r], table.offsets[r + 1]) for r in rows])
-    return LinkTable.from_links(
-        np.repeat(np.arange(len(rows)), counts),
-        table.src[links],
-        table.tgt[links],
-        table.sure[links],
-        n_sentences=len(rows),
-        src_len=None if table.src_len is None else table.src_len[rows],
-        tgt_len=None if table.tgt_len is None else table.tgt_len[rows],
-    )
+    if not isinstance(table, PackedGold):
+        table = PackedGold(table.offsets, table.sure_end, table.src, table.tgt)
+    return table.take(where[positions])
 
 
 def _engine(engine: str, workers: int, model, model_ref, threads, trust, address):
