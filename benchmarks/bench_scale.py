@@ -11,7 +11,7 @@ toy En->Fr training pairs (``attnprobe toy enfr --splits train`` makes 40,000):
 
 The pairs are written to files (source, target, Pharaoh gold) that each run
 reads into a :class:`~attnprobe.data.packed.PackedCorpus` and a
-:class:`~attnprobe.alignment.types.LinkTable`, as ``attnprobe analyze`` does
+:class:`~attnprobe.data.packed.PackedGold` (through a LinkTable), the compact forms
 (``--objects``: Python lists and Alignments made in the run's process instead).
 Every run is its own process (peak RSS: ``VmHWM`` of the driver, and of each
 local worker read while it runs; Ray's actors are not measured), writes an
@@ -53,9 +53,11 @@ if data.endswith(".objects"):  # the corpus and gold as Python objects (lists, A
     del ex
 else:  # read from files into their compact forms, as the command does
     from attnprobe.alignment import read_link_table
-    from attnprobe.data.packed import PackedCorpus
+    from attnprobe.data.packed import PackedCorpus, PackedGold
     corpus = PackedCorpus.read(data + ".src", data + ".tgt", name="enfr train")
-    gold = read_link_table(data + ".gold", lengths=list(zip(corpus.lengths, corpus.tgt.lengths)))
+    lengths = list(zip(corpus.lengths, corpus.tgt.lengths))
+    gold = PackedGold.of(read_link_table(data + ".gold", lengths=lengths))
+    del lengths
 import ctypes, gc
 gc.collect()
 ctypes.CDLL("libc.so.6").malloc_trim(0)  # the generator's freed memory back to the system:

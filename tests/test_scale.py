@@ -377,6 +377,21 @@ def test_a_shard_that_always_fails_is_reported_and_the_rerun_resumes(whole, tmp_
     assert not work_area_of(out).exists()
 
 
+def test_workers_started_early_are_stopped_when_the_input_is_bad():
+    import multiprocessing
+
+    from attnprobe.alignment import Alignment
+    from attnprobe.data import ParallelCorpus
+    from attnprobe.errors import InputError
+    from attnprobe.pipeline.driver import analyze
+
+    corpus = ParallelCorpus([["a", "b"]], [["x"]])
+    gold = [Alignment.from_links([(0, 3)])]  # outside the 2x1 pair: found after the start
+    with pytest.raises(InputError, match="gold link 0-3 points outside sentence pair 1"):
+        analyze(MODEL, corpus, gold, workers=2, progress=False)
+    assert multiprocessing.active_children() == []
+
+
 def test_a_shard_that_fails_once_is_retried(whole, tmp_path):
     _same_output(whole, _run(tmp_path, "retried", shard_size=32, faults={0: 1}))
 

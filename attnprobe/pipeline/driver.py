@@ -283,8 +283,9 @@ def _gold_part(gold, positions: list[int]):
     return table.take(where[positions])
 
 
-def _engine(engine: str, workers: int, model, model_ref, threads, trust, address):
-    """The engine object for ``engine`` (in-process, local workers, Ray), checked."""
+def _engine(engine: str, workers: int, model_ref, threads, trust, address):
+    """The engine object for ``engine`` (in-process, local workers, Ray), checked (the
+    in-process engine's model is set when it is loaded)."""
     from attnprobe.pipeline.scale.engines import InProcessEngine, LocalEngine
 
     if engine not in ENGINES:
@@ -294,7 +295,7 @@ def _engine(engine: str, workers: int, model, model_ref, threads, trust, address
     if engine == "inprocess" and workers > 1:
         engine = "local"
     if engine == "inprocess":
-        return InProcessEngine(model)
+        return InProcessEngine(None)
     if model_ref is None:
         raise InputError(
             f"the {engine} engine loads the model in each worker from its file",
@@ -493,13 +494,8 @@ def analyze(
     ...
     attnprobe.errors.UnknownNameError: unknown analysis 'alignmnet'; did you mean 'alignment'? ...
     """
-    import torch
-
     import attnprobe
     from attnprobe.analyses.extraction import EXTRACTORS
-    from attnprobe.models.interface import check_model
-    from attnprobe.models.registry import load
-    from attnprobe.runs.forward import cross_sites, eval_mode, torch_threads
 
     names = check_analyses(analyses)
     methods = tuple(methods)
@@ -518,121 +514,138 @@ def analyze(
     model_ref = None if model_ref is None else os.fspath(model_ref)
     if isinstance(model, str | os.PathLike):
         model_ref = os.fspath(model)
-        model = load(model, trust=trust)
-    check_model(model)
-    runner_engine = _engine(engine, workers, model, model_ref, threads, trust, address)
-    if corpus is None:
-        if gold is not None:
-            raise InputError("gold alignments without a corpus", fix="give the corpus too")
-        corpus, gold = default_corpus(model)
-    gold = _check_gold(corpus, gold)
-    total = len(corpus)
-    references = dict(references or {})
-    if references and gold is None:
-        raise InputError("reference alignments need gold alignments to be scored against")
-    for name, links in references.items():
-        if len(links) != total:
-            raise InputError(
-                f"reference alignments {name!r}: {len(links)} for {total} sentence pairs",
-                fix="give one alignment per sentence pair, in the corpus's order",
+    runner_engine = _engine(engine, workers, model_ref, threads, trust, address)
+    # local workers start now: they load the model while this process loads it and reads
+    # the corpus
+    getattr(runner_engine, "start", lambda: None)()
+    try:
+        import torch
+
+        from attnprobe.models.interface import check_model
+        from attnprobe.models.registry import load
+        from attnprobe.runs.forward import cross_sites, eval_mode, torch_threads
+
+        if isinstance(model, str | os.PathLike):
+            model = load(model, trust=trust)
+        check_model(model)
+        if runner_engine.name == "in-process":
+            runner_engine.model = model
+        if corpus is None:
+            if gold is not None:
+                raise InputError("gold alignments without a corpus", fix="give the corpus too")
+            corpus, gold = default_corpus(model)
+        gold = _check_gold(corpus, gold)
+        total = len(corpus)
+        references = dict(references or {})
+        if references and gold is None:
+            raise InputError("reference alignments need gold alignments to be scored against")
+        for name, links in references.items():
+            if len(links) != total:
+                raise InputError(
+                    f"reference alignments {name!r}: {len(links)} for {total} sentence pairs",
+                    fix="give one alignment per sentence pair, in the corpus's order",
+                )
+        if limit is not None and limit < total:  # views: the sentences are read when needed
+            corpus = select(corpus, range(limit))
+            gold = None if gold is None else select(gold, range(limit))
+
+        warnings_ = []
+        too_long = _too_long(model, corpus)
+        keep = np.array([k for k in range(len(corpus)) if k not in too_long], dtype=np.int64)
+        if too_long:
+            warnings_.append(
+                f"{len(too_long)} sentence pairs are longer than this model can score (at most "
+                f"{model.max_source_length} source positions); they are listed and left out"
             )
-    if limit is not None and limit < total:  # views: the sentences are read when needed
-        corpus = select(corpus, range(limit))
-        gold = None if gold is None else select(gold, range(limit))
+        if not len(keep):
+            raise InputError("no sentence pair left to analyse", fix="give shorter sentences")
+        data = select(corpus, keep, whole=len(corpus))
+        gold_kept = None if gold is None else select(gold, keep, whole=len(corpus))
+        n = len(data)
 
-    warnings_ = []
-    too_long = _too_long(model, corpus)
-    keep = np.array([k for k in range(len(corpus)) if k not in too_long], dtype=np.int64)
-    if too_long:
-        warnings_.append(
-            f"{len(too_long)} sentence pairs are longer than this model can score (at most "
-            f"{model.max_source_length} source positions); they are listed and left out"
+        site_keys = cross_sites(model)
+        steps = tuple(name for name in names if not (name == "alignment" and not site_keys))
+        # several sites (a Transformer's layers): the primary one is chosen on dev sentences
+        with torch_threads(threads):
+            run_sites, chosen_on = primary_site(
+                model, data, gold_kept, site_keys, methods[0], OFFSETS, batch_size
+            )
+        src_tok, tgt_tok = sum(data.lengths), int(_target_lengths(data).sum())
+        for w in warnings_:
+            log.warning(w)
+
+        from attnprobe.pipeline.scale.shards import RunOptions, plan_shards, run_key
+        from attnprobe.pipeline.scale.stats import merge_all
+        from attnprobe.pipeline.scale.work_area import MemoryStore, WorkArea, work_area_of
+
+        options = RunOptions(
+            analyses=steps,
+            methods=methods,
+            offsets=OFFSETS,
+            attribution=attribution if "attribution" in names else (),
+            seed=seed,
+            batch_size=batch_size,
+            sites=run_sites,
+            sentences=n,
+            picks={
+                name: ANALYSES[name].sample(data.lengths)
+                for name in steps
+                if hasattr(ANALYSES[name], "sample")
+            },
+            faults=dict(faults or {}),
+            lines=out is not None,  # records go to the work area's files: JSON from the start
         )
-    if not len(keep):
-        raise InputError("no sentence pair left to analyse", fix="give shorter sentences")
-    data = select(corpus, keep, whole=len(corpus))
-    gold_kept = None if gold is None else select(gold, keep, whole=len(corpus))
-    n = len(data)
-
-    site_keys = cross_sites(model)
-    steps = tuple(name for name in names if not (name == "alignment" and not site_keys))
-    # several sites (a Transformer's layers): the primary one is chosen on dev sentences
-    with torch_threads(threads):
-        run_sites, chosen_on = primary_site(
-            model, data, gold_kept, site_keys, methods[0], OFFSETS, batch_size
+        signature_options = {
+            "analyses": list(names),
+            "methods": list(methods),
+            "attribution": list(attribution) if "attribution" in names else [],
+            "offsets": list(OFFSETS),
+            "limit": limit,
+            "batch_size": batch_size,
+        }
+        corpus_sha = _corpus_hash(corpus)
+        if out is not None and shard_size is None:
+            shard_size = SHARD_SIZE
+        key = run_key(
+            corpus=corpus_sha,
+            gold=_gold_hash(gold_kept),
+            model=model.card().get("sha256"),
+            options=signature_options,
+            seed=seed,
+            shard_size=shard_size,
+            attnprobe=attnprobe.__version__,
         )
-    src_tok, tgt_tok = sum(data.lengths), int(_target_lengths(data).sum())
-    for w in warnings_:
-        log.warning(w)
+        shards = plan_shards(data.lengths, batch_size, shard_size, key, _target_lengths(data))
+        if out is not None:
+            from attnprobe.fileio import check_output
 
-    from attnprobe.pipeline.scale.shards import RunOptions, plan_shards, run_key
-    from attnprobe.pipeline.scale.stats import merge_all
-    from attnprobe.pipeline.scale.work_area import MemoryStore, WorkArea, work_area_of
-
-    options = RunOptions(
-        analyses=steps,
-        methods=methods,
-        offsets=OFFSETS,
-        attribution=attribution if "attribution" in names else (),
-        seed=seed,
-        batch_size=batch_size,
-        sites=run_sites,
-        sentences=n,
-        picks={
-            name: ANALYSES[name].sample(data.lengths)
-            for name in steps
-            if hasattr(ANALYSES[name], "sample")
-        },
-        faults=dict(faults or {}),
-        lines=out is not None,  # records go to the work area's files: JSON from the start
-    )
-    signature_options = {
-        "analyses": list(names),
-        "methods": list(methods),
-        "attribution": list(attribution) if "attribution" in names else [],
-        "offsets": list(OFFSETS),
-        "limit": limit,
-        "batch_size": batch_size,
-    }
-    corpus_sha = _corpus_hash(corpus)
-    if out is not None and shard_size is None:
-        shard_size = SHARD_SIZE
-    key = run_key(
-        corpus=corpus_sha,
-        gold=_gold_hash(gold_kept),
-        model=model.card().get("sha256"),
-        options=signature_options,
-        seed=seed,
-        shard_size=shard_size,
-        attnprobe=attnprobe.__version__,
-    )
-    shards = plan_shards(data.lengths, batch_size, shard_size, key, _target_lengths(data))
-    if out is not None:
-        from attnprobe.fileio import check_output
-
-        out = check_output(out, force)
-        store = WorkArea(work_area_of(out), key)
-    else:
-        store = MemoryStore()
-    done = store.open(shards)
-    if done:
-        log.warning(
-            "resuming: %d of %d shards are already done in %s",
-            len(done),
+            out = check_output(out, force)
+            store = WorkArea(work_area_of(out), key)
+        else:
+            store = MemoryStore()
+        done = store.open(shards)
+        if done:
+            log.warning(
+                "resuming: %d of %d shards are already done in %s",
+                len(done),
+                len(shards),
+                getattr(store, "root", "memory"),
+            )
+        log.info(
+            "analyze: %d sentence pairs in %d shards, steps %s, engine %s",
+            n,
             len(shards),
-            getattr(store, "root", "memory"),
+            ", ".join(names),
+            runner_engine.name,
         )
-    log.info(
-        "analyze: %d sentence pairs in %d shards, steps %s, engine %s",
-        n,
-        len(shards),
-        ", ".join(names),
-        runner_engine.name,
-    )
-    todo = [s for s in shards if s.number not in done]
-    tasks = _tasks(todo, data, gold_kept, keep)
+        todo = [s for s in shards if s.number not in done]
+        tasks = _tasks(todo, data, gold_kept, keep)
+        with torch_threads(threads), eval_mode(model):
+            _run_shards(runner_engine, store, shards, done, tasks, options, progress)
+    except BaseException:
+        getattr(runner_engine, "stop", lambda: None)()
+        raise
     with torch_threads(threads), eval_mode(model):
-        _run_shards(runner_engine, store, shards, done, tasks, options, progress)
         ctx = AnalysisContext(
             model,
             data,
