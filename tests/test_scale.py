@@ -287,9 +287,12 @@ def test_a_packed_corpus_and_a_link_table_give_the_same_results(whole, tmp_path)
     )
 
 
-def test_a_link_table_hashes_and_splits_like_its_alignments():
+def test_a_link_table_hashes_and_splits_like_its_alignments(monkeypatch):
     from attnprobe.alignment.types import LinkTable
+    from attnprobe.data import ParallelCorpus
     from attnprobe.data.packed import PackedGold, select
+    from attnprobe.errors import InputError
+    from attnprobe.pipeline import driver
     from attnprobe.pipeline.driver import _gold_hash, _gold_part
 
     gold = [
@@ -310,6 +313,18 @@ def test_a_link_table_hashes_and_splits_like_its_alignments():
     assert _gold_hash(gold[1:]) != _gold_hash(gold[:3])
     packed = PackedGold.of(table)
     assert _gold_hash(packed) == _gold_hash(gold)
+    monkeypatch.setattr(driver, "_BLOCK", 3)  # in blocks of 3 sentences: the same
+    assert _gold_hash(packed) == _gold_hash(table) == _gold_hash(gold)
+    assert _gold_hash(select(packed, [3, 0])) == _gold_hash(select(gold, [3, 0]))
+
+    def pairs(src_lengths, tgt_lengths):
+        return ParallelCorpus([["a"] * n for n in src_lengths], [["x"] * n for n in tgt_lengths])
+
+    assert driver._check_gold(pairs([3, 1, 4, 2], [3, 1, 1, 2]), packed) is packed
+    with pytest.raises(InputError, match=r"gold link 3-0 points outside sentence pair 3 \(3x1"):
+        driver._check_gold(pairs([3, 1, 3, 2], [3, 1, 1, 2]), packed)
+    with pytest.raises(InputError, match=r"gold link 1-0 points outside sentence pair 4 \(1x2"):
+        driver._check_gold(pairs([3, 1, 4, 1], [3, 1, 1, 2]), packed)  # in the second block
     assert [(a.sure, a.possible) for a in packed] == [(a.sure, a.possible) for a in gold]
     for whole in (table, packed):
         part = _gold_part(select(whole, [3, 0, 2]), [0, 2])  # a shard's gold: rows 3 and 2

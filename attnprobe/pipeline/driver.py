@@ -149,14 +149,15 @@ def _check_gold(corpus, gold):
         )
     n_words = np.asarray(corpus.lengths, dtype=np.int64)
     m_words = _target_lengths(corpus)
-    if _table_of(gold)[0] is gold:  # a LinkTable or a PackedGold: on its arrays
-        sentence = np.repeat(np.arange(len(gold)), np.diff(gold.offsets))
-        bad = np.flatnonzero((gold.src >= n_words[sentence]) | (gold.tgt >= m_words[sentence]))
-        found = (
-            None
-            if not len(bad)
-            else (int(sentence[bad[0]]), int(gold.src[bad[0]]), int(gold.tgt[bad[0]]))
-        )
+    if _table_of(gold)[0] is gold:  # a LinkTable or a PackedGold: on its arrays, in blocks
+        found = None
+        for lo in range(0, len(gold), _BLOCK):
+            part = _packed(gold).take(np.arange(lo, min(lo + _BLOCK, len(gold))))
+            sentence = lo + np.repeat(np.arange(len(part)), np.diff(part.offsets))
+            bad = np.flatnonzero((part.src >= n_words[sentence]) | (part.tgt >= m_words[sentence]))
+            if len(bad):
+                found = (int(sentence[bad[0]]), int(part.src[bad[0]]), int(part.tgt[bad[0]]))
+                break
     else:
         found = next(
             (
@@ -239,20 +240,33 @@ def _gold_hash(gold) -> str | None:
             h.update((repr(sorted(a.sure)) + repr(sorted(a.possible_only)) + "\n").encode())
         return h.hexdigest()
     # the same text from the table's arrays: each sentence's sure links, then its
-    # possible-only ones, in sorted order, as Python writes a list of pairs
-    sure = table.sure
-    order = np.lexsort(
-        (table.tgt, table.src, ~sure, np.repeat(np.arange(len(table)), np.diff(table.offsets)))
-    )
-    links = [
-        f"({i}, {j})"
-        for i, j in zip(table.src[order].tolist(), table.tgt[order].tolist(), strict=True)
-    ]
-    offsets, sure_end = table.offsets.tolist(), table.sure_end.tolist()
-    for s in positions.tolist():
-        a, m, b = offsets[s], sure_end[s], offsets[s + 1]
-        h.update(("[" + ", ".join(links[a:m]) + "][" + ", ".join(links[m:b]) + "]\n").encode())
+    # possible-only ones, in sorted order, as Python writes a list of pairs; a block of
+    # sentences at a time (the text of every link at once would be large)
+    table = _packed(table)
+    for lo in range(0, len(positions), _BLOCK):
+        part = table.take(positions[lo : lo + _BLOCK])
+        sentence = np.repeat(np.arange(len(part)), np.diff(part.offsets))
+        order = np.lexsort((part.tgt, part.src, ~part.sure, sentence))
+        pairs = zip(part.src[order].tolist(), part.tgt[order].tolist(), strict=True)
+        links = [f"({i}, {j})" for i, j in pairs]
+        offsets, sure_end = part.offsets.tolist(), part.sure_end.tolist()
+        for k in range(len(part)):
+            a, m, b = offsets[k], sure_end[k], offsets[k + 1]
+            h.update(("[" + ", ".join(links[a:m]) + "][" + ", ".join(links[m:b]) + "]\n").encode())
     return h.hexdigest()
+
+
+#: sentences whose gold links the driver handles at once (hash, checks): bounded memory
+_BLOCK = 4096
+
+
+def _packed(table):
+    """A LinkTable's links as a PackedGold (the same arrays, not copied)."""
+    from attnprobe.data.packed import PackedGold
+
+    if isinstance(table, PackedGold):
+        return table
+    return PackedGold(table.offsets, table.sure_end, table.src, table.tgt)
 
 
 def _table_of(gold):
@@ -273,14 +287,10 @@ def _table_of(gold):
 def _gold_part(gold, positions: list[int]):
     """The gold of ``positions``: packed when ``gold`` is in arrays (a few bytes a link: the
     worker makes the Alignments), else the Alignments."""
-    from attnprobe.data.packed import PackedGold
-
     table, where = _table_of(gold)
     if table is None:
         return [gold[p] for p in positions]
-    if not isinstance(table, PackedGold):
-        table = PackedGold(table.offsets, table.sure_end, table.src, table.tgt)
-    return table.take(where[positions])
+    return _packed(table).take(where[positions])
 
 
 def _engine(engine: str, workers: int, model_ref, threads, trust, address):
