@@ -25,9 +25,9 @@ import queue
 import signal
 
 from attnprobe.errors import AttnprobeError
-from attnprobe.pipeline.scale.shards import RunOptions, ShardOutput, ShardTask, run_shard
+from attnprobe.pipeline.scale.shards import RunOptions, ShardTask, run_shard
 
-__all__ = ["RETRIES", "InProcessEngine", "LocalEngine", "release_memory"]
+__all__ = ["RETRIES", "InProcessEngine", "LocalEngine", "release_memory", "run_into"]
 
 log = logging.getLogger("attnprobe")
 
@@ -60,7 +60,7 @@ class InProcessEngine:
             attempt = 0
             while True:
                 try:
-                    out = run_shard(self.model, task, options, attempt, progress=progress)
+                    out = run_into(area, self.model, task, options, attempt, progress=progress)
                 except AttnprobeError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - retried, then reported by id
@@ -105,13 +105,24 @@ def _work(task: ShardTask, options: RunOptions, attempt: int, place=None):
 
         area = _WORKER["area"] = None if place is None else WorkArea(*place)
     try:
-        out = run_shard(_WORKER["model"], task, options, attempt, progress=q.put)
-        if area is None:
-            return out
-        area.put(out)  # written here: only the statistics travel back
-        return ShardOutput(out.number, out.id, None, out.stats)
+        return run_into(area, _WORKER["model"], task, options, attempt, progress=q.put)
     finally:
         release_memory()
+
+
+def run_into(area, model, task: ShardTask, options: RunOptions, attempt: int, progress=None):
+    """:func:`run_shard`, its records streamed into ``area`` (a WorkArea) as its batches
+    finish: only the statistics come back. Without an area, the records come back."""
+    if area is None:
+        return run_shard(model, task, options, attempt, progress=progress)
+    writer = area.writer(task.shard.number, task.shard.id)
+    try:
+        out = run_shard(model, task, options, attempt, progress=progress, sink=writer.write)
+    except BaseException:
+        writer.discard()
+        raise
+    writer.close(out.stats)
+    return out
 
 
 def release_memory() -> None:

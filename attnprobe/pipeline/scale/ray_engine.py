@@ -79,7 +79,7 @@ class _ShardActor:
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
-        from attnprobe.pipeline.scale.shards import ShardOutput, run_shard
+        from attnprobe.pipeline.scale.engines import run_into
 
         outs = []
         for blob in batch["task"]:
@@ -87,10 +87,8 @@ class _ShardActor:
             errors = []
             for attempt in range(1 + RETRIES):
                 try:
-                    done = run_shard(self.model, task, self.options, attempt)
-                    if self.area is not None:
-                        self.area.put(done)  # written here: only the statistics travel back
-                        done = ShardOutput(done.number, done.id, None, done.stats)
+                    # with the work area: written here, only the statistics travel back
+                    done = run_into(self.area, self.model, task, self.options, attempt)
                     out = ("done", done)
                     break
                 except AttnprobeError as exc:  # bad input: every shard would fail

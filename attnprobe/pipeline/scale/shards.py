@@ -238,10 +238,15 @@ def _line(rec: dict) -> str:
     return json.dumps(rec, separators=(",", ":"))
 
 
-def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, progress=None):
+def run_shard(
+    model, task: ShardTask, options: RunOptions, attempt: int = 0, progress=None, sink=None
+):
     """Run the analysis steps over one shard: the unit of work of every engine.
 
     ``progress`` (optional) is called with the sentences of each finished batch.
+    ``sink`` (optional) is called with each finished batch's records (JSON lines with
+    ``options.lines``), which the output then does not hold (``records`` is None): a
+    shard's memory is then that of a batch, whatever the shard's size.
     Returns a :class:`ShardOutput`; raises whatever the model or a step raises.
     """
     import torch
@@ -276,17 +281,17 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
             "unk_src_at": unk_src,  # positions of the words the model maps to <unk>
             "unk_tgt_at": unk_tgt,
             "gold": None
-            if golds is None
+            if gold is None
             else {
-                "sure": sorted(map(list, golds[k].sure)),
-                "possible": sorted(map(list, golds[k].possible_only)),
+                "sure": sorted(map(list, gold[positions[k]].sure)),
+                "possible": sorted(map(list, gold[positions[k]].possible_only)),
             },
         }
 
     records: list = []  # batch after batch: dicts, or their JSON lines (options.lines)
     unknown = [0, 0]
-    golds = None if task.gold is None else [task.gold[k] for k in range(len(task.gold))]
-    gold = None if golds is None else dict(zip(positions, golds, strict=True))
+    # the gold of the batch at hand (position -> Alignment), made as each batch starts
+    gold = None if task.gold is None else {}
     ctx = AnalysisContext(
         model,
         ParallelCorpus(task.src, task.tgt),
@@ -307,6 +312,9 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
         for n, idx in enumerate(shard.batches, start=shard.first_batch):
             torch.manual_seed(_batch_seed(options.seed, n))
             rows = [at[p] for p in idx]
+            if gold is not None:
+                gold.clear()
+                gold.update((p, task.gold[k]) for p, k in zip(idx, rows, strict=True))
             batch = model.encode(
                 [task.src[k] for k in rows], [task.tgt[k] for k in rows], list(idx)
             )
@@ -334,7 +342,11 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
                 unknown[1] += rec["unk_tgt"]
             # a batch's records are whole once every step has seen it: as JSON lines they
             # take a fraction of the memory (the links of every offset are Python lists)
-            records.extend(map(_line, recs) if options.lines else recs)
+            done = list(map(_line, recs)) if options.lines else recs
+            if sink is None:
+                records.extend(done)
+            else:
+                sink(done)
             del cb, recs, fb
             if progress is not None:
                 progress(len(idx))
@@ -344,4 +356,4 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
         "unk_src": unknown[0],
         "unk_tgt": unknown[1],
     }
-    return ShardOutput(shard.number, shard.id, records, stats)
+    return ShardOutput(shard.number, shard.id, None if sink else records, stats)
