@@ -4,8 +4,9 @@ A :class:`~attnprobe.data.ParallelCorpus` holds a Python list of strings per
 sentence (about 200 bytes a sentence pair before its words); a corpus of a
 million pairs then fills the memory of the process that runs ``analyze``
 before any work starts. A :class:`PackedCorpus` holds each side as one
-``int32`` array of word numbers into a shared word list, cut by offsets: 4
-bytes a word and 8 a sentence. ``corpus.src[k]`` decodes sentence ``k`` to its
+array of word numbers (the narrowest integer type) into a shared word list,
+cut by offsets: 2 bytes a word below 65,536 distinct words (else 4) and 8 a
+sentence. ``corpus.src[k]`` decodes sentence ``k`` to its
 token list when it is read, so a packed corpus reads like a ParallelCorpus
 (``len``, ``src[k]``, ``tgt[k]``, ``lengths``, ``name``, iteration) and every
 function that only indexes a corpus takes either.
@@ -119,7 +120,9 @@ class PackedCorpus:
             for sentence in side:
                 ids.extend(number.setdefault(w, len(number)) for w in sentence)
                 offsets.append(len(ids))
-            packed.append((np.frombuffer(ids, np.int32).copy(), np.frombuffer(offsets, np.int64)))
+            packed.append((np.frombuffer(ids, np.int32), np.frombuffer(offsets, np.int64)))
+        kind = np.min_scalar_type(max(len(number) - 1, 0))  # 2 bytes a word below 65,536 words
+        packed = [(ids.astype(kind), offsets) for ids, offsets in packed]
         return cls(list(number), packed[0], packed[1], name=name)
 
     @classmethod
