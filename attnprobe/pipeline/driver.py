@@ -318,19 +318,34 @@ def _engine(engine: str, workers: int, model_ref, threads, trust, address):
     return RayEngine(model_ref, workers, threads or 1, trust, address)
 
 
-def _tasks(shards, data, gold, keep: np.ndarray):
-    """The :class:`ShardTask` of each shard, made one at a time (a shard's sentences only)."""
-    from attnprobe.pipeline.scale.shards import ShardTask
+class ShardTasks:
+    """The :class:`~attnprobe.pipeline.scale.shards.ShardTask` of each shard to run, made
+    when asked for (a shard's sentences only): iterate, or ``task(i)``. Small enough to
+    travel once (a packed corpus): the Ray engine sends it to its actors, which make their
+    tasks themselves."""
 
-    for shard in shards:
+    def __init__(self, shards, data, gold, keep: np.ndarray):
+        self.shards, self.data, self.gold, self.keep = list(shards), data, gold, keep
+
+    def __len__(self) -> int:
+        return len(self.shards)
+
+    def task(self, i: int):
+        from attnprobe.pipeline.scale.shards import ShardTask
+
+        shard, data = self.shards[i], self.data
         pos = shard.positions
-        yield ShardTask(
+        return ShardTask(
             shard,
-            keep[pos].tolist(),
+            self.keep[pos].tolist(),
             [data.src[p] for p in pos],
             [data.tgt[p] for p in pos],
-            None if gold is None else _gold_part(gold, pos),
+            None if self.gold is None else _gold_part(self.gold, pos),
         )
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self.task(i)
 
 
 def _resume_hint(out, done: int, total: int) -> str:
@@ -649,7 +664,7 @@ def analyze(
             runner_engine.name,
         )
         todo = [s for s in shards if s.number not in done]
-        tasks = _tasks(todo, data, gold_kept, keep)
+        tasks = ShardTasks(todo, data, gold_kept, keep)
         with torch_threads(threads), eval_mode(model):
             _run_shards(runner_engine, store, shards, done, tasks, options, progress)
     except BaseException:
