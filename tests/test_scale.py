@@ -373,8 +373,7 @@ def _shards(limit=90, batch_size=16, shard_size=32) -> int:
     from attnprobe.data.toy import split_corpus
 
     corpus, _ = split_corpus("enfr", "test")
-    tgt = [len(t) for t in corpus.tgt[:limit]]
-    return len(plan_shards(corpus.lengths[:limit], batch_size, shard_size, "k", tgt))
+    return len(plan_shards(corpus.lengths[:limit], batch_size, shard_size, "k"))
 
 
 def test_a_shard_that_always_fails_is_reported_and_the_rerun_resumes(whole, tmp_path):

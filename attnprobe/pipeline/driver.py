@@ -461,9 +461,7 @@ def analyze(
         :data:`attnprobe.analyses.extraction.EXTRACTORS`); the first one is the
         explorer's.
     limit : analyse only the first ``limit`` sentence pairs.
-    batch_size : sentences per forward pass (fewer for long sentences: at most
-        ``batch_size`` x 41 x 41 padded attention cells, see
-        :func:`attnprobe.pipeline.scale.shards.plan_shards`).
+    batch_size : sentences per forward pass.
     seed : seeds torch's generator for analyses that draw random numbers (per
         batch, so that shards reproduce the same draws; the global generator is
         restored afterwards).
@@ -640,7 +638,7 @@ def analyze(
             shard_size=shard_size,
             attnprobe=attnprobe.__version__,
         )
-        shards = plan_shards(data.lengths, batch_size, shard_size, key, _target_lengths(data))
+        shards = plan_shards(data.lengths, batch_size, shard_size, key)
         if out is not None:
             from attnprobe.fileio import check_output
 

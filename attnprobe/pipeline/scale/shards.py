@@ -1,10 +1,9 @@
 """The plan of a run and its unit of work: one shard of whole batches -> records + statistics.
 
 A shard is a run of consecutive batches of the length-sorted batch list of the
-whole corpus (:func:`attnprobe.data.bucket_batches`, each batch cut to at most
-``batch_size`` x :data:`CELLS_PER_SENTENCE` attention cells, as the one-process
-run makes them), so every sentence is scored in the same batch whatever the
-shard size: the numbers do not depend on how the corpus was cut. Its id comes from
+whole corpus (:func:`attnprobe.data.bucket_batches`, as the one-process run
+makes them), so every sentence is scored in the same batch whatever the shard
+size: the numbers do not depend on how the corpus was cut. Its id comes from
 the run's key (corpus hash, model hash, options, shard size) and its number,
 so a rerun with the same options finds the shards it already finished.
 
@@ -35,11 +34,6 @@ __all__ = [
     "run_shard",
 ]
 
-
-#: a batch holds at most ``batch_size`` sentences and ``batch_size`` x this many padded
-#: attention cells (source x target positions, EOS included): the memory of a forward pass
-#: grows with its cells, so batches of sentences longer than about 40 words hold fewer
-CELLS_PER_SENTENCE = 41 * 41
 
 #: the last shards of a run (its longest sentences) are each cut into this many pieces, so
 #: that a worker that runs out of shards waits for a piece, not for a whole shard
@@ -82,16 +76,9 @@ def run_key(**parts) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def plan_shards(
-    lengths, batch_size: int, shard_size: int | None, key: str, tgt_lengths=None
-) -> list[Shard]:
+def plan_shards(lengths, batch_size: int, shard_size: int | None, key: str) -> list[Shard]:
     """Cut the length-sorted batches of a corpus into shards of about ``shard_size`` sentences.
 
-    Batches hold ``batch_size`` sentences of similar source length
-    (:func:`attnprobe.data.bucket_batches`), fewer where they would have more
-    than ``batch_size`` x :data:`CELLS_PER_SENTENCE` padded attention cells
-    (``tgt_lengths``: the target words, default the source's): a forward pass's
-    memory grows with its cells, and the longest sentences set a worker's peak.
     Shards hold whole batches, as many as fit in both ``shard_size`` sentences
     and the source words of ``shard_size`` sentences of average length (at
     least one batch): shards of long sentences hold fewer of them, and shards of
@@ -115,13 +102,7 @@ def plan_shards(
     from attnprobe.data import bucket_batches
 
     lengths = list(lengths)
-    tgt_lengths = lengths if tgt_lengths is None else list(tgt_lengths)
-    cells = batch_size * CELLS_PER_SENTENCE
-    batches = [
-        part
-        for b in bucket_batches(lengths, batch_size)
-        for part in _within_cells(b, lengths, tgt_lengths, cells)
-    ]
+    batches = [tuple(b) for b in bucket_batches(lengths, batch_size)]
     budget = float("inf") if not shard_size else shard_size * sum(lengths) / len(lengths)
     most = shard_size or float("inf")
     groups: list[list] = []
@@ -143,29 +124,6 @@ def plan_shards(
         shards.append(Shard(number, sid, tuple(group), first))
         first += len(group)
     return shards
-
-
-def _within_cells(batch: list[int], src_lengths, tgt_lengths, cells: int) -> list[tuple]:
-    """``batch`` (positions by source length) cut, in order, into batches of at most
-    ``cells`` padded attention cells (sentences x (longest source + 1) x (longest target + 1)).
-
-    Examples
-    --------
-    >>> _within_cells([0, 1, 2], [1, 2, 3], [1, 2, 3], 30)  # 3 x 4 x 4 = 48 > 30
-    [(0, 1), (2,)]
-    >>> _within_cells([0, 1, 2], [1, 2, 3], [1, 2, 3], 48)
-    [(0, 1, 2)]
-    """
-    out: list[list[int]] = [[]]
-    s = t = 0
-    for p in batch:
-        s2, t2 = max(s, src_lengths[p] + 1), max(t, tgt_lengths[p] + 1)
-        if out[-1] and (len(out[-1]) + 1) * s2 * t2 > cells:
-            out.append([])
-            s2, t2 = src_lengths[p] + 1, tgt_lengths[p] + 1
-        out[-1].append(p)
-        s, t = s2, t2
-    return [tuple(b) for b in out]
 
 
 def _pieces(batches: list, n: int) -> list[list]:
