@@ -9,6 +9,10 @@ toy En->Fr training pairs (``attnprobe toy enfr --splits train`` makes 40,000):
   sentences to all of them;
 - report.html of the large run at most 5 MB.
 
+The pairs are written to files (source, target, Pharaoh gold) that each run
+reads into a :class:`~attnprobe.data.packed.PackedCorpus` and a
+:class:`~attnprobe.data.packed.PackedGold` (through a LinkTable), the compact forms
+(``--objects``: Python lists and Alignments made in the run's process instead).
 Every run is its own process (peak RSS: ``VmHWM`` of the driver, and of each
 local worker read while it runs; Ray's actors are not measured), writes an
 output folder like the command does, and the ratios compare runs of this one
@@ -22,6 +26,7 @@ is printed with the figures: on a shared machine they move with it.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -36,15 +41,23 @@ MODEL = ROOT / "fixtures" / "models" / "enfr-bahdanau.pt"
 CHILD = r"""
 import json, os, sys, threading, time
 from attnprobe.data import ParallelCorpus
-from attnprobe.data.toy import generate_split
 from attnprobe.pipeline.driver import analyze
 
-model, n, engine, workers, out = sys.argv[1:6]
-n, workers = int(n), int(workers)
-ex = generate_split("enfr", "train")[:n]
-corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="enfr train")
-gold = [e.alignment for e in ex]
-del ex
+model, data, engine, workers, out = sys.argv[1:6]
+workers = int(workers)
+if data.endswith(".objects"):  # the corpus and gold as Python objects (lists, Alignments)
+    from attnprobe.data.toy import generate_split
+    ex = generate_split("enfr", "train")[: int(data.split(".")[0])]
+    corpus = ParallelCorpus([list(e.src) for e in ex], [list(e.tgt) for e in ex], name="enfr train")
+    gold = [e.alignment for e in ex]
+    del ex
+else:  # read from files into their compact forms, as the command does
+    from attnprobe.alignment import read_link_table
+    from attnprobe.data.packed import PackedCorpus, PackedGold
+    corpus = PackedCorpus.read(data + ".src", data + ".tgt", name="enfr train")
+    lengths = list(zip(corpus.lengths, corpus.tgt.lengths))
+    gold = PackedGold.of(read_link_table(data + ".gold", lengths=lengths))
+    del lengths
 import ctypes, gc
 gc.collect()
 ctypes.CDLL("libc.so.6").malloc_trim(0)  # the generator's freed memory back to the system:
@@ -113,6 +126,7 @@ if engine == "ray":
     ray.init(**init_kwargs(None, workers))
     ray_start = time.perf_counter() - t
 held = rss("self")  # the caller's corpus and gold (and Ray's client), before analyze
+read_peak = hwm("self")  # reading them included
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # the peak from here on: not the toy generator's (it makes all 40,000 pairs)
 start = time.perf_counter()
@@ -133,6 +147,7 @@ print(json.dumps({
     "ray_start": ray_start,
     "driver_rss_mb": hwm("self"),
     "driver_held_mb": held,
+    "read_peak_mb": read_peak,
     "driver_cpu": cpu1.user + cpu1.system - cpu0.user - cpu0.system,
     "worker_rss_mb": max((r[1] for r in rows if r[0] == "worker"), default=None),
     "worker_cpu": sum(r[2] for r in rows if r[0] == "worker"),
@@ -142,11 +157,31 @@ print(json.dumps({
 """
 
 
-def run(n: int, engine: str, workers: int, work: Path) -> dict:
+@functools.cache
+def _toy_pairs() -> list:
+    from attnprobe.data.toy import generate_split
+
+    return generate_split("enfr", "train")
+
+
+def write_corpus(n: int, work: Path) -> str:
+    """The first ``n`` toy En->Fr training pairs as files: source, target, Pharaoh gold."""
+    from attnprobe.alignment import write_pharaoh
+
+    ex = _toy_pairs()[:n]
+    stem = work / f"enfr-train-{n}"
+    for side in ("src", "tgt"):
+        lines = (" ".join(getattr(e, side)) + "\n" for e in ex)
+        (stem.with_suffix(f".{side}")).write_text("".join(lines), encoding="utf-8")
+    write_pharaoh(stem.with_suffix(".gold"), [e.alignment for e in ex])
+    return str(stem)
+
+
+def run(n: int, engine: str, workers: int, work: Path, data: str) -> dict:
     out = work / f"{engine}-{workers}-{n}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(MODEL), str(n), engine, str(workers), str(out)],
+        [sys.executable, "-c", CHILD, str(MODEL), data, engine, str(workers), str(out)],
         env=env,
         capture_output=True,
         text=True,
@@ -169,6 +204,12 @@ def main(argv=None) -> None:
         "--verbose", action="store_true", help="CPU time and peak RSS of every worker and helper"
     )
     parser.add_argument(
+        "--objects",
+        action="store_true",
+        help="hand analyze the corpus and gold as Python objects (lists, Alignments) made "
+        "in the run's process, instead of reading files into their compact forms",
+    )
+    parser.add_argument(
         "--only",
         default=None,
         help="comma-separated runs to make: small1, small2, local1, local2, ray (default: all)",
@@ -179,7 +220,7 @@ def main(argv=None) -> None:
     print(f"load average before: {os.getloadavg()}  cpus: {os.cpu_count()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rows = {}
+        rows, data = {}, {}
         for short, name, engine, workers, size in (
             ("small1", "local x1, small", "local", 1, small),
             ("small2", "local x2, small", "local", 2, small),
@@ -189,11 +230,14 @@ def main(argv=None) -> None:
         ):
             if only is not None and short not in only:
                 continue
-            rows[name] = r = run(size, engine, workers, work)
+            if size not in data:
+                data[size] = f"{size}.objects" if args.objects else write_corpus(size, work)
+            rows[name] = r = run(size, engine, workers, work, data[size])
             worker = f"{r['worker_rss_mb']:6.0f} MB" if r["worker_rss_mb"] else "     -   "
             print(
                 f"{name:16} {size:6d} sentences  {r['seconds']:7.1f} s  "
-                f"driver {r['driver_rss_mb']:6.0f} MB (input {r['driver_held_mb']:4.0f} MB)  "
+                f"driver {r['driver_rss_mb']:6.0f} MB (input {r['driver_held_mb']:4.0f} MB, "
+                f"read {r['read_peak_mb']:4.0f} MB)  "
                 f"worker {worker}  "
                 f"report {r['report_mb']:5.2f} MB"
                 + (f"  ray start-up {r['ray_start']:.1f} s" if r["ray_start"] else "")

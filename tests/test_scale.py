@@ -141,6 +141,21 @@ def test_shards_hold_whole_length_sorted_batches_with_stable_ids():
     assert [s.batches for s in plan_shards(lengths, 2, None, "key")] == [
         ((1, 6), (3, 4), (2, 0), (5,))
     ]
+    # the last two shards of a run in pieces of whole batches. Lengths 1..14, batches of
+    # one, shard size 5: at most 5 sentences and 5 x 105 / 14 = 37.5 words a shard, so
+    # (1..5) 5 sentences, (6..9) 30 words (+10: 40), (10..12) 33 (+13: 46), (13, 14) 27;
+    # the last two are cut into single batches (at most 4 pieces each)
+    shards = plan_shards(list(range(1, 15)), 1, 5, "key")
+    assert [[p + 1 for p in s.positions] for s in shards] == [
+        [1, 2, 3, 4, 5],
+        [6, 7, 8, 9],
+        [10],
+        [11],
+        [12],
+        [13],
+        [14],
+    ]
+    lengths = [5, 1, 4, 2, 3, 6, 1]
     # shard size 3: 9.43 words, and (1, 6) + (3, 4) would be 4 sentences (7 words only)
     assert [s.batches for s in plan_shards(lengths, 2, 3, "key")] == [
         ((1, 6),),
@@ -244,6 +259,116 @@ def test_ray_gives_the_same_results(whole, tmp_path):
     _same_output(whole, _run(tmp_path, "ray", shard_size=32, engine="ray", workers=2))
 
 
+def _packed_default():
+    """The model's own test corpus and gold in their compact forms (word numbers, link arrays)."""
+    from attnprobe.alignment.types import LinkTable
+    from attnprobe.data.packed import PackedCorpus
+    from attnprobe.data.toy import split_corpus
+
+    corpus, gold = split_corpus("enfr", "test")
+    return PackedCorpus.pack(corpus.src, corpus.tgt, corpus.name), LinkTable.from_alignments(gold)
+
+
+@pytest.mark.slow
+def test_packed_gold_gives_the_same_results(whole, tmp_path):
+    from attnprobe.data.packed import PackedGold
+
+    corpus, gold = _packed_default()
+    _same_output(
+        whole, _run(tmp_path, "packed-gold", shard_size=32, corpus=corpus, gold=PackedGold.of(gold))
+    )
+
+
+@pytest.mark.slow
+def test_a_packed_corpus_and_a_link_table_give_the_same_results(whole, tmp_path):
+    corpus, gold = _packed_default()
+    _same_output(
+        whole, _run(tmp_path, "packed", shard_size=32, workers=2, corpus=corpus, gold=gold)
+    )
+
+
+def test_a_link_table_hashes_and_splits_like_its_alignments(monkeypatch):
+    from attnprobe.alignment.types import LinkTable
+    from attnprobe.data import ParallelCorpus
+    from attnprobe.data.packed import PackedGold, select
+    from attnprobe.errors import InputError
+    from attnprobe.pipeline import driver
+    from attnprobe.pipeline.driver import _gold_hash, _gold_part
+
+    gold = [
+        Alignment.from_links([(2, 1), (0, 0)], [(1, 1), (0, 2)]),
+        Alignment.from_links([]),
+        Alignment.from_links([], [(3, 0)]),
+        Alignment.from_links([(1, 0), (0, 1)]),
+    ]
+    table = LinkTable.from_alignments(gold)
+    flipped = LinkTable.from_alignments(
+        [
+            Alignment.from_links([(j, i) for i, j in a.sure], [(j, i) for i, j in a.possible])
+            for a in gold
+        ]
+    ).reversed()
+    assert _gold_hash(gold) == _gold_hash(table) == _gold_hash(flipped)
+    assert _gold_hash(select(gold, [3, 0])) == _gold_hash(select(table, [3, 0]))
+    assert _gold_hash(gold[1:]) != _gold_hash(gold[:3])
+    packed = PackedGold.of(table)
+    assert _gold_hash(packed) == _gold_hash(gold)
+    monkeypatch.setattr(driver, "_BLOCK", 3)  # in blocks of 3 sentences: the same
+    assert _gold_hash(packed) == _gold_hash(table) == _gold_hash(gold)
+    assert _gold_hash(select(packed, [3, 0])) == _gold_hash(select(gold, [3, 0]))
+
+    def pairs(src_lengths, tgt_lengths):
+        return ParallelCorpus([["a"] * n for n in src_lengths], [["x"] * n for n in tgt_lengths])
+
+    assert driver._check_gold(pairs([3, 1, 4, 2], [3, 1, 1, 2]), packed) is packed
+    with pytest.raises(InputError, match=r"gold link 3-0 points outside sentence pair 3 \(3x1"):
+        driver._check_gold(pairs([3, 1, 3, 2], [3, 1, 1, 2]), packed)
+    with pytest.raises(InputError, match=r"gold link 1-0 points outside sentence pair 4 \(1x2"):
+        driver._check_gold(pairs([3, 1, 4, 1], [3, 1, 1, 2]), packed)  # in the second block
+    assert [(a.sure, a.possible) for a in packed] == [(a.sure, a.possible) for a in gold]
+    for whole in (table, packed):
+        part = _gold_part(select(whole, [3, 0, 2]), [0, 2])  # a shard's gold: rows 3 and 2
+        assert len(part) == 2 and part[0].sure == gold[3].sure == part[0].possible
+        assert part[1].possible == {(3, 0)} and not part[1].sure
+
+
+def test_the_driver_holds_the_sentences_of_one_shard_at_a_time(tmp_path, monkeypatch):
+    """Shards get their sentences from the caller's corpus as they start: the driver makes
+    no copy of the corpus (every sentence it decodes is gone once its shard is done)."""
+    import weakref
+
+    from attnprobe.data.packed import PackedSide
+    from attnprobe.pipeline.scale import engines
+
+    class Sentence(list):  # a list that can be watched (a weak reference, by identity)
+        __hash__ = object.__hash__
+
+    alive: weakref.WeakSet = weakref.WeakSet()
+
+    def decode(self, k):
+        out = Sentence(PackedSide.__getitem__(self, k))
+        alive.add(out)
+        return out
+
+    class Watched(PackedSide):
+        __getitem__ = decode
+
+    corpus, gold = _packed_default()
+    corpus.src = Watched(corpus.words, corpus.src.ids, corpus.src.offsets)
+    corpus.tgt = Watched(corpus.words, corpus.tgt.ids, corpus.tgt.offsets)
+    seen = []
+    run_shard = engines.run_shard
+
+    def counted(model, task, *args, **kw):
+        seen.append((len(alive), len(task.src)))
+        return run_shard(model, task, *args, **kw)
+
+    monkeypatch.setattr(engines, "run_shard", counted)
+    _run(tmp_path, "held", shard_size=16, corpus=corpus, gold=gold, analyses=["alignment"])
+    assert len(seen) >= 5
+    assert all(held == 2 * size for held, size in seen)  # this shard's sources and targets
+
+
 def _shards(limit=90, batch_size=16, shard_size=32) -> int:
     from attnprobe.data.toy import split_corpus
 
@@ -264,6 +389,21 @@ def test_a_shard_that_always_fails_is_reported_and_the_rerun_resumes(whole, tmp_
     _run(tmp_path, "resumed", shard_size=32)
     _same_output(whole, out)
     assert not work_area_of(out).exists()
+
+
+def test_workers_started_early_are_stopped_when_the_input_is_bad():
+    import multiprocessing
+
+    from attnprobe.alignment import Alignment
+    from attnprobe.data import ParallelCorpus
+    from attnprobe.errors import InputError
+    from attnprobe.pipeline.driver import analyze
+
+    corpus = ParallelCorpus([["a", "b"]], [["x"]])
+    gold = [Alignment.from_links([(0, 3)])]  # outside the 2x1 pair: found after the start
+    with pytest.raises(InputError, match="gold link 0-3 points outside sentence pair 1"):
+        analyze(MODEL, corpus, gold, workers=2, progress=False)
+    assert multiprocessing.active_children() == []
 
 
 def test_a_shard_that_fails_once_is_retried(whole, tmp_path):

@@ -203,22 +203,7 @@ class ParallelCorpus:
         >>> ParallelCorpus.read(d / "a.src", d / "a.tgt").tgt
         [['le', 'chat']]
         """
-        src, tgt = _read_lines(src_path), _read_lines(tgt_path)
-        if len(src) != len(tgt):
-            raise InputError(
-                f"{len(tgt)} lines, but the source file {src_path} has {len(src)}",
-                path=tgt_path,
-                fix="give a source and a target file with one sentence per line each",
-            )
-        for path, lines in ((src_path, src), (tgt_path, tgt)):
-            for n, line in enumerate(lines, 1):
-                if not line.strip():
-                    raise InputError(
-                        "empty sentence",
-                        path=path,
-                        line=n,
-                        fix="remove empty lines from both files",
-                    )
+        src, tgt = _read_pair_lines(src_path, tgt_path)
         return cls([s.split() for s in src], [t.split() for t in tgt], name=name)
 
     @classmethod
@@ -234,18 +219,45 @@ class ParallelCorpus:
         [['the', 'cat']]
         """
         src, tgt = [], []
-        for n, line in enumerate(_read_lines(path), 1):
-            parts = line.split(" ||| ")
-            if len(parts) != 2 or not parts[0].split() or not parts[1].split():
+        for s, t in _bitext_sides(path):
+            src.append(s.split())
+            tgt.append(t.split())
+        return cls(src, tgt, name=name)
+
+
+def _read_pair_lines(src_path, tgt_path) -> tuple[list[str], list[str]]:
+    """The lines of a source and a target file, checked: as many of each, none empty."""
+    src, tgt = _read_lines(src_path), _read_lines(tgt_path)
+    if len(src) != len(tgt):
+        raise InputError(
+            f"{len(tgt)} lines, but the source file {src_path} has {len(src)}",
+            path=tgt_path,
+            fix="give a source and a target file with one sentence per line each",
+        )
+    for path, lines in ((src_path, src), (tgt_path, tgt)):
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
                 raise InputError(
-                    "expected 'source tokens ||| target tokens'",
+                    "empty sentence",
                     path=path,
                     line=n,
-                    fix="separate the two sides with ' ||| ' and leave neither empty",
+                    fix="remove empty lines from both files",
                 )
-            src.append(parts[0].split())
-            tgt.append(parts[1].split())
-        return cls(src, tgt, name=name)
+    return src, tgt
+
+
+def _bitext_sides(path) -> Iterator[tuple[str, str]]:
+    """The (source, target) text of each ``source ||| target`` line, checked."""
+    for n, line in enumerate(_read_lines(path), 1):
+        parts = line.split(" ||| ")
+        if len(parts) != 2 or not parts[0].split() or not parts[1].split():
+            raise InputError(
+                "expected 'source tokens ||| target tokens'",
+                path=path,
+                line=n,
+                fix="separate the two sides with ' ||| ' and leave neither empty",
+            )
+        yield parts[0], parts[1]
 
 
 class Batch(NamedTuple):

@@ -20,6 +20,7 @@ import numpy as np
 from attnprobe.alignment import Alignment
 from attnprobe.alignment.subwords import POOLING
 from attnprobe.data import ParallelCorpus
+from attnprobe.data.packed import select
 from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.models.interface import CapabilityError
 from attnprobe.pipeline.alignment import primary_site
@@ -129,26 +130,66 @@ def check_attribution(methods) -> tuple[str, ...]:
     return methods
 
 
-def _check_gold(corpus: ParallelCorpus, gold) -> list[Alignment] | None:
+def _check_gold(corpus, gold):
+    """``gold`` checked against ``corpus``: one alignment per pair, links inside their pair.
+
+    A :class:`~attnprobe.alignment.types.LinkTable` (the compact form of a large
+    corpus's gold) is checked on its arrays and kept as it is.
+    """
+    from attnprobe.alignment.types import LinkTable
+
     if gold is None:
         return None
-    gold = list(gold)
+    if not isinstance(gold, LinkTable | Sequence):  # a PackedGold is a Sequence
+        gold = list(gold)
     if len(gold) != len(corpus):
         raise InputError(
             f"{len(gold)} gold alignments for {len(corpus)} sentence pairs",
             fix="give a gold file with one line per sentence pair of the corpus",
         )
-    for k, a in enumerate(gold):
-        n, m = len(corpus.src[k]), len(corpus.tgt[k])
-        for i, j in a.possible:
-            if i >= n or j >= m:
-                raise InputError(
-                    f"gold link {i}-{j} points outside sentence pair {k + 1} ({n}x{m} words)",
-                    line=k + 1,
-                    fix="check the gold's index base (--gold-one-based) and direction "
-                    "(--reverse-gold), and that it belongs to this corpus",
-                )
+    n_words = np.asarray(corpus.lengths, dtype=np.int64)
+    m_words = _target_lengths(corpus)
+    if _table_of(gold)[0] is gold:  # a LinkTable or a PackedGold: on its arrays, in blocks
+        found = None
+        for lo in range(0, len(gold), _BLOCK):
+            part = _packed(gold).take(np.arange(lo, min(lo + _BLOCK, len(gold))))
+            sentence = lo + np.repeat(np.arange(len(part)), np.diff(part.offsets))
+            bad = np.flatnonzero((part.src >= n_words[sentence]) | (part.tgt >= m_words[sentence]))
+            if len(bad):
+                found = (int(sentence[bad[0]]), int(part.src[bad[0]]), int(part.tgt[bad[0]]))
+                break
+    else:
+        found = next(
+            (
+                (k, i, j)
+                for k, a in enumerate(gold)
+                for i, j in a.possible
+                if i >= n_words[k] or j >= m_words[k]
+            ),
+            None,
+        )
+    if found is not None:
+        k, i, j = found
+        raise InputError(
+            f"gold link {i}-{j} points outside sentence pair {k + 1} "
+            f"({n_words[k]}x{m_words[k]} words)",
+            line=k + 1,
+            fix="check the gold's index base (--gold-one-based) and direction "
+            "(--reverse-gold), and that it belongs to this corpus",
+        )
     return gold
+
+
+def _target_lengths(corpus) -> np.ndarray:
+    """Target words per pair (from the offsets of a packed corpus, without decoding it)."""
+    from attnprobe.data.packed import PackedSide, Picked
+
+    side = corpus.tgt
+    if isinstance(side, PackedSide):
+        return np.diff(side.offsets)
+    if isinstance(side, Picked) and isinstance(side.seq, PackedSide):
+        return np.diff(side.seq.offsets)[side.positions]
+    return np.fromiter((len(t) for t in side), np.int64, len(side))
 
 
 def _too_long(model, corpus: ParallelCorpus) -> dict[int, str]:
@@ -193,13 +234,68 @@ def _gold_hash(gold) -> str | None:
     if gold is None:
         return None
     h = hashlib.sha256()
-    for a in gold:
-        h.update((repr(sorted(a.sure)) + repr(sorted(a.possible_only)) + "\n").encode())
+    table, positions = _table_of(gold)
+    if table is None:
+        for a in gold:
+            h.update((repr(sorted(a.sure)) + repr(sorted(a.possible_only)) + "\n").encode())
+        return h.hexdigest()
+    # the same text from the table's arrays: each sentence's sure links, then its
+    # possible-only ones, in sorted order, as Python writes a list of pairs; a block of
+    # sentences at a time (the text of every link at once would be large)
+    table = _packed(table)
+    for lo in range(0, len(positions), _BLOCK):
+        part = table.take(positions[lo : lo + _BLOCK])
+        sentence = np.repeat(np.arange(len(part)), np.diff(part.offsets))
+        order = np.lexsort((part.tgt, part.src, ~part.sure, sentence))
+        pairs = zip(part.src[order].tolist(), part.tgt[order].tolist(), strict=True)
+        links = [f"({i}, {j})" for i, j in pairs]
+        offsets, sure_end = part.offsets.tolist(), part.sure_end.tolist()
+        for k in range(len(part)):
+            a, m, b = offsets[k], sure_end[k], offsets[k + 1]
+            h.update(("[" + ", ".join(links[a:m]) + "][" + ", ".join(links[m:b]) + "]\n").encode())
     return h.hexdigest()
 
 
-def _engine(engine: str, workers: int, model, model_ref, threads, trust, address):
-    """The engine object for ``engine`` (in-process, local workers, Ray), checked."""
+#: sentences whose gold links the driver handles at once (hash, checks): bounded memory
+_BLOCK = 4096
+
+
+def _packed(table):
+    """A LinkTable's links as a PackedGold (the same arrays, not copied)."""
+    from attnprobe.data.packed import PackedGold
+
+    if isinstance(table, PackedGold):
+        return table
+    return PackedGold(table.offsets, table.sure_end, table.src, table.tgt)
+
+
+def _table_of(gold):
+    """``gold`` as (links in arrays, its rows) when it is a LinkTable or a PackedGold, or a
+    view of one; else (None, None)."""
+    from attnprobe.alignment.types import LinkTable
+    from attnprobe.data.packed import PackedGold, Picked
+
+    if isinstance(gold, LinkTable | PackedGold):
+        return gold, np.arange(len(gold))
+    if isinstance(gold, Picked):
+        table, positions = _table_of(gold.seq)
+        if table is not None:
+            return table, positions[gold.positions]
+    return None, None
+
+
+def _gold_part(gold, positions: list[int]):
+    """The gold of ``positions``: packed when ``gold`` is in arrays (a few bytes a link: the
+    worker makes the Alignments), else the Alignments."""
+    table, where = _table_of(gold)
+    if table is None:
+        return [gold[p] for p in positions]
+    return _packed(table).take(where[positions])
+
+
+def _engine(engine: str, workers: int, model_ref, threads, trust, address):
+    """The engine object for ``engine`` (in-process, local workers, Ray), checked (the
+    in-process engine's model is set when it is loaded)."""
     from attnprobe.pipeline.scale.engines import InProcessEngine, LocalEngine
 
     if engine not in ENGINES:
@@ -209,7 +305,7 @@ def _engine(engine: str, workers: int, model, model_ref, threads, trust, address
     if engine == "inprocess" and workers > 1:
         engine = "local"
     if engine == "inprocess":
-        return InProcessEngine(model)
+        return InProcessEngine(None)
     if model_ref is None:
         raise InputError(
             f"the {engine} engine loads the model in each worker from its file",
@@ -222,19 +318,34 @@ def _engine(engine: str, workers: int, model, model_ref, threads, trust, address
     return RayEngine(model_ref, workers, threads or 1, trust, address)
 
 
-def _tasks(shards, data, gold, keep):
-    """The :class:`ShardTask` of each shard, made one at a time."""
-    from attnprobe.pipeline.scale.shards import ShardTask
+class ShardTasks:
+    """The :class:`~attnprobe.pipeline.scale.shards.ShardTask` of each shard to run, made
+    when asked for (a shard's sentences only): iterate, or ``task(i)``. Small enough to
+    travel once (a packed corpus): the Ray engine sends it to its actors, which make their
+    tasks themselves."""
 
-    for shard in shards:
+    def __init__(self, shards, data, gold, keep: np.ndarray):
+        self.shards, self.data, self.gold, self.keep = list(shards), data, gold, keep
+
+    def __len__(self) -> int:
+        return len(self.shards)
+
+    def task(self, i: int):
+        from attnprobe.pipeline.scale.shards import ShardTask
+
+        shard, data = self.shards[i], self.data
         pos = shard.positions
-        yield ShardTask(
+        return ShardTask(
             shard,
-            [keep[p] for p in pos],
+            self.keep[pos].tolist(),
             [data.src[p] for p in pos],
             [data.tgt[p] for p in pos],
-            None if gold is None else [gold[p] for p in pos],
+            None if self.gold is None else _gold_part(self.gold, pos),
         )
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self.task(i)
 
 
 def _resume_hint(out, done: int, total: int) -> str:
@@ -406,13 +517,8 @@ def analyze(
     ...
     attnprobe.errors.UnknownNameError: unknown analysis 'alignmnet'; did you mean 'alignment'? ...
     """
-    import torch
-
     import attnprobe
     from attnprobe.analyses.extraction import EXTRACTORS
-    from attnprobe.models.interface import check_model
-    from attnprobe.models.registry import load
-    from attnprobe.runs.forward import cross_sites, eval_mode, torch_threads
 
     names = check_analyses(analyses)
     methods = tuple(methods)
@@ -431,121 +537,138 @@ def analyze(
     model_ref = None if model_ref is None else os.fspath(model_ref)
     if isinstance(model, str | os.PathLike):
         model_ref = os.fspath(model)
-        model = load(model, trust=trust)
-    check_model(model)
-    runner_engine = _engine(engine, workers, model, model_ref, threads, trust, address)
-    if corpus is None:
-        if gold is not None:
-            raise InputError("gold alignments without a corpus", fix="give the corpus too")
-        corpus, gold = default_corpus(model)
-    gold = _check_gold(corpus, gold)
-    total = len(corpus)
-    references = dict(references or {})
-    if references and gold is None:
-        raise InputError("reference alignments need gold alignments to be scored against")
-    for name, links in references.items():
-        if len(links) != total:
-            raise InputError(
-                f"reference alignments {name!r}: {len(links)} for {total} sentence pairs",
-                fix="give one alignment per sentence pair, in the corpus's order",
+    runner_engine = _engine(engine, workers, model_ref, threads, trust, address)
+    # local workers start now: they load the model while this process loads it and reads
+    # the corpus
+    getattr(runner_engine, "start", lambda: None)()
+    try:
+        import torch
+
+        from attnprobe.models.interface import check_model
+        from attnprobe.models.registry import load
+        from attnprobe.runs.forward import cross_sites, eval_mode, torch_threads
+
+        if isinstance(model, str | os.PathLike):
+            model = load(model, trust=trust)
+        check_model(model)
+        if runner_engine.name == "in-process":
+            runner_engine.model = model
+        if corpus is None:
+            if gold is not None:
+                raise InputError("gold alignments without a corpus", fix="give the corpus too")
+            corpus, gold = default_corpus(model)
+        gold = _check_gold(corpus, gold)
+        total = len(corpus)
+        references = dict(references or {})
+        if references and gold is None:
+            raise InputError("reference alignments need gold alignments to be scored against")
+        for name, links in references.items():
+            if len(links) != total:
+                raise InputError(
+                    f"reference alignments {name!r}: {len(links)} for {total} sentence pairs",
+                    fix="give one alignment per sentence pair, in the corpus's order",
+                )
+        if limit is not None and limit < total:  # views: the sentences are read when needed
+            corpus = select(corpus, range(limit))
+            gold = None if gold is None else select(gold, range(limit))
+
+        warnings_ = []
+        too_long = _too_long(model, corpus)
+        keep = np.array([k for k in range(len(corpus)) if k not in too_long], dtype=np.int64)
+        if too_long:
+            warnings_.append(
+                f"{len(too_long)} sentence pairs are longer than this model can score (at most "
+                f"{model.max_source_length} source positions); they are listed and left out"
             )
-    if limit is not None and limit < total:
-        corpus = ParallelCorpus(corpus.src[:limit], corpus.tgt[:limit], corpus.name)
-        gold = None if gold is None else gold[:limit]
+        if not len(keep):
+            raise InputError("no sentence pair left to analyse", fix="give shorter sentences")
+        data = select(corpus, keep, whole=len(corpus))
+        gold_kept = None if gold is None else select(gold, keep, whole=len(corpus))
+        n = len(data)
 
-    warnings_ = []
-    too_long = _too_long(model, corpus)
-    keep = [k for k in range(len(corpus)) if k not in too_long]
-    if too_long:
-        warnings_.append(
-            f"{len(too_long)} sentence pairs are longer than this model can score (at most "
-            f"{model.max_source_length} source positions); they are listed and left out"
+        site_keys = cross_sites(model)
+        steps = tuple(name for name in names if not (name == "alignment" and not site_keys))
+        # several sites (a Transformer's layers): the primary one is chosen on dev sentences
+        with torch_threads(threads):
+            run_sites, chosen_on = primary_site(
+                model, data, gold_kept, site_keys, methods[0], OFFSETS, batch_size
+            )
+        src_tok, tgt_tok = sum(data.lengths), int(_target_lengths(data).sum())
+        for w in warnings_:
+            log.warning(w)
+
+        from attnprobe.pipeline.scale.shards import RunOptions, plan_shards, run_key
+        from attnprobe.pipeline.scale.stats import merge_all
+        from attnprobe.pipeline.scale.work_area import MemoryStore, WorkArea, work_area_of
+
+        options = RunOptions(
+            analyses=steps,
+            methods=methods,
+            offsets=OFFSETS,
+            attribution=attribution if "attribution" in names else (),
+            seed=seed,
+            batch_size=batch_size,
+            sites=run_sites,
+            sentences=n,
+            picks={
+                name: ANALYSES[name].sample(data.lengths)
+                for name in steps
+                if hasattr(ANALYSES[name], "sample")
+            },
+            faults=dict(faults or {}),
+            lines=out is not None,  # records go to the work area's files: JSON from the start
         )
-    if not keep:
-        raise InputError("no sentence pair left to analyse", fix="give shorter sentences")
-    data = ParallelCorpus([corpus.src[k] for k in keep], [corpus.tgt[k] for k in keep], corpus.name)
-    gold_kept = None if gold is None else [gold[k] for k in keep]
-    n = len(data)
-
-    site_keys = cross_sites(model)
-    steps = tuple(name for name in names if not (name == "alignment" and not site_keys))
-    # several sites (a Transformer's layers): the primary one is chosen on dev sentences
-    with torch_threads(threads):
-        run_sites, chosen_on = primary_site(
-            model, data, gold_kept, site_keys, methods[0], OFFSETS, batch_size
+        signature_options = {
+            "analyses": list(names),
+            "methods": list(methods),
+            "attribution": list(attribution) if "attribution" in names else [],
+            "offsets": list(OFFSETS),
+            "limit": limit,
+            "batch_size": batch_size,
+        }
+        corpus_sha = _corpus_hash(corpus)
+        if out is not None and shard_size is None:
+            shard_size = SHARD_SIZE
+        key = run_key(
+            corpus=corpus_sha,
+            gold=_gold_hash(gold_kept),
+            model=model.card().get("sha256"),
+            options=signature_options,
+            seed=seed,
+            shard_size=shard_size,
+            attnprobe=attnprobe.__version__,
         )
-    src_tok, tgt_tok = sum(data.lengths), sum(len(t) for t in data.tgt)
-    for w in warnings_:
-        log.warning(w)
+        shards = plan_shards(data.lengths, batch_size, shard_size, key)
+        if out is not None:
+            from attnprobe.fileio import check_output
 
-    from attnprobe.pipeline.scale.shards import RunOptions, plan_shards, run_key
-    from attnprobe.pipeline.scale.stats import merge_all
-    from attnprobe.pipeline.scale.work_area import MemoryStore, WorkArea, work_area_of
-
-    options = RunOptions(
-        analyses=steps,
-        methods=methods,
-        offsets=OFFSETS,
-        attribution=attribution if "attribution" in names else (),
-        seed=seed,
-        batch_size=batch_size,
-        sites=run_sites,
-        sentences=n,
-        picks={
-            name: ANALYSES[name].sample(data.lengths)
-            for name in steps
-            if hasattr(ANALYSES[name], "sample")
-        },
-        faults=dict(faults or {}),
-        lines=out is not None,  # records go to the work area's files: JSON from the start
-    )
-    signature_options = {
-        "analyses": list(names),
-        "methods": list(methods),
-        "attribution": list(attribution) if "attribution" in names else [],
-        "offsets": list(OFFSETS),
-        "limit": limit,
-        "batch_size": batch_size,
-    }
-    corpus_sha = _corpus_hash(corpus)
-    if out is not None and shard_size is None:
-        shard_size = SHARD_SIZE
-    key = run_key(
-        corpus=corpus_sha,
-        gold=_gold_hash(gold_kept),
-        model=model.card().get("sha256"),
-        options=signature_options,
-        seed=seed,
-        shard_size=shard_size,
-        attnprobe=attnprobe.__version__,
-    )
-    shards = plan_shards(data.lengths, batch_size, shard_size, key)
-    if out is not None:
-        from attnprobe.fileio import check_output
-
-        out = check_output(out, force)
-        store = WorkArea(work_area_of(out), key)
-    else:
-        store = MemoryStore()
-    done = store.open(shards)
-    if done:
-        log.warning(
-            "resuming: %d of %d shards are already done in %s",
-            len(done),
+            out = check_output(out, force)
+            store = WorkArea(work_area_of(out), key)
+        else:
+            store = MemoryStore()
+        done = store.open(shards)
+        if done:
+            log.warning(
+                "resuming: %d of %d shards are already done in %s",
+                len(done),
+                len(shards),
+                getattr(store, "root", "memory"),
+            )
+        log.info(
+            "analyze: %d sentence pairs in %d shards, steps %s, engine %s",
+            n,
             len(shards),
-            getattr(store, "root", "memory"),
+            ", ".join(names),
+            runner_engine.name,
         )
-    log.info(
-        "analyze: %d sentence pairs in %d shards, steps %s, engine %s",
-        n,
-        len(shards),
-        ", ".join(names),
-        runner_engine.name,
-    )
-    todo = [s for s in shards if s.number not in done]
-    tasks = _tasks(todo, data, gold_kept, keep)
+        todo = [s for s in shards if s.number not in done]
+        tasks = ShardTasks(todo, data, gold_kept, keep)
+        with torch_threads(threads), eval_mode(model):
+            _run_shards(runner_engine, store, shards, done, tasks, options, progress)
+    except BaseException:
+        getattr(runner_engine, "stop", lambda: None)()
+        raise
     with torch_threads(threads), eval_mode(model):
-        _run_shards(runner_engine, store, shards, done, tasks, options, progress)
         ctx = AnalysisContext(
             model,
             data,
@@ -572,7 +695,8 @@ def analyze(
         from attnprobe.pipeline.comparison import reference_scores
 
         alignment["references"] = reference_scores(
-            gold_kept, {name: [links[k] for k in keep] for name, links in references.items()}
+            gold_kept,
+            {name: [links[k] for k in keep.tolist()] for name, links in references.items()},
         )
     primary = {"site": run_sites[0] if run_sites else None, "method": methods[0], "offset": 0}
     if alignment:

@@ -4,8 +4,11 @@ Each actor loads the model once (from its path: on a cluster every node must
 see the file, e.g. on a shared disk) and runs
 :func:`attnprobe.pipeline.scale.shards.run_shard` on one shard per call; results stream
 back to the driver as they finish, which stores them like any engine's
-(:mod:`attnprobe.pipeline.scale.engines`). Ray is optional (``pip install
-'attnprobe[ray]'``) and imported only here, when the engine runs.
+(:mod:`attnprobe.pipeline.scale.engines`). The dataset's rows are shard numbers:
+the run's sentences and gold travel once, through Ray's object store, to every
+actor (a packed corpus is a few arrays), which makes each shard's task itself.
+Ray is optional (``pip install 'attnprobe[ray]'``) and imported only here, when
+the engine runs.
 
 ``address``: None starts a local Ray instance with as many CPUs as actors;
 ``"auto"`` joins the cluster this machine belongs to (``ray start --head`` /
@@ -66,7 +69,10 @@ class _ShardActor:
     otherwise the records travel back to the driver, which writes them.
     """
 
-    def __init__(self, model_ref, threads: int, trust: bool, options_blob: bytes, area=None):
+    def __init__(
+        self, model_ref, threads: int, trust: bool, options_blob: bytes, source, area=None
+    ):
+        import ray
         import torch
 
         from attnprobe.models.registry import load
@@ -75,22 +81,21 @@ class _ShardActor:
         self.model = load(model_ref, trust=trust)
         self.options = pickle.loads(options_blob)
         self.area = _reachable(area)
+        self.source = ray.get(source[0])  # the run's tasks (driver.ShardTasks), sent once
 
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
-        from attnprobe.pipeline.scale.shards import ShardOutput, run_shard
+        from attnprobe.pipeline.scale.engines import run_into
 
         outs = []
-        for blob in batch["task"]:
-            task = pickle.loads(blob)
+        for i in batch["task"]:
+            task = self.source.task(int(i))
             errors = []
             for attempt in range(1 + RETRIES):
                 try:
-                    done = run_shard(self.model, task, self.options, attempt)
-                    if self.area is not None:
-                        self.area.put(done)  # written here: only the statistics travel back
-                        done = ShardOutput(done.number, done.id, None, done.stats)
+                    # with the work area: written here, only the statistics travel back
+                    done = run_into(self.area, self.model, task, self.options, attempt)
                     out = ("done", done)
                     break
                 except AttnprobeError as exc:  # bad input: every shard would fail
@@ -152,14 +157,14 @@ class RayEngine:
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False  # one bar: the driver's
         ctx.execution_options.preserve_order = False
-        task_sizes: dict = {}
-        rows = []
-        for t in tasks:
-            task_sizes[t.shard.number] = t.shard.size
-            rows.append({"task": pickle.dumps(t)})
+        # the actors make their own tasks from the run's (a few arrays for a packed corpus):
+        # the driver sends them once, not every shard's sentences one by one
+        task_sizes = {s.number: s.size for s in tasks.shards}
         failures: dict = {}
-        if not rows:
+        if not len(tasks):
             return failures
+        source = ray.put(tasks)
+        rows = [{"task": i} for i in range(len(tasks))]
         ds = ray.data.from_items(rows, override_num_blocks=len(rows))
         out = ds.map_batches(
             _ShardActor,
@@ -168,6 +173,7 @@ class RayEngine:
                 "threads": self.threads,
                 "trust": self.trust,
                 "options_blob": pickle.dumps(options),
+                "source": [source],  # in a list: the actor fetches it
                 "area": None if area is None else (str(area.root), area.key),
             },
             batch_size=1,

@@ -35,6 +35,11 @@ __all__ = [
 ]
 
 
+#: the last shards of a run (its longest sentences) are each cut into this many pieces, so
+#: that a worker that runs out of shards waits for a piece, not for a whole shard
+TAIL_SHARDS, TAIL_PIECES = 2, 4
+
+
 class ShardError(AttnprobeError):
     """Shards that failed on every try; the message names them and says how to resume."""
 
@@ -79,17 +84,19 @@ def plan_shards(lengths, batch_size: int, shard_size: int | None, key: str) -> l
     least one batch): shards of long sentences hold fewer of them, and shards of
     short ones no more than ``shard_size`` (a sentence's record costs about the
     same whatever its length), so a shard's memory is about the same anywhere
-    in the corpus and whatever the corpus's size. None: one shard. Ids are
-    ``key`` + the shard's number, hashed.
+    in the corpus and whatever the corpus's size. The last :data:`TAIL_SHARDS`
+    are each cut into :data:`TAIL_PIECES` pieces (whole batches), so that the
+    engines end on small pieces of work. None: one shard. Ids are ``key`` + the
+    shard's number, hashed.
 
     Examples
     --------
     >>> [s.batches for s in plan_shards([5, 1, 4, 2, 3], 2, 3, "k")]  # 9 words a shard
     [((1, 3),), ((4, 2),), ((0,),)]
-    >>> [s.size for s in plan_shards([1] * 9 + [20], 2, 4, "k")]  # at most 4 sentences
-    [4, 4, 2]
+    >>> [s.size for s in plan_shards([1] * 9 + [20], 2, 4, "k")]  # at most 4; a tail in pieces
+    [4, 2, 2, 2]
     >>> a, b = plan_shards([1, 2, 3], 1, 2, "k"), plan_shards([1, 2, 3], 1, 2, "k")
-    >>> [s.id for s in a] == [s.id for s in b] and len({s.id for s in a}) == 2
+    >>> [s.id for s in a] == [s.id for s in b] and len({s.id for s in a}) == 3
     True
     """
     from attnprobe.data import bucket_batches
@@ -108,12 +115,28 @@ def plan_shards(lengths, batch_size: int, shard_size: int | None, key: str) -> l
         groups[-1].append(batch)
         words += size
         sentences += len(batch)
+    if shard_size:  # the last shards of a run in smaller pieces: no worker waits long at the end
+        tail = [_pieces(g, TAIL_PIECES) for g in groups[-TAIL_SHARDS:]]
+        groups = groups[: len(groups) - len(tail)] + [p for pieces in tail for p in pieces]
     shards, first = [], 0
     for number, group in enumerate(groups):
         sid = hashlib.sha256(f"{key}:{number}".encode()).hexdigest()[:12]
         shards.append(Shard(number, sid, tuple(group), first))
         first += len(group)
     return shards
+
+
+def _pieces(batches: list, n: int) -> list[list]:
+    """``batches`` cut into at most ``n`` runs of consecutive batches, as even as can be.
+
+    Examples
+    --------
+    >>> _pieces([1, 2, 3, 4, 5], 4), _pieces([1], 4)
+    ([[1, 2], [3], [4], [5]], [[1]])
+    """
+    n = min(n, len(batches))
+    cuts = [-(-len(batches) * k // n) for k in range(n + 1)]  # the longer pieces first
+    return [batches[cuts[k] : cuts[k + 1]] for k in range(n)]
 
 
 @dataclass
@@ -141,7 +164,7 @@ class ShardTask:
     index: list[int]  # each pair's line in the input corpus (0-based)
     src: list[list[str]]
     tgt: list[list[str]]
-    gold: list | None  # Alignment per pair, or None
+    gold: object | None  # Alignment per pair (a list, or a LinkTable), or None
 
 
 @dataclass
@@ -173,10 +196,15 @@ def _line(rec: dict) -> str:
     return json.dumps(rec, separators=(",", ":"))
 
 
-def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, progress=None):
+def run_shard(
+    model, task: ShardTask, options: RunOptions, attempt: int = 0, progress=None, sink=None
+):
     """Run the analysis steps over one shard: the unit of work of every engine.
 
     ``progress`` (optional) is called with the sentences of each finished batch.
+    ``sink`` (optional) is called with each finished batch's records (JSON lines with
+    ``options.lines``), which the output then does not hold (``records`` is None): a
+    shard's memory is then that of a batch, whatever the shard's size.
     Returns a :class:`ShardOutput`; raises whatever the model or a step raises.
     """
     import torch
@@ -211,16 +239,17 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
             "unk_src_at": unk_src,  # positions of the words the model maps to <unk>
             "unk_tgt_at": unk_tgt,
             "gold": None
-            if task.gold is None
+            if gold is None
             else {
-                "sure": sorted(map(list, task.gold[k].sure)),
-                "possible": sorted(map(list, task.gold[k].possible_only)),
+                "sure": sorted(map(list, gold[positions[k]].sure)),
+                "possible": sorted(map(list, gold[positions[k]].possible_only)),
             },
         }
 
     records: list = []  # batch after batch: dicts, or their JSON lines (options.lines)
     unknown = [0, 0]
-    gold = None if task.gold is None else dict(zip(positions, task.gold, strict=True))
+    # the gold of the batch at hand (position -> Alignment), made as each batch starts
+    gold = None if task.gold is None else {}
     ctx = AnalysisContext(
         model,
         ParallelCorpus(task.src, task.tgt),
@@ -241,6 +270,9 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
         for n, idx in enumerate(shard.batches, start=shard.first_batch):
             torch.manual_seed(_batch_seed(options.seed, n))
             rows = [at[p] for p in idx]
+            if gold is not None:
+                gold.clear()
+                gold.update((p, task.gold[k]) for p, k in zip(idx, rows, strict=True))
             batch = model.encode(
                 [task.src[k] for k in rows], [task.tgt[k] for k in rows], list(idx)
             )
@@ -268,7 +300,11 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
                 unknown[1] += rec["unk_tgt"]
             # a batch's records are whole once every step has seen it: as JSON lines they
             # take a fraction of the memory (the links of every offset are Python lists)
-            records.extend(map(_line, recs) if options.lines else recs)
+            done = list(map(_line, recs)) if options.lines else recs
+            if sink is None:
+                records.extend(done)
+            else:
+                sink(done)
             del cb, recs, fb
             if progress is not None:
                 progress(len(idx))
@@ -278,4 +314,4 @@ def run_shard(model, task: ShardTask, options: RunOptions, attempt: int = 0, pro
         "unk_src": unknown[0],
         "unk_tgt": unknown[1],
     }
-    return ShardOutput(shard.number, shard.id, records, stats)
+    return ShardOutput(shard.number, shard.id, None if sink else records, stats)

@@ -10,6 +10,9 @@ in flight. A rerun with the same options (same shard ids) skips the shards it
 finds; files of other runs (other ids) and half-written temporary files are
 removed. The work area is removed once the output folder is in place.
 
+Workers stream a shard's records into a temporary file as its batches finish
+(:class:`ShardWriter`), so that they never hold a whole shard's records.
+
 Records come back in corpus order (:meth:`WorkArea.records`) through an index
 of (file, byte offset) per sentence: a few bytes a sentence, not the records.
 """
@@ -28,7 +31,7 @@ import numpy as np
 from attnprobe.pipeline.scale.shards import Shard, ShardOutput
 from attnprobe.pipeline.scale.stats import dumps, loads
 
-__all__ = ["MemoryStore", "WorkArea", "work_area_of"]
+__all__ = ["MemoryStore", "ShardWriter", "WorkArea", "work_area_of"]
 
 log = logging.getLogger("attnprobe")
 
@@ -58,6 +61,10 @@ class MemoryStore:
         """Numbers of the shards already finished (none: a memory store starts empty)."""
         return set(self.outputs)
 
+    def writer(self, number: int, sid: str) -> ShardWriter:
+        """A :class:`ShardWriter` for shard ``number`` (its records streamed to a file)."""
+        return ShardWriter(self.dir / f"{number:06d}-{sid}.jsonl")
+
     def put(self, output: ShardOutput) -> None:
         self.outputs[output.number] = output
 
@@ -69,6 +76,52 @@ class MemoryStore:
         """Every record, in corpus order."""
         recs = [r for k in sorted(self.outputs) for r in self.outputs[k].records]
         return iter(sorted(recs, key=lambda r: r["index"]))
+
+
+class ShardWriter:
+    """One shard's file, written as its batches finish: records go to a temporary file;
+    :meth:`close` puts the statistics line first and renames the whole into place.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "000001-abc.jsonl"
+    >>> w = ShardWriter(path)
+    >>> w.write(['{"index":3}', '{"index":1}'])
+    >>> path.exists()
+    False
+    >>> w.close({"n": 2})
+    >>> path.read_text().splitlines()
+    ['{"n":2}', '{"index":3}', '{"index":1}']
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.records.tmp")
+        self.file = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed in close/discard
+
+    def write(self, lines) -> None:
+        """Add a batch's records (JSON lines)."""
+        for line in lines:
+            self.file.write(line + "\n")
+
+    def close(self, stats: dict) -> None:
+        """Write the shard's file: the statistics line, then the records; atomically."""
+        self.file.close()
+        whole = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            with open(whole, "w", encoding="utf-8") as f, open(self.tmp, encoding="utf-8") as r:
+                f.write(dumps(stats) + "\n")
+                shutil.copyfileobj(r, f, 1 << 20)
+            os.replace(whole, self.path)
+        finally:
+            whole.unlink(missing_ok=True)
+            self.tmp.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        """Drop what was written (the shard failed)."""
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 class WorkArea:
@@ -100,6 +153,10 @@ class WorkArea:
             json.dumps({"key": self.key, "shards": len(shards)}) + "\n", encoding="utf-8"
         )
         return done
+
+    def writer(self, number: int, sid: str) -> ShardWriter:
+        """A :class:`ShardWriter` for shard ``number`` (its records streamed to a file)."""
+        return ShardWriter(self.dir / f"{number:06d}-{sid}.jsonl")
 
     def put(self, output: ShardOutput) -> None:
         """Write one finished shard, atomically (temporary file, then rename).
