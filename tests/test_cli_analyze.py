@@ -333,3 +333,34 @@ def test_an_address_needs_the_ray_engine(tmp_path):
     assert r.exit_code == 2 and r.stderr == (
         "attnprobe: error: --address names a Ray cluster (fix: add --engine ray)\n"
     )
+
+
+@pytest.mark.slow
+def test_two_workers_read_packed_data_and_write_what_one_process_writes(
+    tiny_checkpoint, tmp_path, monkeypatch
+):
+    """A sharded run reads the corpus and gold packed (the driver keeps a few bytes a word
+    and a link); its folder equals the in-process run's."""
+    from attnprobe.cli import options
+
+    d = tiny_checkpoint
+    seen = []
+    read = options._read_data
+    monkeypatch.setattr(options, "_read_data", lambda **kw: seen.append(kw["packed"]) or read(**kw))
+    monkeypatch.setattr("attnprobe.cli.analysis._read_data", options._read_data)
+    outs = {}
+    for name, extra in (("one", ()), ("two", ("--workers", 2, "--shard-size", 1))):
+        outs[name] = tmp_path / name
+        r = invoke(
+            "analyze", d / "m.pt", "--src", d / "t.src", "--tgt", d / "t.tgt",
+            "--gold", d / "t.gold", "--analyses", "alignment", "-o", outs[name], *extra,
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+    assert seen == [False, True]
+    one, two = (json.loads((outs[k] / "metrics.json").read_text()) for k in ("one", "two"))
+    assert one["alignment"]["scores"] == two["alignment"]["scores"]
+    for path in sorted((outs["one"] / "alignments").iterdir()):
+        assert path.read_text() == (outs["two"] / "alignments" / path.name).read_text()
+    assert (outs["one"] / "sentences.jsonl").read_text() == (
+        outs["two"] / "sentences.jsonl"
+    ).read_text()

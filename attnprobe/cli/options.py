@@ -191,33 +191,46 @@ def _data_options(fn):
     return fn
 
 
-def _read_data(src, tgt, bitext, gold, gold_one_based, reverse_gold, gold_match="auto"):
-    """(corpus, gold) from the data options; (None, None) when none is given."""
-    from attnprobe.alignment import read_alignments
+def _read_data(
+    src, tgt, bitext, gold, gold_one_based, reverse_gold, gold_match="auto", packed=False
+):
+    """(corpus, gold) from the data options; (None, None) when none is given.
+
+    ``packed``: read them into the compact forms of :mod:`attnprobe.data.packed`
+    (word numbers and link arrays, a few bytes a word and a link), which a sharded
+    run's driver keeps instead of Python lists (same checks, same results).
+    """
+    from attnprobe.alignment import read_alignments, read_link_table
     from attnprobe.data import ParallelCorpus
+    from attnprobe.data.packed import PackedCorpus, PackedGold
     from attnprobe.errors import InputError
+
+    reader = PackedCorpus if packed else ParallelCorpus  # same readers, same checks
 
     if bitext and (src or tgt):
         raise InputError("give the corpus as either --bitext FILE or --src FILE --tgt FILE")
     if bool(src) != bool(tgt):
         raise InputError("--src and --tgt go together", fix="give both files")
     if bitext:
-        corpus = ParallelCorpus.read_bitext(bitext, name=bitext)
+        corpus = reader.read_bitext(bitext, name=bitext)
     elif src:
-        corpus = ParallelCorpus.read(src, tgt, name=f"{src} / {tgt}")
+        corpus = reader.read(src, tgt, name=f"{src} / {tgt}")
     else:
         if gold:
             raise InputError("--gold needs the corpus it aligns", fix="add --src/--tgt or --bitext")
         return None, None
     alignments = None
     if gold:
-        alignments = read_alignments(
-            gold,
-            one_based=gold_one_based,
-            reverse=reverse_gold,
-            lengths=[(len(s), len(t)) for s, t in zip(corpus.src, corpus.tgt, strict=True)],
-            match=gold_match,
+        if packed:  # lengths from the offsets, links into arrays
+            lengths = list(zip(corpus.src.lengths, corpus.tgt.lengths, strict=True))
+        else:
+            lengths = [(len(s), len(t)) for s, t in zip(corpus.src, corpus.tgt, strict=True)]
+        read = read_link_table if packed else read_alignments
+        alignments = read(
+            gold, one_based=gold_one_based, reverse=reverse_gold, lengths=lengths, match=gold_match
         )
+        if packed:
+            alignments = PackedGold.of(alignments)
         if len(alignments) != len(corpus):
             raise InputError(
                 f"{len(alignments)} gold lines for {len(corpus)} sentence pairs",
