@@ -709,8 +709,10 @@ def test_weight_on_padded_source_positions_is_refused_by_hand():
         assert cap.trace.attention["a"][1, 0, 0].tolist() == [0.0, 0.0, 1.0]
     with attnprobe.capture(model, sites=[site], src_lens=[1, 2]) as cap:
         model["a"](torch.zeros(2))
-    with pytest.raises(SiteError, match="puts weight 1 outside the given lengths"):
-        cap.trace  # noqa: B018
+    trace = cap.trace  # the weights are checked when first read, and on every read after
+    for read in (lambda: trace.attention["a"], trace.weights, lambda: trace.example(1)):
+        with pytest.raises(SiteError, match="puts weight 1 outside the given lengths"):
+            read()
 
 
 def test_per_step_calls_of_different_batch_sizes_are_refused():
