@@ -411,6 +411,7 @@ class Capture:
         self._tensor_handles.clear()
         for rec in self._recorders:  # modes a forward left behind (its hook did not run)
             rec.live.clear()  # no reference to the model's graph outlives the block
+            rec.cap = None  # no cycle: a finished capture is freed as soon as it is dropped
             while rec.modes:
                 mode = rec.modes.pop()
                 if torch.overrides._get_current_function_mode() is mode:
