@@ -28,6 +28,9 @@ hooks are registered here, what they do with a call's output lives in
 
 - ``"output"``, an index or a key: a forward hook reads the module's output;
   for ``"output"`` it may return edited weights, which the model then uses.
+  Where nothing else hooks the module it runs from inside the module's forward
+  (``_InForward``: torch then calls the module on its fast path), and is
+  removed like the others.
 - ``"softmax"``: a forward pre-hook enters a ``TorchFunctionMode`` and the
   forward hook (``always_call=True``, so it runs when the forward raises) leaves
   it; the mode sees every torch function called *at the top level* of that
@@ -398,7 +401,7 @@ class Capture:
                     )
                 )
             else:
-                add(m.register_forward_hook(partial(_read_output, rec)))
+                add(_read_hook(m, partial(_read_output, rec)))
 
     def _watch_grad(self, tensor: Tensor, fn: Callable[[Tensor], None]) -> None:
         """Call ``fn(grad)`` when a gradient reaches ``tensor`` (removed with the other hooks)."""
@@ -646,6 +649,59 @@ def _check_padding(sites: tuple[Site, ...], src_lens: Tensor, attention) -> None
                 "do not match the model's padding, or the model attends to padding (give it a "
                 "key padding mask)",
             )
+
+
+_NOTHING = object()
+
+
+class _InForward:
+    """A forward hook run from inside the module's own forward: removable like a hook.
+
+    While it is in place the module's ``forward`` is a function that calls the
+    original and then ``hook(module, args, output)`` (its result, when not None,
+    replaces the output), so that torch calls the module on its fast path: a
+    per-step module called 20 times a pass cost 0.3-0.6 ms more per pass with a
+    registered forward hook than with this. :func:`_read_hook` uses it only where
+    nothing else hooks the module, which is where the two run alike.
+    """
+
+    def __init__(self, module: nn.Module, hook: Callable):
+        self.module = module
+        self.saved = module.__dict__.get("forward", _NOTHING)
+        inner = module.forward
+
+        def forward(*args, **kwargs):
+            out = inner(*args, **kwargs)
+            new = hook(module, args, out)
+            return out if new is None else new
+
+        module.__dict__["forward"] = forward
+
+    def remove(self) -> None:
+        if self.module is None:
+            return
+        if self.saved is _NOTHING:
+            self.module.__dict__.pop("forward", None)
+        else:
+            self.module.__dict__["forward"] = self.saved
+        self.module = None
+
+
+def _read_hook(module: nn.Module, hook: Callable):
+    """``hook`` on ``module``'s output: in its forward where no other hook would run
+    (:class:`_InForward`), else a registered forward hook (which then runs after those
+    registered before it, as always)."""
+    from torch.nn.modules import module as torch_module
+
+    alone = not (
+        module._forward_hooks
+        or module._forward_pre_hooks
+        or getattr(torch_module, "_global_forward_hooks", True)
+        or getattr(torch_module, "_global_forward_pre_hooks", True)
+        or "forward" in module.__dict__
+        or isinstance(module, torch.jit.ScriptModule)
+    )
+    return _InForward(module, hook) if alone else module.register_forward_hook(hook)
 
 
 # -- hook functions (registered only by Capture._register) ---------------------
