@@ -385,7 +385,7 @@ class Capture:
         add = self._handles.append
         iface = self._interface()
         if iface is not None:
-            add(iface.register_forward_pre_hook(self._on_interface_call, with_kwargs=True))
+            add(_read_inputs(iface, self._on_interface_call))
         for oe in self._output_edits:  # before the recorders: they see the edited tensor
             add(oe.module.register_forward_hook(partial(_edit_output, oe)))
         for rec in self._recorders:
@@ -665,14 +665,16 @@ class _InForward:
     nothing else hooks the module, which is where the two run alike.
     """
 
-    def __init__(self, module: nn.Module, hook: Callable):
+    def __init__(self, module: nn.Module, hook: Callable | None, pre: Callable | None = None):
         self.module = module
         self.saved = module.__dict__.get("forward", _NOTHING)
         inner = module.forward
 
         def forward(*args, **kwargs):
+            if pre is not None:
+                pre(module, args, kwargs)
             out = inner(*args, **kwargs)
-            new = hook(module, args, out)
+            new = None if hook is None else hook(module, args, out)
             return out if new is None else new
 
         module.__dict__["forward"] = forward
@@ -691,9 +693,24 @@ def _read_hook(module: nn.Module, hook: Callable):
     """``hook`` on ``module``'s output: in its forward where no other hook would run
     (:class:`_InForward`), else a registered forward hook (which then runs after those
     registered before it, as always)."""
+    if _alone(module):
+        return _InForward(module, hook)
+    return module.register_forward_hook(hook)
+
+
+def _read_inputs(module: nn.Module, pre: Callable):
+    """``pre(module, args, kwargs)`` before ``module``'s forward runs, as :func:`_read_hook`
+    places it (else a forward pre-hook with keyword arguments); ``pre`` only reads."""
+    if _alone(module):
+        return _InForward(module, None, pre)
+    return module.register_forward_pre_hook(pre, with_kwargs=True)
+
+
+def _alone(module: nn.Module) -> bool:
+    """Whether nothing hooks ``module`` (nor every module) and its forward is its class's."""
     from torch.nn.modules import module as torch_module
 
-    alone = not (
+    return not (
         module._forward_hooks
         or module._forward_pre_hooks
         or getattr(torch_module, "_global_forward_hooks", True)
@@ -701,7 +718,6 @@ def _read_hook(module: nn.Module, hook: Callable):
         or "forward" in module.__dict__
         or isinstance(module, torch.jit.ScriptModule)
     )
-    return _InForward(module, hook) if alone else module.register_forward_hook(hook)
 
 
 # -- hook functions (registered only by Capture._register) ---------------------
