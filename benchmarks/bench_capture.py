@@ -45,10 +45,11 @@ nothing else hooks the module), four runs of ``--reps 150`` at load average
 3.5-4.9: forward 1.038, 1.062, 1.041, 1.056; forward+backward 1.024, 1.026,
 1.025, 1.046; softmax site 1.116, 1.112, 1.112, 1.094; nn.Transformer 1.060,
 1.075, 1.065, 1.055. At these loads the median of 150 ratios moves by about
-+-0.015 from run to run; in one process, with the previous capture code
-imported beside the new one and the three cases alternating, the forward's
-median ratio to the plain forward was 1.061 before and 1.038 after (3 runs:
-new / old 0.978, 0.976, 0.961), forward+backward 1.045 before and 1.020 after.
++-0.015 from run to run. In one process, with the previous capture code
+(main 0bc59ba) imported beside the new one and the three cases alternating
+(load 2.5-3.3), the forward's median ratio to the plain forward was 1.062 and
+1.066 before, 1.047 and 1.044 after (two runs of 150; new / old 0.981 and
+0.976), forward+backward 1.021 before and 1.004 after (60 repetitions).
 """
 
 from __future__ import annotations
