@@ -25,8 +25,8 @@ op runs on it, and time spent waiting for a busy shared machine does not count);
 
 Measured 2026-12-07 on the shared 2-core machine under load (load average
 5.9-7.8), ``--reps 150``, cpu clock, two runs each, before (main 36a07ce) and
-after the capture changes of that day, median per-repetition ratio of each run
-(single repetitions ranged from 0.3 to 3.4: the machine was busy):
+after the capture changes of that morning, median per-repetition ratio of each
+run (single repetitions ranged from 0.3 to 3.4: the machine was busy):
 
 ================================  =============  =============
 case                              before         after
@@ -37,10 +37,19 @@ forward, read='softmax' site      1.156, 1.165   1.102, 1.134
 nn.Transformer cross-attention    1.090, 1.118   1.064, 1.091
 ================================  =============  =============
 
-Measured in isolation (the fastest of 7 x 300 calls), a capture's own work
-came to about 1 ms per batch after the changes, about 2 ms before: entering
-and leaving 0.11 ms (0.47), the 22 hooked attention calls 0.35 ms (0.66), the
-trace 0.49 ms (0.8-1.1).
+The same day's second round (per call only a check and a copy in the module's
+own layout, made canonical once per trace; the padding check when the
+attention is first read; no reference cycle left for the garbage collector;
+an output site and the model's inputs read from inside the forward where
+nothing else hooks the module), four runs of ``--reps 150`` at load average
+3.5-4.9: forward 1.038, 1.062, 1.041, 1.056; forward+backward 1.024, 1.026,
+1.025, 1.046; softmax site 1.116, 1.112, 1.112, 1.094; nn.Transformer 1.060,
+1.075, 1.065, 1.055. At these loads the median of 150 ratios moves by about
++-0.015 from run to run. In one process, with the previous capture code
+(main 0bc59ba) imported beside the new one and the three cases alternating
+(load 2.5-3.3), the forward's median ratio to the plain forward was 1.062 and
+1.066 before, 1.047 and 1.044 after (two runs of 150; new / old 0.981 and
+0.976), forward+backward 1.021 before and 1.004 after (60 repetitions).
 """
 
 from __future__ import annotations

@@ -406,6 +406,43 @@ SWEEP_ARCHS = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("arch", "stops", "leaves"),
+    [
+        ({"attention": "bahdanau"}, (), ["keys"]),
+        ({"attention": "luong", "score": "general"}, (), ["keys", "prepared"]),
+        ({"attention": "luong", "score": "dot", "hidden_dim": 6}, (), ["keys", "prepared"]),
+        ({"attention": "luong", "score": "concat"}, (), ["keys"]),
+        (
+            {"attention": "luong", "score": "general"},
+            ("decoder.attention.hook_context",),
+            ["prepared"],
+        ),
+        (
+            {"attention": "luong", "score": "dot", "hidden_dim": 6},
+            ("decoder.hook_state",),
+            ["keys"],
+        ),
+        ({"attention": "none"}, (), []),
+    ],
+)
+def test_the_sweep_sets_apart_the_memory_that_one_product_reaches(arch, stops, leaves):
+    # the keys reach a step only through its context, a dot-product score's prepared keys
+    # only through its scores: their gradients are summed over steps by matrix products.
+    # A stop on a tensor those products need keeps them in the steps' own backwards
+    # (on the context: the keys; on the query of a dot score: the prepared keys)
+    from attnprobe.capturing.edits import detach
+    from attnprobe.models.reference.rnn import build_model
+    from attnprobe.runs.sweep import _taps
+
+    v = Vocab.build(SRC + TGT)
+    dims = {"emb_dim": 4, "enc_dim": 3, "hidden_dim": 6, **arch}
+    model = build_model(ModelConfig(len(v), len(v), **dims), seed=1)
+    model.src_vocab = model.tgt_vocab = v
+    run = Runner(model, "log_prob", False, stops={s: detach() for s in stops})
+    assert [t.leaf for t in _taps(run)] == leaves
+
+
 # vectorize=True on a padded source: pack_padded_sequence's backward has no batching rule
 @pytest.mark.filterwarnings("ignore:There is a performance drop:UserWarning")
 @pytest.mark.parametrize("arch", SWEEP_ARCHS, ids=lambda a: "-".join(map(str, a.values())))
@@ -424,10 +461,11 @@ def test_sweep_equals_per_step_backward(arch, padded, monkeypatch):
     rows = [0, 3] if padded else [0]  # source lengths 3 and 4, or one sentence
     b = make_batch([SRC[r] for r in rows], [TGT[r] for r in rows], v, v)
     batch = _Batch(b.src, b.src_lens, b.tgt_in, b.tgt_out, b.tgt_lens)
-    cells = A.SWEEP_CELLS
+    cells, held = A.SWEEP_CELLS, A.TAP_ELEMENTS
     for share, budget in ((False, A.SWEEP_ELEMENTS), (True, 1)):  # 1: one adjoint per pass
         monkeypatch.setattr(A, "SWEEP_ELEMENTS", budget)
         monkeypatch.setattr(A, "SWEEP_CELLS", 1 if share else cells)  # 1: one row per sweep
+        monkeypatch.setattr(A, "TAP_ELEMENTS", 1 if share else held)  # 1: one step per block
         run = Runner(model, "log_prob", share)
         xs, base = _inputs(run, batch, "pad")
         points = [torch.cat([x, 0.5 * (x + b)]) for x, b in zip(xs, base, strict=True)]

@@ -43,7 +43,11 @@ def batch():
 
 def hooks_left(model: nn.Module) -> bool:
     return any(
-        m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks
+        m._forward_hooks
+        or m._forward_pre_hooks
+        or m._backward_hooks
+        or m._backward_pre_hooks
+        or "forward" in vars(m)  # a read from inside the forward, left in place
         for m in model.modules()
     )
 
@@ -544,6 +548,28 @@ def test_exception_mid_forward_removes_every_hook_and_restores_state(read):
     assert model.training and model.decoder.training and not model.encoder.training
 
 
+def test_a_site_read_from_inside_its_forward_sees_what_a_hook_would():
+    # a module nothing else hooks is read from inside its forward; one with a hook of the
+    # caller's gets a registered hook after it, which sees the caller's replacement
+    model = model_for("bahdanau")
+    src, lens, tgt_in = batch()
+    point = model.decoder.attention.hook_weights
+    with attnprobe.capture(model) as cap:
+        assert "forward" in vars(point) and not point._forward_hooks
+        out = model(src, lens, tgt_in)
+    assert not hooks_left(model)
+    assert torch.equal(cap.trace.weights()[:, 0], out.attention)
+    handle = point.register_forward_hook(lambda m, a, o: o * 0.5)
+    try:
+        with attnprobe.capture(model) as cap:
+            assert "forward" not in vars(point) and len(point._forward_hooks) == 2
+            halved = model(src, lens, tgt_in)
+    finally:
+        handle.remove()
+    assert torch.equal(cap.trace.attention["decoder.attention"][:, 0], halved.attention)
+    assert torch.allclose(halved.attention.sum(-1), torch.full_like(halved.attention[..., 0], 0.5))
+
+
 def test_exception_mid_backward_removes_every_hook():
     decoder = AttnDecoderRNN(8, 10, max_length=5, dropout_p=0.0)
     enc, h0 = torch.randn(5, 8), torch.zeros(1, 1, 8)
@@ -709,8 +735,10 @@ def test_weight_on_padded_source_positions_is_refused_by_hand():
         assert cap.trace.attention["a"][1, 0, 0].tolist() == [0.0, 0.0, 1.0]
     with attnprobe.capture(model, sites=[site], src_lens=[1, 2]) as cap:
         model["a"](torch.zeros(2))
-    with pytest.raises(SiteError, match="puts weight 1 outside the given lengths"):
-        cap.trace  # noqa: B018
+    trace = cap.trace  # the weights are checked when first read, and on every read after
+    for read in (lambda: trace.attention["a"], trace.weights, lambda: trace.example(1)):
+        with pytest.raises(SiteError, match="puts weight 1 outside the given lengths"):
+            read()
 
 
 def test_per_step_calls_of_different_batch_sizes_are_refused():

@@ -89,13 +89,19 @@ class _Recorder:
         self.cap, self.site, self.module, self.edit = cap, site, module, edit
         self.axes = STATES_AXES if site.role == "states" else ATTENTION_AXES
         self.want_grads = cap.grads if site.role != "states" else cap.state_grads
-        self.calls: list[Tensor] = []  # canonical, detached copies, one per call
-        self.grads: dict[int, Tensor] = {}  # call index -> canonical gradient
+        # what each call gave, detached copies in the module's own layout (made canonical
+        # once, when the trace is built: :meth:`stack`), and call index -> its gradient
+        self.calls: list[Tensor] = []
+        self.grads: dict[int, Tensor] = {}
         self.checked = False
         self.modes: list[_SoftmaxMode] = []  # softmax modes entered and not yet left
         self.flags: list[tuple[bool, bool]] = []  # mha: what each open call asked for
         self.live: list[Tensor] = []  # what the model used, not detached (cleared on exit)
-        self._canonical: dict[int, tuple[str, Callable[[Tensor], Tensor]]] = {}  # by ndim
+        # by ndim: (layout, canonicalizer, index of a per-step call's one-row T axis or None)
+        self._canonical: dict[int, tuple[str, Callable[[Tensor], Tensor], int | None]] = {}
+        self.layout: str | None = None  # the layout of the calls (the first call's)
+        self._mixed = False  # calls of different layouts (then each is made canonical alone)
+        self._per_step = site.pattern == "per_step" and self.axes == ATTENTION_AXES
 
     @property
     def where(self) -> str:
@@ -163,42 +169,107 @@ class _Recorder:
 
     # -- one call ------------------------------------------------------------
 
+    def _known(self, raw: Tensor) -> tuple[str, Callable[[Tensor], Tensor], int | None]:
+        """How a call of ``raw.dim()`` dimensions is read (worked out once per ndim)."""
+        layout = self._layout(raw)
+        t_axis = layout.index("T") if self._per_step and "T" in layout else None
+        known = layout, _canonicalizer(layout, self.axes), t_axis
+        self._canonical[raw.dim()] = known
+        return known
+
     def process(self, raw: Tensor) -> Tensor:
-        """Record (and maybe edit) the weights of one call; returns what the model should use."""
-        known = self._canonical.get(raw.dim())
-        if known is None:
-            layout = self._layout(raw)
-            known = self._canonical[raw.dim()] = layout, _canonicalizer(layout, self.axes)
-        layout, canonical = known
-        c = canonical(raw)
-        if self.site.pattern == "per_step" and self.axes == ATTENTION_AXES and c.shape[2] != 1:
+        """Record (and maybe edit) the weights of one call; returns what the model should use.
+
+        Only what must happen during the forward happens here: the call is checked
+        (its shape; its values on the first call), edited, watched for its
+        gradient, and a detached copy is kept in the module's own layout. Making
+        the copies canonical and stacking them is left to :meth:`stack`.
+        """
+        known = self._canonical.get(raw.dim()) or self._known(raw)
+        layout, canonical, t_axis = known
+        if t_axis is not None and raw.shape[t_axis] != 1:
             raise SiteError(
                 f"{self.where}: a per-step call gives one row per sentence, got "
-                f"{c.shape[2]} rows ({list(raw.shape)})",
+                f"{raw.shape[t_axis]} rows ({list(raw.shape)})",
             )
+        if self.layout is not layout:
+            if self.layout is not None:
+                self._mixed = True
+            self.layout = layout
         if not self.checked:
-            self._check_values(c)
+            self._check_values(canonical(raw))
             self.checked = True
         step = len(self.calls)
         if self.edit is not None:
-            per_step = self.site.pattern == "per_step"
-            rows = slice(step, step + 1) if per_step else slice(0, c.shape[2])
-            info = EditInfo(self.site.key, step, rows, self.cap._key_mask(self.site, c))
-            new = self.edit(c, info)
-            if new is not c:
-                if not isinstance(new, Tensor) or new.shape != c.shape:
-                    raise SiteError(
-                        f"{self.where}: the edit returned {_describe(new)}, expected a tensor "
-                        f"{list(c.shape)} [B, H, T, S] like its input",
-                    )
-                raw = _from_canonical(new, layout, self.axes, raw.shape)
-                c = new
+            raw = self._edit(raw, layout, canonical, step)
         if self.want_grads:
             raw = self._track(raw)
-            self.cap._watch_grad(raw, partial(self._on_grad, step, canonical))
-        self.calls.append((c.detach() if c.requires_grad else c).clone())
+            self.cap._watch_grad(raw, partial(self._on_grad, step))
+        self.calls.append(raw.detach().clone() if raw.requires_grad else raw.clone())
         self.live.append(raw)
         return raw
+
+    def _edit(self, raw: Tensor, layout: str, canonical, step: int) -> Tensor:
+        """The call's weights as the edit makes them, back in the module's layout."""
+        c = canonical(raw)
+        per_step = self.site.pattern == "per_step"
+        rows = slice(step, step + 1) if per_step else slice(0, c.shape[2])
+        info = EditInfo(self.site.key, step, rows, self.cap._key_mask(self.site, c))
+        new = self.edit(c, info)
+        if new is c:
+            return raw
+        if not isinstance(new, Tensor) or new.shape != c.shape:
+            raise SiteError(
+                f"{self.where}: the edit returned {_describe(new)}, expected a tensor "
+                f"{list(c.shape)} [B, H, T, S] like its input",
+            )
+        return _from_canonical(new, layout, self.axes, raw.shape)
+
+    def canonical(self, t: Tensor) -> Tensor:
+        """One recorded call (or its gradient) in the canonical layout (a view)."""
+        known = self._canonical.get(t.dim()) or self._known(t)
+        return known[1](t)
+
+    def stack(self, calls: list[Tensor]) -> Tensor:
+        """The recorded ``calls`` (or their gradients) as one canonical CPU tensor:
+        [B, H, T, S] (per-step calls joined along T), or the one call of a full site.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from types import SimpleNamespace
+        >>> cap = SimpleNamespace(grads=False, state_grads=False)
+        >>> rec = _Recorder(cap, Site("a", pattern="per_step"), nn.Identity(), None)
+        >>> for t in range(3):
+        ...     _ = rec.process(torch.full((2, 4), 0.25))   # [B, S] per step
+        >>> tuple(rec.stack(rec.calls).shape)                # [B, H, T, S]
+        (2, 1, 3, 4)
+        """
+        if self.site.role == "states" or self.site.pattern == "full":
+            if len(calls) > 1:
+                raise SiteError(
+                    f"{self.where} fired {len(calls)} times; pattern 'full' expects one call per "
+                    "pass (declare pattern='per_step' if it runs once per decoder step)",
+                )
+            return self.canonical(calls[0]).cpu()
+        layout = self.layout
+        in_order = [a for a in self.axes if a in layout] == list(layout)
+        try:
+            if self._mixed or not in_order:  # each call made canonical, then joined
+                return torch.cat([self.canonical(c) for c in calls], dim=2).cpu()
+            if "T" in layout:  # one row per call: joined along the module's own T axis
+                joined, layout = torch.cat(calls, dim=layout.index("T")), layout
+            else:  # a new T axis where the canonical order puts it
+                at = sum(self.axes.index(a) < self.axes.index("T") for a in layout)
+                joined = torch.stack(calls, dim=at)
+                layout = layout[:at] + "T" + layout[at:]
+            return _canonicalizer(layout, self.axes)(joined).cpu()
+        except RuntimeError:  # calls of different sizes in an axis other than T
+            shapes = {tuple(c.shape[:2]) + tuple(c.shape[3:]) for c in map(self.canonical, calls)}
+            raise SiteError(
+                f"{self.where}: per-step calls of different shapes {sorted(shapes)}; capture "
+                "needs a fixed batch across steps (beam search reorders and resizes it)",
+            ) from None
 
     def _track(self, raw: Tensor) -> Tensor:
         """``raw``, made to require grad where it is safe, or a clear error."""
@@ -216,9 +287,8 @@ class _Recorder:
             )
         return raw.detach().requires_grad_()
 
-    def _on_grad(self, step: int, canonical: Callable[[Tensor], Tensor], grad: Tensor) -> None:
-        g = canonical(grad)
-        g = (g.detach() if g.requires_grad else g).clone()
+    def _on_grad(self, step: int, grad: Tensor) -> None:
+        g = (grad.detach() if grad.requires_grad else grad).clone()  # the module's layout
         self.grads[step] = self.grads[step] + g if step in self.grads else g
 
 

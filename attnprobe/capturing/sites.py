@@ -530,6 +530,10 @@ def resolve_module(model, path: str):
     ...
     attnprobe.errors.UnknownNameError: unknown module path 'atention'; did you mean 'attention'? ...
     """
+    try:  # a walk down the path; the whole tree only to say what exists
+        return model.get_submodule(path)
+    except AttributeError:
+        pass
     modules = dict(model.named_modules())
     if path not in modules:
         raise UnknownNameError("module path", path, [p for p in modules if p])

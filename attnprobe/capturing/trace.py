@@ -51,7 +51,7 @@ from attnprobe.capturing.sites import Site
 from attnprobe.errors import InputError, SiteError, UnknownNameError
 from attnprobe.fileio import write_bytes_atomic, write_text_atomic
 
-__all__ = ["Trace", "Example", "LazyTokens", "load_trace", "FORMAT"]
+__all__ = ["Trace", "Example", "LazyTokens", "CheckedOnRead", "load_trace", "FORMAT"]
 
 FORMAT = "attnprobe-trace/1"
 
@@ -80,6 +80,51 @@ class LazyTokens:
 
     def __init__(self, make: Callable[[], Any]):
         self.make = make
+
+
+class CheckedOnRead(Mapping):
+    """A trace's tensors by site key, checked when first read: ``check(data)`` raises
+    (then every read raises again) or passes (then it is not run again).
+
+    :func:`attnprobe.capture` gives a trace its attention this way, so that a
+    check that concerns the values (no weight on padded source positions) costs
+    nothing during the pass, and a trace whose weights break it can never be read.
+    ``check`` must hold no module.
+
+    Examples
+    --------
+    >>> def positive(data):
+    ...     if any(float(v.min()) < 0 for v in data.values()):
+    ...         raise ValueError("negative")
+    >>> m = CheckedOnRead({"a": torch.tensor([-1.0])}, positive)
+    >>> len(m)
+    1
+    >>> m["a"]
+    Traceback (most recent call last):
+    ...
+    ValueError: negative
+    """
+
+    def __init__(self, data: Mapping[str, Tensor], check: Callable[[Mapping], None]):
+        self.data, self.check = data, check
+
+    def _read(self) -> Mapping[str, Tensor]:
+        if self.check is not None:
+            self.check(self.data)
+            self.check = None
+        return self.data
+
+    def __getitem__(self, key: str) -> Tensor:
+        return self._read()[key]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return repr(dict(self._read()))
 
 
 class _TokenField:
@@ -177,18 +222,20 @@ class Trace:
     def __post_init__(self):
         put = object.__setattr__
         put(self, "sites", tuple(self.sites))
-        put(self, "attention", _freeze_map(self.attention))
+        attention, check = self.attention, None
+        if isinstance(attention, CheckedOnRead):  # validated here, its values checked on read
+            attention, check = attention.data, attention.check
+        attention = _freeze_map(attention)
+        put(self, "attention", attention if check is None else CheckedOnRead(attention, check))
         put(self, "grads", _freeze_map(self.grads))
         for name in ("src_lens", "tgt_lens", "states", "state_grads", "src", "tgt"):
             put(self, name, _frozen_tensor(getattr(self, name)))
         put(self, "meta", MappingProxyType(dict(self.meta)))
         keys = [s.key for s in self.sites if s.role != "states"]
-        if sorted(keys) != sorted(self.attention):
-            raise InputError(
-                f"trace sites {keys} do not match the attention {list(self.attention)}"
-            )
+        if sorted(keys) != sorted(attention):
+            raise InputError(f"trace sites {keys} do not match the attention {list(attention)}")
         B = len(self.src_lens)
-        for key, w in [*self.attention.items(), *self.grads.items()]:
+        for key, w in [*attention.items(), *self.grads.items()]:
             if w.dim() != 4 or w.shape[0] != B:
                 raise InputError(f"site {key!r}: expected [B={B}, H, T, S], got {list(w.shape)}")
         if len(self.tgt_lens) != B:

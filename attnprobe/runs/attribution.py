@@ -70,6 +70,7 @@ It is refused there with an :class:`AttributionError`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -406,13 +407,20 @@ def _path_gradients(run, batch, ends, base, alphas: Tensor, weights: Tensor, row
     return total
 
 
-def _integrated_gradients(run, batch, opts) -> tuple[list[Tensor], Tensor, Tensor]:
+@functools.lru_cache(maxsize=16)
+def _integration_points(method: str, n: int) -> tuple[list[float], list[float]]:
+    """captum's step sizes and points for ``n`` steps of ``method`` (computed once per pair)."""
     from captum.attr._utils.approximation_methods import approximation_parameters
 
+    step_sizes, alphas = approximation_parameters(method)
+    return list(step_sizes(n)), list(alphas(n))
+
+
+def _integrated_gradients(run, batch, opts) -> tuple[list[Tensor], Tensor, Tensor]:
     if opts["integration"] not in INTEGRATION:
         raise UnknownNameError("integration method", opts["integration"], INTEGRATION)
-    step_sizes, alphas = approximation_parameters(opts["integration"])
     n = opts["n_steps"]
+    step_sizes, alphas = _integration_points(opts["integration"], n)
     xs, base = _inputs(run, batch, opts["baseline"], opts["baseline_keep"])
     dtype = xs[0].dtype
     attrs = _path_gradients(
@@ -420,8 +428,8 @@ def _integrated_gradients(run, batch, opts) -> tuple[list[Tensor], Tensor, Tenso
         batch,
         xs,
         base,
-        torch.tensor(alphas(n), dtype=dtype),
-        torch.tensor(step_sizes(n), dtype=dtype),
+        torch.tensor(alphas, dtype=dtype),
+        torch.tensor(step_sizes, dtype=dtype),
         opts["internal_batch_size"],
     )
     # completeness: f(x) - f(x') against the signed sum of everything attributed
