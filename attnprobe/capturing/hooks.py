@@ -574,14 +574,21 @@ class Capture:
     def _tokens(self, src, tgt, src_lens, tgt_lens):
         """Token rows of both sides, spelled out only when the trace's tokens are first read.
 
-        Here the model spells each distinct id of the real positions once (a small
-        table, the ids found by one count over the batch); the trace keeps the ids and
-        that table, never the model. The rows are made from them on first read
+        A model with a ``token_table(side)`` (its vocabulary's tokens by id) gives the
+        trace that list: nothing is spelled during the pass. Otherwise the model
+        spells each distinct id of the real positions once (a small table, the ids
+        found by one count over the batch). Either way the trace keeps the ids and a
+        table, never the model; the rows are made on first read
         (:class:`~attnprobe.capturing.trace.LazyTokens`).
         """
         iface = self._interface()
         if iface is None:
             return None, None
+        table_of = getattr(iface, "token_table", None)
+        if table_of is not None:  # the vocabulary's token list: nothing to spell now
+            return _spelled_later(src, src_lens, table_of("src")), _spelled_later(
+                tgt, tgt_lens, table_of("tgt")
+            )
 
         def rows(ids: Tensor, lens: Tensor, side: str) -> LazyTokens | None:
             real = torch.arange(ids.shape[1])[None, :] < lens[:, None]  # [B, L] real positions
@@ -652,6 +659,19 @@ def _check_padding(sites: tuple[Site, ...], src_lens: Tensor, attention) -> None
 
 
 _NOTHING = object()
+
+
+def _spelled_later(ids: Tensor, lens: Tensor, table) -> LazyTokens | None:
+    """Token rows of ``ids`` (real positions up to ``lens``) spelled from ``table`` (a
+    vocabulary's tokens by id) when first read; None without a table."""
+    if table is None:
+        return None
+
+    def make():
+        rows = zip(ids.tolist(), lens.tolist(), strict=True)
+        return [[table[i] for i in row[:n]] for row, n in rows]
+
+    return LazyTokens(make)
 
 
 class _InForward:

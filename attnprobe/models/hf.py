@@ -332,6 +332,11 @@ class HFSeq2Seq(nn.Module):
         vocab = self.src_vocab if side == "src" else self.tgt_vocab
         return [vocab.tokens[int(i)] for i in ids]
 
+    def token_table(self, side: str) -> Sequence[str]:
+        """The ``side`` vocabulary's tokens by id (what :meth:`token_strings` reads; a
+        capture keeps this list, not the model)."""
+        return (self.src_vocab if side == "src" else self.tgt_vocab).tokens
+
     @torch.no_grad()
     def check(self, batch: Batch | None = None, atol: float = CHECK_ATOL) -> float:
         """Does :meth:`forward` give the model's own log-probabilities? Returns the largest gap.

@@ -112,6 +112,20 @@ class WordVocabularies:
         vocab = self.src_vocab if side == "src" else self.tgt_vocab
         return None if vocab is None else [vocab.tokens[i] for i in ids]
 
+    def token_table(self, side: str) -> Sequence[str] | None:
+        """The ``side`` vocabulary's tokens by id (the list :meth:`token_strings` reads),
+        or None without a vocabulary: a capture keeps this list, not the model, and
+        spells its token rows from it only when they are read.
+
+        Examples
+        --------
+        >>> from attnprobe.models.reference.rnn import ModelConfig, build_model
+        >>> build_model(ModelConfig(src_vocab=8, tgt_vocab=9), seed=0).token_table("src") is None
+        True
+        """
+        vocab = self.src_vocab if side == "src" else self.tgt_vocab
+        return None if vocab is None else vocab.tokens
+
     def count_unknown(self, words: Sequence[str], side: str) -> int:
         """How many of ``words`` the ``side`` ("src" or "tgt") vocabulary does not know
         (on a subword side: words with at least one piece outside the vocabulary)."""
