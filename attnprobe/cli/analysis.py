@@ -14,6 +14,7 @@ from attnprobe.cli.options import (
     _log_corpus,
     _read_data,
     batch_size_option,
+    boot_option,
     check_extra_outputs,
     interrupt_on_sigterm,
     log,
@@ -293,14 +294,7 @@ def _methods_help() -> str:
     help="Also draw each model's argmax AER with its 95% bootstrap interval beside the "
     "diagonal alignment's (.png or .svg; needs gold alignments).",
 )
-@click.option(
-    "--boot",
-    "n_boot",
-    type=click.IntRange(min=0),
-    default=1000,
-    show_default=True,
-    help="Bootstrap resamples of the sentences for the AER intervals (0: no intervals).",
-)
+@boot_option(0, "Bootstrap resamples of the sentences for the AER intervals (0: no intervals).")
 @_threads_option
 @trust_pickle_option
 def compare(

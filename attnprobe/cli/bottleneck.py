@@ -10,6 +10,7 @@ import click
 from attnprobe.cli.options import (
     _load_model,
     batch_size_option,
+    boot_option,
     check_extra_outputs,
     log,
     table_outputs,
@@ -28,14 +29,7 @@ from attnprobe.errors import InputError
     help="Evaluate only every k-th test sentence, k chosen so that at most N remain "
     "(a quick look).",
 )
-@click.option(
-    "--boot",
-    "n_boot",
-    type=click.IntRange(min=1),
-    default=1000,
-    show_default=True,
-    help="Bootstrap resamples of the test sentences for the 95% intervals.",
-)
+@boot_option(1, "Bootstrap resamples of the test sentences for the 95% intervals.")
 @batch_size_option
 @table_outputs(
     "numbers",

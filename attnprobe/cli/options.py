@@ -119,6 +119,29 @@ trust_pickle_option = click.option(
 )
 
 
+def boot_option(minimum: int, help: str):
+    """``--boot`` (parameter ``n_boot``): bootstrap resamples, at least ``minimum``, 1,000 by
+    default.
+
+    Examples
+    --------
+    >>> @click.command()
+    ... @boot_option(0, "Resamples (0: none).")
+    ... def cmd(n_boot):
+    ...     pass
+    >>> [(p.name, p.default) for p in cmd.params]
+    [('n_boot', 1000)]
+    """
+    return click.option(
+        "--boot",
+        "n_boot",
+        type=click.IntRange(min=minimum),
+        default=1000,
+        show_default=True,
+        help=help,
+    )
+
+
 def table_outputs(what: str, plot_help: str):
     """``--markdown``, ``--json FILE`` (all ``what``) and ``--plot FILE`` of a table command.
 
