@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from attnprobe.analyses.intervals import SeedEstimate, seed_bootstrap
 from attnprobe.errors import InputError
 
 __all__ = [
@@ -201,93 +202,6 @@ def bleu_from_statistics(stats) -> float:
     s = [int(x) for x in stats]
     correct, total = s[2 : 2 + BLEU_ORDER], s[2 + BLEU_ORDER :]
     return float(BLEU.compute_bleu(correct, total, s[0], s[1], smooth_method="exp").score)
-
-
-@dataclass(frozen=True)
-class SeedEstimate:
-    """A corpus statistic over several models (seeds) evaluated on the same sentences.
-
-    ``mean`` is the mean over seeds of the statistic on all sentences; ``low``
-    and ``high`` bound it by a percentile bootstrap over sentences (each
-    resample the same sentences for every seed); ``seeds`` are the per-seed
-    values (their min and max: the spread over seeds).
-    """
-
-    mean: float
-    low: float
-    high: float
-    seeds: tuple[float, ...]
-    level: float = 0.95
-
-    @property
-    def spread(self) -> tuple[float, float]:
-        """``(min, max)`` over seeds.
-
-        Examples
-        --------
-        >>> SeedEstimate(0.5, 0.4, 0.6, (0.3, 0.7)).spread
-        (0.3, 0.7)
-        """
-        return min(self.seeds), max(self.seeds)
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "seeds": list(self.seeds), "spread": list(self.spread)}
-
-
-def seed_bootstrap(
-    stats: Sequence,
-    reduce,
-    *,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-) -> SeedEstimate:
-    """Mean over seeds of a statistic of summed per-sentence counts, with a bootstrap interval.
-
-    Parameters
-    ----------
-    stats : one ``[N, K]`` array per seed (model) of additive per-sentence
-        counts, the same ``N`` sentences in the same order for every seed
-        (e.g. :func:`bleu_statistics` rows; ``[exact, 1]`` for exact match).
-    reduce : the statistic of a ``[K]`` sum of rows (e.g. :func:`bleu_from_statistics`).
-    n_boot : bootstrap resamples of the ``N`` sentences (drawn with replacement,
-        the same resample for every seed, so the interval is that of the seed mean).
-    level : coverage of the percentile interval.
-    seed : seeds the resampling.
-
-    Examples
-    --------
-    Exact match of two seeds on two sentences: seed A gets one of them, seed B
-    both. The seed mean is (0.5 + 1.0) / 2; a resample gives seed A 0, 0.5 or 1
-    (and B always 1), so the mean ranges over 0.5 to 1.0:
-
-    >>> a = [[1, 1], [0, 1]]; b = [[1, 1], [1, 1]]
-    >>> e = seed_bootstrap([a, b], lambda s: s[0] / s[1])
-    >>> e.mean, (e.low, e.high), e.seeds
-    (0.75, (0.5, 1.0), (0.5, 1.0))
-    """
-    if not 0 < level < 1:
-        raise InputError(f"level must be in (0, 1), got {level}")
-    if n_boot < 1:
-        raise InputError(f"n_boot must be at least 1, got {n_boot}")
-    arrays = [np.asarray(a, np.float64) for a in stats]
-    if not arrays:
-        raise InputError("seed_bootstrap needs the statistics of at least one model")
-    arrays = [a.reshape(len(a), -1) for a in arrays]
-    n = len(arrays[0])
-    if n == 0 or any(len(a) != n for a in arrays):
-        raise InputError(
-            "every model needs statistics for the same (non-zero) number of sentences, got "
-            + ", ".join(str(len(a)) for a in arrays)
-        )
-    per_seed = tuple(float(reduce(a.sum(0))) for a in arrays)
-    rng = np.random.default_rng(seed)
-    boot = np.empty(n_boot)
-    for b in range(n_boot):
-        idx = rng.integers(0, n, size=n)
-        boot[b] = np.mean([reduce(a[idx].sum(0)) for a in arrays])
-    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
-    return SeedEstimate(float(np.mean(per_seed)), float(lo), float(hi), per_seed, level)
 
 
 @dataclass(frozen=True)

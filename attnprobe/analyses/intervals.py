@@ -1,26 +1,28 @@
-"""Bootstrap intervals of per-step means, resampling sentences (pure numpy).
+"""Bootstrap intervals that resample sentences (pure numpy): per-step means
+(:func:`bootstrap_ci`) and statistics of summed per-sentence counts over several
+models, e.g. BLEU or AER by seed (:func:`seed_bootstrap`).
 
 Steps of one sentence are not independent (they share the source, the model's
 state and usually the same difficulty), so every interval here resamples whole
-sentences with replacement and recomputes the micro mean (all steps' total over
-all steps' count) of each resample; the interval is the percentile interval of
-those means. ``nan`` values (a step where the quantity is undefined) are left
-out of both the total and the count. Resamples are drawn from one seeded
-generator, so a seed gives the same interval on every run; the draws are made
-in blocks that bound memory, which gives the same numbers as drawing them all
-at once.
+sentences with replacement and recomputes the statistic of each resample (for
+per-step values, the micro mean: all steps' total over all steps' count); the
+interval is the percentile interval of those values. ``nan`` values (a step
+where the quantity is undefined) are left out of both the total and the count.
+Resamples come from one seeded generator, so a seed gives the same interval on
+every run; they are drawn in blocks that bound memory, which gives the same
+numbers as drawing them all at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from attnprobe.errors import InputError
 
-__all__ = ["Interval", "bootstrap_ci", "bootstrap_by_sentence"]
+__all__ = ["Interval", "bootstrap_ci", "bootstrap_by_sentence", "SeedEstimate", "seed_bootstrap"]
 
 #: most resampled sentence indices held at once (blocks of resamples stay under it)
 _BLOCK_CELLS = 1 << 22
@@ -98,21 +100,114 @@ def bootstrap_by_sentence(
 
 def _ratio_bootstrap(sums, counts, n_boot: int, level: float, seed: int) -> Interval:
     """Percentile interval of ``sum(sums[pick]) / sum(counts[pick])`` over sentence resamples."""
+    _check(n_boot, level)
+    if counts.sum() == 0:
+        nan = float("nan")
+        return Interval(nan, nan, nan, level)
+    with np.errstate(invalid="ignore"):
+        blocks = _resamples(len(sums), n_boot, seed)
+        means = np.concatenate([sums[pick].sum(1) / counts[pick].sum(1) for pick in blocks])
+    lo, hi = np.nanquantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(float(sums.sum() / counts.sum()), float(lo), float(hi), level)
+
+
+def _check(n_boot: int, level: float) -> None:
     if not 0 < level < 1:
         raise InputError(f"level must be in (0, 1), got {level}")
     if n_boot < 1:
         raise InputError(f"n_boot must be at least 1, got {n_boot}")
-    if counts.sum() == 0:
-        nan = float("nan")
-        return Interval(nan, nan, nan, level)
-    n = len(sums)
+
+
+def _resamples(n: int, n_boot: int, seed: int):
+    """``n_boot`` resamples of ``n`` sentence indices (with replacement), in blocks of rows
+    that hold at most :data:`_BLOCK_CELLS` indices; the same draws as one ``[n_boot, n]``."""
     rng = np.random.default_rng(seed)
     block = max(1, _BLOCK_CELLS // n)
-    means = np.empty(n_boot)
     for start in range(0, n_boot, block):
-        stop = min(n_boot, start + block)
-        pick = rng.integers(0, n, size=(stop - start, n))
-        with np.errstate(invalid="ignore"):
-            means[start:stop] = sums[pick].sum(1) / counts[pick].sum(1)
-    lo, hi = np.nanquantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return Interval(float(sums.sum() / counts.sum()), float(lo), float(hi), level)
+        yield rng.integers(0, n, size=(min(n_boot, start + block) - start, n))
+
+
+@dataclass(frozen=True)
+class SeedEstimate:
+    """A corpus statistic over several models (seeds) evaluated on the same sentences.
+
+    ``mean`` is the mean over seeds of the statistic on all sentences; ``low``
+    and ``high`` bound it by a percentile bootstrap over sentences (each
+    resample the same sentences for every seed); ``seeds`` are the per-seed
+    values (their min and max: the spread over seeds).
+    """
+
+    mean: float
+    low: float
+    high: float
+    seeds: tuple[float, ...]
+    level: float = 0.95
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """``(min, max)`` over seeds.
+
+        Examples
+        --------
+        >>> SeedEstimate(0.5, 0.4, 0.6, (0.3, 0.7)).spread
+        (0.3, 0.7)
+        """
+        return min(self.seeds), max(self.seeds)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "seeds": list(self.seeds), "spread": list(self.spread)}
+
+
+def seed_bootstrap(
+    stats: Sequence,
+    reduce,
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> SeedEstimate:
+    """Mean over seeds of a statistic of summed per-sentence counts, with a bootstrap interval.
+
+    Parameters
+    ----------
+    stats : one ``[N, K]`` array per seed (model) of additive per-sentence
+        counts, the same ``N`` sentences in the same order for every seed
+        (e.g. :func:`bleu_statistics` rows; ``[exact, 1]`` for exact match).
+    reduce : the statistic of a ``[K]`` sum of rows (e.g. :func:`bleu_from_statistics`).
+    n_boot : bootstrap resamples of the ``N`` sentences (drawn with replacement,
+        the same resample for every seed, so the interval is that of the seed mean).
+    level : coverage of the percentile interval.
+    seed : seeds the resampling.
+
+    Examples
+    --------
+    Exact match of two seeds on two sentences: seed A gets one of them, seed B
+    both. The seed mean is (0.5 + 1.0) / 2; a resample gives seed A 0, 0.5 or 1
+    (and B always 1), so the mean ranges over 0.5 to 1.0:
+
+    >>> a = [[1, 1], [0, 1]]; b = [[1, 1], [1, 1]]
+    >>> e = seed_bootstrap([a, b], lambda s: s[0] / s[1])
+    >>> e.mean, (e.low, e.high), e.seeds
+    (0.75, (0.5, 1.0), (0.5, 1.0))
+    """
+    _check(n_boot, level)
+    arrays = [np.asarray(a, np.float64) for a in stats]
+    if not arrays:
+        raise InputError("seed_bootstrap needs the statistics of at least one model")
+    arrays = [a.reshape(len(a), -1) for a in arrays]
+    n = len(arrays[0])
+    if n == 0 or any(len(a) != n for a in arrays):
+        raise InputError(
+            "every model needs statistics for the same (non-zero) number of sentences, got "
+            + ", ".join(str(len(a)) for a in arrays)
+        )
+    per_seed = tuple(float(reduce(a.sum(0))) for a in arrays)
+    boot = np.array(
+        [
+            np.mean([reduce(a[idx].sum(0)) for a in arrays])
+            for pick in _resamples(n, n_boot, seed)
+            for idx in pick
+        ]
+    )
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return SeedEstimate(float(np.mean(per_seed)), float(lo), float(hi), per_seed, level)

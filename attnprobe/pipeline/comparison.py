@@ -147,7 +147,7 @@ def aer_interval(
     {'aer': 0.5, 'low': 0.0, 'high': 1.0, 'level': 0.95}
     """
     from attnprobe.alignment import score_alignments
-    from attnprobe.analyses.bottleneck import seed_bootstrap
+    from attnprobe.analyses.intervals import seed_bootstrap
 
     per = score_alignments(list(gold), list(hyp)).per_sentence()
     counts = np.stack([per.links, per.sure, per.hits_sure, per.hits_possible], 1)
