@@ -185,8 +185,9 @@ def analyze(
     if address is not None and engine != "ray":
         raise InputError("--address names a Ray cluster", fix="add --engine ray")
     out = check_output(out_dir, force)
-    # a sharded run's driver keeps the corpus and gold packed (a few bytes a word and a link)
-    corpus, gold = _read_data(**data, packed=engine == "ray" or workers > 1)
+    # a run with workers (any engine but this process alone) keeps the corpus and gold packed
+    # in its driver (a few bytes a word and a link)
+    corpus, gold = _read_data(**data, packed=engine != "inprocess" or workers > 1)
     if references and gold is None:
         raise InputError(
             "--reference-alignments are scored against the gold alignments",
