@@ -572,45 +572,20 @@ class Capture:
         return (none if src_lens is None else src_lens), (none if tgt_lens is None else tgt_lens)
 
     def _tokens(self, src, tgt, src_lens, tgt_lens):
-        """Token rows of both sides, spelled out only when the trace's tokens are first read.
+        """Token rows of both sides, spelled only when the trace's tokens are first read.
 
-        A model with a ``token_table(side)`` (its vocabulary's tokens by id) gives the
-        trace that list: nothing is spelled during the pass. Otherwise the model
-        spells each distinct id of the real positions once (a small table, the ids
-        found by one count over the batch). Either way the trace keeps the ids and a
-        table, never the model; the rows are made on first read
-        (:class:`~attnprobe.capturing.trace.LazyTokens`).
+        A model that has a ``token_table(side)`` (its vocabulary's tokens by id, an
+        optional part of :mod:`attnprobe.models.interface`) gives the trace that list:
+        nothing is spelled during the pass, and the trace keeps the ids and the
+        list, never the model (:class:`~attnprobe.capturing.trace.LazyTokens`).
+        Without one the trace has no token rows.
         """
-        iface = self._interface()
-        if iface is None:
+        table_of = getattr(self._interface(), "token_table", None)
+        if table_of is None:
             return None, None
-        table_of = getattr(iface, "token_table", None)
-        if table_of is not None:  # the vocabulary's token list: nothing to spell now
-            return _spelled_later(src, src_lens, table_of("src")), _spelled_later(
-                tgt, tgt_lens, table_of("tgt")
-            )
-
-        def rows(ids: Tensor, lens: Tensor, side: str) -> LazyTokens | None:
-            real = torch.arange(ids.shape[1])[None, :] < lens[:, None]  # [B, L] real positions
-            present = ids.masked_select(real)
-            if present.numel() and int(present.min()) >= 0:  # counting is faster than sorting
-                distinct = torch.bincount(present).nonzero().flatten().tolist()
-            else:
-                distinct = torch.unique(present).tolist()
-            names = iface.token_strings(distinct, side)
-            if names is None:  # a model without vocabularies
-                return None
-
-            def make():
-                table = dict(zip(distinct, names, strict=True))
-                return [
-                    [table[i] for i in row[:n]]
-                    for row, n in zip(ids.tolist(), lens.tolist(), strict=True)
-                ]
-
-            return LazyTokens(make)
-
-        return rows(src, src_lens, "src"), rows(tgt, tgt_lens, "tgt")
+        return _spelled_later(src, src_lens, table_of("src")), _spelled_later(
+            tgt, tgt_lens, table_of("tgt")
+        )
 
     def _meta(self) -> dict:
         from attnprobe import __version__

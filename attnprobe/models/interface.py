@@ -27,10 +27,12 @@ The required part:
 
 Optional: ``site_root`` (the module that site paths are relative to; default the
 model), ``output_layer`` (the module whose output, plus constants, is the logits:
-per-step gradients then take each step's backward through its own row of it)
-and ``check(batch)`` (an adapter of a foreign model verifies that what
+per-step gradients then take each step's backward through its own row of it),
+``check(batch)`` (an adapter of a foreign model verifies that what
 attnprobe runs reproduces the model's own log-probabilities on the run's first
-batch, and raises if not).
+batch, and raises if not) and ``token_table(side)`` (the ``"src"`` or ``"tgt"``
+vocabulary's tokens by id, or None: a capture's trace spells its token rows
+from it when they are read).
 
 Optional capabilities, checked by :func:`has_capability` (never by type):
 
