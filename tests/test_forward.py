@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 from torch.nn import functional as F
 
 from attnprobe.data import ParallelCorpus, Vocab, make_batch
 from attnprobe.models.reference.rnn import ModelConfig, build_model
-from attnprobe.runs.forward import run_corpus
+from attnprobe.runs.forward import cross_sites, run_corpus, teacher_forced
 
 CORPUS = ParallelCorpus([["a", "b", "c"], ["b"], ["c", "a"]], [["x", "y"], ["y", "y", "x"], ["x"]])
 
@@ -37,6 +39,30 @@ def test_each_sentence_matches_a_one_sentence_run():
         )
         assert r.hypothesis == m.tgt_vocab.decode(hyp.tokens)
         assert r.exact(r.hypothesis) and not r.exact(["not", "it"])
+
+
+def test_a_batch_over_the_cell_bound_runs_in_row_pieces_with_the_same_results(monkeypatch):
+    import attnprobe.runs.forward as forward
+
+    m = model()
+    b = make_batch(CORPUS.src, CORPUS.tgt, m.src_vocab, m.tgt_vocab, [0, 1, 2])
+    sites = cross_sites(m)
+    whole = teacher_forced(m, b, sites)
+    rows = []
+    inner = forward._teacher_forced
+    monkeypatch.setattr(
+        forward, "_teacher_forced", lambda m, b, s: rows.append(len(b.src)) or inner(m, b, s)
+    )
+    # 4 decoder steps x 4 source positions a row: 16 cells; 2 rows fit in 40
+    pieces = teacher_forced(m, b, sites, cells=40)
+    assert rows == [2, 1]
+    assert pieces.steps == whole.steps == [3, 4, 2] and pieces.correct == whole.correct
+    assert pieces.nll == pytest.approx(whole.nll, rel=1e-6)
+    for key in sites:
+        for a, w in zip(pieces.attention[key], whole.attention[key], strict=True):
+            np.testing.assert_allclose(a, w, atol=1e-7)
+        assert pieces.weights[key].shape == whole.weights[key].shape == (3, 1, 4, 4)
+        torch.testing.assert_close(pieces.weights[key], whole.weights[key], atol=1e-7, rtol=0)
 
 
 def test_without_decoding_there_is_no_hypothesis():

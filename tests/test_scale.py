@@ -484,3 +484,50 @@ def test_ray_actors_write_only_into_the_work_area_of_this_run(tmp_path):
     assert _reachable((str(area.root), "key2")) is None  # another run's: records go back
     assert _reachable((str(tmp_path / "elsewhere"), "key1")) is None  # not seen (another node)
     assert _reachable(None) is None
+
+
+HEAP = """
+import ctypes, sys
+from attnprobe.pipeline.scale.engines import bound_heap
+if sys.argv[1] == "bound":
+    bound_heap()
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc.mallinfo2.restype = Info
+libc.free(libc.malloc(4 << 20))  # a mapped block freed: by default glibc raises its threshold
+before = libc.mallinfo2().hblkhd  # bytes in blocks of their own maps
+p = libc.malloc(2 << 20)
+print((libc.mallinfo2().hblkhd - before) >> 20)
+libc.free(p)
+"""
+
+
+def _glibc_mallinfo2() -> bool:
+    import ctypes
+
+    try:
+        return hasattr(ctypes.CDLL("libc.so.6"), "mallinfo2")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _glibc_mallinfo2(), reason="needs glibc 2.33 or later (mallinfo2)")
+def test_a_worker_maps_large_blocks_of_its_own_so_that_freeing_them_hands_them_back():
+    import subprocess
+    import sys
+
+    mapped = {  # MiB of a new 2 MiB block that got a map of its own
+        how: int(
+            subprocess.run(
+                [sys.executable, "-c", HEAP, how], capture_output=True, text=True, check=True
+            ).stdout
+        )  # fmt: skip
+        for how in ("default", "bound")
+    }
+    # by default the freed 4 MiB map raised glibc's threshold: the 2 MiB block came from
+    # the heap, where freeing it would leave a hole; bound, it is mapped (and unmapped)
+    assert mapped == {"default": 0, "bound": 2}

@@ -128,9 +128,44 @@ class ForwardBatch:
     weights: dict[str, torch.Tensor]
 
 
+#: padded cells (rows x decoder steps x source positions) one teacher-forced pass holds at
+#: most; a batch of more runs in row pieces (the same numbers, a bounded peak memory: the
+#: largest batch of a long corpus holds its longest sentences)
+PIECE_CELLS = 64 * 40 * 40
+
+
+def _row_pieces(batch: Batch, cells: int) -> list[slice]:
+    """Row ranges of ``batch`` holding at most ``cells`` padded cells each (one at least).
+
+    Examples
+    --------
+    >>> import torch
+    >>> b = Batch(torch.zeros(5, 4), None, torch.zeros(5, 3), None, None, None)
+    >>> _row_pieces(b, 60), _row_pieces(b, 24), _row_pieces(b, 1)
+    ([slice(0, 5, None)], [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)], \
+[slice(0, 1, None), slice(1, 2, None), slice(2, 3, None), slice(3, 4, None), slice(4, 5, None)])
+    """
+    B, S = batch.src.shape
+    per_row = S * batch.tgt_in.shape[1]
+    rows = max(1, cells // max(1, per_row))
+    return [slice(i, min(B, i + rows)) for i in range(0, B, rows)]
+
+
+def _rows(batch: Batch, part: slice) -> Batch:
+    """The rows ``part`` of ``batch``, at the batch's own padded width."""
+    words = [None if w is None else w[part] for w in (batch.src_words, batch.tgt_words)]
+    return Batch(*(t[part] for t in batch[:6]), *words)
+
+
 @torch.no_grad()
-def teacher_forced(model, batch: Batch, sites: Sequence[str] = ()) -> ForwardBatch:
+def teacher_forced(
+    model, batch: Batch, sites: Sequence[str] = (), cells: int | None = None
+) -> ForwardBatch:
     """One teacher-forced pass over ``batch``, reading the attention of ``sites``.
+
+    A batch of more than ``cells`` padded cells (default :data:`PIECE_CELLS`) runs
+    in pieces of rows at its own padded width, so that peak memory does not grow
+    with the longest sentences; the results are joined in row order.
 
     Examples
     --------
@@ -141,9 +176,20 @@ def teacher_forced(model, batch: Batch, sites: Sequence[str] = ()) -> ForwardBat
     >>> fb.steps, fb.attention["decoder.attention"][0].shape
     ([3], (3, 3))
     """
+    pieces = _row_pieces(batch, cells or PIECE_CELLS)
+    if len(pieces) > 1:
+        parts = [_teacher_forced(model, _rows(batch, p), list(sites)) for p in pieces]
+        return ForwardBatch(
+            *([x for fb in parts for x in getattr(fb, f)] for f in ("nll", "correct", "steps")),
+            {k: [a for fb in parts for a in fb.attention[k]] for k in parts[0].attention},
+            {k: torch.cat([fb.weights[k] for fb in parts]) for k in parts[0].weights},
+        )
+    return _teacher_forced(model, batch, list(sites))
+
+
+def _teacher_forced(model, batch: Batch, sites: list[str]) -> ForwardBatch:
     from attnprobe.capturing.hooks import capture
 
-    sites = list(sites)
     if sites:
         with capture(model, sites, src_lens=batch.src_lens, tgt_lens=batch.tgt_lens) as cap:
             logits = model(batch.src, batch.src_lens, batch.tgt_in).logits  # [B, T, V]

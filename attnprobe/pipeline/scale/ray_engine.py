@@ -23,7 +23,7 @@ import pickle
 import time
 
 from attnprobe.errors import AttnprobeError, InputError
-from attnprobe.pipeline.scale.engines import RETRIES, release_memory
+from attnprobe.pipeline.scale.engines import RETRIES, bound_heap, release_memory
 
 __all__ = ["RayEngine", "check_ray", "init_kwargs", "INSTALL"]
 
@@ -77,6 +77,7 @@ class _ShardActor:
 
         from attnprobe.models.registry import load
 
+        bound_heap()
         torch.set_num_threads(threads)
         self.model = load(model_ref, trust=trust)
         self.options = pickle.loads(options_blob)
