@@ -44,6 +44,7 @@ __all__ = [
     "OUTPUT_FILES",
     "REPORT_SENTENCES",
     "report_sample",
+    "alignment_files",
     "write_output",
 ]
 
@@ -266,15 +267,8 @@ class Results:
         self.to_json(d)
         log.info("writing alignments/")
         (d / "alignments").mkdir()
-        for key in (self.metrics.get("alignment") or {}).get("keys", []):
-            site, method = key.rsplit("/", 1)
-            write_pharaoh(d / "alignments" / f"attention.{site}.{method}.txt", self.alignments(key))
-        for section in (self.metrics.get("sections") or {}).values():
-            # plug-ins name their own files, e.g. attribution.METHOD.EXTRACTION.txt -> links key
-            for name, key in (section.get("alignment_files") or {}).items():
-                if os.path.basename(name) != name or name.startswith("."):
-                    raise InputError(f"alignment file name {name!r} is not a plain file name")
-                write_pharaoh(d / "alignments" / name, self.alignments(key))
+        for name, key in alignment_files(self.metrics).items():
+            write_pharaoh(d / "alignments" / name, self.alignments(key))
         if figures:
             from attnprobe.report.figures import write_figures
 
@@ -360,8 +354,43 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def alignment_files(metrics: dict) -> dict[str, str]:
+    """The alignment files of an output folder: file name -> the records' ``links`` key.
+
+    One file per site and extraction method at its best offset
+    (``metrics["alignment"]["keys"]``), and those the sections name
+    (``alignment_files``: plug-ins name their own, e.g.
+    ``attribution.METHOD.EXTRACTION.txt``).
+
+    Raises
+    ------
+    InputError
+        A section names a file that is not a plain file name.
+
+    Examples
+    --------
+    >>> alignment_files({"alignment": {"keys": ["decoder.attention/argmax-target"]}})
+    {'attention.decoder.attention.argmax-target.txt': 'decoder.attention/argmax-target'}
+    """
+    files = {}
+    for key in (metrics.get("alignment") or {}).get("keys", []):
+        site, method = key.rsplit("/", 1)
+        files[f"attention.{site}.{method}.txt"] = key
+    for section in (metrics.get("sections") or {}).values():
+        for name, key in ((section or {}).get("alignment_files") or {}).items():
+            if os.path.basename(name) != name or name.startswith("."):
+                raise InputError(f"alignment file name {name!r} is not a plain file name")
+            files[name] = key
+    return files
+
+
 def write_output(
-    out_dir, metrics: dict, records, force: bool = False, figures: bool = True
+    out_dir,
+    metrics: dict,
+    records,
+    force: bool = False,
+    figures: bool = True,
+    rendered: bool = False,
 ) -> Results:
     """Write an output folder from a stream of records in corpus order, all or nothing.
 
@@ -369,7 +398,11 @@ def write_output(
     alignment files are written as the records come (memory: one record and
     the report's sample), the report shows :func:`report_sample` of them.
     Returns Results holding that sample (``metrics["explorer"]`` says so when
-    it is not every sentence).
+    it is not every sentence). With ``rendered``, the records come as lines
+    already written out: compact JSON, then a tab and a Pharaoh line for each
+    of :func:`alignment_files` in its order (what
+    :func:`~attnprobe.pipeline.scale.work_area.render_shard` writes); only the
+    report's sample is parsed.
 
     Examples
     --------
@@ -386,25 +419,26 @@ def write_output(
 
     def write(d: Path) -> None:
         (d / "alignments").mkdir()
-        files = {}
-        for key in (metrics.get("alignment") or {}).get("keys", []):
-            site, method = key.rsplit("/", 1)
-            files[f"attention.{site}.{method}.txt"] = key
-        for section in (metrics.get("sections") or {}).values():
-            for name, key in ((section or {}).get("alignment_files") or {}).items():
-                if os.path.basename(name) != name or name.startswith("."):
-                    raise InputError(f"alignment file name {name!r} is not a plain file name")
-                files[name] = key
+        files = alignment_files(metrics)
         log.info("writing metrics.json and sentences.jsonl (%d sentences)", n)
         handles = {}
         try:
             for name in files:
                 handles[name] = open(d / "alignments" / name, "w", encoding="utf-8")  # noqa: SIM115
+            out = list(handles.values())
             with open(d / "sentences.jsonl", "w", encoding="utf-8") as f:
                 for k, rec in enumerate(records):
-                    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
-                    for name, key in files.items():
-                        handles[name].write(format_links(rec["links"][key]) + "\n")
+                    if rendered:
+                        line, *links = rec.split("\t")
+                        if len(links) != len(out):
+                            raise ValueError(f"a rendered line has {len(links)} link fields")
+                        rec = json.loads(line) if k in shown else None
+                    else:
+                        line = json.dumps(rec, separators=(",", ":"))
+                        links = [format_links(rec["links"][key]) for key in files.values()]
+                    f.write(line + "\n")
+                    for h, text in zip(out, links, strict=True):
+                        h.write(text + "\n")
                     if k in shown:
                         sample.append(rec)
         finally:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +103,39 @@ def test_save_logs_its_stages(tmp_path, caplog):
         "writing alignments/",
         "writing report.html",
     ]
+
+
+def test_rendered_lines_are_written_as_they_are_and_only_the_sample_is_parsed(tmp_path):
+    from attnprobe.pipeline.common import choose_later
+    from attnprobe.pipeline.scale.work_area import render_shard
+
+    metrics = {
+        "corpus": {"analysed": 2},
+        "alignment": {"keys": ["dec/argmax-target", "dec/union"]},
+    }
+    recs = []
+    for i, (a, b) in enumerate((([[0, 0], [1, 1]], [[1, 0]]), ([], [[0, 2], [0, 1]]))):
+        rec = {"index": i, "src": ["w"], "tgt": ["v"], "links": {}}
+        choose_later(rec, "alignment dec/argmax-target", 0, {"links": {"dec/argmax-target": a}})
+        choose_later(rec, "alignment dec/argmax-target", -1, {"links": {"dec/argmax-target": []}})
+        choose_later(rec, "alignment dec/union", 0, {"links": {"dec/union": b}})
+        recs.append(rec)
+    shard = tmp_path / "000000-abc.jsonl"
+    shard.write_text('{"stats":0}\n' + "".join(json.dumps(r) + "\n" for r in recs))
+    chosen = {"alignment dec/argmax-target": 0, "alignment dec/union": 0}
+    keys = list(results_module.alignment_files(metrics).values())
+    lines = Path(render_shard(shard, tmp_path / "lines", chosen, keys)).read_text().splitlines()
+    res = results_module.write_output(
+        tmp_path / "out", metrics, iter(lines), figures=False, rendered=True
+    )
+    out = tmp_path / "out"
+    assert (out / "sentences.jsonl").read_text().splitlines() == [
+        '{"index":0,"src":["w"],"tgt":["v"],"links":{"dec/argmax-target":[[0,0],[1,1]],'
+        '"dec/union":[[1,0]]}}',
+        '{"index":1,"src":["w"],"tgt":["v"],"links":{"dec/argmax-target":[],'
+        '"dec/union":[[0,2],[0,1]]}}',
+    ]
+    # Pharaoh lines, links sorted by target word, then source word
+    assert (out / "alignments" / "attention.dec.argmax-target.txt").read_text() == "0-0 1-1\n\n"
+    assert (out / "alignments" / "attention.dec.union.txt").read_text() == "1-0\n0-1 0-2\n"
+    assert [s["links"]["dec/union"] for s in res.sentences] == [[[1, 0]], [[0, 2], [0, 1]]]

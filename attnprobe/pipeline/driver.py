@@ -742,11 +742,12 @@ def analyze(
             {"index": k, "src_len": corpus.lengths[k], "reason": why} for k, why in too_long.items()
         ],
     }
-    records = (resolve_choices(rec, chosen) for rec in store.records())
-    from attnprobe.results import Results, write_output
+    from attnprobe.results import Results, alignment_files, write_output
 
     if out is None:
-        return Results(metrics, list(records))
-    results = write_output(out, metrics, records, force=force, figures=figures)
+        return Results(metrics, [resolve_choices(rec, chosen) for rec in store.records()])
+    # the records as output lines, by as many processes as the run had workers
+    store.render(chosen, list(alignment_files(metrics).values()), processes=workers)
+    results = write_output(out, metrics, store.lines(), force=force, figures=figures, rendered=True)
     store.remove()
     return results

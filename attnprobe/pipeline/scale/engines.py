@@ -141,9 +141,11 @@ def bound_heap() -> None:
     Fixing the threshold at :data:`MMAP_THRESHOLD` (glibc's
     ``mallopt(M_MMAP_THRESHOLD)``; elsewhere nothing) stops that. Measured on
     1,000 and 10,000 toy pairs (``benchmarks.bench_scale``): a worker's peak
-    grew 1.4% (291 -> 295 MB) instead of 7-13%, for about 5% more system time
-    (fresh pages for each batch's large tensors); 128 KiB bounds it as well
-    (+2.2%) for twice that cost, 4 MiB no longer does (+11%).
+    grew 1.4% (291 -> 295 MB) instead of 7-13%; its CPU time did not move
+    (10,000 pairs, three paired runs: 54.0 user seconds at best either way,
+    system 5.9-7.0 s either way). 128 KiB bounds it as well (+2.2%) but
+    doubles the system time (fresh pages for every batch tensor); 4 MiB no
+    longer bounds it (+11%).
 
     Examples
     --------

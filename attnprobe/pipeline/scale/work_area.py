@@ -31,7 +31,7 @@ import numpy as np
 from attnprobe.pipeline.scale.shards import Shard, ShardOutput
 from attnprobe.pipeline.scale.stats import dumps, loads
 
-__all__ = ["MemoryStore", "ShardWriter", "WorkArea", "work_area_of"]
+__all__ = ["MemoryStore", "ShardWriter", "WorkArea", "render_shard", "work_area_of"]
 
 log = logging.getLogger("attnprobe")
 
@@ -132,6 +132,7 @@ class WorkArea:
         self.dir = self.root / "shards"
         self.key = key
         self.files: dict[int, Path] = {}
+        self.rendered: dict[int, Path] = {}  # shard number -> its output lines (render)
 
     def open(self, shards: list[Shard]) -> set[int]:
         """Create or reuse the work area for ``shards``; the numbers of those already done.
@@ -189,11 +190,18 @@ class WorkArea:
 
     def records(self):
         """Every record, in corpus order, read back one at a time."""
-        numbers = sorted(self.files)
+        return self._in_corpus_order(self.files, header=True, parse=True)
+
+    @staticmethod
+    def _in_corpus_order(files: dict, header: bool, parse: bool):
+        """The lines of ``files`` (shard number -> path) in corpus order: each line's
+        first key is its sentence's corpus index; ``header``: skip each file's first line."""
+        numbers = sorted(files)
         index, where, offset = array("q"), array("i"), array("q")  # 20 bytes a sentence
         for slot, k in enumerate(numbers):  # one pass per file: each record's line and offset
-            with open(self.files[k], "rb") as f:
-                f.readline()
+            with open(files[k], "rb") as f:
+                if header:
+                    f.readline()
                 pos = f.tell()
                 for line in f:
                     # the corpus index is the record's first key: read it without parsing all
@@ -211,14 +219,85 @@ class WorkArea:
                 if f is None:
                     if len(handles) >= _OPEN:
                         handles.pop(next(iter(handles))).close()
-                    f = open(self.files[numbers[slot]], "rb")  # noqa: SIM115 - closed below
+                    f = open(files[numbers[slot]], "rb")  # noqa: SIM115 - closed below
                 handles[slot] = f
                 f.seek(offset_a[i])
-                yield json.loads(f.readline())
+                line = f.readline()
+                yield json.loads(line) if parse else line.decode("utf-8").rstrip("\n")
         finally:
             for f in handles.values():
                 f.close()
 
+    def render(self, chosen: dict, keys: list[str], processes: int = 1) -> None:
+        """Render every finished shard's records as output lines (:func:`render_shard`).
+
+        With ``processes`` > 1 the shards are rendered by that many processes
+        at once (what the workers left: the corpus-level choices come after
+        the last shard, and the rendering, a JSON read and write per record, is
+        the driver's largest share of a sharded run). :meth:`lines` reads them.
+        """
+        out = self.root / "lines"
+        shutil.rmtree(out, ignore_errors=True)  # an interrupted rendering's, if any
+        out.mkdir(parents=True)
+        jobs = [(str(p), str(out / p.name), chosen, keys) for p in self.files.values()]
+        processes = min(processes, len(jobs), os.cpu_count() or 1)
+        if processes > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
+                list(pool.map(render_shard, *zip(*jobs, strict=True)))
+        else:
+            for job in jobs:
+                render_shard(*job)
+        self.rendered = {k: out / self.files[k].name for k in self.files}
+
+    def lines(self):
+        """Every rendered line (see :meth:`render`), in corpus order, one at a time."""
+        return self._in_corpus_order(self.rendered, header=False, parse=False)
+
     def remove(self) -> None:
         """Remove the work area (after the output folder is in place)."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def render_shard(path: str, dest: str, chosen: dict, keys: list[str]) -> str:
+    """Write shard file ``path``'s records to ``dest`` as output lines; returns ``dest``.
+
+    A line is the record with the corpus-level ``chosen`` options applied
+    (:func:`~attnprobe.pipeline.common.resolve_choices`) as compact JSON, then,
+    for each of ``keys``, a tab and the record's links under that key as a Pharaoh
+    line (:func:`~attnprobe.alignment.formats.format_links`): everything
+    :func:`attnprobe.results.write_output` writes of a sentence. ``dest`` appears
+    whole (temporary file, then rename). A module function: a process pool runs it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from attnprobe.pipeline.common import choose_later
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> rec = {"index": 4, "links": {}}
+    >>> choose_later(rec, "offset", 0, {"links": {"a": [[1, 0], [0, 1]]}})
+    >>> choose_later(rec, "offset", -1, {"links": {"a": []}})
+    >>> _ = (d / "s.jsonl").write_text('{"stats":1}\\n' + json.dumps(rec) + "\\n")
+    >>> print(pathlib.Path(render_shard(d / "s.jsonl", d / "s.lines", {"offset": 0}, ["a"]))
+    ...       .read_text().replace("\\t", " | "), end="")
+    {"index":4,"links":{"a":[[1,0],[0,1]]}} | 1-0 0-1
+    """
+    from attnprobe.alignment.formats import format_links
+    from attnprobe.pipeline.common import resolve_choices
+
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        with open(path, encoding="utf-8") as f, open(tmp, "w", encoding="utf-8") as g:
+            f.readline()  # the shard's statistics
+            for line in f:
+                rec = resolve_choices(json.loads(line), chosen)
+                links = "".join("\t" + format_links(rec["links"][k]) for k in keys)
+                g.write(json.dumps(rec, separators=(",", ":")) + links + "\n")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return str(dest)
