@@ -177,6 +177,26 @@ def test_word_matrix_keeps_rows_of_real_words():
     assert w.weights.tolist() == M[1:].tolist() and w.tgt_words.tolist() == [0, 1]
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_word_matrix_equals_a_loop_over_positions(data):
+    T, S = data.draw(st.integers(0, 6)), data.draw(st.integers(0, 6))
+    a = data.draw(arrays(np.float64, (T, S), elements=st.floats(0, 1)))
+    offset = data.draw(st.integers(-3, 3))
+    n = data.draw(st.integers(0, 7))  # target positions need not match the rows
+    tgt = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    src = data.draw(st.lists(st.booleans(), min_size=S, max_size=S))
+    w = word_matrix(a, offset=offset, src_mask=src, tgt_mask=tgt)
+    kept = [t for t in range(T) if 0 <= t + offset < n and tgt[t + offset]]
+    cols = [j for j in range(S) if src[j]]
+    assert w.weights.shape == (len(kept), len(cols))
+    assert w.weights.tolist() == [[a[t, j] for j in cols] for t in kept]
+    assert w.tgt_words.tolist() == [sum(tgt[: t + offset]) for t in kept]
+    assert (w.n_src, w.n_tgt) == (sum(src), sum(tgt))
+    w.weights[...] = -1.0  # a copy: the caller's matrix is not touched
+    assert (a >= 0).all()
+
+
 def test_extraction_does_not_import_torch():
     code = (
         "import sys, attnprobe.analyses.extraction, attnprobe.analyses; "

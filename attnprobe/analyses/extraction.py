@@ -158,22 +158,41 @@ def word_matrix(attention, *, offset: int = 0, src_mask=None, tgt_mask=None) -> 
     if isinstance(offset, bool) or not isinstance(offset, int | np.integer):
         raise InputError(f"offset must be an integer, got {offset!r}")
     T, S = a.shape
+    offset = int(offset)
     src = _mask(src_mask, S, "src_mask")
     tgt = _mask(tgt_mask, None, "tgt_mask")
     if tgt is None:
         tgt = np.ones(T, bool)
-    src = np.ones(S, bool) if src is None else src
-    position = np.arange(T) + int(offset)  # target position of each row
-    inside = (position >= 0) & (position < len(tgt))
-    rows = np.flatnonzero(inside)
-    rows = rows[tgt[position[rows]]]
-    word_of_position = np.cumsum(tgt) - 1  # real words renumbered from 0
+    cols = np.arange(S) if src is None else np.flatnonzero(src)
+    # rows lo..hi-1 fall on target positions 0..len(tgt)-1 (row t on position t + offset)
+    lo = max(0, -offset)
+    rows = np.arange(lo, max(lo, min(T, len(tgt) - offset)))
+    first = lo + offset  # the position of row lo
+    rows = rows[tgt[first : first + len(rows)]]  # rows on real words
+    # the rows on real words hold consecutive word numbers, from the real words before `first`
+    tgt_words = np.count_nonzero(tgt[:first]) + np.arange(len(rows))
     return WordMatrix(
-        weights=a[np.ix_(rows, np.flatnonzero(src))],
-        tgt_words=word_of_position[position[rows]],
-        n_src=int(src.sum()),
-        n_tgt=int(tgt.sum()),
+        weights=_submatrix(a, rows, cols),
+        tgt_words=tgt_words,
+        n_src=len(cols),
+        n_tgt=int(np.count_nonzero(tgt)),
     )
+
+
+def _submatrix(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """A copy of ``a[rows][:, cols]`` (runs of consecutive numbers are sliced: cheaper)."""
+
+    def span(idx):
+        if len(idx) == 0 or idx[-1] - idx[0] == len(idx) - 1:
+            return slice(int(idx[0]), int(idx[-1]) + 1) if len(idx) else slice(0, 0)
+        return idx
+
+    r, c = span(rows), span(cols)
+    if isinstance(r, slice) and isinstance(c, slice):
+        return a[r, c].copy()
+    if isinstance(r, slice) or isinstance(c, slice):
+        return a[r, c]
+    return a[np.ix_(r, c)]
 
 
 @dataclass(frozen=True)
