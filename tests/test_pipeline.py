@@ -77,6 +77,22 @@ def test_alignment_counts_of_a_two_sentence_batch_by_hand():
     assert (recs[1]["aer"], recs[1]["precision"], recs[1]["recall"]) == (0.0, 1.0, 1.0)
 
 
+def test_chosen_pairs_come_back_as_lists_as_from_json():
+    from attnprobe.pipeline.common import choose_later
+
+    rec = {"links": {"x": [[9, 9]]}}
+    choose_later(rec, "c", 0, {"links": {"m": [(0, 1), (2, 3)], "n": []}, "aer": 0.5, "k": [1, 2]})
+    choose_later(rec, "c", -1, {"links": {"m": [(5, 5)]}, "aer": 1.0})
+    choose_later(rec, "d", 0, {"links": {"j": [[4, 4]]}})  # as read back from a JSON line
+    out = resolve_choices(rec, {"c": 0, "d": 0})
+    assert out == {
+        "links": {"x": [[9, 9]], "m": [[0, 1], [2, 3]], "n": [], "j": [[4, 4]]},
+        "aer": 0.5,
+        "k": [1, 2],
+    }
+    assert all(type(p) is list for p in out["links"]["m"])
+
+
 def test_best_offset_prefers_zero_on_a_tie_and_without_gold():
     att = np.full((2, 2), 0.5)
     recs = [{"src_len": 1, "tgt_len": 1}]

@@ -55,10 +55,15 @@ def _words(attention, offset: int, masks) -> WordBatch:
 
 
 def _hypothesis(words: WordBatch, method: str) -> tuple[list[list], LinkTable]:
-    """``method``'s links: each sentence's ``[[src, tgt], ...]`` list, and their table."""
+    """``method``'s links: each sentence's ``[(src, tgt), ...]`` list, and their table.
+
+    Pairs are tuples while the records wait for the best offset (see
+    :func:`~attnprobe.pipeline.common.choose_later`): ~30 a sentence for every
+    site x method x offset, which as lists would keep the garbage collector busy.
+    """
     offsets, src, tgt = words.links(method)
     table = LinkTable.from_offsets(offsets, src, tgt, src_len=words.n_src, tgt_len=words.n_tgt)
-    pairs = np.column_stack((src, tgt)).tolist()
+    pairs = list(zip(src.tolist(), tgt.tolist(), strict=True))
     bounds = offsets.tolist()
     return [pairs[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], table
 
