@@ -6,12 +6,13 @@ that add up over shards); ``finish`` picks each pair's best offset from the
 merged counts, and each sentence keeps the links and scores of every offset
 until that choice is made (:func:`~attnprobe.pipeline.common.choose_later`).
 
-The step runs for every batch, beside the forward pass it should cost little
-next to: each sentence's word matrix is made once per site x offset, the
-batch's matrices are stacked (:class:`~attnprobe.analyses.extraction.WordBatch`)
-and each method extracts the links of all of them at once, as arrays that
-become one hypothesis :class:`~attnprobe.alignment.LinkTable` per site x method
-x offset and the records' link lists; the batch's gold table is built once.
+The step runs on every batch and should cost little next to the forward pass
+(benchmarks/bench_overhead.py): each sentence's word matrix is made once per
+site x offset, the batch's matrices are stacked
+(:class:`~attnprobe.analyses.extraction.WordBatch`), and each method extracts
+the links of all of them at once, as arrays that become one hypothesis
+:class:`~attnprobe.alignment.LinkTable` per site x method x offset and the
+records' link lists; the batch's gold table is built once.
 """
 
 from __future__ import annotations
