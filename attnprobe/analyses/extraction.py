@@ -17,12 +17,14 @@ every method (:func:`word_matrix`):
   removed and the rest renumbered, so link indices count real words only and
   can be scored against gold alignments directly.
 
-Each method is a kernel on the word matrix (a bool ``[t, s]`` matrix of links
-out). A caller that runs several methods on one sentence converts it once with
-:func:`word_matrix` and asks :func:`word_links` for each method's links as two
-int arrays, sorted by ``(src, tgt)``: the form a
-:class:`~attnprobe.alignment.LinkTable` is built from
-(:meth:`~attnprobe.alignment.LinkTable.from_offsets`) without an
+Each method is a kernel on word matrices (bool links out), written for a padded
+stack of sentences; one matrix is a stack of one. A caller that runs several
+methods on one sentence converts it once with :func:`word_matrix` and asks
+:func:`word_links` for each method's links as two int arrays sorted by
+``(src, tgt)``; a caller with a batch stacks the sentences' matrices
+(:class:`WordBatch`) and gets every sentence's links from each method in one
+pass. Arrays are the form a :class:`~attnprobe.alignment.LinkTable` is built
+from (:meth:`~attnprobe.alignment.LinkTable.from_offsets`), without an
 :class:`~attnprobe.alignment.Alignment` per sentence.
 
 The matrices are numpy arrays; anything ``np.asarray`` understands (a CPU
@@ -182,9 +184,11 @@ def word_matrix(attention, *, offset: int = 0, src_mask=None, tgt_mask=None) -> 
 def _submatrix(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """A copy of ``a[rows][:, cols]`` (runs of consecutive numbers are sliced: cheaper)."""
 
-    def span(idx):
-        if len(idx) == 0 or idx[-1] - idx[0] == len(idx) - 1:
-            return slice(int(idx[0]), int(idx[-1]) + 1) if len(idx) else slice(0, 0)
+    def span(idx):  # a run of consecutive numbers (or none) as a slice
+        if len(idx) == 0:
+            return slice(0, 0)
+        if idx[-1] - idx[0] == len(idx) - 1:
+            return slice(int(idx[0]), int(idx[-1]) + 1)
         return idx
 
     r, c = span(rows), span(cols)
