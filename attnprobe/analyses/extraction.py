@@ -282,8 +282,11 @@ class WordBatch:
         """
         kernel = _kernel(method)
         links = kernel(self.weights, self.valid, **_kernel_params(method, params))
-        # source word by source word, rows in order: tgt_words rises with the row
-        b, src, row = np.nonzero(links.transpose(0, 2, 1))
+        # sentence by sentence, source word by source word, rows in order (tgt_words rises
+        # with the row): the flat positions of the [B, s, t] view, split into their indices
+        _, t, s = links.shape
+        b, rest = np.divmod(np.flatnonzero(links.transpose(0, 2, 1)), s * t)
+        src, row = np.divmod(rest, t)
         offsets = np.zeros(len(self.matrices) + 1, np.int64)
         np.cumsum(np.bincount(b, minlength=len(self.matrices)), out=offsets[1:])
         return offsets, src.astype(np.int64, copy=False), self.tgt_words[b, row]
