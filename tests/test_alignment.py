@@ -378,6 +378,58 @@ def test_link_table_views():
         LinkTable.from_links([0], [-1], [0], n_sentences=1)
 
 
+def test_table_from_offsets_by_hand():
+    # sentence 0: links 0-1, 1-0; sentence 1: none; sentence 2: 2-0 (in a 3x1 pair)
+    t = LinkTable.from_offsets(
+        [0, 2, 2, 3], [0, 1, 2], [1, 0, 0], src_len=[2, 1, 3], tgt_len=[2, 1, 1]
+    )
+    assert t.to_alignments() == [
+        A([(0, 1), (1, 0)], src_len=2, tgt_len=2),
+        A([], src_len=1, tgt_len=1),
+        A([(2, 0)], src_len=3, tgt_len=1),
+    ]
+    assert t.offsets.tolist() == [0, 2, 2, 3] and t.sure_end.tolist() == [2, 2, 3]
+    assert (t.n_links, t.n_sure) == (3, 3)
+    # the same table as from_links makes (which sorts and groups the links itself)
+    u = LinkTable.from_links([2, 0, 0], [2, 1, 0], [0, 0, 1], n_sentences=3,
+                             src_len=[2, 1, 3], tgt_len=[2, 1, 1])  # fmt: skip
+    for name in ("offsets", "sure_end", "src", "tgt", "src_len", "tgt_len"):
+        assert getattr(t, name).tolist() == getattr(u, name).tolist(), name
+    # and scores like it: gold 0-1 (sure) in sentence 0, 2-0 possible-only in sentence 2
+    gold = [A([(0, 1)]), A([]), A([], [(2, 0)])]
+    s = score_alignments(gold, t)
+    assert (s.links, s.sure, s.possible, s.hits_sure, s.hits_possible) == (3, 1, 2, 1, 2)
+    empty = LinkTable.from_offsets([0], [], [])
+    assert len(empty) == 0 and empty.n_links == 0
+
+
+@pytest.mark.parametrize(
+    ("offsets", "src", "tgt", "lengths", "message"),
+    [
+        ([1, 2], [0, 0], [0, 1], None, "rise from 0"),  # does not start at 0
+        ([0, 1], [0, 0], [0, 1], None, "rise from 0"),  # does not end at the 2 links
+        ([0, 2, 1, 2], [0, 0], [0, 1], None, "rise from 0"),  # goes back
+        ([], [], [], None, "rise from 0"),
+        ([0, 2], [0], [0, 1], None, "same length"),
+        ([0, 2], [0, 0], [1, 0], None, "sentence 0: link 0-0 does not come after 0-1"),
+        ([0, 2], [1, 1], [0, 0], None, "does not come after"),  # a repeat
+        ([0, 1, 2], [0, -1], [0, 0], None, "sentence 1: link -1-0 has a negative index"),
+        ([0, 1], [2], [0], ([2], [2]), "outside a 2x2 sentence pair"),
+        ([0, 1], [0], [0], ([1, 1], [1]), "src_len has 2 entries for 1"),
+    ],
+)
+def test_table_from_offsets_refuses_bad_input(offsets, src, tgt, lengths, message):
+    src_len, tgt_len = lengths or (None, None)
+    with pytest.raises(InputError, match=message):
+        LinkTable.from_offsets(offsets, src, tgt, src_len=src_len, tgt_len=tgt_len)
+
+
+def test_links_of_a_second_sentence_may_start_lower():
+    # 1-1 then 0-0: a new sentence starts, so this is not out of order
+    t = LinkTable.from_offsets([0, 1, 2], [1, 0], [1, 0])
+    assert t.to_alignments() == [A([(1, 1)]), A([(0, 0)])]
+
+
 # --------------------------------------------------------------------------- real data
 
 

@@ -14,14 +14,17 @@ from scipy.optimize import linear_sum_assignment
 
 from attnprobe.analyses.extraction import (
     EXTRACTORS,
+    WordBatch,
     argmax_source,
     argmax_target,
     diagonal_alignment,
+    diagonal_links,
     extract_alignment,
     itermax,
     max_weight_matching,
     threshold,
     top_p,
+    word_links,
     word_matrix,
 )
 from attnprobe.errors import InputError, UnknownNameError
@@ -174,6 +177,26 @@ def test_word_matrix_keeps_rows_of_real_words():
     assert w.weights.tolist() == M[1:].tolist() and w.tgt_words.tolist() == [0, 1]
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_word_matrix_equals_a_loop_over_positions(data):
+    T, S = data.draw(st.integers(0, 6)), data.draw(st.integers(0, 6))
+    a = data.draw(arrays(np.float64, (T, S), elements=st.floats(0, 1)))
+    offset = data.draw(st.integers(-3, 3))
+    n = data.draw(st.integers(0, 7))  # target positions need not match the rows
+    tgt = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    src = data.draw(st.lists(st.booleans(), min_size=S, max_size=S))
+    w = word_matrix(a, offset=offset, src_mask=src, tgt_mask=tgt)
+    kept = [t for t in range(T) if 0 <= t + offset < n and tgt[t + offset]]
+    cols = [j for j in range(S) if src[j]]
+    assert w.weights.shape == (len(kept), len(cols))
+    assert w.weights.tolist() == [[a[t, j] for j in cols] for t in kept]
+    assert w.tgt_words.tolist() == [sum(tgt[: t + offset]) for t in kept]
+    assert (w.n_src, w.n_tgt) == (sum(src), sum(tgt))
+    w.weights[...] = -1.0  # a copy: the caller's matrix is not touched
+    assert (a >= 0).all()
+
+
 def test_extraction_does_not_import_torch():
     code = (
         "import sys, attnprobe.analyses.extraction, attnprobe.analyses; "
@@ -207,3 +230,197 @@ def test_diagonal_alignment_by_hand(n_src, n_tgt, links):
 def test_diagonal_alignment_refuses_negative_lengths():
     with pytest.raises(InputError, match=">= 0"):
         diagonal_alignment(-1, 2)
+
+
+@pytest.mark.parametrize(("n_src", "n_tgt"), [(3, 3), (5, 2), (2, 3), (1, 1), (4, 0), (0, 2)])
+def test_diagonal_links_are_the_diagonal_alignment_in_order(n_src, n_tgt):
+    src, tgt = diagonal_links(n_src, n_tgt)
+    assert list(zip(src.tolist(), tgt.tolist(), strict=True)) == sorted(
+        diagonal_alignment(n_src, n_tgt).sure
+    )
+    with pytest.raises(InputError, match=">= 0"):
+        diagonal_links(2, -1)
+
+
+# --------------------------------------------------------------------------- links as arrays
+
+
+def _pairs(src, tgt):
+    return list(zip(src.tolist(), tgt.tolist(), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("method", "options", "params", "links"),
+    [  # M by hand, links (src, tgt) in (src, tgt) order
+        ("argmax-target", {}, {}, [(0, 0), (1, 2), (2, 1)]),
+        ("argmax-source", {}, {}, [(0, 0), (1, 2), (2, 1)]),
+        ("threshold", {}, {"value": 0.25}, [(0, 0), (0, 2), (1, 2), (2, 1)]),
+        ("threshold", {}, {}, [(0, 0), (1, 2), (2, 1)]),  # default 0.5
+        ("top-p", {}, {"p": 0.75}, [(0, 0), (0, 2), (1, 0), (1, 2), (2, 1)]),
+        # offset -1: rows 1, 2 are target words 0, 1; their maxima are columns 2 and 1
+        ("argmax-target", {"offset": -1}, {}, [(1, 1), (2, 0)]),
+        ("argmax-target", {"src_mask": [False, False, False]}, {}, []),
+    ],
+)
+def test_word_links_by_hand(method, options, params, links):
+    src, tgt = word_links(word_matrix(M, **options), method, **params)
+    assert src.dtype == tgt.dtype == np.int64
+    assert _pairs(src, tgt) == links
+
+
+def test_word_links_refuses_what_extract_alignment_refuses():
+    w = word_matrix(M)
+    with pytest.raises(UnknownNameError, match="did you mean 'itermax'"):
+        word_links(w, "itermx")
+    with pytest.raises(InputError, match="'argmax-target' has no parameter 'p'"):
+        word_links(w, "argmax-target", p=0.5)
+    with pytest.raises(InputError, match="'top-p'"):
+        word_links(w, "top-p", p="most")
+    with pytest.raises(InputError, match=r"p must lie in \(0, 1\]"):
+        word_links(w, "top-p", p=0.0)
+
+
+# M (3 x 3), N (1 x 2), and M without source words (3 x 0), stacked
+N = [[0.4, 0.6]]
+
+
+@pytest.mark.parametrize(
+    ("method", "offsets", "links"),
+    [
+        # M: rows pick columns 0, 2, 1; N: row 0 picks column 1; nothing in the empty one
+        ("argmax-target", [0, 3, 4, 4], [(0, 0), (1, 2), (2, 1), (1, 0)]),
+        # N: both columns have their maximum in its only row
+        ("argmax-source", [0, 3, 5, 5], [(0, 0), (1, 2), (2, 1), (0, 0), (1, 0)]),
+        ("intersection", [0, 3, 4, 4], [(0, 0), (1, 2), (2, 1), (1, 0)]),
+        ("union", [0, 3, 5, 5], [(0, 0), (1, 2), (2, 1), (0, 0), (1, 0)]),
+        # weights above 0.35: M .7, .8, .6; N .4 and .6
+        ("threshold", [0, 3, 5, 5], [(0, 0), (1, 2), (2, 1), (0, 0), (1, 0)]),
+        ("top-p", [0, 3, 4, 4], [(0, 0), (1, 2), (2, 1), (1, 0)]),
+        ("matching", [0, 3, 4, 4], [(0, 0), (1, 2), (2, 1), (1, 0)]),
+    ],
+)
+def test_word_batch_links_by_hand(method, offsets, links):
+    words = WordBatch.stack([word_matrix(M), word_matrix(N), word_matrix(M, src_mask=[0, 0, 0])])
+    params = {"value": 0.35} if method == "threshold" else {}
+    got_offsets, src, tgt = words.links(method, **params)
+    assert got_offsets.tolist() == offsets and _pairs(src, tgt) == links
+    assert words.n_src.tolist() == [3, 2, 0] and words.n_tgt.tolist() == [3, 1, 3]
+
+
+def test_itermax_in_a_batch_stops_each_sentence_on_its_own():
+    # A: round 1 links (0,0), (2,2); round 2 adds (0,1), (1,0) (see the itermax docstring).
+    # B: its one target word is aligned after round 1, so B is finished; had round 2 run on
+    # B anyway, the discounted source word 1 (0.9 * 0.1) would have been linked too.
+    a = [[0.6, 0.4, 0.0], [0.5, 0.1, 0.0], [0.0, 0.0, 1.0]]
+    b = [[0.9, 0.1]]
+    offsets, src, tgt = WordBatch.stack([word_matrix(a), word_matrix(b)]).links("itermax")
+    assert offsets.tolist() == [0, 4, 5]
+    assert _pairs(src, tgt) == [(0, 0), (0, 1), (1, 0), (2, 2), (0, 0)]
+    assert sorted(itermax(b).sure) == [(0, 0)]
+    # one round only: the mutual argmax
+    offsets, src, tgt = WordBatch.stack([word_matrix(a), word_matrix(b)]).links(
+        "itermax", max_iter=1
+    )
+    assert _pairs(src, tgt) == [(0, 0), (2, 2), (0, 0)]
+
+
+def test_an_empty_stack():
+    offsets, src, tgt = WordBatch.stack([]).links("itermax")
+    assert offsets.tolist() == [0] and src.tolist() == tgt.tolist() == []
+
+
+def _ref_argmax(w):
+    """Row and column maxima of a list-of-lists matrix, as sets of (row, col); ties: first."""
+    t, s = len(w), len(w[0]) if w else 0
+    rows = {(r, max(range(s), key=lambda c: w[r][c])) for r in range(t)} if s else set()
+    cols = {(max(range(t), key=lambda r: w[r][c]), c) for c in range(s)} if t else set()
+    return rows, cols
+
+
+def _ref_itermax(w, alpha=0.9, max_iter=2):
+    """IterMax written out with sets, as the paper describes it."""
+    rows, cols = _ref_argmax(w)
+    links = rows & cols
+    t, s = len(w), len(w[0]) if w else 0
+    for _ in range(max_iter - 1):
+        done_r, done_c = {r for r, _ in links}, {c for _, c in links}
+        if len(done_r) == t or len(done_c) == s:
+            break
+
+        def factor(r, c, done_r=done_r, done_c=done_c):
+            both, either = r in done_r and c in done_c, r in done_r or c in done_c
+            return 0.0 if both else alpha if either else 1.0
+
+        rows, cols = _ref_argmax([[w[r][c] * factor(r, c) for c in range(s)] for r in range(t)])
+        new = {(r, c) for r, c in rows & cols if factor(r, c) > 0} - links
+        if not new:
+            break
+        links |= new
+    return links
+
+
+def _reference(method, w):
+    rows, cols = _ref_argmax(w)
+    return {
+        "argmax-target": lambda: rows,
+        "argmax-source": lambda: cols,
+        "intersection": lambda: rows & cols,
+        "union": lambda: rows | cols,
+        "threshold": lambda: {
+            (r, c) for r, row in enumerate(w) for c, x in enumerate(row) if x > 0.5
+        },
+        "itermax": lambda: _ref_itermax(w),
+        "itermax-3": lambda: _ref_itermax(w, alpha=0.5, max_iter=3),
+    }[method]()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        arrays(
+            np.float64,
+            st.tuples(st.integers(0, 6), st.integers(0, 6)),
+            elements=st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.6, 1.0]),  # many ties
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(-1, 1),
+)
+def test_word_batch_equals_a_set_based_reference_per_sentence(matrices, offset):
+    wms = [word_matrix(a, offset=offset) for a in matrices]
+    words = WordBatch.stack(wms)
+    for method in ("argmax-target", "argmax-source", "intersection", "union", "threshold",
+                   "itermax", "itermax-3"):  # fmt: skip
+        params = {"alpha": 0.5, "max_iter": 3} if method == "itermax-3" else {}
+        offsets, src, tgt = words.links(method.removesuffix("-3"), **params)
+        for b, wm in enumerate(wms):
+            want = sorted(
+                (c, int(wm.tgt_words[r])) for r, c in _reference(method, wm.weights.tolist())
+            )
+            cut = slice(offsets[b], offsets[b + 1])
+            assert _pairs(src[cut], tgt[cut]) == want, (method, b)
+            one = word_links(wm, method.removesuffix("-3"), **params)
+            assert _pairs(*one) == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        arrays(
+            np.float64, st.tuples(st.integers(0, 5), st.integers(0, 5)), elements=st.floats(0, 1)
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_word_batch_and_word_links_equal_extract_alignment(matrices):
+    wms = [word_matrix(a, offset=-1) for a in matrices]
+    words = WordBatch.stack(wms)
+    for method in EXTRACTORS:
+        offsets, src, tgt = words.links(method)
+        for b, a in enumerate(matrices):
+            want = sorted(extract_alignment(a, method, offset=-1).sure)
+            cut = slice(offsets[b], offsets[b + 1])
+            assert _pairs(src[cut], tgt[cut]) == want, method
+            assert _pairs(*word_links(wms[b], method)) == want

@@ -50,6 +50,49 @@ def test_alignment_scores_of_a_hand_made_matrix():
     assert recs[0]["aer"] == 0.0
 
 
+def test_alignment_counts_of_a_two_sentence_batch_by_hand():
+    # sentence 0: the matrix above, same gold; sentence 1: one source word, two target words
+    att0 = np.array([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    att1 = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]])
+    gold = [
+        Alignment.from_links([(1, 0)], possible=[(0, 1)], src_len=2, tgt_len=2),
+        Alignment.from_links([(0, 0)], possible=[(0, 1)], src_len=1, tgt_len=2),
+    ]
+    recs = [{"src_len": 2, "tgt_len": 2}, {"src_len": 1, "tgt_len": 2}]
+    a = AlignmentAnalysis(_ctx(recs, gold))
+    a.update(CapturedBatch([0, 1], None, {"s": [att0, att1]}, recs))
+    counts = a.stats()["counts"]["s"]["argmax-target"]
+    # (links, sure, possible, hits_sure, hits_possible, sentences)
+    # offset 0: sentence 0 links (1,0), (0,1): 1 sure and 2 possible hits; sentence 1 links
+    # (0,0), (0,1) (its only source word): 1 and 2 hits
+    assert counts["0"].tolist() == [4, 2, 4, 2, 4, 2]
+    # offset -1: sentence 0 links (0,0), (0,1): 0 and 1 hits; sentence 1 as at offset 0
+    assert counts["-1"].tolist() == [4, 2, 4, 1, 3, 2]
+    # diagonal: sentence 0 (0,0), (1,1): no hit; sentence 1 (0,0), (0,1): 1 and 2 hits
+    assert a.stats()["diagonal"].tolist() == [4, 2, 4, 1, 2, 2]
+    out = _finish(a, recs)
+    assert out["best_offset"] == {"s/argmax-target": 0}
+    assert [r["links"]["s/argmax-target"] for r in recs] == [[[0, 1], [1, 0]], [[0, 0], [0, 1]]]
+    # sentence 1: AER 1 - (1 + 2) / (2 + 1) = 0, precision 2/2, recall 1/1
+    assert (recs[1]["aer"], recs[1]["precision"], recs[1]["recall"]) == (0.0, 1.0, 1.0)
+
+
+def test_chosen_pairs_come_back_as_lists_as_from_json():
+    from attnprobe.pipeline.common import choose_later
+
+    rec = {"links": {"x": [[9, 9]]}}
+    choose_later(rec, "c", 0, {"links": {"m": [(0, 1), (2, 3)], "n": []}, "aer": 0.5, "k": [1, 2]})
+    choose_later(rec, "c", -1, {"links": {"m": [(5, 5)]}, "aer": 1.0})
+    choose_later(rec, "d", 0, {"links": {"j": [[4, 4]]}})  # as read back from a JSON line
+    out = resolve_choices(rec, {"c": 0, "d": 0})
+    assert out == {
+        "links": {"x": [[9, 9]], "m": [[0, 1], [2, 3]], "n": [], "j": [[4, 4]]},
+        "aer": 0.5,
+        "k": [1, 2],
+    }
+    assert all(type(p) is list for p in out["links"]["m"])
+
+
 def test_best_offset_prefers_zero_on_a_tie_and_without_gold():
     att = np.full((2, 2), 0.5)
     recs = [{"src_len": 1, "tgt_len": 1}]

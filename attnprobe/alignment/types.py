@@ -287,24 +287,9 @@ class LinkTable:
                 f"sentence numbers must lie in [0, {n_sentences}), "
                 f"found {sentence.min()}..{sentence.max()}"
             )
-        if n and (min(src.min(), tgt.min()) < 0 or max(src.max(), tgt.max()) > MAX_INDEX):
-            k = int(
-                np.flatnonzero((src < 0) | (tgt < 0) | (src > MAX_INDEX) | (tgt > MAX_INDEX))[0]
-            )
-            try:
-                _check_index(int(src[k]), int(tgt[k]))
-            except InputError as exc:
-                raise InputError(f"sentence {sentence[k]}: {exc.message}") from None
         src_len = None if src_len is None else _lengths(src_len, n_sentences, "src_len")
         tgt_len = None if tgt_len is None else _lengths(tgt_len, n_sentences, "tgt_len")
-        bad = _outside(sentence, src, tgt, src_len, tgt_len)
-        if bad is not None:
-            s = sentence[bad]
-            raise InputError(
-                f"sentence {s}: link {src[bad]}-{tgt[bad]} points outside a "
-                f"{_len_str(src_len, s)}x{_len_str(tgt_len, s)} sentence pair",
-                fix="check the index base (0- or 1-based) and the direction of the file",
-            )
+        _check_links(sentence, src, tgt, src_len, tgt_len)
         # merge duplicates: sort so that, per (sentence, src, tgt), a sure copy comes first
         order = np.lexsort((~sure, tgt, src, sentence))
         sentence, src, tgt, sure = sentence[order], src[order], tgt[order], sure[order]
@@ -319,6 +304,78 @@ class LinkTable:
         np.cumsum(counts, out=offsets[1:])
         sure_end = offsets[:-1] + np.bincount(sentence[sure], minlength=n_sentences)
         return cls(offsets, sure_end, src, tgt, src_len, tgt_len, ids)
+
+    @classmethod
+    def from_offsets(
+        cls,
+        offsets,
+        src,
+        tgt,
+        *,
+        src_len=None,
+        tgt_len=None,
+        ids: Sequence[str] | None = None,
+    ) -> LinkTable:
+        """Build a table of sure links already grouped by sentence and sorted.
+
+        The way in for links that are made in order, such as an extracted
+        hypothesis (:func:`~attnprobe.analyses.extraction.word_links`): sentence
+        ``s`` holds the links ``offsets[s]:offsets[s+1]`` of ``src`` and ``tgt``,
+        in strictly increasing ``(src, tgt)`` order, the order a table keeps its
+        sure links in. Nothing is sorted or merged, only checked: the table equals
+        :meth:`from_links` of the same links.
+
+        Parameters
+        ----------
+        offsets : integer array ``[N + 1]``, from 0 to ``L``, non-decreasing.
+        src, tgt : integer arrays ``[L]``, 0-based.
+        src_len, tgt_len : integer arrays ``[N]`` (-1 = unknown), or None.
+        ids : ``N`` distinct sentence ids, or None.
+
+        Raises
+        ------
+        InputError
+            Offsets that do not run from 0 to ``L`` or go back, negative indices
+            or indices above :data:`MAX_INDEX`, links outside the known lengths,
+            a sentence whose links are not in increasing ``(src, tgt)`` order
+            (or repeat one), arrays of different lengths, duplicate ids.
+
+        Examples
+        --------
+        >>> t = LinkTable.from_offsets([0, 2, 2, 3], [0, 1, 0], [1, 0, 0])
+        >>> [sorted(a.sure) for a in t.to_alignments()]
+        [[(0, 1), (1, 0)], [], [(0, 0)]]
+        >>> t.n_sure == t.n_links == 3
+        True
+        """
+        offsets = _int_array(offsets, "offsets")
+        src = _int_array(src, "src")
+        tgt = _int_array(tgt, "tgt")
+        if len(tgt) != len(src):
+            raise InputError(f"src and tgt must have the same length, got {len(src)}, {len(tgt)}")
+        n = len(offsets) - 1
+        if n < 0 or offsets[0] != 0 or offsets[-1] != len(src) or (np.diff(offsets) < 0).any():
+            shown = ", ".join(map(str, offsets[:6].tolist())) + (", ..." if n > 5 else "")
+            raise InputError(
+                f"offsets must rise from 0 to the number of links ({len(src)}), got [{shown}]"
+            )
+        ids = _id_tuple(ids, n)
+        sentence = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+        src_len = None if src_len is None else _lengths(src_len, n, "src_len")
+        tgt_len = None if tgt_len is None else _lengths(tgt_len, n, "tgt_len")
+        _check_links(sentence, src, tgt, src_len, tgt_len)
+        # inside a sentence every link comes after the one before it in (src, tgt) order
+        same = sentence[1:] == sentence[:-1]
+        rises = (src[1:] > src[:-1]) | ((src[1:] == src[:-1]) & (tgt[1:] > tgt[:-1]))
+        back = np.flatnonzero(same & ~rises)
+        if len(back):
+            k = int(back[0]) + 1
+            raise InputError(
+                f"sentence {sentence[k]}: link {src[k]}-{tgt[k]} does not come after "
+                f"{src[k - 1]}-{tgt[k - 1]}",
+                fix="sort each sentence's links by (src, tgt) and drop repeats, or use from_links",
+            )
+        return cls(offsets, offsets[1:].copy(), src, tgt, src_len, tgt_len, ids)
 
     @classmethod
     def from_alignments(
@@ -560,6 +617,24 @@ def _known(lengths: np.ndarray | None, s: int) -> int | None:
 
 def _len_str(lengths, s) -> str:
     return "?" if lengths is None or lengths[s] < 0 else str(lengths[s])
+
+
+def _check_links(sentence, src, tgt, src_len, tgt_len) -> None:
+    """Raise :class:`InputError` for the first link with a bad index or outside its sentence."""
+    if len(src) and (min(src.min(), tgt.min()) < 0 or max(src.max(), tgt.max()) > MAX_INDEX):
+        k = int(np.flatnonzero((src < 0) | (tgt < 0) | (src > MAX_INDEX) | (tgt > MAX_INDEX))[0])
+        try:
+            _check_index(int(src[k]), int(tgt[k]))
+        except InputError as exc:
+            raise InputError(f"sentence {sentence[k]}: {exc.message}") from None
+    bad = _outside(sentence, src, tgt, src_len, tgt_len)
+    if bad is not None:
+        s = sentence[bad]
+        raise InputError(
+            f"sentence {s}: link {src[bad]}-{tgt[bad]} points outside a "
+            f"{_len_str(src_len, s)}x{_len_str(tgt_len, s)} sentence pair",
+            fix="check the index base (0- or 1-based) and the direction of the file",
+        )
 
 
 def _outside(sentence, src, tgt, src_len, tgt_len) -> int | None:

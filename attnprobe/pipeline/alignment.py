@@ -5,15 +5,23 @@ Per batch the links are extracted and counted against the gold (``|A|``,
 that add up over shards); ``finish`` picks each pair's best offset from the
 merged counts, and each sentence keeps the links and scores of every offset
 until that choice is made (:func:`~attnprobe.pipeline.common.choose_later`).
+
+The step runs on every batch and should cost little next to the forward pass
+(benchmarks/bench_overhead.py): each sentence's word matrix is made once per
+site x offset, the batch's matrices are stacked
+(:class:`~attnprobe.analyses.extraction.WordBatch`), and each method extracts
+the links of all of them at once, as arrays that become one hypothesis
+:class:`~attnprobe.alignment.LinkTable` per site x method x offset and the
+records' link lists; the batch's gold table is built once.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from attnprobe.alignment import score_alignments
+from attnprobe.alignment import LinkTable, score_alignments
 from attnprobe.alignment.scoring import AlignmentScores
-from attnprobe.analyses.extraction import diagonal_alignment, extract_alignment
+from attnprobe.analyses.extraction import WordBatch, diagonal_links, word_matrix
 from attnprobe.pipeline.common import (
     AnalysisContext,
     CapturedBatch,
@@ -40,6 +48,43 @@ def scores_of(counts) -> AlignmentScores:
     return AlignmentScores(**{k: int(v) for k, v in zip(COUNTS, counts, strict=True)})
 
 
+def _words(attention, offset: int, masks) -> WordBatch:
+    """The sentences' word matrices at ``offset``, stacked (``masks``: one ``word_masks`` each)."""
+    return WordBatch.stack(
+        word_matrix(a, offset=offset, **m) for a, m in zip(attention, masks, strict=True)
+    )
+
+
+def _hypothesis(words: WordBatch, method: str) -> tuple[list[list], LinkTable]:
+    """``method``'s links: each sentence's ``[(src, tgt), ...]`` list, and their table.
+
+    Pairs are tuples while the records wait for the best offset (see
+    :func:`~attnprobe.pipeline.common.choose_later`): ~30 a sentence for every
+    site x method x offset, which as lists would keep the garbage collector busy.
+    """
+    offsets, src, tgt = words.links(method)
+    table = LinkTable.from_offsets(offsets, src, tgt, src_len=words.n_src, tgt_len=words.n_tgt)
+    pairs = list(zip(src.tolist(), tgt.tolist(), strict=True))
+    bounds = offsets.tolist()
+    return [pairs[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], table
+
+
+def _diagonal(cb: CapturedBatch) -> LinkTable:
+    """The batch's :func:`~attnprobe.analyses.extraction.diagonal_alignment` links, a table."""
+    src_len = [r["src_len"] for r in cb.records]
+    tgt_len = [r["tgt_len"] for r in cb.records]
+    links = list(map(diagonal_links, src_len, tgt_len))
+    offsets = np.zeros(len(links) + 1, np.int64)
+    np.cumsum([len(src) for src, _ in links], out=offsets[1:])
+    return LinkTable.from_offsets(
+        offsets,
+        np.concatenate([src for src, _ in links]),
+        np.concatenate([tgt for _, tgt in links]),
+        src_len=src_len,
+        tgt_len=tgt_len,
+    )
+
+
 class AlignmentAnalysis:
     """Extract alignments per site x method x offset; score them against the gold."""
 
@@ -48,7 +93,6 @@ class AlignmentAnalysis:
 
     def __init__(self, ctx: AnalysisContext):
         self.ctx = ctx
-        self.combos = [(s, m, o) for s in ctx.sites for m in ctx.methods for o in ctx.offsets]
         self.counts: dict = {}  # site -> method -> str(offset) -> link_counts
         self.choices: dict[str, int] = {}
         self.diagonal = 0  # link counts of the diagonal alignment (with gold)
@@ -56,30 +100,36 @@ class AlignmentAnalysis:
     def update(self, cb: CapturedBatch) -> None:
         ctx = self.ctx
         masks = [word_masks(r["src_len"], r["tgt_len"]) for r in cb.records]
-        gold = None if ctx.gold is None else [ctx.gold[p] for p in cb.positions]
+        gold = None
+        if ctx.gold is not None:
+            gold = LinkTable.from_alignments([ctx.gold[p] for p in cb.positions])
         primary = (ctx.sites[0], ctx.methods[0]) if ctx.sites else None
-        for site, method, offset in self.combos:
-            hyp = [
-                extract_alignment(cb.attention[site][b], method, offset=offset, **masks[b])
-                for b in range(len(cb.records))
-            ]
-            fields = [{"links": {f"{site}/{method}": sorted(map(list, a.sure))}} for a in hyp]
-            if gold is not None:
-                sc = score_alignments(gold, hyp)
-                per_method = self.counts.setdefault(site, {}).setdefault(method, {})
-                key = str(offset)
-                per_method[key] = per_method.get(key, 0) + link_counts(sc)
-                if (site, method) == primary:
-                    per = sc.per_sentence()
-                    for b, f in enumerate(fields):
-                        f["aer"] = _clean(per.aer[b])
-                        f["precision"] = _clean(per.precision[b])
-                        f["recall"] = _clean(per.recall[b])
-            for rec, f in zip(cb.records, fields, strict=True):
-                choose_later(rec, f"alignment {site}/{method}", offset, f)
+        for site in ctx.sites:
+            for offset in ctx.offsets:
+                words = _words(cb.attention[site], offset, masks)
+                for method in ctx.methods:
+                    self._update(cb, site, method, offset, words, gold, primary)
         if gold is not None:  # the word-blind baseline, on the same gold
-            diagonal = [diagonal_alignment(r["src_len"], r["tgt_len"]) for r in cb.records]
-            self.diagonal = self.diagonal + link_counts(score_alignments(gold, diagonal))
+            self.diagonal = self.diagonal + link_counts(score_alignments(gold, _diagonal(cb)))
+
+    def _update(self, cb, site, method, offset, words, gold, primary) -> None:
+        """One site x method x offset of a batch: the records' links, the counts."""
+        links, hyp = _hypothesis(words, method)
+        name = f"{site}/{method}"
+        fields = [{"links": {name: pairs}} for pairs in links]  # sorted by (src, tgt)
+        if gold is not None:
+            sc = score_alignments(gold, hyp)
+            per_method = self.counts.setdefault(site, {}).setdefault(method, {})
+            key = str(offset)
+            per_method[key] = per_method.get(key, 0) + link_counts(sc)
+            if (site, method) == primary:
+                per = sc.per_sentence()
+                for b, f in enumerate(fields):
+                    f["aer"] = _clean(per.aer[b])
+                    f["precision"] = _clean(per.precision[b])
+                    f["recall"] = _clean(per.recall[b])
+        for rec, f in zip(cb.records, fields, strict=True):
+            choose_later(rec, f"alignment {name}", offset, f)
 
     def stats(self) -> dict:
         """This part's link counts (site -> method -> offset -> :data:`COUNTS`), and the
@@ -161,13 +211,10 @@ def primary_site(
             batch = model.encode([corpus.src[k] for k in idx], [corpus.tgt[k] for k in idx], idx)
             att = teacher_forced(model, batch, sites).attention
             masks = [word_masks(len(corpus.src[k]), len(corpus.tgt[k])) for k in idx]
-            gold_part = [gold[k] for k in idx]
+            gold_part = LinkTable.from_alignments([gold[k] for k in idx])
             for s in sites:
                 for o in offsets:
-                    hyp = [
-                        extract_alignment(att[s][b], method, offset=o, **masks[b])
-                        for b in range(len(idx))
-                    ]
+                    _, hyp = _hypothesis(_words(att[s], o, masks), method)
                     counts[s, o] = counts[s, o] + link_counts(score_alignments(gold_part, hyp))
     aer = {s: min(scores_of(counts[s, o]).aer for o in offsets) for s in sites}
     best = min(sites, key=lambda s: (aer[s], sites.index(s)))

@@ -286,21 +286,37 @@ def choose_later(rec: dict, choice: str, option, fields: dict) -> None:
     step's ``finish`` on merged statistics; :func:`resolve_choices` then keeps
     the fields of the chosen option. A dict field is merged into the record's dict.
 
+    Fields are JSON values, except that a list of pairs may hold them as tuples:
+    a step that keeps many pairs for every option (links) saves the garbage
+    collector their upkeep (a tuple of numbers is not tracked once collected;
+    every list is, until it dies), and :func:`resolve_choices` gives the chosen
+    ones back as lists, as a JSON round trip of the record would.
+
     Examples
     --------
     >>> rec = {"links": {}}
-    >>> choose_later(rec, "offset", 0, {"links": {"a": [[0, 0]]}, "aer": 0.5})
+    >>> choose_later(rec, "offset", 0, {"links": {"a": [(0, 0), (1, 2)]}, "aer": 0.5})
     >>> choose_later(rec, "offset", -1, {"links": {"a": []}, "aer": 1.0})
     >>> resolve_choices(rec, {"offset": 0})
-    {'links': {'a': [[0, 0]]}, 'aer': 0.5}
+    {'links': {'a': [[0, 0], [1, 2]]}, 'aer': 0.5}
     """
     rec.setdefault("_choices", {}).setdefault(choice, {})[str(option)] = fields
+
+
+def _as_lists(value):
+    """``value`` with each list of tuples (in dicts too) made a list of lists."""
+    if isinstance(value, dict):
+        return {k: _as_lists(v) for k, v in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], tuple):
+        return list(map(list, value))
+    return value
 
 
 def resolve_choices(rec: dict, chosen: dict) -> dict:
     """``rec`` with the fields of each chosen option (see :func:`choose_later`), in place."""
     for choice, options in rec.pop("_choices", {}).items():
         for key, value in options[str(chosen[choice])].items():
+            value = _as_lists(value)
             if isinstance(value, dict) and isinstance(rec.get(key), dict):
                 rec[key].update(value)
             else:
