@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import statistics
 import time
 from pathlib import Path
@@ -207,31 +208,48 @@ def bench_inseq(model, src, tgt, args) -> None:
 
     ours = {"attention": attention, "saliency": saliency}
     pairs_of = {"attention": n, "saliency": n}
-    peer_options = {"attention": {}, "saliency": {}}
+    # inseq batches gradient methods like attnprobe (the same consecutive pairs); it forces
+    # batch size 1 for attention; IG is fastest one pair at a time (the table's best)
+    peer_options = {"attention": {"batch_size": 1}, "saliency": {"batch_size": args.batch_size}}
     if k_ig:  # inseq's best settings of the table: one pair at a time, 50 steps
         ours["integrated_gradients"] = integrated_gradients
         pairs_of["integrated_gradients"] = k_ig
-        peer_options["integrated_gradients"] = {"n_steps": 50}
+        peer_options["integrated_gradients"] = {"n_steps": 50, "batch_size": 1}
+    threads = sorted({int(t) for t in args.inseq_threads.split(",")} | {args.threads})
     for method, mine_fn in ours.items():
         peer = inseq.load_model(str(MODEL), method)
         k = pairs_of[method]
         these = [" ".join(s) for s in src[:k]], [" ".join(t) for t in tgt[:k]]
 
         def theirs_fn(p=peer, these=these, opts=peer_options[method]):
-            p.attribute(*these, show_progress=False, batch_size=1, **opts)
+            p.attribute(*these, show_progress=False, **opts)
 
-        theirs, mine = [], []
-        for _ in range(args.inseq_reps):
-            with PeakMemory() as mem_theirs:
-                theirs.append(timed(theirs_fn, 1))
-            with PeakMemory() as mem_mine:
-                mine.append(timed(mine_fn, 1))
-        ratio = statistics.median(t / m for t, m in zip(theirs, mine, strict=True))
+        theirs = {t: [] for t in threads}
+        mine = {t: [] for t in threads}
+        load = [os.getloadavg()[0]]
+        for r in range(args.inseq_reps):
+            for t in threads if r % 2 == 0 else threads[::-1]:
+                torch.set_num_threads(t)
+                with PeakMemory() as mem_theirs:
+                    theirs[t].append(timed(theirs_fn, 1))
+                with PeakMemory() as mem_mine:
+                    mine[t].append(timed(mine_fn, 1))
+        torch.set_num_threads(args.threads)
+        load.append(os.getloadavg()[0])
+        for t in threads:
+            ratio = statistics.median(a / b for a, b in zip(theirs[t], mine[t], strict=True))
+            print(
+                f"{method} on {k} pairs, {t} thread(s): inseq {k / min(theirs[t]):.2f} sent/s, "
+                f"attnprobe {k / min(mine[t]):.2f} sent/s; attnprobe is {ratio:.1f}x faster "
+                f"(median of {args.inseq_reps} alternating rounds)"
+            )
+        best_theirs = min(min(v) for v in theirs.values())
+        best_mine = min(min(v) for v in mine.values())
         print(
-            f"{method} on {k} pairs: inseq {k / min(theirs):.2f} sent/s, attnprobe "
-            f"{k / min(mine):.2f} sent/s; attnprobe is {ratio:.1f}x faster "
-            f"(median of {args.inseq_reps} alternating rounds); peak MiB above start, last "
-            f"round: inseq {mem_theirs.mib:.0f}, attnprobe {mem_mine.mib:.0f}"
+            f"{method} on {k} pairs, each at its best thread count: inseq "
+            f"{k / best_theirs:.2f} sent/s, attnprobe {k / best_mine:.2f} sent/s: "
+            f"{best_theirs / best_mine:.1f}x; load average {load[0]:.1f} -> {load[1]:.1f}; peak "
+            f"MiB above start, last round: inseq {mem_theirs.mib:.0f}, attnprobe {mem_mine.mib:.0f}"
         )
 
 
@@ -244,6 +262,13 @@ def main(argv=None) -> None:
     parser.add_argument("--ig-sentences", type=int, default=0)
     parser.add_argument("--inseq-sentences", type=int, default=20)
     parser.add_argument("--inseq-reps", type=int, default=3)
+    parser.add_argument(
+        "--inseq-threads",
+        default="1",
+        help="comma-separated torch thread counts at which inseq and attnprobe are both "
+        "timed besides --threads (each side's best counts: on a loaded machine one thread "
+        "can be far faster for inseq's many small operations)",
+    )
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: own")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = parser.parse_args(argv)

@@ -249,14 +249,16 @@ def per_step_saliency(adapter, model, batch) -> list[torch.Tensor]:
 def test_per_step_saliency_over_decoder_prefixes_equals_one_backward_per_step(family, tokenizer):
     """The adapter declares a causal decoder and runs in two halves, so the encoder runs
     once, each target step's backward runs over a prefix of the decoder down to the
-    encoder's output, and then through the encoder; the reference is plain autograd."""
+    encoder's output, and then through the encoder; the second row ends before the last
+    prefix block, which runs the first row alone. The reference is plain autograd."""
     from attnprobe.models.interface import has_capability
-    from attnprobe.runs.attribution import attribute_batch
+    from attnprobe.runs.attribution import _prefix_ends, attribute_batch
 
     model = tiny_model(family, tokenizer)
     adapter = HFSeq2Seq(model, tokenizer)
     assert has_capability(adapter, "causal_decoder")
     batch = adapter.encode(SRC, TGT)
+    assert int(batch.tgt_lens.min()) <= _prefix_ends(batch.tgt_in.shape[1])[-2]
     got = attribute_batch(adapter, batch, "saliency", target="prob", aggregate="l2").matrices
     for m, want in zip(got, per_step_saliency(adapter, model, batch), strict=True):
         assert m.shape == tuple(want.shape)
