@@ -18,23 +18,49 @@ second and peak resident memory above the starting level for
   ``--ig-sentences`` pairs only (it is slow), when ``--ig-sentences`` > 0.
 
 inseq is not installed by attnprobe; when it can be imported the same
-attention and saliency runs are timed with it, else the figures are compared
-with the table (inseq 0.7.1, transformers 5.24, 2 CPU cores, 2 torch threads):
+attention, saliency and IG runs are timed with it (saliency batched as
+attnprobe's, ``--batch-size`` consecutive pairs; attention one pair at a time,
+which inseq forces; IG one pair at a time, the table's best), each at one
+thread and at ``--threads``, alternating; else the figures are compared with
+the table (inseq 0.7.1, transformers 5.24, 2 CPU cores, 2 torch threads):
 attention 105-113 sent/s, saliency 11.0-11.4, IG 0.40-0.43 (best settings).
 
-Measured 2026-12-07 (2 CPU cores, load 0.1-1.9, torch threads 2, wall clock,
-transformers 5.18, inseq 0.7.1 in the same run): forward 131 sent/s,
-attention capture 136 (0.96 of the forward's time), saliency 5.0 and input x
-gradient 4.9 sent/s (batches of 10), IG-50 0.38 sent/s (3 pairs). Against
-inseq, alternating, 50 pairs: attention 160 vs 42 sent/s (4.2x), saliency 5.1
-vs 1.24 (4.2x); IG-50 on 3 pairs 0.47 vs 0.28 (1.7x). inseq here runs far below
-its table (saliency 11 sent/s there), so the ratios to the table are lower:
-saliency 0.45x, IG 0.9x.
+**Measure inseq at its best.** Two things had made inseq look slow here. (1)
+It was called with ``batch_size=1`` for saliency too; it batches gradient
+methods (1 thread, CPU clock, 20 pairs: 1.21 sent/s one at a time, 2.53 in
+batches of 10, 2.80 of 20). (2) Two torch threads on this 2-core machine,
+shared with other CPU-bound work (load 2.5-5) and run under ``nice``: every
+parallel operation waits for a thread that is not scheduled, so a
+one-sentence Marian forward took 193-754 ms at 2 threads against 14-16 ms at
+one thread in the same minute, and inseq's saliency (thousands of small
+operations per sentence) fell to 0.15-0.46 sent/s against 1.27-1.40 at one
+thread, while attnprobe's fewer, larger operations lost less: the ratios came
+out 2-3x too high. Runtime type checking is not a cause (inseq 0.7.1 turns
+none on; cProfile: over 98% of its saliency time inside torch operations). On
+a shared machine use ``--threads 1 --clock cpu``: one thread per process and
+the CPU time of the process, which waiting for a core does not inflate.
+
+Measured 2026-12-07 with ``--threads 1 --clock cpu --skip own --ig-sentences 3
+--inseq-sentences 20`` (transformers 5.18, inseq 0.7.1 in the same run, load
+2.1-2.9): attention 91 vs 39 sent/s (2.3x), saliency 5.8 vs 2.9 (1.9x, median
+of 3 alternating rounds; 2.0x best against best), IG-50 on 3 pairs 0.31 vs 0.15
+(1.9x; 2.1x best against best). The same day, one thread, CPU clock, the
+previous attnprobe (one encoder forward per decoder prefix block, every row in
+every block), this one and inseq alternating in one process: saliency (20
+pairs, batches of 10) 4.1, 6.8 and 3.1 sent/s (inseq / old 1.33x, inseq / new
+1.74x, medians); IG-50 (3 pairs): see docs/attribution.md. The issue's goal
+of 3x is not reached for saliency or IG (docs/attribution.md, Speed, says why).
+Earlier figures (2 threads, wall clock, inseq saliency one pair at a time,
+busy machine): attention 4.2x, saliency 4.2x, IG-50 1.7x; attnprobe alone
+(previous version, 50 pairs): forward 131 sent/s, attention capture 136 (0.96
+of the forward's time), saliency 5.0 and input x gradient 4.9 (batches of 10),
+IG-50 0.38 (3 pairs).
 
 Run it by hand (it needs ``../shared`` beside the checkout and the [hf] extra)::
 
     .venv/bin/python -m benchmarks.bench_hf [--threads 2] [--reps 5] [--batch-size 10]
         [--ig-sentences 3] [--clock wall|cpu] [--inseq-sentences 20] [--skip own]
+        [--inseq-threads 1]
 """
 
 from __future__ import annotations

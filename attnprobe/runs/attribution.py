@@ -42,7 +42,9 @@ and gets the ``T`` per-step gradients from it:
   runs in two halves (``encode_source`` and ``decode_states``: the Hugging Face
   adapter) runs its encoder once for all those prefixes, and each step's
   backward stops at the encoder's output before one pass through the encoder
-  (Integrated Gradients 1.10x faster on the shared Marian, same numbers).
+  (Integrated Gradients 1.10x faster on the shared Marian, same numbers); a
+  prefix block runs only the rows of a padded batch whose target reaches it
+  (saliency in batches of 10: 1.41x faster).
 
 Measured with ``python -m benchmarks.bench_attribution`` (one thread, 20 test
 sentences of 1-60 words, busy machine): IG with 50 steps is 5.2x faster on the
