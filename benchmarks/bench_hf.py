@@ -50,6 +50,12 @@ every block), this one and inseq alternating in one process: saliency (20
 pairs, batches of 10) 4.1, 6.8 and 3.1 sent/s (inseq / old 1.33x, inseq / new
 1.74x, medians); IG-50 (3 pairs): see docs/attribution.md. The issue's goal
 of 3x is not reached for saliency or IG (docs/attribution.md, Speed, says why).
+With ``--threads 2 --skip own --ig-sentences 3 --inseq-sentences 10`` (wall clock,
+load 2.6-3.9) the same day: at one thread attention 2.1x, saliency 1.7x, IG-50
+1.7x (medians); at 2 threads inseq collapsed (attention 2.7 sent/s, saliency
+0.31, IG-50 0.09) while attnprobe caught a quieter spell (IG-50 0.49), so the
+2-thread ratios (2.1-4.6x) and the best-against-best ones (saliency 2.8x, IG
+3.2x) measure the machine's load, not the code.
 Earlier figures (2 threads, wall clock, inseq saliency one pair at a time,
 busy machine): attention 4.2x, saliency 4.2x, IG-50 1.7x; attnprobe alone
 (previous version, 50 pairs): forward 131 sent/s, attention capture 136 (0.96
