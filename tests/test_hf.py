@@ -214,18 +214,10 @@ def test_gradients_equal_autograd(family, tokenizer):
             )
 
 
-def test_per_step_saliency_over_decoder_prefixes_equals_one_backward_per_step(family, tokenizer):
-    """The adapter declares a causal decoder, so each target step's backward runs over a
-    prefix of the decoder; the reference is plain autograd, one backward per step through
-    one full forward (the embeddings' output made a leaf by a hook: no attnprobe code)."""
-    from attnprobe.models.interface import has_capability
-    from attnprobe.runs.attribution import attribute_batch
-
-    model = tiny_model(family, tokenizer)
-    adapter = HFSeq2Seq(model, tokenizer)
-    assert has_capability(adapter, "causal_decoder")
-    batch = adapter.encode(SRC, TGT)
-    got = attribute_batch(adapter, batch, "saliency", target="prob", aggregate="l2").matrices
+def per_step_saliency(adapter, model, batch) -> list[torch.Tensor]:
+    """Plain autograd, one backward per step through one full forward of the adapter (the
+    embeddings' output made a leaf by a hook: no attnprobe code): [T_b, S_b] L2 norms of
+    d p(gold token) / d source embedding, per batch row."""
     leaf = {}
 
     def make_leaf(module, args, out):
@@ -241,16 +233,70 @@ def test_per_step_saliency_over_decoder_prefixes_equals_one_backward_per_step(fa
         handle.remove()
         model.train()
     p = logits.softmax(-1).gather(2, batch.tgt_out.clamp_min(0)[..., None])[..., 0]  # [B, T]
-    for b, m in enumerate(got):
-        t_b, s_b = int(batch.tgt_lens[b]), int(batch.src_lens[b])
-        want = torch.stack(
+    return [
+        torch.stack(
             [
                 torch.autograd.grad(p[b, t], leaf["x"], retain_graph=True)[0][b, :s_b].norm(dim=-1)
                 for t in range(t_b)
             ]
         )
-        assert m.shape == (t_b, s_b)
+        for b, (s_b, t_b) in enumerate(
+            zip(batch.src_lens.tolist(), batch.tgt_lens.tolist(), strict=True)
+        )
+    ]
+
+
+def test_per_step_saliency_over_decoder_prefixes_equals_one_backward_per_step(family, tokenizer):
+    """The adapter declares a causal decoder and runs in two halves, so the encoder runs
+    once, each target step's backward runs over a prefix of the decoder down to the
+    encoder's output, and then through the encoder; the second row ends before the last
+    prefix block, which runs the first row alone. The reference is plain autograd."""
+    from attnprobe.models.interface import has_capability
+    from attnprobe.runs.attribution import _prefix_ends, attribute_batch
+
+    model = tiny_model(family, tokenizer)
+    adapter = HFSeq2Seq(model, tokenizer)
+    assert has_capability(adapter, "causal_decoder")
+    batch = adapter.encode(SRC, TGT)
+    assert int(batch.tgt_lens.min()) <= _prefix_ends(batch.tgt_in.shape[1])[-2]
+    got = attribute_batch(adapter, batch, "saliency", target="prob", aggregate="l2").matrices
+    for m, want in zip(got, per_step_saliency(adapter, model, batch), strict=True):
+        assert m.shape == tuple(want.shape)
         torch.testing.assert_close(torch.as_tensor(m, dtype=want.dtype), want, rtol=1e-4, atol=1e-7)
+
+
+def test_vectorized_encoder_pass_equals_one_backward_per_step(tokenizer):
+    """``vectorize=True``: the steps' cotangents of the encoder's output go back through
+    the encoder in one vmapped backward; the same numbers as plain autograd."""
+    from attnprobe.runs.attribution import attribute_batch
+
+    model = tiny_model("marian", tokenizer)
+    adapter = HFSeq2Seq(model, tokenizer)
+    batch = adapter.encode(SRC, TGT)
+    got = attribute_batch(adapter, batch, "saliency", target="prob", vectorize=True).matrices
+    for m, want in zip(got, per_step_saliency(adapter, model, batch), strict=True):
+        torch.testing.assert_close(torch.as_tensor(m, dtype=want.dtype), want, rtol=1e-4, atol=1e-7)
+
+
+def test_the_two_halves_give_the_models_own_logits(family, tokenizer):
+    """``encode_source`` then ``decode_states`` (a padded batch): transformers' own eager
+    forward on the ids, and the encoder's states as its encoder computes them."""
+    model = tiny_model(family, tokenizer)
+    adapter = HFSeq2Seq(model, tokenizer)
+    batch = adapter.encode(SRC, TGT)
+    want, _ = eager_reference(model, batch)
+    model.eval()
+    try:
+        with torch.no_grad():
+            states = adapter.encode_source(batch.src, batch.src_lens)
+            logits = adapter.decode_states(states, batch.src_lens, batch.tgt_in).logits
+    finally:
+        model.train()
+    for b, (s, t) in enumerate(zip(batch.src_lens.tolist(), batch.tgt_lens.tolist(), strict=True)):
+        torch.testing.assert_close(
+            states[b, :s], want.encoder_last_hidden_state[b, :s], atol=1e-5, rtol=0
+        )
+        torch.testing.assert_close(logits[b, :t], want.logits[b, :t], atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("family", ["marian", "bart", "m2m_100"])

@@ -318,6 +318,40 @@ class HFSeq2Seq(nn.Module):
             )
         return Seq2SeqOutput(out.logits, None)
 
+    def encode_source(self, src: Tensor, src_lens: Tensor) -> Tensor:
+        """The encoder's output states [B, S, H] (eager attention), from the source
+        embeddings of :attr:`source_embedding` -- an output edit on that module acts here.
+
+        With :meth:`decode_states`, the two halves of :meth:`forward`: per-step
+        attribution runs the encoder once and the decoder on several prefixes.
+
+        Examples
+        --------
+        >>> # states = model.encode_source(batch.src, batch.src_lens)
+        >>> # logits = model.decode_states(states, batch.src_lens, batch.tgt_in).logits
+        """
+        mask = _src_mask(src, src_lens)
+        x = self.source_embedding_module(src)
+        with self.eager_attention():
+            out = self.hf.get_encoder()(inputs_embeds=x, attention_mask=mask, return_dict=True)
+        return out.last_hidden_state
+
+    def decode_states(self, states: Tensor, src_lens: Tensor, tgt_in: Tensor) -> Seq2SeqOutput:
+        """Teacher-forced logits [B, T, V] from encoder output ``states`` [B, S, H]
+        (:meth:`encode_source`): the decoder half of :meth:`forward`, the same numbers."""
+        from transformers.modeling_outputs import BaseModelOutput
+
+        mask = _src_mask(states[..., 0], src_lens)
+        with self.eager_attention():
+            out = self.hf(
+                encoder_outputs=BaseModelOutput(last_hidden_state=states),
+                attention_mask=mask,
+                decoder_input_ids=tgt_in,
+                use_cache=False,
+                return_dict=True,
+            )
+        return Seq2SeqOutput(out.logits, None)
+
     def pad_id(self, side: str) -> int:
         """The id that pads ``side`` ("src" or "tgt"): the model's padding id, except on
         the decoder input when the decoder starts with it (Marian, T5): there EOS pads,

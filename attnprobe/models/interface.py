@@ -28,6 +28,9 @@ The required part:
 Optional: ``site_root`` (the module that site paths are relative to; default the
 model), ``output_layer`` (the module whose output, plus constants, is the logits:
 per-step gradients then take each step's backward through its own row of it),
+``encode_source(src, src_lens)`` and ``decode_states(states, src_lens, tgt_in)``
+(the encoder's output states, and the logits from them: the two halves of
+``forward``, which per-step attribution runs apart to run the encoder once),
 ``check(batch)`` (an adapter of a foreign model verifies that what
 attnprobe runs reproduces the model's own log-probabilities on the run's first
 batch, and raises if not) and ``token_table(side)`` (the ``"src"`` or ``"tgt"``

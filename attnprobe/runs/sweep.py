@@ -132,16 +132,50 @@ class Runner:
             edits[self.tgt_path] = _decoder_inputs(y)
         return edits
 
+    @property
+    def splits(self) -> bool:
+        """True when the model runs in two halves (``encode_source``, ``decode_states``)
+        and no stop-gradient edit acts: :meth:`encode` then :meth:`forward` with states."""
+        m = self.model
+        return not self.stops and all(
+            callable(getattr(m, name, None)) for name in ("encode_source", "decode_states")
+        )
+
+    def encode(self, x: Tensor, src_mask: Tensor, lens: Tensor) -> Tensor:
+        """The encoder's output states [N, S, H] from source embeddings ``x`` [N, S, E]
+        (models that :attr:`splits`)."""
+        from attnprobe.capturing.hooks import capture
+
+        src = torch.where(src_mask, self.ids["unk"], self.ids["pad"])
+        with capture(self.model, sites=[], edits=self.edits(x, None)):
+            return self.model.encode_source(src, lens)
+
     def forward(
-        self, x: Tensor, src_mask: Tensor, lens: Tensor, tgt_in: Tensor, y: Tensor | None = None
+        self,
+        x: Tensor | None,
+        src_mask: Tensor,
+        lens: Tensor,
+        tgt_in: Tensor,
+        y: Tensor | None = None,
+        states: Tensor | None = None,
     ) -> Tensor:
-        """Logits [N, T, V] from source embeddings ``x`` [N, S, E] (decoder inputs ``y``)."""
+        """Logits [N, T, V] from source embeddings ``x`` [N, S, E] (decoder inputs ``y``),
+        or from the encoder's output ``states`` (:meth:`encode`; ``x`` is then unused)."""
         from attnprobe.capturing.hooks import capture
 
         # ids only mark real positions (the padding mask); the embeddings come from x
         src = torch.where(src_mask, self.ids["unk"], self.ids["pad"])
-        with capture(self.model, sites=[], edits={**self.stops, **self.edits(x, y)}):
-            out = self.model(src, lens, tgt_in)
+        if states is None:
+            with capture(self.model, sites=[], edits={**self.stops, **self.edits(x, y)}):
+                out = self.model(src, lens, tgt_in)
+        else:
+            edits = self.edits(x, y)
+            del edits[self.src_path]  # the encoder does not run: its states are given
+            if edits:
+                with capture(self.model, sites=[], edits=edits):
+                    out = self.model.decode_states(states, lens, tgt_in)
+            else:
+                out = self.model.decode_states(states, lens, tgt_in)
         return out[0] if isinstance(out, tuple) else out.logits
 
     def scores(self, x, src_mask, lens, tgt_in, tgt_out, y=None) -> Tensor:
