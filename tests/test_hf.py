@@ -24,7 +24,7 @@ import torch  # noqa: E402
 import attnprobe  # noqa: E402
 from attnprobe.capturing import edits  # noqa: E402
 from attnprobe.errors import InputError  # noqa: E402
-from attnprobe.models.hf import HFSeq2Seq  # noqa: E402
+from attnprobe.models.hf import HFSeq2Seq, position_limit  # noqa: E402
 
 SENTENCES = [
     "the black cat sees the small dog near the house",
@@ -362,6 +362,20 @@ def test_encode_word_ids_and_decoder_input(tokenizer):
     assert b.tgt_in[0, 1:].tolist() == b.tgt_out[0, :-1].tolist()
     assert b.tgt_out[0, -1] == tokenizer.eos_token_id and b.tgt_words[0][-1] == -1
     assert adapter.tokenisation_mismatches == {"src": [], "tgt": []}
+
+
+def test_a_sentence_longer_than_the_position_table_is_refused_by_name(tokenizer):
+    # the tiny configs read 128 positions: a 130-word source has at least 131 pieces
+    assert position_limit(tiny_model("marian", tokenizer)) == 128
+    assert position_limit(tiny_model("bart", tokenizer)) == 128
+    assert position_limit(tiny_model("t5", tokenizer)) is None  # relative positions
+    assert position_limit(tiny_model("m2m_100", tokenizer)) is None  # sinusoids that grow
+    adapter = HFSeq2Seq(tiny_model("marian", tokenizer), tokenizer)
+    adapter.encode([["the"] * 60], [["le"] * 60])  # within the table: fine
+    with pytest.raises(InputError, match=r"sentence 7 has \d+ source and \d+ target pieces, "
+                       r"more than the 128 positions") as err:  # fmt: skip
+        adapter.encode([["the"], ["the"] * 130], [["le"], ["le"]], index=[3, 7])
+    assert "leave the longest sentences out" in str(err.value)
 
 
 def test_target_padding_is_not_the_decoder_start(tokenizer):

@@ -57,7 +57,7 @@ from attnprobe.data import Batch, Vocab
 from attnprobe.errors import AttnprobeError, InputError
 from attnprobe.models.reference.rnn import Hypothesis, Seq2SeqOutput, decode_limit
 
-__all__ = ["HFSeq2Seq", "AdapterCheckError", "load_hf", "is_hf_dir", "FAMILIES"]
+__all__ = ["HFSeq2Seq", "AdapterCheckError", "load_hf", "is_hf_dir", "position_limit", "FAMILIES"]
 
 log = logging.getLogger("attnprobe")
 
@@ -123,6 +123,27 @@ def _encoder_scale(encoder: nn.Module, embedding: nn.Module) -> float:
         if s is not None:
             scale *= float(s)
     return scale
+
+
+def position_limit(model: nn.Module) -> int | None:
+    """The most positions a Hugging Face encoder-decoder's encoder and decoder read.
+
+    ``max_position_embeddings`` for a model with a fixed table of position
+    embeddings (Marian, BART: a longer sentence would index past it), else None
+    (T5's relative positions, M2M100's sinusoids that grow as needed).
+
+    Examples
+    --------
+    >>> import transformers
+    >>> cfg = transformers.MarianConfig(vocab_size=8, pad_token_id=1, d_model=4,
+    ...     encoder_layers=1, decoder_layers=1, encoder_attention_heads=1,
+    ...     decoder_attention_heads=1, encoder_ffn_dim=4, decoder_ffn_dim=4,
+    ...     max_position_embeddings=16, decoder_vocab_size=8)
+    >>> position_limit(transformers.MarianMTModel(cfg))
+    16
+    """
+    table = getattr(model.get_encoder(), "embed_positions", None)
+    return int(model.config.max_position_embeddings) if isinstance(table, nn.Embedding) else None
 
 
 def _token_list(tokenizer, size: int) -> list[str]:
@@ -522,6 +543,7 @@ class HFSeq2Seq(nn.Module):
         if len(src_words) != len(tgt_words):
             raise InputError(f"{len(src_words)} source sentences but {len(tgt_words)} targets")
         index = list(range(len(src_words))) if index is None else list(index)
+        limit = position_limit(self.hf)
         rows = []
         for n, (s, t) in enumerate(zip(src_words, tgt_words, strict=True)):
             src, sw, ok_s = self._pieces(s, "src")
@@ -536,6 +558,13 @@ class HFSeq2Seq(nn.Module):
                         index[n],
                     )
             rows.append((src, sw, tgt, tw))
+            if limit is not None and max(len(src), len(tgt)) > limit:
+                raise InputError(
+                    f"sentence {index[n]} has {len(src)} source and {len(tgt)} target pieces, "
+                    f"more than the {limit} positions {self.name} reads "
+                    "(max_position_embeddings)",
+                    fix="leave the longest sentences out of the corpus, or cut them",
+                )
         B = len(rows)
         S = max(len(r[0]) for r in rows)
         T = max(len(r[2]) for r in rows)
