@@ -246,7 +246,7 @@ class WorkArea:
             from concurrent.futures import ProcessPoolExecutor
 
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(processes, mp_context=ctx, initializer=_quiet) as pool:
                 list(pool.map(render_shard, *zip(*jobs, strict=True)))
         else:
             for job in jobs:
@@ -260,6 +260,13 @@ class WorkArea:
     def remove(self) -> None:
         """Remove the work area (after the output folder is in place)."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _quiet() -> None:
+    """A rendering process leaves Ctrl-C to the driver (which then waits for it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def render_shard(path: str, dest: str, chosen: dict, keys: list[str]) -> str:
