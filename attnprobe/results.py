@@ -45,6 +45,7 @@ __all__ = [
     "REPORT_SENTENCES",
     "report_sample",
     "alignment_files",
+    "output_line",
     "write_output",
 ]
 
@@ -384,32 +385,40 @@ def alignment_files(metrics: dict) -> dict[str, str]:
     return files
 
 
-def write_output(
-    out_dir,
-    metrics: dict,
-    records,
-    force: bool = False,
-    figures: bool = True,
-    rendered: bool = False,
-) -> Results:
-    """Write an output folder from a stream of records in corpus order, all or nothing.
+def output_line(rec: dict, keys) -> str:
+    """One sentence as :func:`write_output` takes it: ``rec`` as compact JSON, then, for
+    each links key of ``keys`` (:func:`alignment_files`' values, in order), a tab and
+    those links as a Pharaoh line.
 
-    The same files as :meth:`Results.save`; ``sentences.jsonl`` and the
-    alignment files are written as the records come (memory: one record and
-    the report's sample), the report shows :func:`report_sample` of them.
-    Returns Results holding that sample (``metrics["explorer"]`` says so when
-    it is not every sentence). With ``rendered``, the records come as lines
-    already written out: compact JSON, then a tab and a Pharaoh line for each
-    of :func:`alignment_files` in its order (what
-    :func:`~attnprobe.pipeline.scale.work_area.render_shard` writes); only the
-    report's sample is parsed.
+    Examples
+    --------
+    >>> output_line({"index": 0, "links": {"a": [[1, 0], [0, 1]]}}, ["a"]).split("\\t")
+    ['{"index":0,"links":{"a":[[1,0],[0,1]]}}', '1-0 0-1']
+    """
+    links = "".join("\t" + format_links(rec["links"][key]) for key in keys)
+    return json.dumps(rec, separators=(",", ":")) + links
+
+
+def write_output(
+    out_dir, metrics: dict, lines, force: bool = False, figures: bool = True
+) -> Results:
+    """Write an output folder from a stream of sentences in corpus order, all or nothing.
+
+    The same files as :meth:`Results.save`. Each sentence comes as its
+    :func:`output_line` for the keys of :func:`alignment_files` (rendered where
+    the records are: :meth:`~attnprobe.pipeline.scale.work_area.WorkArea.lines`);
+    ``sentences.jsonl`` and the alignment files are written as the lines come,
+    and only the report's sample (:func:`report_sample`) is parsed (memory: one
+    line and the sample). Returns Results holding that sample
+    (``metrics["explorer"]`` says so when it is not every sentence).
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()) / "out"
     >>> rec = {"index": 0, "src": ["a"], "tgt": ["b"], "src_len": 1, "tgt_len": 1}
-    >>> r = write_output(d, {"corpus": {"analysed": 1}}, iter([rec]), figures=False)
+    >>> r = write_output(d, {"corpus": {"analysed": 1}}, iter([output_line(rec, [])]),
+    ...                  figures=False)
     >>> (d / "sentences.jsonl").read_text()[:12], r.n_sentences
     ('{"index":0,"', 1)
     """
@@ -427,20 +436,13 @@ def write_output(
                 handles[name] = open(d / "alignments" / name, "w", encoding="utf-8")  # noqa: SIM115
             out = list(handles.values())
             with open(d / "sentences.jsonl", "w", encoding="utf-8") as f:
-                for k, rec in enumerate(records):
-                    if rendered:
-                        line, *links = rec.split("\t")
-                        if len(links) != len(out):
-                            raise ValueError(f"a rendered line has {len(links)} link fields")
-                        rec = json.loads(line) if k in shown else None
-                    else:
-                        line = json.dumps(rec, separators=(",", ":"))
-                        links = [format_links(rec["links"][key]) for key in files.values()]
+                for k, whole in enumerate(lines):
+                    line, *links = whole.split("\t")
                     f.write(line + "\n")
                     for h, text in zip(out, links, strict=True):
                         h.write(text + "\n")
                     if k in shown:
-                        sample.append(rec)
+                        sample.append(json.loads(line))
         finally:
             for h in handles.values():
                 h.close()

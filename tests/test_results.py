@@ -125,9 +125,7 @@ def test_rendered_lines_are_written_as_they_are_and_only_the_sample_is_parsed(tm
     chosen = {"alignment dec/argmax-target": 0, "alignment dec/union": 0}
     keys = list(results_module.alignment_files(metrics).values())
     lines = Path(render_shard(shard, tmp_path / "lines", chosen, keys)).read_text().splitlines()
-    res = results_module.write_output(
-        tmp_path / "out", metrics, iter(lines), figures=False, rendered=True
-    )
+    res = results_module.write_output(tmp_path / "out", metrics, iter(lines), figures=False)
     out = tmp_path / "out"
     assert (out / "sentences.jsonl").read_text().splitlines() == [
         '{"index":0,"src":["w"],"tgt":["v"],"links":{"dec/argmax-target":[[0,0],[1,1]],'

@@ -746,8 +746,8 @@ def analyze(
 
     if out is None:
         return Results(metrics, [resolve_choices(rec, chosen) for rec in store.records()])
-    # the records as output lines, by as many processes as the run had workers
-    store.render(chosen, list(alignment_files(metrics).values()), processes=workers)
-    results = write_output(out, metrics, store.lines(), force=force, figures=figures, rendered=True)
+    # the records as output lines, rendered by as many processes as the run had workers
+    lines = store.lines(chosen, list(alignment_files(metrics).values()), processes=workers)
+    results = write_output(out, metrics, lines, force=force, figures=figures)
     store.remove()
     return results

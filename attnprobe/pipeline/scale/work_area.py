@@ -132,7 +132,6 @@ class WorkArea:
         self.dir = self.root / "shards"
         self.key = key
         self.files: dict[int, Path] = {}
-        self.rendered: dict[int, Path] = {}  # shard number -> its output lines (render)
 
     def open(self, shards: list[Shard]) -> set[int]:
         """Create or reuse the work area for ``shards``; the numbers of those already done.
@@ -228,34 +227,35 @@ class WorkArea:
             for f in handles.values():
                 f.close()
 
-    def render(self, chosen: dict, keys: list[str], processes: int = 1) -> None:
-        """Render every finished shard's records as output lines (:func:`render_shard`).
+    def lines(self, chosen: dict, keys: list[str], processes: int = 1):
+        """Every record as its output line (:func:`~attnprobe.results.output_line`, the
+        corpus-level ``chosen`` options applied), in corpus order, one at a time.
 
-        With ``processes`` > 1 the shards are rendered by that many processes
-        at once (what the workers left: the corpus-level choices come after
-        the last shard, and the rendering, a JSON read and write per record, is
-        the driver's largest share of a sharded run). :meth:`lines` reads them.
+        With ``processes`` > 1 the shards are first rendered to files by that many
+        processes at once (:func:`render_shard`): the choices come after the last
+        shard, and this JSON read and write per record is otherwise the driver's
+        largest share of a sharded run, alone at its end.
         """
+        from attnprobe.pipeline.common import resolve_choices
+        from attnprobe.results import output_line
+
+        processes = min(processes, len(self.files), os.cpu_count() or 1)
+        if processes <= 1:
+            for rec in self.records():
+                yield output_line(resolve_choices(rec, chosen), keys)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         out = self.root / "lines"
         shutil.rmtree(out, ignore_errors=True)  # an interrupted rendering's, if any
         out.mkdir(parents=True)
-        jobs = [(str(p), str(out / p.name), chosen, keys) for p in self.files.values()]
-        processes = min(processes, len(jobs), os.cpu_count() or 1)
-        if processes > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(processes, mp_context=ctx, initializer=_quiet) as pool:
-                list(pool.map(render_shard, *zip(*jobs, strict=True)))
-        else:
-            for job in jobs:
-                render_shard(*job)
-        self.rendered = {k: out / self.files[k].name for k in self.files}
-
-    def lines(self):
-        """Every rendered line (see :meth:`render`), in corpus order, one at a time."""
-        return self._in_corpus_order(self.rendered, header=False, parse=False)
+        rendered = {k: out / p.name for k, p in self.files.items()}
+        jobs = [(str(self.files[k]), str(rendered[k]), chosen, keys) for k in self.files]
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(processes, mp_context=ctx, initializer=_quiet) as pool:
+            list(pool.map(render_shard, *zip(*jobs, strict=True)))
+        yield from self._in_corpus_order(rendered, header=False, parse=False)
 
     def remove(self) -> None:
         """Remove the work area (after the output folder is in place)."""
@@ -272,12 +272,10 @@ def _quiet() -> None:
 def render_shard(path: str, dest: str, chosen: dict, keys: list[str]) -> str:
     """Write shard file ``path``'s records to ``dest`` as output lines; returns ``dest``.
 
-    A line is the record with the corpus-level ``chosen`` options applied
-    (:func:`~attnprobe.pipeline.common.resolve_choices`) as compact JSON, then,
-    for each of ``keys``, a tab and the record's links under that key as a Pharaoh
-    line (:func:`~attnprobe.alignment.formats.format_links`): everything
-    :func:`attnprobe.results.write_output` writes of a sentence. ``dest`` appears
-    whole (temporary file, then rename). A module function: a process pool runs it.
+    Each line is :func:`~attnprobe.results.output_line` of the record with the
+    corpus-level ``chosen`` options applied
+    (:func:`~attnprobe.pipeline.common.resolve_choices`). ``dest`` appears whole
+    (temporary file, then rename). A module function: a process pool runs it.
 
     Examples
     --------
@@ -292,8 +290,8 @@ def render_shard(path: str, dest: str, chosen: dict, keys: list[str]) -> str:
     ...       .read_text().replace("\\t", " | "), end="")
     {"index":4,"links":{"a":[[1,0],[0,1]]}} | 1-0 0-1
     """
-    from attnprobe.alignment.formats import format_links
     from attnprobe.pipeline.common import resolve_choices
+    from attnprobe.results import output_line
 
     dest = Path(dest)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
@@ -301,9 +299,7 @@ def render_shard(path: str, dest: str, chosen: dict, keys: list[str]) -> str:
         with open(path, encoding="utf-8") as f, open(tmp, "w", encoding="utf-8") as g:
             f.readline()  # the shard's statistics
             for line in f:
-                rec = resolve_choices(json.loads(line), chosen)
-                links = "".join("\t" + format_links(rec["links"][k]) for k in keys)
-                g.write(json.dumps(rec, separators=(",", ":")) + links + "\n")
+                g.write(output_line(resolve_choices(json.loads(line), chosen), keys) + "\n")
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
