@@ -159,11 +159,11 @@ def _rows(batch: Batch, part: slice) -> Batch:
 
 @torch.no_grad()
 def teacher_forced(
-    model, batch: Batch, sites: Sequence[str] = (), cells: int | None = None
+    model, batch: Batch, sites: Sequence[str] = (), cells: int = PIECE_CELLS
 ) -> ForwardBatch:
     """One teacher-forced pass over ``batch``, reading the attention of ``sites``.
 
-    A batch of more than ``cells`` padded cells (default :data:`PIECE_CELLS`) runs
+    A batch of more than ``cells`` padded cells (:data:`PIECE_CELLS`) runs
     in pieces of rows at its own padded width, so that peak memory does not grow
     with the longest sentences; the results are joined in row order.
 
@@ -176,7 +176,7 @@ def teacher_forced(
     >>> fb.steps, fb.attention["decoder.attention"][0].shape
     ([3], (3, 3))
     """
-    pieces = _row_pieces(batch, cells or PIECE_CELLS)
+    pieces = _row_pieces(batch, cells)
     if len(pieces) > 1:
         parts = [_teacher_forced(model, _rows(batch, p), list(sites)) for p in pieces]
         return ForwardBatch(

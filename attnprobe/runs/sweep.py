@@ -146,9 +146,13 @@ class Runner:
         (models that :attr:`splits`)."""
         from attnprobe.capturing.hooks import capture
 
-        src = torch.where(src_mask, self.ids["unk"], self.ids["pad"])
         with capture(self.model, sites=[], edits=self.edits(x, None)):
-            return self.model.encode_source(src, lens)
+            return self.model.encode_source(self._src_ids(src_mask), lens)
+
+    def _src_ids(self, src_mask: Tensor) -> Tensor:
+        """Source ids that only mark the real positions (the padding mask): the embeddings
+        themselves come from ``x`` through an edit of the source embedding."""
+        return torch.where(src_mask, self.ids["unk"], self.ids["pad"])
 
     def forward(
         self,
@@ -163,11 +167,9 @@ class Runner:
         or from the encoder's output ``states`` (:meth:`encode`; ``x`` is then unused)."""
         from attnprobe.capturing.hooks import capture
 
-        # ids only mark real positions (the padding mask); the embeddings come from x
-        src = torch.where(src_mask, self.ids["unk"], self.ids["pad"])
         if states is None:
             with capture(self.model, sites=[], edits={**self.stops, **self.edits(x, y)}):
-                out = self.model(src, lens, tgt_in)
+                out = self.model(self._src_ids(src_mask), lens, tgt_in)
         else:
             edits = self.edits(x, y)
             del edits[self.src_path]  # the encoder does not run: its states are given
