@@ -15,7 +15,7 @@ from attnprobe.alignment import Alignment, score_alignments
 from attnprobe.analyses.bottleneck import bleu_from_statistics, bleu_statistics, corpus_bleu
 from attnprobe.pipeline.alignment import link_counts, scores_of
 from attnprobe.pipeline.scale.shards import ShardError, plan_shards
-from attnprobe.pipeline.scale.stats import Max, dumps, loads, merge, merge_all
+from attnprobe.pipeline.scale.stats import Max, Rows, dumps, loads, merge, merge_all
 from attnprobe.pipeline.scale.work_area import work_area_of
 from attnprobe.results import Results, report_sample
 
@@ -34,6 +34,7 @@ def _sentence_stats(draw_int, draw_float, k):
         "jumps": {str(draw_int % 3 - 1): 1},
         "by_position": {str(k): [draw_float]},
         "rows": [k],
+        "table": Rows(np.array([[k, draw_float]])),
     }
 
 
@@ -44,6 +45,8 @@ def _close(a, b, path=""):
             _close(a[key], b[key], f"{path}/{key}")
     elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype and np.array_equal(a, b), path  # counts: exactly
+    elif isinstance(a, Rows):
+        assert np.array_equal(a.array, b.array), path
     elif isinstance(a, float):
         assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12), path
     else:
@@ -85,6 +88,7 @@ def test_merging_shard_statistics_in_any_grouping_equals_the_whole(case):
     # by hand: counts and rows
     assert merged["sentences"] == len(per)
     assert merged["rows"] == list(range(len(per)))
+    assert merged["table"].array[:, 0].tolist() == list(range(len(per)))
     assert merged["worst"].value == max(p["nll"] for p in per)
     _close(loads(dumps(merged)), merged)  # the shard files keep them exactly
 

@@ -37,6 +37,7 @@ __all__ = [
     "row_agreement",
     "rows_agreement",
     "Agreement",
+    "AgreementTotals",
     "agreement",
     "agreement_table",
     "attribution_aer",
@@ -190,6 +191,26 @@ class Agreement:
     top1: np.ndarray
     topk: np.ndarray
 
+    def totals(self) -> AgreementTotals:
+        """Per-sentence sums: what the corpus means and their intervals are made of.
+
+        Examples
+        --------
+        >>> a = agreement([np.eye(2), np.eye(3)], [np.eye(2), 1 - np.eye(3)])
+        >>> a.totals().sums[:, 0].tolist()  # steps of each sentence
+        [2.0, 3.0]
+        """
+        ids = np.asarray(self.sentence, np.int64)
+        n = int(ids.max()) + 1 if ids.size else 0
+        cols = [np.bincount(ids, minlength=n).astype(np.float64)]
+        counts = []
+        for name in _METRICS:
+            v = np.asarray(getattr(self, name), np.float64)
+            ok = np.isfinite(v)
+            cols.append(np.bincount(ids[ok], weights=v[ok], minlength=n))
+            counts.append(np.bincount(ids[ok], minlength=n).astype(np.float64))
+        return AgreementTotals(self.site, self.method, self.k, np.stack(cols + counts, axis=1))
+
     def summary(self) -> dict:
         """Corpus means (``nan`` ignored) and the number of steps.
 
@@ -198,11 +219,7 @@ class Agreement:
         >>> agreement([np.eye(2)], [np.eye(2)]).summary()["tau"]
         1.0
         """
-        out = {"steps": int(self.step.size), "k": self.k}
-        for name in _METRICS:
-            v = getattr(self, name)
-            out[name] = float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
-        return out
+        return self.totals().summary()
 
     def intervals(self, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict:
         """Each corpus mean of :meth:`summary` with a bootstrap interval over sentences.
@@ -221,14 +238,7 @@ class Agreement:
         >>> iv["mean"], iv["low"], iv["high"]
         (0.5, 0.0, 1.0)
         """
-        from attnprobe.analyses.intervals import bootstrap_by_sentence
-
-        return {
-            name: bootstrap_by_sentence(
-                getattr(self, name), self.sentence, n_boot=n_boot, level=level, seed=seed
-            ).to_dict()
-            for name in _METRICS
-        }
+        return self.totals().intervals(n_boot=n_boot, level=level, seed=seed)
 
     @classmethod
     def concat(cls, parts: Sequence[Agreement], site=None, method=None) -> Agreement:
@@ -256,6 +266,75 @@ class Agreement:
         for name in ("sentence", "step", *_METRICS):
             d[name] = np.asarray(getattr(self, name)).tolist()
         return d
+
+
+@dataclass(eq=False)
+class AgreementTotals:
+    """Per-sentence sums of an :class:`Agreement`: enough for its corpus means and intervals.
+
+    ``sums`` is a ``[sentences, 11]`` float array: column 0 the sentence's steps,
+    columns 1-5 the sums of ``tau``, ``rho``, ``jsd``, ``top1``, ``topk`` over its
+    steps where defined, columns 6-10 how many steps each sum holds. A corpus
+    keeps 11 numbers a sentence instead of six a step, and corpora join by
+    stacking rows (:meth:`concat`).
+    """
+
+    site: str | None
+    method: str | None
+    k: int
+    sums: np.ndarray
+
+    def summary(self) -> dict:
+        """Corpus means (micro: all steps' total over their count) and the number of steps.
+
+        Examples
+        --------
+        >>> AgreementTotals(None, None, 3, np.array([[2.0, 1, 1, 0, 2, 2, 1, 1, 2, 2, 2],
+        ...     [1.0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1]])).summary()
+        {'steps': 3, 'k': 3, 'tau': 1.0, 'rho': 1.0, 'jsd': 0.0, 'top1': 1.0, 'topk': 1.0}
+        """
+        total = self.sums.sum(axis=0) if len(self.sums) else np.zeros(1 + 2 * len(_METRICS))
+        out = {"steps": int(total[0]), "k": self.k}
+        m = len(_METRICS)
+        for j, name in enumerate(_METRICS):
+            count = total[1 + m + j]
+            out[name] = float(total[1 + j] / count) if count else float("nan")
+        return out
+
+    def intervals(self, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict:
+        """:meth:`Agreement.intervals` from the sums: the same resamples, the same numbers.
+
+        Examples
+        --------
+        >>> t = AgreementTotals(None, None, 3, np.array([[2.0, 2, 2, 0, 2, 2, 2, 2, 2, 2, 2],
+        ...     [2.0, -2, -2, 1, 0, 0, 2, 2, 2, 2, 2]]))
+        >>> iv = t.intervals()["top1"]
+        >>> iv["mean"], iv["low"], iv["high"]
+        (0.5, 0.0, 1.0)
+        """
+        from attnprobe.analyses.intervals import bootstrap_ratio
+
+        m = len(_METRICS)
+        return {
+            name: bootstrap_ratio(
+                self.sums[:, 1 + j], self.sums[:, 1 + m + j], n_boot=n_boot, level=level, seed=seed
+            ).to_dict()
+            for j, name in enumerate(_METRICS)
+        }
+
+    @classmethod
+    def concat(cls, parts: Sequence[AgreementTotals], site=None, method=None) -> AgreementTotals:
+        """One corpus from parts, their sentences in the order given.
+
+        Examples
+        --------
+        >>> a = agreement([np.eye(2)], [np.eye(2)]).totals()
+        >>> AgreementTotals.concat([a, a]).summary()["steps"]
+        4
+        """
+        width = 1 + 2 * len(_METRICS)
+        sums = np.concatenate([p.sums for p in parts]) if parts else np.zeros((0, width))
+        return cls(site, method, parts[0].k if parts else 3, sums)
 
 
 def agreement(

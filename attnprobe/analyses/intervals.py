@@ -22,7 +22,14 @@ import numpy as np
 
 from attnprobe.errors import InputError
 
-__all__ = ["Interval", "bootstrap_ci", "bootstrap_by_sentence", "SeedEstimate", "seed_bootstrap"]
+__all__ = [
+    "Interval",
+    "bootstrap_ci",
+    "bootstrap_by_sentence",
+    "bootstrap_ratio",
+    "SeedEstimate",
+    "seed_bootstrap",
+]
 
 #: most resampled sentence indices held at once (blocks of resamples stay under it)
 _BLOCK_CELLS = 1 << 22
@@ -62,7 +69,7 @@ def bootstrap_ci(
     """
     sums = np.array([np.nansum(np.asarray(v, np.float64)) for v in per_sentence])
     counts = np.array([np.isfinite(np.asarray(v, np.float64)).sum() for v in per_sentence])
-    return _ratio_bootstrap(sums, counts, n_boot, level, seed)
+    return bootstrap_ratio(sums, counts, n_boot=n_boot, level=level, seed=seed)
 
 
 def bootstrap_by_sentence(
@@ -95,12 +102,26 @@ def bootstrap_by_sentence(
     ok = np.isfinite(v)
     sums = np.bincount(ids[ok], weights=v[ok], minlength=n)
     counts = np.bincount(ids[ok], minlength=n)
-    return _ratio_bootstrap(sums, counts, n_boot, level, seed)
+    return bootstrap_ratio(sums, counts, n_boot=n_boot, level=level, seed=seed)
 
 
-def _ratio_bootstrap(sums, counts, n_boot: int, level: float, seed: int) -> Interval:
-    """Percentile interval of ``sum(sums[pick]) / sum(counts[pick])`` over sentence resamples."""
+def bootstrap_ratio(
+    sums, counts, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0
+) -> Interval:
+    """``sum(sums) / sum(counts)`` with a percentile interval over sentence resamples.
+
+    ``sums[i]`` and ``counts[i]`` are sentence ``i``'s total and number of
+    values (what :func:`bootstrap_ci` computes from the values themselves); the
+    resamples are those of :func:`bootstrap_ci` for as many sentences.
+
+    Examples
+    --------
+    >>> iv = bootstrap_ratio([1.0, 1.0], [2, 1])  # steps 1, 0 and 1: as bootstrap_by_sentence
+    >>> round(iv.mean, 4), iv.low, iv.high
+    (0.6667, 0.5, 1.0)
+    """
     _check(n_boot, level)
+    sums, counts = np.asarray(sums, np.float64), np.asarray(counts, np.float64)
     if counts.sum() == 0:
         nan = float("nan")
         return Interval(nan, nan, nan, level)

@@ -17,11 +17,14 @@ from attnprobe.pipeline.common import (
     row_words,
     word_masks,
 )
-from attnprobe.pipeline.scale.stats import Max
+from attnprobe.pipeline.scale.stats import Max, Rows
 
 #: attribution methods ``analyze`` runs by default: one shared forward and one backward per
 #: target step each (Integrated Gradients with 50 points costs about 10 times more: ask for it)
 DEFAULT_ATTRIBUTION = ("saliency", "input_x_gradient")
+
+#: the k of the agreement's top-k overlap
+TOP_K = 3
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,9 @@ class AttributionResult:
     """What the ``attribution`` step found (numbers only; the report words them).
 
     ``agreement`` maps ``"site/method"`` to the corpus means of
-    :meth:`attnprobe.analyses.agreement.Agreement.summary`, ``agreement_intervals``
+    :meth:`attnprobe.analyses.agreement.AgreementTotals.summary`, ``agreement_intervals``
     to each mean's 95% bootstrap interval over sentences
-    (:meth:`~attnprobe.analyses.agreement.Agreement.intervals`: 1,000 resamples,
+    (:meth:`~attnprobe.analyses.agreement.AgreementTotals.intervals`: 1,000 resamples,
     seed 0); ``aer`` maps each alignment source (``"attention"`` of ``site``, then
     each method) to its AER per offset (``str(offset)`` keys; empty without gold), ``precision`` and
     ``recall`` to its scores at its ``best_offset``; ``tau`` holds the distribution
@@ -78,7 +81,10 @@ class AttributionAnalysis:
     with the first extraction method, scored against the gold beside the
     attention's (same extraction, same gold). Keeps per sentence only the
     per-step agreement numbers, the extracted links and an 8-bit copy of each
-    matrix (rows scaled to their largest ``|value|``) for the explorer.
+    matrix (rows scaled to their largest ``|value|``) for the explorer; its
+    statistics keep 12 numbers a sentence per site and method (the sums of
+    :class:`~attnprobe.analyses.agreement.AgreementTotals`) and a fixed-size
+    histogram of Kendall tau, whatever the sentences' lengths.
     """
 
     requires: tuple[str, ...] = ()
@@ -89,8 +95,9 @@ class AttributionAnalysis:
         self.extraction = ctx.methods[0]
         self.sources = [*(["attention"] if ctx.sites else []), *self.methods]
         self.timed = " + ".join(self.methods)  # timed together: they share one sweep
-        # statistics (see stats()): per-step agreement by position, link counts, timings
-        self.agree: dict = {}  # site -> method -> str(position) -> Agreement arrays
+        # statistics (see stats()): per-sentence agreement sums, link counts, timings
+        self.agree: dict = {}  # site -> method -> rows [position, AgreementTotals sums]
+        self.tau_bins = {m: np.zeros(TAU_BINS, np.int64) for m in self.methods}
         self.counts: dict = {}  # source -> str(offset) -> link counts
         self.seconds = {self.timed: 0.0}
         self.max_delta = Max(None)
@@ -143,23 +150,31 @@ class AttributionAnalysis:
                 ctx.attribution_cache.offer(method, pos, m)  # faithfulness's erasure reads it
                 size = np.abs(m)
                 for site in ctx.sites:
-                    a = agreement([cb.attention[site][b]], [m], site=site, method=method)
-                    found = self.agree.setdefault(site, {}).setdefault(method, {})
-                    found[str(pos)] = {"k": a.k, **{n: getattr(a, n) for n in _ARRAYS}}
-                    if site == ctx.sites[0] and method == self.methods[0]:
-                        tau = a.tau
-                        rec["attr_tau"] = (
-                            _clean(np.nanmean(tau)) if np.isfinite(tau).any() else None
-                        )
+                    a = agreement([cb.attention[site][b]], [m], k=TOP_K, site=site, method=method)
+                    found = self.agree.setdefault(site, {}).setdefault(method, [])
+                    found.append(np.concatenate([[pos], a.totals().sums[0]]))
+                    if site == ctx.sites[0]:
+                        self.tau_bins[method] += tau_bins(a.tau)
+                        if method == self.methods[0]:
+                            tau = a.tau
+                            rec["attr_tau"] = (
+                                _clean(np.nanmean(tau)) if np.isfinite(tau).any() else None
+                            )
                 peak = size.max(1, keepdims=True)
                 rec.setdefault("attribution", {})[method] = quantize(
                     size / np.where(peak > 0, peak, 1.0)
                 )
 
     def stats(self) -> dict:
-        """This part's per-step agreement (by position), link counts, timings and IG gaps."""
+        """This part's agreement sums (a row per sentence: its position, then its
+        :class:`~attnprobe.analyses.agreement.AgreementTotals` sums), Kendall tau
+        histogram, link counts, timings and IG gaps."""
         return {
-            "agree": self.agree,
+            "agree": {
+                site: {m: Rows(np.stack(rows)) for m, rows in by_method.items()}
+                for site, by_method in self.agree.items()
+            },
+            "tau_bins": self.tau_bins,
             "counts": self.counts,
             "seconds": dict(self.seconds),
             "max_delta": self.max_delta,
@@ -167,18 +182,15 @@ class AttributionAnalysis:
         }
 
     def _agreements(self, stats: dict) -> dict:
-        """``(site, method)`` -> the corpus :class:`Agreement`, sentences in corpus order."""
-        from attnprobe.analyses.agreement import Agreement
+        """``(site, method)`` -> the corpus :class:`AgreementTotals`, sentences in corpus order."""
+        from attnprobe.analyses.agreement import AgreementTotals
 
         out = {}
         for site in self.ctx.sites:
             for method in self.methods:
-                by_pos = stats["agree"][site][method]
-                parts = [
-                    Agreement(site, method, **{**by_pos[k], "sentence": np.zeros(0, np.int64)})
-                    for k in sorted(by_pos, key=int)
-                ]
-                out[site, method] = Agreement.concat(parts, site, method)
+                rows = stats["agree"][site][method].array
+                rows = rows[np.argsort(rows[:, 0], kind="stable")]
+                out[site, method] = AgreementTotals(site, method, TOP_K, rows[:, 1:])
         return out
 
     def finish(self, done: dict, stats: dict) -> AttributionResult:
@@ -224,7 +236,11 @@ class AttributionAnalysis:
             precision=precision,
             recall=recall,
             best_offset=best,
-            tau={m: tau_histogram(a.tau) for (s, m), a in agreements.items() if s == ctx.sites[0]},
+            tau={
+                m: tau_histogram(stats["tau_bins"][m], a.summary()["tau"], a.sums)
+                for (s, m), a in agreements.items()
+                if s == ctx.sites[0]
+            },
             seconds=dict(stats["seconds"]),
             max_delta=stats["max_delta"].value,
             relative_delta=float(gaps[0] / gaps[1]) if gaps[1] > 0 else None,
@@ -236,15 +252,36 @@ class AttributionAnalysis:
 TAU_BINS = 20
 
 
-def tau_histogram(tau) -> dict:
-    """The distribution of per-step Kendall tau values: :data:`TAU_BINS` equal bins over
-    [-1, 1] (the last one closed), their mean, and how many steps have no tau (``nan``).
+def tau_bins(tau) -> np.ndarray:
+    """How many of the per-step Kendall tau values fall in each of :data:`TAU_BINS` equal
+    bins over [-1, 1] (the last one closed; ``nan`` left out): counts that add up over
+    sentences.
+
+    Examples
+    --------
+    >>> b = tau_bins([1.0, 0.55, -1.0, float("nan")])
+    >>> int(b[0]), int(b[15]), int(b[-1]), int(b.sum())
+    (1, 1, 1, 3)
+    """
+    tau = np.asarray(tau, dtype=float)
+    ok = tau[np.isfinite(tau)]
+    edges = np.linspace(-1.0, 1.0, TAU_BINS + 1)
+    return np.histogram(np.clip(ok, -1.0, 1.0), bins=edges)[0].astype(np.int64)
+
+
+def tau_histogram(bins, mean: float, sums: np.ndarray) -> dict:
+    """The distribution of per-step Kendall tau values in ``metrics.json``: the counts of
+    :func:`tau_bins` with their edges, the mean, and how many steps have no tau (``nan``:
+    all steps of the per-sentence ``sums`` of
+    :class:`~attnprobe.analyses.agreement.AgreementTotals` less those with a tau).
 
     Its size does not depend on the number of steps.
 
     Examples
     --------
-    >>> h = tau_histogram([1.0, 0.55, -1.0, float("nan")])
+    >>> tau = [1.0, 0.55, -1.0, float("nan")]  # one sentence of four steps, three with a tau
+    >>> sums = np.array([[4.0, 0.55, 0, 0, 0, 0, 3, 0, 0, 0, 0]])
+    >>> h = tau_histogram(tau_bins(tau), 0.55 / 3, sums)
     >>> h["counts"][0], h["counts"][15], h["counts"][-1], sum(h["counts"]), h["undefined"]
     (1, 1, 1, 3, 1)
     >>> h["mean"]  # (1 + 0.55 - 1) / 3
@@ -252,17 +289,12 @@ def tau_histogram(tau) -> dict:
     >>> h["edges"][:3], len(h["edges"])
     ([-1.0, -0.9, -0.8], 21)
     """
-    tau = np.asarray(tau, dtype=float)
-    ok = tau[np.isfinite(tau)]
-    edges = np.linspace(-1.0, 1.0, TAU_BINS + 1)
-    counts, _ = np.histogram(np.clip(ok, -1.0, 1.0), bins=edges)
+    bins = np.asarray(bins, np.int64)
+    defined = int(bins.sum())
+    steps = int(sums[:, 0].sum()) if len(sums) else 0
     return {
-        "edges": [round(float(e), 6) for e in edges],
-        "counts": counts.astype(int).tolist(),
-        "mean": round(float(ok.mean()), 4) if ok.size else None,
-        "undefined": int(tau.size - ok.size),
+        "edges": [round(float(e), 6) for e in np.linspace(-1.0, 1.0, TAU_BINS + 1)],
+        "counts": bins.tolist(),
+        "mean": round(float(mean), 4) if defined else None,
+        "undefined": steps - defined,
     }
-
-
-#: the per-step arrays of an Agreement kept per sentence (``sentence`` is set by concat)
-_ARRAYS = ("step", "tau", "rho", "jsd", "top1", "topk")

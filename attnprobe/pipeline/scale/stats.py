@@ -11,6 +11,9 @@ value's type, so a statistic says how it merges by what it is:
 - ``int``, ``float``, numpy arrays: added (counts, sums);
 - :class:`Max`: the larger value (a worst case);
 - ``list``: concatenated in corpus order (per-sentence values);
+- :class:`Rows`: a numeric table's rows stacked, in the order of the arguments
+  (per-sentence values as one array, for parts that hold sentences out of order:
+  a column says which sentence a row is);
 - ``dict``: merged key by key (a key in one side only is taken as it is),
   which covers counters (``{"-1": 3}``) and samples keyed by position.
 
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Max", "merge", "merge_all", "dumps", "loads"]
+__all__ = ["Max", "Rows", "merge", "merge_all", "dumps", "loads"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,23 @@ class Max:
     def __add__(self, other: Max) -> Max:
         vals = [v for v in (self.value, other.value) if v is not None]
         return Max(max(vals) if vals else None)
+
+
+@dataclass(frozen=True, eq=False)
+class Rows:
+    """A statistic of per-sentence rows (a 2-D numpy array), merged by stacking them.
+
+    Examples
+    --------
+    >>> both = merge({"r": Rows(np.array([[0.0, 1.5]]))}, {"r": Rows(np.array([[1.0, 2.5]]))})
+    >>> both["r"].array.tolist()
+    [[0.0, 1.5], [1.0, 2.5]]
+    """
+
+    array: np.ndarray
+
+    def __add__(self, other: Rows) -> Rows:
+        return Rows(np.concatenate([self.array, other.array]))
 
 
 def merge(a: dict, b: dict) -> dict:
@@ -66,7 +86,7 @@ def _merge_value(x, y, key):
         return merge(x, y)
     if isinstance(x, list) and isinstance(y, list):
         return x + y
-    if isinstance(x, Max) and isinstance(y, Max):
+    if isinstance(x, Max) and isinstance(y, Max) or isinstance(x, Rows) and isinstance(y, Rows):
         return x + y
     if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
         return np.add(x, y)
@@ -96,6 +116,8 @@ def _encode(x):
         return [_encode(v) for v in x]
     if isinstance(x, Max):
         return {"__max__": x.value}
+    if isinstance(x, Rows):
+        return {"__rows__": _encode(x.array)}
     if isinstance(x, np.ndarray):
         return {"__array__": x.tolist(), "dtype": x.dtype.str, "shape": list(x.shape)}
     if isinstance(x, np.integer):
@@ -109,6 +131,8 @@ def _decode(x):
     if isinstance(x, dict):
         if "__max__" in x:
             return Max(x["__max__"])
+        if "__rows__" in x:
+            return Rows(_decode(x["__rows__"]))
         if "__array__" in x:
             return np.array(x["__array__"], dtype=np.dtype(x["dtype"])).reshape(x["shape"])
         return {k: _decode(v) for k, v in x.items()}
@@ -122,10 +146,10 @@ def dumps(stats: dict) -> str:
 
     Examples
     --------
-    >>> s = {"c": np.array([1, 2]), "m": Max(0.1), "f": 1 / 3}
+    >>> s = {"c": np.array([1, 2]), "m": Max(0.1), "f": 1 / 3, "r": Rows(np.eye(2))}
     >>> t = loads(dumps(s))
-    >>> t["c"].tolist(), t["m"], t["f"] == 1 / 3
-    ([1, 2], Max(value=0.1), True)
+    >>> t["c"].tolist(), t["m"], t["f"] == 1 / 3, t["r"].array.tolist()
+    ([1, 2], Max(value=0.1), True, [[1.0, 0.0], [0.0, 1.0]])
     """
     return json.dumps(_encode(stats), separators=(",", ":"), allow_nan=True)
 
