@@ -378,6 +378,31 @@ def test_a_sentence_longer_than_the_position_table_is_refused_by_name(tokenizer)
     assert "leave the longest sentences out" in str(err.value)
 
 
+def test_only_long_pairs_are_tokenised_and_checked_against_the_position_table(tokenizer):
+    adapter = HFSeq2Seq(tiny_model("marian", tokenizer), tokenizer)
+    per_word = len(tokenizer.tokenize("the"))  # the tokenizer's own pieces of one word
+    # 40 words of 3 letters could make 160 pieces: tokenised, and they fit
+    assert 40 * per_word + 1 <= 128 and adapter.too_long(["the"] * 40, ["le"]) is None
+    why = adapter.too_long(["the"] * 130, ["le"])
+    assert why.startswith(f"{130 * per_word + 1} source and ") and "128 positions" in why
+    # T5's relative positions have no table: nothing is too long
+    t5 = HFSeq2Seq(tiny_model("t5", tokenizer), tokenizer)
+    assert t5.too_long(["the"] * 300, ["le"]) is None
+
+
+def test_analyze_leaves_out_and_lists_pairs_longer_than_the_position_table(tokenizer):
+    from attnprobe.data import ParallelCorpus
+    from attnprobe.pipeline.driver import analyze
+
+    adapter = HFSeq2Seq(tiny_model("marian", tokenizer).eval(), tokenizer)
+    corpus = ParallelCorpus([SRC[0], ["the"] * 130, SRC[1]], [TGT[0], ["le"], TGT[1]])
+    res = analyze(adapter, corpus, analyses=["alignment"], progress=False)
+    assert res.n_sentences == 2
+    assert [s["index"] for s in res.metrics["skipped"]] == [1]
+    assert "128 positions" in res.metrics["skipped"][0]["reason"]
+    assert any("pair 2:" in w and "left out" in w for w in res.metrics["warnings"])
+
+
 def test_target_padding_is_not_the_decoder_start(tokenizer):
     """Marian starts the decoder with its padding id: the decoder input is padded with EOS,
     so that capture counts the real steps of every row, a one-step target too."""

@@ -198,8 +198,9 @@ class HFSeq2Seq(nn.Module):
     ['un', 'homme', 'regardant', 'la', 'regarde', '.']
     """
 
-    #: the decoders of encoder-decoder Transformers are causal under teacher forcing
-    capabilities = ("causal_decoder",)
+    #: the decoders of encoder-decoder Transformers are causal under teacher forcing; a
+    #: fixed table of position embeddings bounds the pieces a sentence may have
+    capabilities = ("causal_decoder", "length_limit")
 
     def __init__(self, model: nn.Module, tokenizer, name: str | None = None, check: bool = True):
         super().__init__()
@@ -233,6 +234,12 @@ class HFSeq2Seq(nn.Module):
         self.sites, self.self_sites = self._find_sites()
         self.tokenisation_mismatches: dict[str, list[int]] = {"src": [], "tgt": []}
         self._prefix = self._word_prefix()
+        self._limit = position_limit(model)
+        # the special pieces tokenisation adds to a sentence (language codes, EOS, ...)
+        self._specials = {
+            side: len(self._ids("a", side, specials=True)) - len(self._ids("a", side))
+            for side in ("src", "tgt")
+        }
         if check:
             self.check()
 
@@ -495,7 +502,8 @@ class HFSeq2Seq(nn.Module):
     def _ids(self, text: str, side: str, specials: bool = False) -> list[int]:
         tok = self.tokenizer
         kwargs = {"text_target": text} if side == "tgt" else {"text": text}
-        return list(tok(**kwargs, add_special_tokens=specials)["input_ids"])
+        # verbose=False: a sentence over the tokenizer's own length is not an error here
+        return list(tok(**kwargs, add_special_tokens=specials, verbose=False)["input_ids"])
 
     def _word_prefix(self) -> str:
         """``""`` when words tokenise alone as inside a sentence (SentencePiece), ``" "``
@@ -525,6 +533,43 @@ class HFSeq2Seq(nn.Module):
         prefix, suffix = full[:start], full[start + len(bare) :]
         return prefix + ids + suffix, [-1] * len(prefix) + owner + [-1] * len(suffix), ids == bare
 
+    def too_long(self, src: Sequence[str], tgt: Sequence[str]) -> str | None:
+        """Why the pair ``src``, ``tgt`` (words) has more pieces than the model's position
+        table reads, or None when it fits (or the model has no fixed table).
+
+        A sentence whose words could not make more pieces than the table holds
+        (at most one piece per UTF-8 byte and one per word boundary, plus the
+        specials) is not tokenised: only long sentences are.
+
+        Examples
+        --------
+        The shared trained Marian reads 256 positions (needs the [hf] extra):
+
+        >>> import pytest, attnprobe
+        >>> _ = pytest.importorskip("transformers")
+        >>> model = attnprobe.load("../shared/models/marian-enfr-multi30k")
+        >>> model.too_long(["starring"] * 100, ["un"])  # 3 pieces a word, and </s>
+        '301 source and 2 target pieces, more than the 256 positions marian-enfr-multi30k ...'
+        >>> model.too_long(["a", "man"], ["un", "homme"]) is None
+        True
+        """
+        if self._limit is None:
+            return None
+        most = [sum(len(w.encode("utf-8")) + 1 for w in side) for side in (src, tgt)]
+        if max(n + self._specials[k] for n, k in zip(most, ("src", "tgt"), strict=True)) <= (
+            self._limit
+        ):
+            return None
+        n_src, n_tgt = (
+            len(self._pieces(words, side)[0]) for words, side in ((src, "src"), (tgt, "tgt"))
+        )
+        if max(n_src, n_tgt) <= self._limit:
+            return None
+        return (
+            f"{n_src} source and {n_tgt} target pieces, more than the {self._limit} "
+            f"positions {self.name} reads (max_position_embeddings)"
+        )
+
     def encode(
         self,
         src_words: Sequence[Sequence[str]],
@@ -543,7 +588,7 @@ class HFSeq2Seq(nn.Module):
         if len(src_words) != len(tgt_words):
             raise InputError(f"{len(src_words)} source sentences but {len(tgt_words)} targets")
         index = list(range(len(src_words))) if index is None else list(index)
-        limit = position_limit(self.hf)
+        limit = self._limit
         rows = []
         for n, (s, t) in enumerate(zip(src_words, tgt_words, strict=True)):
             src, sw, ok_s = self._pieces(s, "src")

@@ -47,6 +47,10 @@ Optional capabilities, checked by :func:`has_capability` (never by type):
   ``encoder.hook_states``, ``decoder.hook_init``).
 - ``"max_source_length"``: ``model.max_source_length`` is the longest source
   the model can score (location attention), or None.
+- ``"length_limit"``: ``model.too_long(src_words, tgt_words)`` says why a
+  sentence pair is longer than the model reads (a Transformer's fixed table of
+  position embeddings counts pieces, not words), or returns None; ``analyze``
+  leaves such pairs out and lists them.
 - ``"causal_decoder"``: step ``t``'s logits depend on the decoder inputs up to
   ``t`` only, so a forward over the first ``L`` decoder inputs gives the first
   ``L`` steps exactly (Transformer decoders under teacher forcing); per-step
@@ -113,6 +117,7 @@ CAPABILITIES = {
     "step_decoder": "a decoder that can be unrolled step by step (the attribution sweep)",
     "recurrent_graph": "a recurrent computation graph with gradient hook points (gradient flow)",
     "max_source_length": "a longest source length the model can score",
+    "length_limit": "a check of each sentence pair against the longest input the model reads",
     "causal_decoder": "a decoder whose step t reads the decoder inputs up to t only",
 }
 

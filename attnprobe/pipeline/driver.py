@@ -193,17 +193,25 @@ def _target_lengths(corpus) -> np.ndarray:
 
 
 def _too_long(model, corpus: ParallelCorpus) -> dict[int, str]:
-    """Sentences longer than the model can score (location attention: source + EOS > limit)."""
+    """Sentence pairs longer than the model can score, with the reason: location attention's
+    source + EOS over its limit, or what the model's own check says (``length_limit``:
+    pieces over a Transformer's position table)."""
     from attnprobe.models.interface import has_capability
 
+    out = {}
     limit = model.max_source_length if has_capability(model, "max_source_length") else None
-    if not limit:
-        return {}
-    return {
-        k: f"{n} source words + EOS exceed the model's limit of {limit} source positions"
-        for k, n in enumerate(corpus.lengths)
-        if n + 1 > limit
-    }
+    if limit:
+        out = {
+            k: f"{n} source words + EOS exceed the model's limit of {limit} source positions"
+            for k, n in enumerate(corpus.lengths)
+            if n + 1 > limit
+        }
+    if has_capability(model, "length_limit"):
+        for k, (s, t) in enumerate(zip(corpus.src, corpus.tgt, strict=True)):
+            why = k not in out and model.too_long(s, t)
+            if why:
+                out[k] = why
+    return dict(sorted(out.items()))
 
 
 def _unknown_warnings(unk_src: int, src_tok: int, unk_tgt: int, tgt_tok: int) -> list[str]:
@@ -576,9 +584,10 @@ def analyze(
         too_long = _too_long(model, corpus)
         keep = np.array([k for k in range(len(corpus)) if k not in too_long], dtype=np.int64)
         if too_long:
+            first = next(iter(too_long.items()))
             warnings_.append(
-                f"{len(too_long)} sentence pairs are longer than this model can score (at most "
-                f"{model.max_source_length} source positions); they are listed and left out"
+                f"{len(too_long)} sentence pairs are longer than this model can score (pair "
+                f"{first[0] + 1}: {first[1]}); they are listed in metrics.json and left out"
             )
         if not len(keep):
             raise InputError("no sentence pair left to analyse", fix="give shorter sentences")
