@@ -62,11 +62,20 @@ busy machine): attention 4.2x, saliency 4.2x, IG-50 1.7x; attnprobe alone
 of the forward's time), saliency 5.0 and input x gradient 4.9 (batches of 10),
 IG-50 0.38 (3 pairs).
 
+Peak memory of IG-50 (``--memory 3``: each tool in a fresh process, one thread,
+after loading the model and a warm-up pair; 2026-12-07, load 2.6): attnprobe
++92 MiB during the run with the 3 pairs in one batch (0.30 sent/s), +95 one
+pair at a time (0.29), inseq +81 (0.19, one pair at a time), on 580-590 MiB
+loaded: attnprobe's peak is about 12% higher. It scales with the rows of one
+pass: ``internal_batch_size=25`` (points x pairs per pass) gave +35 MiB at the
+same speed in a separate run, an option the user can pass; the default keeps
+all 50 points in one pass.
+
 Run it by hand (it needs ``../shared`` beside the checkout and the [hf] extra)::
 
     .venv/bin/python -m benchmarks.bench_hf [--threads 2] [--reps 5] [--batch-size 10]
         [--ig-sentences 3] [--clock wall|cpu] [--inseq-sentences 20] [--skip own]
-        [--inseq-threads 1]
+        [--inseq-threads 1] [--memory 3]
 """
 
 from __future__ import annotations
@@ -285,6 +294,78 @@ def bench_inseq(model, src, tgt, args) -> None:
         )
 
 
+#: one tool's IG-50 in a fresh process: prints its resident memory (MiB) after loading and
+#: a warm-up pair, its peak during the run over the pairs (VmHWM, reset before the run) and
+#: the run's CPU seconds; "attnprobe" batches the pairs, "attnprobe-1" runs one at a time
+MEMORY_CHILD = r"""
+import json, sys, time
+import torch
+torch.set_num_threads(1)
+from benchmarks.bench_hf import MODEL, pairs
+tool, k = sys.argv[1], int(sys.argv[2])
+src, tgt = pairs(k)
+if tool == "inseq":
+    import inseq
+    peer = inseq.load_model(str(MODEL), "integrated_gradients")
+    def run(a, b):
+        peer.attribute([" ".join(s) for s in a], [" ".join(t) for t in b], n_steps=50,
+                       batch_size=1, show_progress=False)
+else:
+    import attnprobe
+    from attnprobe.runs.attribution import attribute_batch
+    model = attnprobe.load(MODEL)
+    def run(a, b):
+        step = 1 if tool == "attnprobe-1" else len(a)
+        for i in range(0, len(a), step):
+            part = model.encode(a[i : i + step], b[i : i + step])
+            attribute_batch(model, part, "integrated_gradients", target="prob")
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(x.split()[1]) / 1024 for x in f if x.startswith(key))
+run(src[:1], tgt[:1])  # warm-up: both tools' lazy set-up done before the measure
+base = status("VmRSS")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # resets VmHWM to the current RSS
+start = time.process_time()
+run(src, tgt)
+seconds = time.process_time() - start
+print(json.dumps({"loaded": base, "peak": status("VmHWM"), "seconds": seconds}))
+"""
+
+
+def bench_memory(k: int) -> None:
+    """Peak memory of IG-50 on ``k`` pairs, attnprobe and inseq each in a fresh process
+    (one torch thread): the resident memory after loading the model and a warm-up pair,
+    the peak during the run and the run's CPU time (inseq one pair at a time, its best
+    setting; attnprobe with the pairs in one batch, and one pair at a time)."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
+    for tool in ("attnprobe", "attnprobe-1", "inseq"):
+        done = subprocess.run(
+            [sys.executable, "-c", MEMORY_CHILD, tool, str(k)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=root,
+        )
+        if done.returncode:
+            print(f"{tool}: the memory run failed: {done.stderr.strip().splitlines()[-1]}")
+            continue
+        m = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"IG-50 on {k} pairs, {tool}: {m['loaded']:.0f} MiB loaded, peak {m['peak']:.0f} MiB "
+            f"({m['peak'] - m['loaded']:+.0f} MiB during the run), {k / m['seconds']:.3f} sent/s "
+            "(CPU clock)"
+        )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=50)
@@ -303,11 +384,21 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: own")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
+    parser.add_argument(
+        "--memory",
+        type=int,
+        default=0,
+        metavar="K",
+        help="only compare the peak memory of IG-50 on K pairs, each tool in a fresh process",
+    )
     args = parser.parse_args(argv)
     global _clock
     _clock = CLOCKS[args.clock]
     if not MODEL.is_dir():
         print(f"the shared Marian model is not at {MODEL}: nothing to measure")
+        return
+    if args.memory:
+        bench_memory(args.memory)
         return
     bench(args)
 
