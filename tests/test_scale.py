@@ -478,6 +478,24 @@ def test_attribution_metrics_do_not_grow_with_the_corpus():
     assert all("attr_tau" in s for s in sentences)  # the per-sentence values: in the records
 
 
+def test_attribution_agreement_does_not_depend_on_the_shards(tmp_path):
+    """The per-sentence agreement sums of several shards give the means and bootstrap
+    intervals of one shard (their corpus order: tests/test_pipeline_attribution.py)."""
+    kw = {"limit": 40, "analyses": ["attribution"]}
+    whole = _run(tmp_path, "whole", shard_size=10**6, **kw)
+    sharded = _run(tmp_path, "sharded", shard_size=8, **kw)
+    assert len(plan_shards(list(range(40)), 16, 8, "k")) > 1
+    a, b = (json.loads((d / "metrics.json").read_text()) for d in (whole, sharded))
+    for m in (a, b):
+        del m["sections"]["attribution"]["seconds"]  # the attribution's own timing
+    assert a["sections"]["attribution"]["agreement_intervals"]  # compared below
+    _close_json(a, b)
+    for name in sorted(p.name for p in (whole / "alignments").iterdir()):
+        assert (whole / "alignments" / name).read_bytes() == (
+            sharded / "alignments" / name
+        ).read_bytes()
+
+
 def test_ray_actors_write_only_into_the_work_area_of_this_run(tmp_path):
     from attnprobe.pipeline.scale.ray_engine import _reachable
     from attnprobe.pipeline.scale.work_area import WorkArea
