@@ -79,10 +79,10 @@ class AttributionAnalysis:
     the attention of every cross-attention site (Kendall tau, Spearman rho,
     JSD, top-1, top-3), and alignments are extracted from ``|attribution|``
     with the first extraction method, scored against the gold beside the
-    attention's (same extraction, same gold). Keeps per sentence only the
-    per-step agreement numbers, the extracted links and an 8-bit copy of each
-    matrix (rows scaled to their largest ``|value|``) for the explorer; its
-    statistics keep 12 numbers a sentence per site and method (the sums of
+    attention's (same extraction, same gold). A sentence's record keeps its
+    mean tau, the extracted links and an 8-bit copy of each matrix (rows
+    scaled to their largest ``|value|``) for the explorer; the statistics keep
+    12 numbers a sentence per site and method (its position and the sums of
     :class:`~attnprobe.analyses.agreement.AgreementTotals`) and a fixed-size
     histogram of Kendall tau, whatever the sentences' lengths.
     """
