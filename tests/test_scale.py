@@ -496,6 +496,34 @@ def test_attribution_agreement_does_not_depend_on_the_shards(tmp_path):
         ).read_bytes()
 
 
+def test_a_local_ray_instance_is_set_up_lean_and_a_cluster_keeps_its_own_settings():
+    from attnprobe.pipeline.scale.ray_engine import init_kwargs
+
+    local = init_kwargs(None, 2)
+    assert local["num_cpus"] == 2 and local["_system_config"]["worker_niceness"] == 0
+    assert local["_system_config"]["task_events_report_interval_ms"] == 0  # 0: none recorded
+    for address in ("auto", "ray://head:10001"):
+        joined = init_kwargs(address, 2)
+        assert joined["address"] == address
+        assert "_system_config" not in joined and "num_cpus" not in joined
+
+
+@pytest.mark.slow
+def test_the_actors_of_a_local_ray_instance_run_at_the_callers_priority():
+    """Ray lowers its workers' priority (nice 15) by default; the engine's own instance does
+    not, so that its actors get the share of the machine local workers get."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'attnprobe[ray]')")
+    from attnprobe.pipeline.scale.ray_engine import init_kwargs
+
+    assert not ray.is_initialized()
+    ray.init(**init_kwargs(None, 1))
+    try:
+        niceness = ray.get(ray.remote(num_cpus=1)(lambda: os.nice(0)).remote())
+    finally:
+        ray.shutdown()
+    assert niceness == os.nice(0)
+
+
 def test_ray_actors_write_only_into_the_work_area_of_this_run(tmp_path):
     from attnprobe.pipeline.scale.ray_engine import _reachable
     from attnprobe.pipeline.scale.work_area import WorkArea

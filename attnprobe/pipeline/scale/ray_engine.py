@@ -32,6 +32,20 @@ log = logging.getLogger("attnprobe")
 #: how to install the Ray engine's dependencies
 INSTALL = "pip install 'attnprobe[ray]'"
 
+#: Ray's system settings for a local instance this engine starts (a cluster keeps its own).
+#: ``worker_niceness``: Ray starts its workers at nice 15, so that a cluster node's raylet
+#: and GCS stay responsive; on a machine that runs anything else, the actors then get only
+#: what the rest leaves (the local engine's workers run at the caller's priority): 0 keeps
+#: the caller's. The others switch off what only Ray's dashboard reads, which every Ray
+#: process would otherwise record and send all the time: task state events (sent every
+#: second), metrics, and the event loops' statistics. Measured in ``docs/scale.md``.
+LOCAL_SYSTEM_CONFIG = {
+    "worker_niceness": 0,
+    "task_events_report_interval_ms": 0,
+    "enable_metrics_collection": False,
+    "event_stats": False,
+}
+
 
 def check_ray() -> None:
     """Raise a one-line :class:`InputError` naming the install command when Ray is missing."""
@@ -48,15 +62,20 @@ def check_ray() -> None:
 def init_kwargs(address: str | None, workers: int) -> dict:
     """The keywords of ``ray.init``: join ``address``, or start a lean local instance.
 
-    A local instance gets ``workers`` CPUs and no dashboard; the actors' logs
-    stay in Ray's session folder (the driver shows one progress bar).
+    A local instance gets ``workers`` CPUs, no dashboard and
+    :data:`LOCAL_SYSTEM_CONFIG` (actors at the caller's priority, no task events,
+    metrics or event statistics); a cluster keeps its own settings. The actors'
+    logs stay in Ray's session folder (the driver shows one progress bar).
 
     Examples
     --------
     >>> init_kwargs(None, 2)["num_cpus"], init_kwargs("auto", 2)["address"]
     (2, 'auto')
     """
-    where = {"address": address} if address else {"num_cpus": workers}
+    if address:
+        where = {"address": address}
+    else:
+        where = {"num_cpus": workers, "_system_config": dict(LOCAL_SYSTEM_CONFIG)}
     return {**where, "include_dashboard": False, "log_to_driver": False, "configure_logging": False}
 
 
