@@ -63,13 +63,16 @@ of the forward's time), saliency 5.0 and input x gradient 4.9 (batches of 10),
 IG-50 0.38 (3 pairs).
 
 Peak memory of IG-50 (``--memory 3``: each tool in a fresh process, one thread,
-after loading the model and a warm-up pair; 2026-12-07, load 2.6): attnprobe
-+92 MiB during the run with the 3 pairs in one batch (0.30 sent/s), +95 one
-pair at a time (0.29), inseq +81 (0.19, one pair at a time), on 580-590 MiB
-loaded: attnprobe's peak is about 12% higher. It scales with the rows of one
-pass: ``internal_batch_size=25`` (points x pairs per pass) gave +35 MiB at the
-same speed in a separate run, an option the user can pass; the default keeps
-all 50 points in one pass.
+after loading the model and a warm-up pair; 2026-12-07): with all 50 points in
+one pass (load 2.6) attnprobe +92 MiB during the run with the 3 pairs in one
+call (0.30 sent/s), +95 one pair at a time (0.29), inseq +81 (0.19, one pair
+at a time), on 580-590 MiB loaded: about 12% higher. The peak scales with the
+rows of one pass, and passes now hold at most ``PASS_ROWS`` = 25 rows on a
+model without a step decoder (load 1): attnprobe +50 and +42 MiB (0.25 sent/s),
+inseq +97 (0.16); the cap costs 1.7% CPU time (median of 4 paired runs, 3 pairs,
+25 against 50 rows a pass). Same-run speed then (``--threads 1 --clock cpu --skip
+own --ig-sentences 3 --inseq-sentences 10 --inseq-reps 3``, load 0.9-1.0):
+attention 2.4x, saliency 1.9x, IG-50 1.7x (medians).
 
 Run it by hand (it needs ``../shared`` beside the checkout and the [hf] extra)::
 

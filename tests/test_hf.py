@@ -403,6 +403,28 @@ def test_analyze_leaves_out_and_lists_pairs_longer_than_the_position_table(token
     assert any("pair 2:" in w and "left out" in w for w in res.metrics["warnings"])
 
 
+def test_integrated_gradients_passes_hold_at_most_pass_rows_unless_asked(tokenizer):
+    from attnprobe.runs.attribution import PASS_ROWS, attribute_batch
+
+    adapter = HFSeq2Seq(tiny_model("marian", tokenizer).eval(), tokenizer)
+    batch = adapter.encode(SRC[:1], TGT[:1])
+    rows: list[int] = []
+    hook = adapter.hf.get_encoder().register_forward_pre_hook(
+        lambda module, args, kwargs: rows.append(kwargs["inputs_embeds"].shape[0]),
+        with_kwargs=True,
+    )
+    try:
+        capped = attribute_batch(adapter, batch, "integrated_gradients")
+        assert rows and max(rows) == PASS_ROWS  # 50 points: two passes of 25
+        rows.clear()
+        whole = attribute_batch(adapter, batch, "integrated_gradients", internal_batch_size=50)
+        assert max(rows) == 50
+    finally:
+        hook.remove()
+    # the same integral, summed in two parts
+    np.testing.assert_allclose(capped.matrices[0], whole.matrices[0], rtol=1e-5, atol=1e-7)
+
+
 def test_target_padding_is_not_the_decoder_start(tokenizer):
     """Marian starts the decoder with its padding id: the decoder input is padded with EOS,
     so that capture counts the real steps of every row, a one-step target too."""
