@@ -555,14 +555,14 @@ class HFSeq2Seq(nn.Module):
         """
         if self._limit is None:
             return None
-        most = [sum(len(w.encode("utf-8")) + 1 for w in side) for side in (src, tgt)]
-        if max(n + self._specials[k] for n, k in zip(most, ("src", "tgt"), strict=True)) <= (
-            self._limit
-        ):
-            return None
-        n_src, n_tgt = (
-            len(self._pieces(words, side)[0]) for words, side in ((src, "src"), (tgt, "tgt"))
+        sides = {"src": src, "tgt": tgt}
+        most = max(
+            sum(len(w.encode("utf-8")) + 1 for w in words) + self._specials[side]
+            for side, words in sides.items()
         )
+        if most <= self._limit:
+            return None
+        n_src, n_tgt = (len(self._pieces(words, side)[0]) for side, words in sides.items())
         if max(n_src, n_tgt) <= self._limit:
             return None
         return (

@@ -320,12 +320,12 @@ def _gradients_at(run: Runner, batch: _Batch, points: list[Tensor]) -> list[Tens
         split = causal and run.splits
         # a row's padded steps are left out (zero gradients), as in the sweep
         real = (torch.arange(T) < batch.tgt_lens.repeat(k)[:, None]).to(points[0].dtype)
-        grads, start, encoded = [[] for _ in points], 0, None
+        # the encoder's output, in the graph of x, for the blocks that have every row
+        encoded = run.encode(points[0], mask, lens) if split else None
+        grads, start = [[] for _ in points], 0
         for end in ends:
             rows = torch.nonzero(real[:, start] > 0).flatten()  # the rows still running
             if len(rows) == len(real):
-                if split and encoded is None:
-                    encoded = run.encode(points[0], mask, lens)  # in the graph of x
                 args = (mask, lens, tgt_in[:, :end], tgt_out, real)
                 got = _block(run, points, *args, range(start, end), split, encoded)
             else:  # fresh leaves for the running rows, cut to their longest source

@@ -123,11 +123,12 @@ class Runner:
 
         return has_capability(self.model, "step_decoder")
 
-    def edits(self, x: Tensor, y: Tensor | None) -> dict:
-        """Output edits that make the model run from embeddings ``x`` (and ``y``)."""
+    def edits(self, x: Tensor | None, y: Tensor | None) -> dict:
+        """Output edits that make the model run from embeddings ``x`` (and ``y``; None:
+        that side's embedding runs as it is)."""
         from attnprobe.capturing.edits import constant
 
-        edits = {self.src_path: constant(x)}
+        edits = {} if x is None else {self.src_path: constant(x)}
         if y is not None:
             edits[self.tgt_path] = _decoder_inputs(y)
         return edits
@@ -170,13 +171,9 @@ class Runner:
         if states is None:
             with capture(self.model, sites=[], edits={**self.stops, **self.edits(x, y)}):
                 out = self.model(self._src_ids(src_mask), lens, tgt_in)
-        else:
-            edits = self.edits(x, y)
-            del edits[self.src_path]  # the encoder does not run: its states are given
-            if edits:
-                with capture(self.model, sites=[], edits=edits):
-                    out = self.model.decode_states(states, lens, tgt_in)
-            else:
+        else:  # the encoder does not run: its states are given
+            edits = self.edits(None, y)
+            with capture(self.model, sites=[], edits=edits) if edits else contextlib.nullcontext():
                 out = self.model.decode_states(states, lens, tgt_in)
         return out[0] if isinstance(out, tuple) else out.logits
 

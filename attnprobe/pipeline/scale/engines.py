@@ -149,7 +149,11 @@ def bound_heap() -> None:
 
     Examples
     --------
-    >>> bound_heap()  # in a worker process, once, before it loads the model
+    Called in a worker process, once, before it loads the model (not here: it would
+    change this process's allocator):
+
+    >>> MMAP_THRESHOLD // 1024  # KiB: blocks from 1 MiB up get their own map
+    1024
     """
     import ctypes
 
