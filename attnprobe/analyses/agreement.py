@@ -200,16 +200,14 @@ class Agreement:
         >>> a.totals().sums[:, 0].tolist()  # steps of each sentence
         [2.0, 3.0]
         """
-        ids = np.asarray(self.sentence, np.int64)
-        n = int(ids.max()) + 1 if ids.size else 0
-        cols = [np.bincount(ids, minlength=n).astype(np.float64)]
-        counts = []
-        for name in _METRICS:
-            v = np.asarray(getattr(self, name), np.float64)
-            ok = np.isfinite(v)
-            cols.append(np.bincount(ids[ok], weights=v[ok], minlength=n))
-            counts.append(np.bincount(ids[ok], minlength=n).astype(np.float64))
-        return AgreementTotals(self.site, self.method, self.k, np.stack(cols + counts, axis=1))
+        from attnprobe.analyses.intervals import sentence_sums
+
+        steps = sentence_sums(np.zeros(len(self.sentence)), self.sentence)[1]
+        per_metric = [sentence_sums(getattr(self, n), self.sentence) for n in _METRICS]
+        sums, counts = zip(*per_metric, strict=True)
+        return AgreementTotals(
+            self.site, self.method, self.k, np.stack([steps, *sums, *counts], axis=1)
+        )
 
     def summary(self) -> dict:
         """Corpus means (``nan`` ignored) and the number of steps.
@@ -274,9 +272,8 @@ class AgreementTotals:
 
     ``sums`` is a ``[sentences, 11]`` float array: column 0 the sentence's steps,
     columns 1-5 the sums of ``tau``, ``rho``, ``jsd``, ``top1``, ``topk`` over its
-    steps where defined, columns 6-10 how many steps each sum holds. A corpus
-    keeps 11 numbers a sentence instead of six a step, and corpora join by
-    stacking rows (:meth:`concat`).
+    steps where defined, columns 6-10 how many steps each sum holds: 11 numbers
+    a sentence instead of six a step.
     """
 
     site: str | None
@@ -321,20 +318,6 @@ class AgreementTotals:
             ).to_dict()
             for j, name in enumerate(_METRICS)
         }
-
-    @classmethod
-    def concat(cls, parts: Sequence[AgreementTotals], site=None, method=None) -> AgreementTotals:
-        """One corpus from parts, their sentences in the order given.
-
-        Examples
-        --------
-        >>> a = agreement([np.eye(2)], [np.eye(2)]).totals()
-        >>> AgreementTotals.concat([a, a]).summary()["steps"]
-        4
-        """
-        width = 1 + 2 * len(_METRICS)
-        sums = np.concatenate([p.sums for p in parts]) if parts else np.zeros((0, width))
-        return cls(site, method, parts[0].k if parts else 3, sums)
 
 
 def agreement(

@@ -27,6 +27,7 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_by_sentence",
     "bootstrap_ratio",
+    "sentence_sums",
     "SeedEstimate",
     "seed_bootstrap",
 ]
@@ -90,6 +91,20 @@ def bootstrap_by_sentence(
     >>> round(iv.mean, 4), iv.low, iv.high
     (0.6667, 0.5, 1.0)
     """
+    sums, counts = sentence_sums(values, sentence)
+    return bootstrap_ratio(sums, counts, n_boot=n_boot, level=level, seed=seed)
+
+
+def sentence_sums(values, sentence) -> tuple[np.ndarray, np.ndarray]:
+    """Per sentence (ids 0 .. max of ``sentence``): the sum of its finite ``values`` and
+    how many there are, as float arrays (what :func:`bootstrap_ratio` resamples).
+
+    Examples
+    --------
+    >>> sums, counts = sentence_sums([1.0, float("nan"), 0.5, 2.0], [0, 0, 1, 1])
+    >>> sums.tolist(), counts.tolist()
+    ([1.0, 2.5], [1.0, 2.0])
+    """
     v = np.asarray(values, np.float64)
     ids = np.asarray(sentence, np.int64)
     if v.shape != ids.shape or v.ndim != 1:
@@ -101,8 +116,7 @@ def bootstrap_by_sentence(
     n = int(ids.max()) + 1 if ids.size else 0
     ok = np.isfinite(v)
     sums = np.bincount(ids[ok], weights=v[ok], minlength=n)
-    counts = np.bincount(ids[ok], minlength=n)
-    return bootstrap_ratio(sums, counts, n_boot=n_boot, level=level, seed=seed)
+    return sums, np.bincount(ids[ok], minlength=n).astype(np.float64)
 
 
 def bootstrap_ratio(
