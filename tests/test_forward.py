@@ -9,7 +9,7 @@ from torch.nn import functional as F
 
 from attnprobe.data import ParallelCorpus, Vocab, make_batch
 from attnprobe.models.reference.rnn import ModelConfig, build_model
-from attnprobe.runs.forward import cross_sites, run_corpus, teacher_forced
+from attnprobe.runs.forward import cross_sites, run_corpus, teacher_forced, token_nll
 
 CORPUS = ParallelCorpus([["a", "b", "c"], ["b"], ["c", "a"]], [["x", "y"], ["y", "y", "x"], ["x"]])
 
@@ -63,6 +63,25 @@ def test_a_batch_over_the_cell_bound_runs_in_row_pieces_with_the_same_results(mo
             np.testing.assert_allclose(a, w, atol=1e-7)
         assert pieces.weights[key].shape == whole.weights[key].shape == (3, 1, 4, 4)
         torch.testing.assert_close(pieces.weights[key], whole.weights[key], atol=1e-7, rtol=0)
+
+
+@pytest.mark.parametrize("cells", [1, 7, 60, 10**9])
+def test_token_nll_in_row_pieces_equals_one_cross_entropy_bitwise(cells):
+    # a few rows at a time (60 cells: 2 rows of 3 steps x 10 words) must not move a bit
+    torch.manual_seed(3)
+    logits = 4 * torch.randn(5, 3, 10)
+    gold = torch.randint(10, (5, 3))
+    whole = F.cross_entropy(logits.transpose(1, 2).double(), gold, reduction="none")
+    got = token_nll(logits, gold, cells)
+    assert got.dtype == torch.float64 and got.shape == (5, 3)
+    assert torch.equal(got, whole)
+
+
+def test_token_nll_of_known_probabilities():
+    # p(gold) = 0.5 and 0.8 of softmax(log p): -log p by hand
+    logits = torch.log(torch.tensor([[[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]]))
+    got = token_nll(logits, torch.tensor([[0, 2]]), cells=3)
+    np.testing.assert_allclose(got.numpy(), [[0.6931471805599453, 0.2231435513142097]], atol=1e-7)
 
 
 def test_without_decoding_there_is_no_hypothesis():

@@ -187,6 +187,38 @@ def teacher_forced(
     return _teacher_forced(model, batch, list(sites))
 
 
+#: logits cells (rows x steps x vocabulary) whose negative log-likelihoods are taken in
+#: float64 at once: the float64 copy and its log-softmax are 4x the logits' own size, which
+#: for a batch of long sentences was the largest allocation of an attention-only run
+NLL_CELLS = 1 << 18
+
+
+def token_nll(logits: torch.Tensor, gold: torch.Tensor, cells: int = NLL_CELLS) -> torch.Tensor:
+    """Negative log-likelihood of each gold token, in float64: ``[B, T]`` from logits ``[B, T, V]``.
+
+    The same numbers as ``F.cross_entropy(logits.transpose(1, 2).double(), gold,
+    reduction="none")``, taken a few rows at a time (at most ``cells`` logits), so
+    that the float64 copy of a long batch's logits is never made whole.
+
+    Examples
+    --------
+    >>> import torch
+    >>> logits = torch.log(torch.tensor([[[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]]))
+    >>> (-token_nll(logits, torch.tensor([[0, 2]]))).exp()  # p(gold)
+    tensor([[0.5000, 0.8000]], dtype=torch.float64)
+    """
+    B, T, V = logits.shape
+    rows = max(1, cells // max(1, T * V))
+    return torch.cat(
+        [
+            F.cross_entropy(
+                logits[i : i + rows].transpose(1, 2).double(), gold[i : i + rows], reduction="none"
+            )
+            for i in range(0, B, rows)
+        ]
+    )
+
+
 def _teacher_forced(model, batch: Batch, sites: list[str]) -> ForwardBatch:
     from attnprobe.capturing.hooks import capture
 
@@ -197,8 +229,7 @@ def _teacher_forced(model, batch: Batch, sites: list[str]) -> ForwardBatch:
         logits = model(batch.src, batch.src_lens, batch.tgt_in).logits
     B, T = batch.tgt_out.shape
     valid = torch.arange(T)[None, :] < batch.tgt_lens[:, None]  # [B, T] real steps
-    nll = F.cross_entropy(logits.transpose(1, 2).double(), batch.tgt_out, reduction="none")
-    nll = (nll * valid).sum(1)  # [B]
+    nll = (token_nll(logits, batch.tgt_out) * valid).sum(1)  # [B]
     correct = ((logits.argmax(-1) == batch.tgt_out) & valid).sum(1)  # [B]
     attention, weights = {}, {}
     for key in sites:
