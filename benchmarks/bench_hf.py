@@ -62,6 +62,13 @@ busy machine): attention 4.2x, saliency 4.2x, IG-50 1.7x; attnprobe alone
 of the forward's time), saliency 5.0 and input x gradient 4.9 (batches of 10),
 IG-50 0.38 (3 pairs).
 
+On a quiet machine (load 0.5-1.5, 2026-12-07) with ``--threads 2 --skip own
+--ig-sentences 3 --inseq-sentences 10`` (wall clock; one thread / two threads, medians of
+3 alternating rounds): attention 2.5x / 3.7x (inseq 27 / 29 sent/s, attnprobe 71 / 107),
+saliency 1.9x / 2.3x (inseq 2.1 / 2.5, attnprobe 4.0 / 5.8), IG-50 1.7x / 1.7x (inseq
+0.15 / 0.22, attnprobe 0.26 / 0.34). inseq's saliency here is about a quarter of the
+table's 11 sent/s, measured elsewhere: only the same-run ratios compare.
+
 Peak memory of IG-50 (``--memory 3``: each tool in a fresh process, one thread,
 after loading the model and a warm-up pair; 2026-12-07): with all 50 points in
 one pass (load 2.6) attnprobe +92 MiB during the run with the 3 pairs in one
