@@ -14,10 +14,11 @@ reads into a :class:`~attnprobe.data.packed.PackedCorpus` and a
 :class:`~attnprobe.data.packed.PackedGold` (through a LinkTable), the compact forms
 (``--objects``: Python lists and Alignments made in the run's process instead).
 Every run is its own process (peak RSS: ``VmHWM`` of the driver, and of each
-local worker read while it runs; Ray's actors are not measured), writes an
-output folder like the command does, and the ratios compare runs of this one
-invocation. The machine's load average
-is printed with the figures: on a shared machine they move with it.
+worker, a local process or a Ray actor, read while it runs), writes an output
+folder like the command does, and the ratios compare runs of this one
+invocation; each engine's worker growth is read against its own small run. The
+machine's load average is printed with the figures: on a shared machine they
+move with it.
 
     python -m benchmarks scale                       # 40,000 pairs
     python -m benchmarks.bench_scale --sentences 4000 --no-ray
@@ -223,7 +224,8 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--only",
         default=None,
-        help="comma-separated runs to make: small1, small2, local1, local2, ray (default: all)",
+        help="comma-separated runs to make: small1, small2, local1, local2, raysmall, ray "
+        "(default: all)",
     )
     args = parser.parse_args(argv)
     only = None if args.only is None else set(args.only.split(","))
@@ -237,6 +239,7 @@ def main(argv=None) -> None:
             ("small2", "local x2, small", "local", 2, small),
             ("local1", "local x1", "local", 1, n),
             ("local2", "local x2", "local", 2, n),
+            *([] if args.no_ray else [("raysmall", "ray x2, small", "ray", 2, small)]),
             *([] if args.no_ray else [("ray", "ray x2", "ray", 2, n)]),
         ):
             if only is not None and short not in only:
@@ -280,12 +283,20 @@ def main(argv=None) -> None:
             f"on 2 idle cores at most {2 * cpu['local x1'] / cpu[k]:.2f}x"
         )
     base = rows.get("local x2, small")
-    for who in ("driver", "worker") if base and two else ():
-        grow = two[f"{who}_rss_mb"] / base[f"{who}_rss_mb"] - 1
+    if base and two:
+        grow = two["driver_rss_mb"] / base["driver_rss_mb"] - 1
         print(
-            f"peak RSS of the {who}: {base[f'{who}_rss_mb']:.0f} MB at {small} -> "
-            f"{two[f'{who}_rss_mb']:.0f} MB at {n} sentences: {grow:+.1%}  (target < +10%)"
+            f"peak RSS of the driver: {base['driver_rss_mb']:.0f} MB at {small} -> "
+            f"{two['driver_rss_mb']:.0f} MB at {n} sentences: {grow:+.1%}  (target < +10%)"
         )
+    for run_name in ("local x1", "local x2", "ray x2"):  # each engine against its own small run
+        a, b = rows.get(f"{run_name}, small"), rows.get(run_name)
+        if a and b and a["worker_rss_mb"] and b["worker_rss_mb"]:
+            grow = b["worker_rss_mb"] / a["worker_rss_mb"] - 1
+            print(
+                f"peak RSS of a worker, {run_name}: {a['worker_rss_mb']:.0f} MB at {small} -> "
+                f"{b['worker_rss_mb']:.0f} MB at {n} sentences: {grow:+.1%}  (target < +10%)"
+            )
     if base and two:  # the driver's own: above the corpus and gold its caller holds
         a, b = (r["driver_rss_mb"] - r["driver_held_mb"] for r in (base, two))
         print(
