@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attnprobe.analyses.intervals import bootstrap_ratio, sentence_sums
 from attnprobe.errors import InputError
 
 __all__ = [
@@ -200,8 +201,6 @@ class Agreement:
         >>> a.totals().sums[:, 0].tolist()  # steps of each sentence
         [2.0, 3.0]
         """
-        from attnprobe.analyses.intervals import sentence_sums
-
         steps = sentence_sums(np.zeros(len(self.sentence)), self.sentence)[1]
         per_metric = [sentence_sums(getattr(self, n), self.sentence) for n in _METRICS]
         sums, counts = zip(*per_metric, strict=True)
@@ -309,8 +308,6 @@ class AgreementTotals:
         >>> iv["mean"], iv["low"], iv["high"]
         (0.5, 0.0, 1.0)
         """
-        from attnprobe.analyses.intervals import bootstrap_ratio
-
         m = len(_METRICS)
         return {
             name: bootstrap_ratio(

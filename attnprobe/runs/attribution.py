@@ -273,8 +273,8 @@ PREFIX_BLOCKS = 4
 #: the most forward rows (points x sentences) in one pass of a path method (Integrated
 #: Gradients, GradientShap) on a model without a step decoder, unless ``internal_batch_size``
 #: says otherwise: every step's backward holds the whole pass's graph, so the rows bound the
-#: peak memory (shared Marian, IG-50, one pair at a time, one thread: +35 MiB above the loaded
-#: model with 25 rows a pass against +94 with all 50 points, at 0.308 and 0.313 sentences/s)
+#: peak memory (shared Marian, IG-50, one thread: +42-50 MiB above the loaded model with 25
+#: rows a pass against +92-95 with all 50 points, for 1.7% more CPU time; docs/attribution.md)
 PASS_ROWS = 25
 
 
